@@ -1,0 +1,1 @@
+"""Concrete transports: the only place that touches pyserial, pymodbus and bleak."""

@@ -1,0 +1,32 @@
+"""Peewee models of every table; the schema is defined by the SQL migrations beside them."""
+
+from __future__ import annotations
+
+from appliance.store.models.base import BaseModel, database
+from appliance.store.models.catalog import (
+    Adapter, AdapterBase, Battery, BatteryArray, BatteryArrayAttachment, BatteryCell, BatteryPack,
+    BatteryPackAdapter, BatteryPackAttachment, Inverter, InverterArray, Meter, System,
+)
+from appliance.store.models.registry import (
+    AppSetting, DeviceDiscovery, DeviceGroup, DeviceGroupMember, DeviceHealth, MarketData, MarketDataType,
+    RegistryDevice, SystemEvent,
+)
+from appliance.store.models.rollups import (
+    ArrayDailySummary, ArrayHourlyEnergy, BatteryBankDaily, BatteryBankHourly, DailySummary, HourlyEnergy,
+    MeterDaily, MeterHourlyEnergy, SystemDailySummary, SystemHourlyEnergy,
+)
+from appliance.store.models.samples import (
+    ArraySample, BatteryBankSample, BatteryCellSample, BatteryUnitSample, EnergySample, MeterSample,
+)
+
+CATALOG_MODELS = (System, AdapterBase, Adapter, InverterArray, Inverter, BatteryArray, BatteryPack, Battery,
+                  BatteryCell, BatteryArrayAttachment, BatteryPackAttachment, Meter, BatteryPackAdapter)
+SAMPLE_MODELS = (EnergySample, ArraySample, BatteryBankSample, BatteryUnitSample, BatteryCellSample,
+                 MeterSample)
+ROLLUP_MODELS = (HourlyEnergy, ArrayHourlyEnergy, SystemHourlyEnergy, DailySummary, ArrayDailySummary,
+                 SystemDailySummary, MeterHourlyEnergy, MeterDaily, BatteryBankHourly, BatteryBankDaily)
+REGISTRY_MODELS = (RegistryDevice, DeviceDiscovery, DeviceHealth, DeviceGroup, DeviceGroupMember,
+                   MarketDataType, MarketData, SystemEvent, AppSetting)
+ALL_MODELS = CATALOG_MODELS + SAMPLE_MODELS + ROLLUP_MODELS + REGISTRY_MODELS
+
+__all__ = [name for name in dir() if not name.startswith("_")]
