@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
+from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from appliance.errors import StoreError
@@ -83,7 +84,7 @@ def open_database(path: str | Path, *, migrate_to: int | None = None) -> SqliteD
     try:
         db.connect(reuse_if_open=True)
         migrate(db, migrate_to)
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, PeeweeDatabaseError) as exc:
         db.close()
         raise StoreError(f"cannot open database {path}: {exc}") from exc
     except StoreError:

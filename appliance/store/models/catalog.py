@@ -43,7 +43,8 @@ class Adapter(BaseModel):
     """Row of `adapters`."""
 
     adapter_id = TextField(primary_key=True)
-    adapter_t = ForeignKeyField(AdapterBase, column_name='adapter_type', field='adapter_type', on_delete='RESTRICT')
+    base = ForeignKeyField(AdapterBase, column_name='adapter_type', field='adapter_type', on_delete='RESTRICT',
+                           object_id_name='adapter_type')
     device_category = TextField()
     name = TextField(null=True)
     config_json = TextField()

@@ -108,7 +108,7 @@ class BatteryUnitSample(BaseModel):
     pack = ForeignKeyField(BatteryPack, column_name='pack_id', field='pack_id', on_delete='CASCADE')
     battery_array = ForeignKeyField(BatteryArray, column_name='battery_array_id', field='battery_array_id', on_delete='CASCADE')
     system = ForeignKeyField(System, column_name='system_id', field='system_id', on_delete='CASCADE')
-    power = IntegerField()
+    power = IntegerField()  # the unit's number in the BMS console's `pwr` table (the document's name)
     voltage = FloatField(null=True)
     current = FloatField(null=True)
     temperature = FloatField(null=True)
@@ -135,13 +135,14 @@ class BatteryCellSample(BaseModel):
     """Row of `battery_cell_samples`."""
 
     ts = IntegerField()
-    cell = ForeignKeyField(BatteryCell, column_name='cell_id', field='cell_id', on_delete='CASCADE')
+    battery_cell = ForeignKeyField(BatteryCell, column_name='cell_id', field='cell_id', on_delete='CASCADE',
+                                   object_id_name='cell_id')
     battery = ForeignKeyField(Battery, column_name='battery_id', field='battery_id', on_delete='CASCADE')
     pack = ForeignKeyField(BatteryPack, column_name='pack_id', field='pack_id', on_delete='CASCADE')
     battery_array = ForeignKeyField(BatteryArray, column_name='battery_array_id', field='battery_array_id', on_delete='CASCADE')
     system = ForeignKeyField(System, column_name='system_id', field='system_id', on_delete='CASCADE')
-    power = IntegerField()
-    cell = IntegerField()
+    power = IntegerField()  # the unit's number in the BMS console's `pwr` table (the document's name)
+    cell = IntegerField()  # the cell's index within its battery unit, as the document names it
     voltage = FloatField(null=True)
     temperature = FloatField(null=True)
     soc = FloatField(null=True)
@@ -151,7 +152,7 @@ class BatteryCellSample(BaseModel):
 
     class Meta:
         table_name = 'battery_cell_samples'
-        primary_key = CompositeKey('cell', 'ts')
+        primary_key = CompositeKey('battery_cell', 'ts')
         without_rowid = True
 
 

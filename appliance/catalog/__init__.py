@@ -1,0 +1,1 @@
+"""The hierarchy: systems, arrays, devices and adapters; defaults; config.yaml; recovery."""

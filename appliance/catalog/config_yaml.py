@@ -1,0 +1,156 @@
+"""config.yaml (the hierarchy document's section 7 format): import in one transaction, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from appliance.catalog import adapters, systems
+from appliance.catalog.config_import import Importer
+from appliance.errors import ConfigFileError
+from appliance.store.models import (
+    Adapter, Battery, BatteryArray, BatteryArrayAttachment, BatteryCell, BatteryPack, Inverter, InverterArray,
+    Meter, System, database,
+)
+
+
+def import_file(path: str | Path, *, replace: bool = False) -> dict[str, int]:
+    """Import a config.yaml file; nothing is written when any part of it is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(f"{path}: cannot read: {exc}") from exc
+    return import_text(text, source=str(path), replace=replace)
+
+
+def import_text(text: str, *, source: str = "config.yaml", replace: bool = False) -> dict[str, int]:
+    """Import config.yaml text in one transaction; return how many rows of each kind it holds."""
+    importer = Importer(source)
+    document = importer.parse(text)
+    with database.atomic() as transaction:
+        try:
+            if replace:
+                clear_catalog()
+            counts = importer.apply(document)
+        except BaseException:
+            transaction.rollback()
+            raise
+    return counts
+
+
+def clear_catalog() -> None:
+    """Delete every system (and by CASCADE all it holds) and every adapter instance."""
+    with database.atomic():
+        for system in System.select():
+            systems.delete_system(system.system_id)
+        Adapter.delete().execute()
+
+
+def _adapter_entry(adapter: Adapter, *, with_priority: int | None = None) -> dict[str, Any]:
+    config = json.loads(adapter.config_json)
+    entry: dict[str, Any] = {"id": adapter.adapter_id, "type": config.pop("type", adapter.adapter_type)}
+    if adapter.name:
+        entry["name"] = adapter.name
+    if not adapter.enabled:
+        entry["enabled"] = False
+    if with_priority is not None:
+        entry["priority"] = with_priority
+    entry.update(config)
+    return entry
+
+
+def _put(target: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        target[key] = value
+
+
+def export_dict() -> dict[str, Any]:
+    """The whole catalog as a config.yaml document."""
+    homes = []
+    for system in System.select().order_by(System.system_id):
+        home = {"id": system.system_id, "name": system.name}
+        _put(home, "description", system.description)
+        _put(home, "timezone", system.timezone)
+        homes.append(home)
+    doc: dict[str, Any] = {}
+    if len(homes) == 1:
+        doc["home"] = homes[0]
+    elif homes:
+        doc["homes"] = homes
+    doc["arrays"] = [
+        {"id": a.array_id, "name": a.name, "system_id": a.system_id,
+         "inverter_ids": [i.inverter_id for i in Inverter.select().where(Inverter.array == a.array_id)
+                          .order_by(Inverter.inverter_id)]}
+        for a in InverterArray.select().order_by(InverterArray.array_id)]
+    doc["inverters"] = []
+    for inv in Inverter.select().order_by(Inverter.inverter_id):
+        item = {"id": inv.inverter_id, "name": inv.name, "system_id": inv.system_id, "array_id": inv.array_id}
+        for key in ("model", "serial_number", "vendor", "phase_type"):
+            _put(item, key, getattr(inv, key))
+        if inv.adapter_id:
+            item["adapter"] = _adapter_entry(Adapter.get_by_id(inv.adapter_id))
+        doc["inverters"].append(item)
+    doc["battery_bank_arrays"] = [
+        {"id": b.battery_array_id, "name": b.name, "system_id": b.system_id,
+         "battery_bank_ids": [p.pack_id for p in BatteryPack.select().where(BatteryPack.battery_array == b.battery_array_id)
+                              .order_by(BatteryPack.pack_id)]}
+        for b in BatteryArray.select().order_by(BatteryArray.battery_array_id)]
+    doc["battery_banks"] = [_export_pack(p) for p in BatteryPack.select().order_by(BatteryPack.pack_id)]
+    doc["battery_bank_array_attachments"] = [
+        {"battery_bank_array_id": a.battery_array_id, "inverter_array_id": a.inverter_array_id,
+         "attached_since": a.attached_since, "detached_at": a.detached_at}
+        for a in BatteryArrayAttachment.select().order_by(BatteryArrayAttachment.battery_array,
+                                                          BatteryArrayAttachment.attached_since)]
+    doc["meters"] = []
+    for meter in Meter.select().order_by(Meter.meter_id):
+        item = {"id": meter.meter_id, "name": meter.name, "system_id": meter.system_id, "array_id": meter.array_id,
+                "attachment_target": meter.attachment_target}
+        _put(item, "model", meter.model)
+        _put(item, "type", meter.type)
+        if meter.adapter_id:
+            item["adapter"] = _adapter_entry(Adapter.get_by_id(meter.adapter_id))
+        doc["meters"].append(item)
+    loose = Adapter.select().where(Adapter.device_id.is_null()).order_by(Adapter.adapter_id)
+    if loose.exists():
+        doc["adapters"] = [_adapter_entry(a) for a in loose]
+    return doc
+
+
+def _export_pack(pack: BatteryPack) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": pack.pack_id, "name": pack.name, "system_id": pack.system_id,
+                            "battery_array_id": pack.battery_array_id}
+    for key in ("chemistry", "nominal_kwh", "max_charge_kw", "max_discharge_kw", "soc_reserve_pct"):
+        _put(item, key, getattr(pack, key))
+    units = list(Battery.select().where(Battery.pack == pack.pack_id).order_by(Battery.battery_index))
+    if units:
+        item["batteries"] = len(units)
+        item["cells_per_battery"] = BatteryCell.select().where(BatteryCell.battery == units[0].battery_id).count()
+        extra = [{"index": u.battery_index, **({"serial_number": u.serial_number} if u.serial_number else {}),
+                  **({"model": u.model} if u.model else {})} for u in units if u.serial_number or u.model]
+        if extra:
+            item["battery_units"] = extra
+    links = adapters.pack_adapters(pack.pack_id)
+    if links:
+        item["adapters"] = [_adapter_entry(Adapter.get_by_id(a["adapter_id"]), with_priority=a["priority"])
+                            for a in links]
+    return item
+
+
+def export_text() -> str:
+    """The catalog as config.yaml text."""
+    header = "# Exported by the appliance. The database is the source of truth; this file seeds or restores it.\n"
+    return header + yaml.safe_dump(export_dict(), sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def export_file(path: str | Path) -> Path:
+    """Write the catalog to a file atomically (temp file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(export_text(), encoding="utf-8")
+    tmp.replace(path)
+    return path
+

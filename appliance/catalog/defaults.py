@@ -1,0 +1,26 @@
+"""The default structure of section 6.5, created only when no system exists."""
+
+from __future__ import annotations
+
+from peewee import SQL
+
+from appliance.store.models import BatteryArray, BatteryArrayAttachment, InverterArray, System, database
+
+DEFAULT_SYSTEM = {"system_id": "system", "name": "My Solar System", "description": "Auto-created default system",
+                  "timezone": "Asia/Karachi"}
+DEFAULT_ARRAY = {"array_id": "array1", "system": "system", "name": "Default Inverter Array"}
+DEFAULT_BATTERY_ARRAY = {"battery_array_id": "battery_array1", "system": "system", "name": "Default Battery Array"}
+
+
+def ensure_defaults() -> bool:
+    """Create `system`, `array1`, `battery_array1` and their attachment if no system exists; True if created."""
+    with database.atomic():
+        # The check and the inserts share one transaction, so two callers cannot both create them.
+        if System.select().exists():
+            return False
+        System.insert(**DEFAULT_SYSTEM).execute()
+        InverterArray.insert(**DEFAULT_ARRAY).execute()
+        BatteryArray.insert(**DEFAULT_BATTERY_ARRAY).execute()
+        BatteryArrayAttachment.insert(battery_array="battery_array1", inverter_array="array1",
+                                      attached_since=SQL("CURRENT_TIMESTAMP")).execute()
+    return True

@@ -1,0 +1,36 @@
+"""Model rows as plain dicts keyed by column name, the shape services hand upward."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from peewee import Model
+
+JSON_COLUMNS = {"config_json", "config_schema", "supported_transports", "default_config", "metadata",
+                "location", "adapter_config", "details", "diagnostics"}
+
+
+def row(instance: Model) -> dict[str, Any]:
+    """Every column of a model instance, JSON columns decoded."""
+    out: dict[str, Any] = {}
+    for field in instance._meta.sorted_fields:
+        value = instance.__data__.get(field.name)
+        if field.column_name in JSON_COLUMNS and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        out[field.column_name] = value
+    return out
+
+
+def utc_now_iso() -> str:
+    """The current UTC time as ISO 8601 with milliseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def now_ms() -> int:
+    """The current time in epoch milliseconds."""
+    return int(datetime.now(timezone.utc).timestamp() * 1000)
