@@ -52,3 +52,16 @@ def test_install_says_clearly_when_python_is_too_old(tmp_path):
 def test_install_refuses_unknown_options(tmp_path):
     result = subprocess.run(["bash", str(ROOT / "install.sh"), "--bogus"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_a_second_install_changes_nothing():
+    stamp = ROOT / ".venv" / ".appliance-installed"
+    if not stamp.exists():
+        import pytest
+
+        pytest.skip("this checkout's .venv was not made by install.sh --dev")
+    before = {p: p.stat().st_mtime_ns for p in (stamp, ROOT / ".venv" / "bin" / "python")}
+    result = subprocess.run(["bash", str(ROOT / "install.sh"), "--dev"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert ".venv is up to date" in result.stdout
+    assert {p: p.stat().st_mtime_ns for p in before} == before

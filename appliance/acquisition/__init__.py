@@ -1,0 +1,1 @@
+"""Polling devices: poll jobs, adapter failover, health, the batched sample writer."""

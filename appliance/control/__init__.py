@@ -1,0 +1,1 @@
+"""Dispatch: signed setpoints split across assets, clamped, delivered."""

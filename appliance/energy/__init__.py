@@ -1,0 +1,1 @@
+"""Energy: 5-minute, hourly and daily rollups, counters, retention."""

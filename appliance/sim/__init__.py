@@ -1,0 +1,1 @@
+"""Simulated devices speaking the real protocols on loopback (tests and the demo)."""

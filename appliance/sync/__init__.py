@@ -1,0 +1,1 @@
+"""Headend link: change feed for pull, outbox push, registration, heartbeats, commands."""

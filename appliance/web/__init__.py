@@ -1,0 +1,1 @@
+"""The local web UI and REST API: Flask app factory, blueprints, templates."""
