@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from appliance.drivers.base import Driver
+from appliance.drivers.jk_stream import JkStreamDriver
 from appliance.drivers.jkbms_tcpip import PROTOCOL
 from appliance.drivers.schemas import UNIT_ID, common, defaults_of, obj, serial_line
 
@@ -14,7 +14,7 @@ SCHEMA = obj({
 }, ["serial_port"])
 
 
-class JkBmsRs485Driver(Driver):
+class JkBmsRs485Driver(JkStreamDriver):
     """JK BMS on an RS485 serial port."""
 
     adapter_type = "jkbms_rs485"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from appliance.drivers.base import Driver
+from appliance.drivers.jk_stream import JkStreamDriver
 from appliance.drivers.schemas import HOST, TCP_PORT, UNIT_ID, common, defaults_of, obj
 
 PROTOCOL = {"type": "string", "enum": ["auto", "jkpb", "legacy"], "default": "auto",
@@ -18,7 +18,7 @@ SCHEMA = obj({
 }, ["host"])
 
 
-class JkBmsTcpIpDriver(Driver):
+class JkBmsTcpIpDriver(JkStreamDriver):
     """JK BMS behind a transparent RS485-to-TCP gateway."""
 
     adapter_type = "jkbms_tcpip"

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from appliance.drivers.base import Driver
+import time
+from statistics import mean
+from typing import Any
+
+from appliance.drivers.base import DECODE_HEX, Driver, Identity, Reading
+from appliance.drivers.pylontech_frames import (
+    CMD_ALARM, CMD_ANALOG, CMD_MANAGEMENT, CMD_MANUFACTURER, CMD_SERIAL, EOI, SOI, Frame, check_reply,
+    decode_alarm, decode_analog, decode_management, decode_manufacturer, decode_serial, parse_frame, request,
+)
 from appliance.drivers.schemas import common, defaults_of, obj, serial_line
+from appliance.errors import DecodeError, TransportError
 
 SCHEMA = obj({
     **common("pylontech_rs485"),
@@ -12,7 +21,131 @@ SCHEMA = obj({
                 "description": "Address of the first pack (ADR)"},
     "batteries": {"type": "integer", "minimum": 1, "maximum": 16, "default": 1},
     "cells_per_battery": {"type": "integer", "minimum": 1, "maximum": 32, "default": 15},
+    "read_limits": {"type": "boolean", "default": False,
+                    "description": "Also read the master's charge/discharge limits (0x92)"},
 }, ["serial_port"])
+
+MAX_CELL_V = 5.0
+_STATE_NAMES = {0x01: "low", 0x02: "high", 0xF0: "fault"}
+#: Status1 bits (V3.3 §3.4) as alarm names.
+_STATUS1 = {0x80: "pack_undervoltage", 0x40: "charge_overtemperature", 0x20: "discharge_overtemperature",
+            0x10: "discharge_overcurrent", 0x04: "charge_overcurrent", 0x02: "cell_undervoltage",
+            0x01: "pack_overvoltage"}
+_MAX_REPLY = 4096
+
+
+def _flip(current: float) -> float:
+    # The wire counts charging as positive; the vocabulary counts discharging as positive.
+    return round(-current, 1) + 0.0
+
+
+def _alarm_names(alarm: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for group, states in (("cell_voltage", alarm["cell_states"]), ("temperature", alarm["temp_states"])):
+        names.update(f"{group}_{_STATE_NAMES.get(s, 'fault')}" for s in states if s)
+    for key, name in (("charge_current_state", "charge_current"), ("voltage_state", "pack_voltage"),
+                      ("discharge_current_state", "discharge_current")):
+        if alarm[key]:
+            names.add(f"{name}_{_STATE_NAMES.get(alarm[key], 'fault')}")
+    status = alarm["status"]
+    names.update(name for bit, name in _STATUS1.items() if status[0] & bit)
+    if status[3] or status[4]:
+        names.add("cell_fault")
+    return names
+
+
+def pack_entry(index: int, address: int, analog: dict[str, Any], alarm: dict[str, Any] | None,
+               alarms: set[str]) -> dict[str, Any]:
+    """One pack of the `batteries` list from its 0x42 (and 0x44) reply."""
+    cells = [mv / 1000 for mv in analog["cells_mv"]]
+    if any(not 0 <= v <= MAX_CELL_V for v in cells):
+        alarms.add("implausible_cell_voltage")
+        cells = [v if 0 <= v <= MAX_CELL_V else None for v in cells]
+    temps = analog["temps_c"]
+    # Sensor order: BMS board, cell groups 1-4 .. 13-16, then optionally the MOSFET.
+    cell_temps = temps[1:5] if len(temps) > 1 else temps
+    total, remaining = analog["total_ah"], analog["remaining_ah"]
+    soc = round(100 * remaining / total, 1) if total > 0 else None
+    if soc is not None and soc > 100:
+        alarms.add("implausible_soc")
+        soc = None
+    entry: dict[str, Any] = {
+        "index": index, "address": address, "voltage_v": analog["voltage_v"],
+        "current_a": _flip(analog["current_a"]), "soc_pct": soc, "remaining_ah": remaining, "full_ah": total,
+        "cycles": analog["cycles"], "temperature_c": round(mean(cell_temps), 1) if cell_temps else None,
+        "bms_temperature_c": temps[0] if temps else None,
+        "mos_temperature_c": temps[5] if len(temps) > 5 else None,
+        "cell_voltages_v": cells, "cell_temperatures_c": cell_temps, "status": "unknown",
+    }
+    known = [v for v in cells if v is not None]
+    if known:
+        entry.update(cell_min_v=min(known), cell_max_v=max(known))
+    if alarm is not None:
+        alarms.update(_alarm_names(alarm))
+        status2, status3 = alarm["status"][1], alarm["status"][2]
+        entry["status"] = "charge" if status3 & 0x80 else "dischg" if status3 & 0x40 else "idle"
+        entry.update(charge_enabled=bool(status2 & 0x02), discharge_enabled=bool(status2 & 0x04),
+                     full=bool(status3 & 0x08))
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def bank_reading(packs: list[dict[str, Any]], alarms: set[str], details: dict[str, Any]) -> Reading:
+    """The bank Reading from its pack entries: parallel packs share voltage and add currents."""
+    values: dict[str, Any] = {"batteries": packs, "alarms": sorted(alarms)}
+    values["voltage_v"] = round(mean(p["voltage_v"] for p in packs), 3)
+    values["current_a"] = round(sum(p["current_a"] for p in packs), 1) + 0.0
+    values["power_w"] = round(sum(p["voltage_v"] * p["current_a"] for p in packs), 1) + 0.0
+    full = sum(p["full_ah"] for p in packs)
+    remaining = sum(p["remaining_ah"] for p in packs)
+    values.update(remaining_ah=round(remaining, 3), full_ah=round(full, 3))
+    if full > 0 and remaining <= full:
+        values["soc_pct"] = round(100 * remaining / full, 1)
+    values["cycles"] = max(p["cycles"] for p in packs)
+    temps = [p["temperature_c"] for p in packs if "temperature_c" in p]
+    if temps:
+        values["temperature_c"] = round(mean(temps), 1)
+    lows = [p["cell_min_v"] for p in packs if "cell_min_v" in p]
+    highs = [p["cell_max_v"] for p in packs if "cell_max_v" in p]
+    if lows:
+        values.update(cell_min_v=min(lows), cell_max_v=max(highs), cell_delta_v=round(max(highs) - min(lows), 3))
+    if len(packs) == 1:
+        values["cell_voltages_v"] = packs[0]["cell_voltages_v"]
+        values["cell_temperatures_c"] = packs[0]["cell_temperatures_c"]
+    for flag in ("charge_enabled", "discharge_enabled"):
+        if all(flag in p for p in packs):
+            values[flag] = all(p[flag] for p in packs)
+    return Reading(kind="battery", values=values, details=details)
+
+
+def reading_from_frame(frame: Frame) -> Reading:
+    """Decode one reply frame, recognising the command by the shape of its INFO."""
+    info = frame.info
+    if len(info) == 17 and all(32 <= b < 127 or b == 0 for b in info[1:]):
+        return Reading(kind="battery", values={}, details={"serial_number": decode_serial(info)})
+    if len(info) == 10:
+        limits = decode_management(info)
+        return Reading(kind="battery", values={k: limits[k] for k in ("charge_enabled", "discharge_enabled")},
+                       details=limits)
+    if len(info) == 32 and all(32 <= b < 127 or b == 0 for b in info[:10]):
+        return Reading(kind="battery", values={}, details=decode_manufacturer(info))
+    try:
+        flag, modules = decode_analog(info)
+    except DecodeError as analog_error:
+        try:
+            flag, alarm_modules = decode_alarm(info)
+        except DecodeError:
+            raise DecodeError(f"unknown frame type: {analog_error}") from analog_error
+        names: set[str] = set()
+        for module in alarm_modules:
+            names |= _alarm_names(module)
+        status2 = [m["status"][1] for m in alarm_modules]
+        return Reading(kind="battery", values={"alarms": sorted(names),
+                                               "charge_enabled": all(s & 0x02 for s in status2),
+                                               "discharge_enabled": all(s & 0x04 for s in status2)},
+                       details={"dataflag": flag, "alarm_modules": alarm_modules})
+    alarms: set[str] = set()
+    packs = [pack_entry(i + 1, frame.adr + i, m, None, alarms) for i, m in enumerate(modules)]
+    return bank_reading(packs, alarms, {"dataflag": flag})
 
 
 class PylontechRs485Driver(Driver):
@@ -25,3 +158,55 @@ class PylontechRs485Driver(Driver):
     transports = ("serial",)
     config_schema = SCHEMA
     default_config = defaults_of(SCHEMA)
+    decode_inputs = frozenset({DECODE_HEX})
+
+    @classmethod
+    def decode(cls, frame: bytes) -> Reading:
+        """Decode one reply frame (`~...\\r` as bytes): analog, alarm, serial, manufacturer or limits."""
+        return reading_from_frame(check_reply(parse_frame(bytes(frame))))
+
+    def exchange(self, adr: int, command: int) -> Frame:
+        """Send one request and return the checked reply from that address."""
+        sent = request(adr, command)
+        timeout = float(self.config["timeout_s"])
+        deadline = time.monotonic() + timeout
+        self.link.reset_input()
+        self.link.write(sent)
+        data = b""
+        while SOI not in data:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TransportError(f"no reply from pack {adr:02X} within {timeout:g} s")
+            # Junk before `~` (a half frame, line noise) is dropped line by line.
+            data = self.link.read_until(EOI, remaining, _MAX_REPLY)
+        data = data[data.rfind(SOI):]
+        if data == sent:
+            raise DecodeError("the line echoes the request: not a Pylontech RS485 pack (a console port?)")
+        return check_reply(parse_frame(data), adr)
+
+    def identify(self) -> Identity:
+        """Model and firmware from 0x51, serial number from 0x93, of the first pack."""
+        adr = int(self.config["address"])
+        maker = decode_manufacturer(self.exchange(adr, CMD_MANUFACTURER).info)
+        serial = decode_serial(self.exchange(adr, CMD_SERIAL).info)
+        return Identity(adapter_type=self.adapter_type, model=maker["model"] or None,
+                        serial_number=serial or None,
+                        details={"manufacturer": maker["manufacturer"],
+                                 "software_version": maker["software_version"]})
+
+    def read(self) -> Reading:
+        """Analog values and alarms of each pack from `address` on, as one bank Reading."""
+        first, count = int(self.config["address"]), int(self.config["batteries"])
+        alarms: set[str] = set()
+        packs = []
+        for i in range(count):
+            adr = first + i
+            _, analog = decode_analog(self.exchange(adr, CMD_ANALOG).info, all_packs=False)
+            _, alarm = decode_alarm(self.exchange(adr, CMD_ALARM).info, all_packs=False)
+            packs.append(pack_entry(i + 1, adr, analog[0], alarm[0], alarms))
+        details: dict[str, Any] = {}
+        if self.config.get("read_limits", False):
+            details["limits"] = decode_management(self.exchange(first, CMD_MANAGEMENT).info)
+        reading = bank_reading(packs, alarms, details)
+        return Reading(kind=reading.kind, values=reading.values, details=reading.details,
+                       ts_ms=int(time.time() * 1000))

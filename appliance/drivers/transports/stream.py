@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import termios
 import threading
 import time
 
 import serial
 
 from appliance.errors import TransportError
+
+# A pty or USB adapter that hangs up makes termios calls fail with termios.error, not OSError.
+_LINK_ERRORS = (serial.SerialException, OSError, termios.error)
 
 
 class SerialStream:
@@ -23,7 +27,7 @@ class SerialStream:
         try:
             self._port = serial.serial_for_url(url, baudrate=baudrate, parity=parity, stopbits=stopbits,
                                                bytesize=bytesize, timeout=0.05, write_timeout=2.0)
-        except (serial.SerialException, ValueError, OSError) as exc:
+        except (*_LINK_ERRORS, ValueError) as exc:
             raise TransportError(f"cannot open {url}: {exc}") from exc
 
     def close(self) -> None:
@@ -41,7 +45,7 @@ class SerialStream:
         try:
             self._port.write(data)
             self._port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except _LINK_ERRORS as exc:
             raise TransportError(f"write to {self.url} failed: {exc}") from exc
         self._last_io = time.monotonic()
 
@@ -49,7 +53,7 @@ class SerialStream:
         """Move what the port has into the receive buffer; True if anything came."""
         try:
             chunk = self._port.read(max(1, getattr(self._port, "in_waiting", 0) or 1))
-        except (serial.SerialException, OSError) as exc:
+        except _LINK_ERRORS as exc:
             raise TransportError(f"read from {self.url} failed: {exc}") from exc
         if chunk:
             self._rx += chunk
@@ -94,5 +98,5 @@ class SerialStream:
         self._rx.clear()
         try:
             self._port.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except _LINK_ERRORS as exc:
             raise TransportError(f"reset of {self.url} failed: {exc}") from exc

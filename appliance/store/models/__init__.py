@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from appliance.store.models.aggregates import (
+    Array5m, BatteryBank5m, Energy5m, Meter5m, Meter30m, RollupDirty, RollupWatermark, System5m,
+)
+from appliance.store.models.auth import ApiToken, User
 from appliance.store.models.base import BaseModel, database
 from appliance.store.models.catalog import (
     Adapter, AdapterBase, Battery, BatteryArray, BatteryArrayAttachment, BatteryCell, BatteryPack,
@@ -27,6 +31,8 @@ ROLLUP_MODELS = (HourlyEnergy, ArrayHourlyEnergy, SystemHourlyEnergy, DailySumma
                  SystemDailySummary, MeterHourlyEnergy, MeterDaily, BatteryBankHourly, BatteryBankDaily)
 REGISTRY_MODELS = (RegistryDevice, DeviceDiscovery, DeviceHealth, DeviceGroup, DeviceGroupMember,
                    MarketDataType, MarketData, SystemEvent, AppSetting)
-ALL_MODELS = CATALOG_MODELS + SAMPLE_MODELS + ROLLUP_MODELS + REGISTRY_MODELS
+AGGREGATE_MODELS = (Energy5m, Array5m, System5m, Meter5m, Meter30m, BatteryBank5m, RollupWatermark, RollupDirty)
+AUTH_MODELS = (User, ApiToken)
+ALL_MODELS = CATALOG_MODELS + SAMPLE_MODELS + ROLLUP_MODELS + REGISTRY_MODELS + AGGREGATE_MODELS + AUTH_MODELS
 
 __all__ = [name for name in dir() if not name.startswith("_")]
