@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
-from appliance.drivers.base import Driver
+import math
+from typing import Any, Mapping
+
+from appliance.drivers.base import Identity, Reading
+from appliance.drivers.modbus.codec import decode_field
+from appliance.drivers.modbus.device import ModbusMapDriver, clean, probe, reading_from
+from appliance.drivers.modbus.regmap import load_map
 from appliance.drivers.schemas import defaults_of, modbus_schema
+from appliance.errors import UnsupportedError
 
 SCHEMA = modbus_schema("acuvim2", extra={
     "max_registers_per_request": {"type": "integer", "minimum": 1, "maximum": 14, "default": 14},
+    "invert_power": {"type": "boolean", "default": False,
+                     "description": "Flip power signs when the meter's VAR/PF convention reads import negative"},
 })
+MAP = "acuvim2"
+FAMILY = "Acuvim II"
+POWER_KEYS = ("power_w", "powers_w", "reactive_power_var")
 
 
-class AcuvimDriver(Driver):
+def _flip(values: dict[str, Any]) -> None:
+    for key in POWER_KEYS:
+        if isinstance(values.get(key), list):
+            values[key] = [-item for item in values[key]]
+        elif isinstance(values.get(key), (int, float)):
+            values[key] = -values[key]
+
+
+class AcuvimDriver(ModbusMapDriver):
     """Accuenergy Acuvim II power meters (requests kept under 15 registers)."""
 
     adapter_type = "acuvim2"
@@ -20,3 +40,35 @@ class AcuvimDriver(Driver):
     transports = ("rtu", "tcp")
     config_schema = SCHEMA
     default_config = defaults_of(SCHEMA)
+    family = FAMILY
+
+    def map_name(self) -> str:
+        """Acuvim II has one map."""
+        return MAP
+
+    def max_count(self) -> int | None:
+        """The configured request limit (the manual: fewer than 15 registers)."""
+        return int(self.config.get("max_registers_per_request", 14))
+
+    def identify(self) -> Identity:
+        """No model or serial register is documented: a 45-65 Hz frequency at 0x4000 is the sign."""
+        registers = probe(self.unit_link, FAMILY, 16384, 2)
+        frequency = decode_field(load_map(MAP).field("frequency_hz"), registers)
+        if not isinstance(frequency, float) or not math.isfinite(frequency) or not 45 <= frequency <= 65:
+            raise UnsupportedError(f"not an {FAMILY} meter: register 0x4000 holds no mains frequency")
+        return Identity(adapter_type=self.adapter_type, model="Acuvim II", serial_number=None,
+                        details={"frequency_hz": frequency})
+
+    def decode_for(self, map_name: str, registers: Mapping[int, int]) -> Reading:
+        """Decode, applying the configured power sign."""
+        return self.decode(registers, invert_power=bool(self.config.get("invert_power")))
+
+    @classmethod
+    def decode(cls, registers: Mapping[int, int], invert_power: bool = False) -> Reading:
+        """Pure decode of the 0x4000 float block and the 0x4048 energy counters."""
+        reading = reading_from(load_map(MAP), clean(registers))
+        if not invert_power:
+            return reading
+        values = dict(reading.values)
+        _flip(values)
+        return Reading(kind=reading.kind, values=values, details=reading.details, ts_ms=reading.ts_ms)
