@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from peewee import fn
 
-from appliance.catalog.rows import row, utc_now_iso
-from appliance.errors import ConflictError, NotFoundError
-from appliance.store.models import Adapter, BatteryPack, Inverter, Meter, RegistryDevice, database
+from appliance.catalog.rows import now_ms, row, utc_now_iso
+from appliance.catalog.validation import check_bool, check_int, check_text
+from appliance.errors import ConflictError, NotFoundError, ValidationError
+from appliance.store.models import Adapter, BatteryPack, DeviceHealth, Inverter, Meter, RegistryDevice, database
 
 #: Catalog device kind -> (model, primary key column).
 CATALOG_KINDS = {"inverter": (Inverter, "inverter_id"), "battery_pack": (BatteryPack, "pack_id"),
@@ -37,7 +39,10 @@ def sync_device(kind: str, catalog_id: str, *, name: str, system_id: str | None,
         RegistryDevice.insert(device_id=device_id, kind=kind, catalog_id=catalog_id,
                               lifecycle_state=lifecycle_state, **values).execute()
     else:
-        RegistryDevice.update(**values).where(RegistryDevice.device_id == device_id).execute()
+        # A device found by discovery waits as `registered` with no catalog row; approval completes it.
+        if existing.lifecycle_state == "registered" and lifecycle_state == "configured":
+            values["lifecycle_state"] = "configured"
+        RegistryDevice.update(catalog_id=catalog_id, **values).where(RegistryDevice.device_id == device_id).execute()
     return get_device(device_id)
 
 
@@ -78,3 +83,31 @@ def count_by_lifecycle() -> dict[str, int]:
     query = (RegistryDevice.select(RegistryDevice.lifecycle_state, fn.COUNT(RegistryDevice.device_id).alias("n"))
              .group_by(RegistryDevice.lifecycle_state))
     return {r.lifecycle_state: r.n for r in query}
+
+
+MAX_REASON = 500
+
+
+def set_maintenance(device_id: str, on: bool, reason: str | None = None,
+                    expected_end_ms: int | None = None) -> dict[str, Any]:
+    """Put a device into maintenance (with a reason) or take it out; the change is kept in device_health."""
+    get_device(device_id)
+    check_bool(on, "on")
+    now = now_ms()
+    if on:
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationError("a reason is required for maintenance", field="reason")
+        reason = check_text(reason.strip(), "reason", max_len=MAX_REASON)
+        if expected_end_ms is not None:
+            check_int(expected_end_ms, "expected_end_ms", minimum=now)
+        values = {"lifecycle_state": "maintenance", "health_status": "maintenance", "maintenance_reason": reason,
+                  "maintenance_started_at": now, "maintenance_expected_end": expected_end_ms}
+    else:
+        values = {"lifecycle_state": "active", "health_status": "online", "maintenance_reason": None,
+                  "maintenance_started_at": None, "maintenance_expected_end": None}
+    with database.atomic():
+        RegistryDevice.update(updated_at=utc_now_iso(), **values).where(RegistryDevice.device_id == device_id).execute()
+        (DeviceHealth.insert(device=device_id, ts=now, status=values["health_status"],
+                             diagnostics=json.dumps({"maintenance": on, "reason": reason if on else None}))
+         .on_conflict_replace().execute())
+    return get_device(device_id)

@@ -1,0 +1,100 @@
+"""What a poller needs to know about one device, loaded from the catalog."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from appliance.store.models import (
+    Adapter, Battery, BatteryCell, BatteryPack, BatteryPackAdapter, Inverter, Meter, RegistryDevice,
+)
+
+POLLED_STATES = ("configured", "testing", "active", "failed")
+
+
+@dataclass(frozen=True)
+class AdapterRef:
+    """One adapter a device can be read through."""
+
+    adapter_id: str
+    adapter_type: str
+    config: dict[str, Any]
+    priority: int = 1
+
+
+@dataclass(frozen=True)
+class DeviceContext:
+    """A catalog device with its ids up the hierarchy and its adapters in failover order."""
+
+    device_id: str
+    kind: str
+    catalog_id: str
+    name: str
+    system_id: str
+    array_id: str | None = None
+    battery_array_id: str | None = None
+    nominal_kwh: float | None = None
+    adapters: tuple[AdapterRef, ...] = ()
+    battery_ids: dict[int, str] = field(default_factory=dict)
+    cell_ids: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    @property
+    def poll_interval_s(self) -> float:
+        """The preferred adapter's poll interval (default 5 s)."""
+        return float(self.adapters[0].config.get("poll_interval_s", 5)) if self.adapters else 5.0
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything a poller depends on changes."""
+        return json.dumps([self.name, self.system_id, self.array_id, self.battery_array_id,
+                           [(a.adapter_id, a.adapter_type, a.config, a.priority) for a in self.adapters],
+                           sorted(self.battery_ids.items())], sort_keys=True, default=str)
+
+
+def _adapter(adapter: Adapter, priority: int = 1) -> AdapterRef:
+    return AdapterRef(adapter.adapter_id, adapter.adapter_type, json.loads(adapter.config_json), priority)
+
+
+def load(device: RegistryDevice) -> DeviceContext | None:
+    """The context of a registry device that has a catalog row, or None."""
+    if device.kind == "inverter":
+        inverter = Inverter.get_or_none(Inverter.inverter_id == device.catalog_id)
+        if inverter is None:
+            return None
+        adapters = (_adapter(Adapter.get_by_id(inverter.adapter_id)),) if inverter.adapter_id else ()
+        return DeviceContext(device.device_id, "inverter", inverter.inverter_id, inverter.name, inverter.system_id,
+                             array_id=inverter.array_id, adapters=adapters)
+    if device.kind == "meter":
+        meter = Meter.get_or_none(Meter.meter_id == device.catalog_id)
+        if meter is None:
+            return None
+        adapters = (_adapter(Adapter.get_by_id(meter.adapter_id)),) if meter.adapter_id else ()
+        return DeviceContext(device.device_id, "meter", meter.meter_id, meter.name, meter.system_id,
+                             array_id=meter.array_id, adapters=adapters)
+    if device.kind == "battery_pack":
+        pack = BatteryPack.get_or_none(BatteryPack.pack_id == device.catalog_id)
+        if pack is None:
+            return None
+        links = (BatteryPackAdapter.select(BatteryPackAdapter, Adapter).join(Adapter)
+                 .where((BatteryPackAdapter.pack == pack.pack_id) & BatteryPackAdapter.enabled
+                        & Adapter.enabled)
+                 .order_by(BatteryPackAdapter.priority, BatteryPackAdapter.adapter))
+        batteries = {b.battery_index: b.battery_id for b in Battery.select().where(Battery.pack == pack.pack_id)}
+        cells = {(c.battery_id, c.cell_index): c.cell_id
+                 for c in BatteryCell.select().where(BatteryCell.pack == pack.pack_id)}
+        return DeviceContext(device.device_id, "battery_pack", pack.pack_id, pack.name, pack.system_id,
+                             battery_array_id=pack.battery_array_id, nominal_kwh=pack.nominal_kwh,
+                             adapters=tuple(_adapter(link.adapter, link.priority) for link in links),
+                             battery_ids=batteries, cell_ids=cells)
+    return None
+
+
+def polled_devices() -> list[DeviceContext]:
+    """Every device that should be polled now: in a polled lifecycle state, with at least one adapter."""
+    out = []
+    for device in RegistryDevice.select().where(RegistryDevice.lifecycle_state.in_(POLLED_STATES)
+                                                & RegistryDevice.catalog_id.is_null(False)):
+        context = load(device)
+        if context is not None and context.adapters:
+            out.append(context)
+    return out

@@ -1,0 +1,164 @@
+"""One device's poll job: timeouts, backoff, adapter failover and fail-back, health, samples."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from appliance.acquisition import context as contexts
+from appliance.acquisition import health
+from appliance.acquisition.context import AdapterRef, DeviceContext
+from appliance.acquisition.live import LiveCache
+from appliance.acquisition.rows import rows_for
+from appliance.acquisition.writer import SampleWriter
+from appliance.drivers.base import Reading
+from appliance.drivers.connect import LinkPool, open_driver
+from appliance.errors import ApplianceError, DecodeError, TransportError
+from appliance.store.models import RegistryDevice
+
+log = logging.getLogger(__name__)
+
+
+def wall_ms() -> int:
+    """The wall clock in epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
+class DevicePoller:
+    """Polls one device through its adapters in priority order; safe to call from any scheduler thread."""
+
+    def __init__(self, ctx: DeviceContext, pool: LinkPool, writer: SampleWriter, live: LiveCache, *,
+                 clock: Callable[[], int] = wall_ms, failover_after: int = 3, failback_every: int = 6,
+                 max_backoff_s: float = 300.0, cell_interval_s: float = 60.0) -> None:
+        self.ctx = ctx
+        self.pool, self.writer, self.live, self.clock = pool, writer, live, clock
+        self.failover_after, self.failback_every = failover_after, failback_every
+        self.max_backoff_ms = int(max_backoff_s * 1000)
+        self.cell_interval_ms = int(cell_interval_s * 1000)
+        self.current = 0
+        self.failures = 0
+        self.adapter_failures = 0
+        self.polls_since_switch = 0
+        self.next_attempt_ms = 0
+        self.last_cells_ms = -(10 ** 15)
+        self._drivers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def adapter(self) -> AdapterRef:
+        """The adapter in use."""
+        return self.ctx.adapters[self.current]
+
+    def poll(self) -> Reading | None:
+        """Poll once unless backing off or in maintenance; return the reading stored, if any."""
+        if not self._lock.acquire(blocking=False):
+            return None  # the previous poll of this device is still running: never pile up
+        try:
+            return self._poll()
+        finally:
+            self._lock.release()
+
+    def _poll(self) -> Reading | None:
+        now = self.clock()
+        if now < self.next_attempt_ms or self._in_maintenance():
+            return None
+        if self.current != 0 and self.polls_since_switch % self.failback_every == self.failback_every - 1:
+            reading = self._attempt(0, now, probing=True)
+            if reading is not None:
+                return reading
+        self.polls_since_switch += 1
+        return self._attempt(self.current, now, probing=False)
+
+    def _in_maintenance(self) -> bool:
+        state = (RegistryDevice.select(RegistryDevice.lifecycle_state)
+                 .where(RegistryDevice.device_id == self.ctx.device_id).scalar())
+        return state in ("maintenance", "decommissioned", None)
+
+    def _driver(self, adapter: AdapterRef) -> Any:
+        if adapter.adapter_id not in self._drivers:
+            self._drivers[adapter.adapter_id] = open_driver(adapter.adapter_type, adapter.config, self.pool)
+        return self._drivers[adapter.adapter_id]
+
+    def _read(self, adapter: AdapterRef) -> tuple[Reading, int]:
+        driver, bus_lock = self._driver(adapter)
+        with bus_lock:
+            started = time.monotonic()
+            reading = driver.read()
+            return reading, int((time.monotonic() - started) * 1000)
+
+    def _attempt(self, index: int, now: int, *, probing: bool) -> Reading | None:
+        adapter = self.ctx.adapters[index]
+        try:
+            reading, elapsed_ms = self._read(adapter)
+        except (ApplianceError, OSError) as exc:
+            self._forget(adapter)
+            if not probing:
+                self._failed(exc, now)
+            return None
+        if index != self.current:
+            log.warning("%s: back on preferred adapter %s", self.ctx.device_id, adapter.adapter_id)
+            self.current, self.adapter_failures, self.polls_since_switch = index, 0, 0
+        self._succeeded(reading, elapsed_ms, now)
+        return reading
+
+    def _forget(self, adapter: AdapterRef) -> None:
+        """Drop the driver and close its bus, so the next poll reopens it (an adapter may have been replugged)."""
+        self._drivers.pop(adapter.adapter_id, None)
+        try:
+            self.pool.reset(adapter.adapter_type, adapter.config)
+        except ApplianceError as exc:
+            log.debug("%s: reset of %s failed: %s", self.ctx.device_id, adapter.adapter_id, exc)
+
+    def _failed(self, exc: Exception, now: int) -> None:
+        self.failures += 1
+        self.adapter_failures += 1
+        if self.failures == 1:
+            log.warning("%s: poll failed via %s: %s", self.ctx.device_id, self.adapter.adapter_id, exc)
+        garbled = isinstance(exc, DecodeError)
+        health.record(self.ctx.device_id, health.PollOutcome(False, error=str(exc), garbled=garbled), now,
+                      failures=self.failures, failed_after=self.failover_after)
+        self.live.mark_failed(self.ctx.device_id, str(exc))
+        if self.adapter_failures >= self.failover_after and len(self.ctx.adapters) > 1:
+            previous = self.adapter.adapter_id
+            self.current = (self.current + 1) % len(self.ctx.adapters)
+            self.adapter_failures, self.polls_since_switch = 0, 0
+            log.warning("%s: adapter %s failed %d polls in a row; switching to %s", self.ctx.device_id,
+                        previous, self.failover_after, self.adapter.adapter_id)
+            return
+        if len(self.ctx.adapters) > 1 and self.failures < self.failover_after * len(self.ctx.adapters):
+            return  # alternatives remain untried: keep the normal rate so failover is not delayed
+        interval_ms = int(self.ctx.poll_interval_s * 1000)
+        if not isinstance(exc, TransportError) or self.failures > 1:
+            backoff = min(interval_ms * 2 ** min(self.failures - 1, 16), self.max_backoff_ms)
+            self.next_attempt_ms = now + backoff
+
+    def _succeeded(self, reading: Reading, elapsed_ms: int, now: int) -> None:
+        if self.failures:
+            log.info("%s: answering again via %s after %d failed polls", self.ctx.device_id,
+                     self.adapter.adapter_id, self.failures)
+        self.failures, self.adapter_failures, self.next_attempt_ms = 0, 0, 0
+        if self.ctx.kind == "battery_pack" and not self.ctx.battery_ids:
+            self._learn_layout(reading)
+        with_cells = now - self.last_cells_ms >= self.cell_interval_ms
+        if with_cells:
+            self.last_cells_ms = now
+        stamped = Reading(reading.kind, reading.values, reading.details, now)
+        self.writer.submit(rows_for(self.ctx, now, stamped, with_cells=with_cells))
+        self.live.update(self.ctx, stamped, adapter_id=self.adapter.adapter_id)
+        health.record(self.ctx.device_id, health.PollOutcome(True, response_time_ms=elapsed_ms), now,
+                      failures=0)
+
+    def _learn_layout(self, reading: Reading) -> None:
+        """A pack found by discovery has no units yet: take them from its first reading."""
+        from appliance.catalog.devices import set_pack_layout
+
+        units = [u for u in reading.values.get("batteries") or [] if isinstance(u, dict)]
+        cells = [len(u.get("cell_voltages_v") or []) for u in units] or \
+            [len(reading.values.get("cell_voltages_v") or [])]
+        count = len(units) or (1 if cells[0] else 0)
+        if count:
+            set_pack_layout(self.ctx.catalog_id, count, max(cells))
+            device = RegistryDevice.get_by_id(self.ctx.device_id)
+            self.ctx = contexts.load(device) or self.ctx

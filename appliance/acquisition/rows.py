@@ -1,0 +1,179 @@
+"""A Reading as rows of the sample tables (pure: no database access)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from appliance.acquisition.context import DeviceContext
+from appliance.drivers.base import Reading
+
+Rows = dict[str, list[tuple[Any, ...]]]
+
+ENERGY_COLUMNS = ("ts", "inverter_id", "array_id", "system_id", "pv_power_w", "load_power_w", "grid_power_w",
+                  "batt_voltage_v", "batt_current_a", "soc", "battery_soc", "battery_voltage_v", "battery_current_a",
+                  "inverter_mode", "inverter_temp_c", "grid_import_wh", "grid_export_wh", "battery_power_w",
+                  "grid_voltage_v", "grid_frequency_hz", "pv_energy_total_kwh", "load_energy_total_kwh",
+                  "battery_charge_total_kwh", "battery_discharge_total_kwh", "details")
+BANK_COLUMNS = ("ts", "pack_id", "battery_array_id", "system_id", "voltage", "current", "temperature", "soc",
+                "batteries_count", "cells_per_battery", "power_w", "soh_pct", "cycles", "remaining_ah", "full_ah",
+                "cell_min_v", "cell_max_v", "cell_delta_v", "balancing", "details")
+UNIT_COLUMNS = ("ts", "battery_id", "pack_id", "battery_array_id", "system_id", "power", "voltage", "current",
+                "temperature", "soc", "basic_st", "volt_st", "current_st", "temp_st", "soh_st", "coul_st",
+                "heater_st", "bat_events", "power_events", "sys_events", "details")
+CELL_COLUMNS = ("ts", "cell_id", "battery_id", "pack_id", "battery_array_id", "system_id", "power", "cell",
+                "voltage", "temperature", "soc", "volt_st", "temp_st", "balancing")
+METER_COLUMNS = ("ts", "meter_id", "system_id", "array_id", "grid_power_w", "grid_voltage_v", "grid_current_a",
+                 "grid_frequency_hz", "grid_import_wh", "grid_export_wh", "energy_kwh", "power_factor",
+                 "voltage_phase_a", "voltage_phase_b", "voltage_phase_c", "current_phase_a", "current_phase_b",
+                 "current_phase_c", "power_phase_a", "power_phase_b", "power_phase_c", "reactive_power_var",
+                 "apparent_power_va", "details")
+ARRAY_COLUMNS = ("ts", "array_id", "system_id", "pv_power_w", "load_power_w", "grid_power_w", "batt_power_w",
+                 "batt_soc_pct", "batt_voltage_v", "batt_current_a")
+COLUMNS = {"energy_samples": ENERGY_COLUMNS, "battery_bank_samples": BANK_COLUMNS,
+           "battery_unit_samples": UNIT_COLUMNS, "battery_cell_samples": CELL_COLUMNS,
+           "meter_samples": METER_COLUMNS, "array_samples": ARRAY_COLUMNS}
+
+_INVERTER_MAPPED = {"pv_power_w", "load_power_w", "grid_power_w", "battery_voltage_v", "battery_current_a",
+                    "battery_soc_pct", "inverter_temperature_c", "grid_import_total_kwh", "grid_export_total_kwh",
+                    "battery_power_w", "grid_voltage_v", "grid_frequency_hz", "pv_energy_total_kwh",
+                    "load_energy_total_kwh", "battery_charge_total_kwh", "battery_discharge_total_kwh"}
+_BANK_MAPPED = {"voltage_v", "current_a", "temperature_c", "soc_pct", "power_w", "soh_pct", "cycles",
+                "remaining_ah", "full_ah", "cell_min_v", "cell_max_v", "cell_delta_v", "balancing", "batteries",
+                "cell_voltages_v"}
+_METER_MAPPED = {"power_w", "voltage_v", "current_a", "frequency_hz", "import_energy_kwh", "export_energy_kwh",
+                 "power_factor", "voltages_v", "currents_a", "powers_w", "reactive_power_var", "apparent_power_va"}
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _int(value: Any) -> int | None:
+    number = _num(value)
+    return int(round(number)) if number is not None else None
+
+
+def _wh(kwh: Any) -> float | None:
+    number = _num(kwh)
+    return number * 1000.0 if number is not None else None
+
+
+def _at(values: Any, index: int) -> float | None:
+    return _num(values[index]) if isinstance(values, (list, tuple)) and len(values) > index else None
+
+
+def _details(values: Mapping[str, Any], mapped: set[str], details: Mapping[str, Any]) -> str:
+    extra = {k: v for k, v in values.items() if k not in mapped and v is not None}
+    if details:
+        extra["details"] = dict(details)
+    return json.dumps(extra, sort_keys=True, default=str, allow_nan=False) if extra else "{}"
+
+
+def inverter_rows(ctx: DeviceContext, ts: int, reading: Reading) -> Rows:
+    """One energy_samples row."""
+    v = reading.values
+    state = v.get("state")
+    return {"energy_samples": [(
+        ts, ctx.catalog_id, ctx.array_id, ctx.system_id, _int(v.get("pv_power_w")), _int(v.get("load_power_w")),
+        _int(v.get("grid_power_w")), _num(v.get("battery_voltage_v")), _num(v.get("battery_current_a")),
+        _num(v.get("battery_soc_pct")), _num(v.get("battery_soc_pct")), _num(v.get("battery_voltage_v")),
+        _num(v.get("battery_current_a")), state if isinstance(state, int) else None,
+        _num(v.get("inverter_temperature_c")), _wh(v.get("grid_import_total_kwh")),
+        _wh(v.get("grid_export_total_kwh")), _int(v.get("battery_power_w")), _num(v.get("grid_voltage_v")),
+        _num(v.get("grid_frequency_hz")), _num(v.get("pv_energy_total_kwh")), _num(v.get("load_energy_total_kwh")),
+        _num(v.get("battery_charge_total_kwh")), _num(v.get("battery_discharge_total_kwh")),
+        _details(v, _INVERTER_MAPPED, reading.details))]}
+
+
+def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool = True) -> Rows:
+    """One battery_bank_samples row, a row per battery unit, and (when asked) a row per cell."""
+    v = dict(reading.values)
+    if reading.kind == "bess":
+        v.setdefault("soc_pct", v.get("soe_pct"))
+    units = [u for u in (v.get("batteries") or []) if isinstance(u, Mapping)]
+    cell_lists = [u.get("cell_voltages_v") for u in units] if units else [v.get("cell_voltages_v")]
+    cells_per = max((len(c) for c in cell_lists if isinstance(c, list)), default=None)
+    power = _num(v.get("power_w"))
+    if power is None and _num(v.get("voltage_v")) is not None and _num(v.get("current_a")) is not None:
+        power = float(v["voltage_v"]) * float(v["current_a"])
+    bank = (ts, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, _num(v.get("voltage_v")),
+            _num(v.get("current_a")), _num(v.get("temperature_c")), _num(v.get("soc_pct")),
+            len(units) or (1 if v.get("cell_voltages_v") else None), cells_per,
+            _int(power), _num(v.get("soh_pct")), _int(v.get("cycles")), _num(v.get("remaining_ah")),
+            _num(v.get("full_ah")), _num(v.get("cell_min_v")), _num(v.get("cell_max_v")),
+            _num(v.get("cell_delta_v")), bool(v["balancing"]) if isinstance(v.get("balancing"), bool) else None,
+            _details(v, _BANK_MAPPED, reading.details))
+    rows: Rows = {"battery_bank_samples": [bank], "battery_unit_samples": [], "battery_cell_samples": []}
+    for position, unit in enumerate(units or [{}]):
+        # The catalog's battery_index is the unit's position in the list (absent units keep their slot);
+        # `power`, the document's unit number, is the BMS's own numbering where it gives one.
+        number = unit.get("index") if isinstance(unit.get("index"), int) else position + 1
+        battery_id = ctx.battery_ids.get(position)
+        if battery_id is None or str(unit.get("status", "")).lower() == "absent":
+            continue
+        if units:
+            status = unit.get("statuses") if isinstance(unit.get("statuses"), Mapping) else {}
+            rows["battery_unit_samples"].append((
+                ts, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
+                _num(unit.get("voltage_v")), _num(unit.get("current_a")), _num(unit.get("temperature_c")),
+                _num(unit.get("soc_pct")), _text(unit.get("status")), _text(status.get("volt_st")),
+                _text(status.get("current_st")), _text(status.get("temp_st")), _text(status.get("soh_st")),
+                _text(status.get("coul_st")), _text(status.get("heater_st")), None, None, None,
+                json.dumps({k: val for k, val in unit.items() if k not in ("cell_voltages_v",)}, default=str,
+                           sort_keys=True)))
+        cells = unit.get("cell_voltages_v") if units else v.get("cell_voltages_v")
+        temps = unit.get("cell_temperatures_c") if units else None
+        if not with_cells or not isinstance(cells, list):
+            continue
+        for cell_index, voltage in enumerate(cells):
+            cell_id = ctx.cell_ids.get((battery_id, cell_index))
+            if cell_id is not None:
+                rows["battery_cell_samples"].append((
+                    ts, cell_id, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
+                    cell_index, _num(voltage), _at(temps, cell_index), None, None, None, None))
+    return rows
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def meter_rows(ctx: DeviceContext, ts: int, reading: Reading) -> Rows:
+    """One meter_samples row."""
+    v = reading.values
+    voltages, currents, powers = v.get("voltages_v"), v.get("currents_a"), v.get("powers_w")
+    return {"meter_samples": [(
+        ts, ctx.catalog_id, ctx.system_id, ctx.array_id, _int(v.get("power_w")), _num(v.get("voltage_v")),
+        _num(v.get("current_a")), _num(v.get("frequency_hz")), _int(_wh(v.get("import_energy_kwh"))),
+        _int(_wh(v.get("export_energy_kwh"))), None, _num(v.get("power_factor")),
+        _at(voltages, 0), _at(voltages, 1), _at(voltages, 2), _at(currents, 0), _at(currents, 1), _at(currents, 2),
+        _int(_at(powers, 0)), _int(_at(powers, 1)), _int(_at(powers, 2)), _num(v.get("reactive_power_var")),
+        _num(v.get("apparent_power_va")), _details(v, _METER_MAPPED, reading.details))]}
+
+
+def rows_for(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool = True) -> Rows:
+    """The sample rows of a reading, by the device's catalog kind."""
+    if ctx.kind == "inverter":
+        return inverter_rows(ctx, ts, reading)
+    if ctx.kind == "meter":
+        return meter_rows(ctx, ts, reading)
+    return battery_rows(ctx, ts, reading, with_cells=with_cells)
+
+
+def array_row(array_id: str, system_id: str, ts: int, latest: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """An array_samples row from the latest energy_samples row of each of the array's inverters."""
+    col = {name: i for i, name in enumerate(ENERGY_COLUMNS)}
+
+    def total(name: str) -> int | None:
+        values = [r[col[name]] for r in latest if r[col[name]] is not None]
+        return int(sum(values)) if values else None
+
+    def mean(name: str) -> float | None:
+        values = [r[col[name]] for r in latest if r[col[name]] is not None]
+        return sum(values) / len(values) if values else None
+
+    currents = [r[col["battery_current_a"]] for r in latest if r[col["battery_current_a"]] is not None]
+    return (ts, array_id, system_id, total("pv_power_w"), total("load_power_w"), total("grid_power_w"),
+            total("battery_power_w"), mean("battery_soc"), mean("battery_voltage_v"),
+            sum(currents) if currents else None)

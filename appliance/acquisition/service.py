@@ -1,0 +1,76 @@
+"""Keeps one scheduled poll job per device in step with the catalog."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from appliance.acquisition import context as contexts
+from appliance.acquisition.live import LiveCache
+from appliance.acquisition.poller import DevicePoller, wall_ms
+from appliance.acquisition.writer import SampleWriter
+from appliance.drivers.connect import LinkPool
+
+log = logging.getLogger(__name__)
+
+
+class Acquisition:
+    """Owns the pollers; `sync()` adds, rebuilds and removes them as the catalog changes."""
+
+    def __init__(self, scheduler: Any, writer: SampleWriter, pool: LinkPool, live: LiveCache, *,
+                 clock: Callable[[], int] = wall_ms, poller_options: dict[str, Any] | None = None) -> None:
+        self.scheduler, self.writer, self.pool, self.live, self.clock = scheduler, writer, pool, live, clock
+        self.poller_options = poller_options or {}
+        self.pollers: dict[str, DevicePoller] = {}
+        self._fingerprints: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def sync(self) -> dict[str, int]:
+        """Match the pollers to the devices that should be polled; return what changed."""
+        with self._lock:
+            wanted = {ctx.device_id: ctx for ctx in contexts.polled_devices()}
+            added = changed = removed = 0
+            for device_id in list(self.pollers):
+                if device_id not in wanted:
+                    self._remove(device_id)
+                    removed += 1
+            for device_id, ctx in wanted.items():
+                fingerprint = ctx.fingerprint()
+                if self._fingerprints.get(device_id) == fingerprint:
+                    continue
+                if device_id in self.pollers:
+                    self._remove(device_id)
+                    changed += 1
+                else:
+                    added += 1
+                self._add(ctx, fingerprint)
+            return {"added": added, "changed": changed, "removed": removed, "polled": len(self.pollers)}
+
+    def _add(self, ctx: contexts.DeviceContext, fingerprint: str) -> None:
+        poller = DevicePoller(ctx, self.pool, self.writer, self.live, clock=self.clock, **self.poller_options)
+        self.pollers[ctx.device_id] = poller
+        self._fingerprints[ctx.device_id] = fingerprint
+        if self.scheduler is not None:
+            # max_instances=1 and coalesce: a slow device never piles up jobs or delays another.
+            self.scheduler.add_job(poller.poll, "interval", seconds=ctx.poll_interval_s, id=f"poll:{ctx.device_id}",
+                                   replace_existing=True, max_instances=1, coalesce=True,
+                                   misfire_grace_time=int(ctx.poll_interval_s) + 1, next_run_time=_soon())
+        log.info("polling %s (%s) every %g s via %s", ctx.device_id, ctx.name, ctx.poll_interval_s,
+                 ", ".join(a.adapter_id for a in ctx.adapters))
+
+    def _remove(self, device_id: str) -> None:
+        self.pollers.pop(device_id, None)
+        self._fingerprints.pop(device_id, None)
+        if self.scheduler is not None and self.scheduler.get_job(f"poll:{device_id}") is not None:
+            self.scheduler.remove_job(f"poll:{device_id}")
+
+    def poll_all(self) -> int:
+        """Poll every device once, in this thread (backfill and tests); return how many readings came."""
+        return sum(1 for poller in list(self.pollers.values()) if poller.poll() is not None)
+
+
+def _soon() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)

@@ -1,0 +1,130 @@
+"""From an adapter config to a driver on its link: one shared bus per serial port or TCP endpoint."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from appliance.drivers import driver_for
+from appliance.drivers.base import Driver
+from appliance.drivers.transports.modbus import RtuBus, TcpBus
+from appliance.drivers.transports.stream import SerialStream
+from appliance.errors import TransportError, ValidationError
+
+log = logging.getLogger(__name__)
+
+MODBUS_TYPES = frozenset({"powdrive", "senergy", "sunspec", "iammeter", "acuvim2", "powerpack"})
+STREAM_TYPES = frozenset({"pytes", "pylontech_rs485", "jkbms_rs485", "jkbms_tcpip"})
+BLE_TYPES = frozenset({"jkbms_ble"})
+
+
+def bus_key(adapter_type: str, config: Mapping[str, Any]) -> str:
+    """The physical line a device talks on: devices with the same key share one bus and its lock."""
+    if adapter_type in BLE_TYPES:
+        return "ble:" + ",".join(str(a).upper() for a in config.get("bt_addresses", []))
+    if adapter_type == "jkbms_tcpip":
+        return f"tcp:{config.get('host')}:{config.get('port', 5022)}"
+    if adapter_type in MODBUS_TYPES and config.get("transport") == "tcp":
+        return f"tcp:{config.get('host')}:{config.get('port', 502)}"
+    if config.get("serial_port"):
+        return f"serial:{config['serial_port']}"
+    raise ValidationError(f"{adapter_type} adapter config names no serial_port or host", field="config")
+
+
+@dataclass
+class _Bus:
+    handle: Any
+    lock: threading.RLock
+
+
+class LinkPool:
+    """Opens each bus once, hands out links, and closes a bus after a failure so the next use reopens it."""
+
+    def __init__(self, ble_link_factory: Callable[[str, float], Any] | None = None) -> None:
+        self._buses: dict[str, _Bus] = {}
+        self._guard = threading.Lock()
+        self._ble_link_factory = ble_link_factory
+        self._ble_loop: Any = None
+
+    def lock_for(self, key: str) -> threading.RLock:
+        """The lock that makes a whole exchange on one bus exclusive."""
+        with self._guard:
+            bus = self._buses.get(key)
+            if bus is None:
+                bus = self._buses[key] = _Bus(None, threading.RLock())
+            return bus.lock
+
+    def _open(self, key: str, adapter_type: str, config: Mapping[str, Any]) -> Any:
+        timeout = float(config.get("timeout_s", 3.0))
+        line = {"baudrate": int(config.get("baudrate", 9600)), "parity": str(config.get("parity", "N")),
+                "stopbits": int(config.get("stopbits", 1)), "bytesize": int(config.get("bytesize", 8))}
+        if adapter_type in MODBUS_TYPES:
+            if config.get("transport") == "tcp":
+                return TcpBus(str(config["host"]), int(config.get("port", 502)), timeout_s=timeout)
+            return RtuBus(str(config["serial_port"]), timeout_s=timeout, **line)
+        if adapter_type == "jkbms_tcpip":
+            return SerialStream(f"socket://{config['host']}:{int(config.get('port', 5022))}", **line)
+        if adapter_type in STREAM_TYPES:
+            return SerialStream(str(config["serial_port"]), **line)
+        if adapter_type in BLE_TYPES:
+            return [self._ble_link(str(address), timeout) for address in config["bt_addresses"]]
+        raise ValidationError(f"no transport known for adapter type {adapter_type!r}", field="adapter_type")
+
+    def _ble_link(self, address: str, timeout: float) -> Any:
+        if self._ble_link_factory is not None:
+            return self._ble_link_factory(address, timeout)
+        from appliance.drivers.transports.ble import BleakLink, BleLoop
+
+        if self._ble_loop is None:
+            self._ble_loop = BleLoop().start()
+        link = BleakLink(self._ble_loop, address)
+        link.connect()
+        return link
+
+    def link(self, adapter_type: str, config: Mapping[str, Any]) -> tuple[Any, threading.RLock]:
+        """The driver link for an adapter config, and the lock of its bus."""
+        key = bus_key(adapter_type, config)
+        lock = self.lock_for(key)
+        with lock:
+            bus = self._buses[key]
+            if bus.handle is None:
+                bus.handle = self._open(key, adapter_type, config)
+            handle = bus.handle
+        if adapter_type in MODBUS_TYPES:
+            return handle.unit(int(config.get("unit_id", 1))), lock
+        return handle, lock
+
+    def reset(self, adapter_type: str, config: Mapping[str, Any]) -> None:
+        """Close a bus after a failure; it is reopened on next use (a USB adapter may have come back)."""
+        key = bus_key(adapter_type, config)
+        with self.lock_for(key):
+            bus = self._buses[key]
+            handle, bus.handle = bus.handle, None
+        _close(handle)
+
+    def close_all(self) -> None:
+        """Close every bus and the BLE loop."""
+        with self._guard:
+            buses, self._buses = list(self._buses.values()), {}
+        for bus in buses:
+            _close(bus.handle)
+        if self._ble_loop is not None:
+            self._ble_loop.stop()
+            self._ble_loop = None
+
+
+def _close(handle: Any) -> None:
+    for item in handle if isinstance(handle, list) else [handle]:
+        if item is not None and hasattr(item, "close"):
+            try:
+                item.close()
+            except (TransportError, OSError) as exc:
+                log.debug("closing %r: %s", item, exc)
+
+
+def open_driver(adapter_type: str, config: Mapping[str, Any], pool: LinkPool) -> tuple[Driver, threading.RLock]:
+    """A driver instance on its pooled link, and the lock to hold around each call."""
+    link, lock = pool.link(adapter_type, config)
+    return driver_for(adapter_type)(config, link), lock
