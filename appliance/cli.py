@@ -15,6 +15,8 @@ from appliance.errors import ApplianceError, ValidationError
 #: Each module has `add_commands(subparsers)`; the order is the order of `appliance --help`.
 COMMAND_MODULES = (
     "appliance.commands.catalog",
+    "appliance.commands.main_job",
+    "appliance.commands.drivers",
 )
 
 

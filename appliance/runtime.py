@@ -2,12 +2,184 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
 from peewee import SqliteDatabase
 
+from appliance.acquisition import live as live_readings
+from appliance.acquisition.live import LiveCache
+from appliance.acquisition.service import Acquisition
+from appliance.acquisition.writer import SampleWriter
 from appliance.catalog.recovery import StartupReport, prepare
+from appliance.drivers.connect import LinkPool
 from appliance.settings import Settings
+from appliance.vclock import VirtualClock
+
+log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings) -> tuple[SqliteDatabase, StartupReport]:
     """Open the database as the process does at start: recovery, migrations, adapter types, seed, defaults."""
     return prepare(settings)
+
+
+@dataclass
+class RuntimeOptions:
+    """How `run` or `demo` builds the process."""
+
+    host: str = "0.0.0.0"
+    port: int = 8080
+    web: bool = True
+    discovery_interval_s: float = 300.0
+    rollup_interval_s: float = 60.0
+    sync_interval_s: float = 10.0
+    extra_jobs: list[tuple[Callable[[], Any], float, str]] = field(default_factory=list)
+
+
+class Runtime:
+    """The one process: store, sample writer, pollers, scheduler, discovery, web server."""
+
+    def __init__(self, settings: Settings, options: RuntimeOptions | None = None, *,
+                 pool: LinkPool | None = None, discovery_sources: dict[str, Any] | None = None,
+                 clock: VirtualClock | None = None) -> None:
+        self.settings = settings
+        self.options = options or RuntimeOptions()
+        self.clock = clock or VirtualClock()
+        self.pool = pool or LinkPool()
+        self.discovery_sources = discovery_sources or {}
+        self.live = LiveCache(clock=self.clock.ms)
+        self.writer = SampleWriter()
+        self.scheduler = BackgroundScheduler(job_defaults={"max_instances": 1, "coalesce": True},
+                                             timezone="UTC")
+        self.acquisition = Acquisition(self.scheduler, self.writer, self.pool, self.live, clock=self.clock.ms)
+        self.database: SqliteDatabase | None = None
+        self.report: StartupReport | None = None
+        self.web_server: Any = None
+        self.url: str | None = None
+        self._stopped = threading.Event()
+
+    def open(self) -> "Runtime":
+        """Open the store and start the writer (enough for a headless backfill)."""
+        self.database, self.report = open_store(self.settings)
+        live_readings.install(self.live)
+        self.writer.start()
+        return self
+
+    def start(self) -> "Runtime":
+        """Start everything; tell systemd the process is ready."""
+        if self.database is None:
+            self.open()
+        from appliance import sdnotify
+
+        every = self.options
+        self.scheduler.add_job(self.acquisition.sync, "interval", seconds=every.sync_interval_s, id="acquisition-sync")
+        self.scheduler.add_job(self.roll_up, "interval", seconds=every.rollup_interval_s, id="rollup")
+        self.scheduler.add_job(self.retention, "interval", hours=24, id="retention")
+        self.scheduler.add_job(self.snapshot, "interval", hours=24, id="config-snapshot")
+        self.scheduler.add_job(self.discover, "interval", seconds=every.discovery_interval_s, id="discovery")
+        watchdog = sdnotify.watchdog_interval_s()
+        if watchdog:
+            # Petting from a scheduler job: a hung scheduler stops petting and systemd restarts the process.
+            self.scheduler.add_job(sdnotify.notify_watchdog, "interval", seconds=max(1.0, watchdog / 2),
+                                   id="watchdog")
+        for func, seconds, job_id in every.extra_jobs:
+            self.scheduler.add_job(func, "interval", seconds=seconds, id=job_id)
+        self.scheduler.start()
+        self.discover()
+        self.acquisition.sync()
+        self.snapshot()
+        if every.web:
+            self._start_web()
+        sdnotify.notify_ready()
+        sdnotify.notify_status(f"polling {len(self.acquisition.pollers)} devices" +
+                               (f", UI at {self.url}" if self.url else ""))
+        return self
+
+    def _start_web(self) -> None:
+        from appliance.web import create_app
+        from appliance.web.server import serve
+
+        app = create_app({"HEALTH_CHECKS": self.health_checks(), "SCAN_NOW": self.discover_async})
+        self.web_server = serve(app, self.options.host, self.options.port)
+        port = getattr(self.web_server, "port", self.options.port)
+        host = "127.0.0.1" if self.options.host in ("0.0.0.0", "") else self.options.host
+        self.url = f"http://{host}:{port}/"
+
+    def health_checks(self) -> dict[str, Callable[[], tuple[bool, str]]]:
+        """What GET /health reports: database, writer, scheduler."""
+        def database() -> tuple[bool, str]:
+            try:
+                self.database.execute_sql("SELECT 1")  # type: ignore[union-attr]
+                return True, "ok"
+            except Exception as exc:  # noqa: BLE001 - /health reports any failure as text
+                return False, str(exc)
+
+        def writer() -> tuple[bool, str]:
+            stats = self.writer.stats
+            ok = self.writer.alive and stats.last_error is None
+            return ok, stats.last_error or f"{stats.rows_written} rows written, {stats.pending} pending"
+
+        def scheduler() -> tuple[bool, str]:
+            return bool(self.scheduler.running), f"{len(self.scheduler.get_jobs())} jobs"
+
+        return {"database": database, "writer": writer, "scheduler": scheduler}
+
+    def roll_up(self) -> Any:
+        """Fold new samples into the 5-minute, hourly and daily tables."""
+        from appliance.energy.rollups import roll_up
+
+        return roll_up(now_ms=self.clock.ms())
+
+    def retention(self) -> Any:
+        """Delete what is older than its retention."""
+        from appliance.energy.retention import apply_retention, policy_from_settings
+
+        return apply_retention(self.clock.ms(), policy_from_settings())
+
+    def snapshot(self) -> None:
+        """Write today's config snapshot (the first source for recovery)."""
+        from appliance.catalog.snapshots import write_snapshot
+
+        write_snapshot(self.settings.snapshot_dir, keep=self.settings.snapshot_keep)
+
+    def discover(self) -> Any:
+        """Run the 4-phase discovery with this process's sources; new approved devices start polling."""
+        from appliance.discovery.process import run_discovery
+
+        result = run_discovery(pool=self.pool, **self.discovery_sources)
+        self.acquisition.sync()
+        return result
+
+    def discover_async(self) -> None:
+        """Start a discovery scan in the background (the UI's "scan now")."""
+        threading.Thread(target=self.discover, name="discovery-scan", daemon=True).start()
+
+    def stop(self) -> None:
+        """The SIGTERM path: stop polling, flush the writer, close transports and the web server."""
+        from appliance import sdnotify
+
+        sdnotify.notify_stopping()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.web_server is not None:
+            self.web_server.close()
+        self.writer.stop()
+        self.pool.close_all()
+        live_readings.install(None)
+        self._stopped.set()
+
+    def run_forever(self, on_tick: Callable[[], None] | None = None, tick_s: float = 10.0) -> None:
+        """Block until SIGTERM or SIGINT, then stop cleanly."""
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.wait(tick_s):
+            if on_tick is not None:
+                on_tick()
+        log.info("stopping")
+        self.stop()

@@ -20,6 +20,8 @@ from appliance.store.models import RegistryDevice
 
 log = logging.getLogger(__name__)
 
+RETRY_PAUSE_S = 0.1
+
 
 def wall_ms() -> int:
     """The wall clock in epoch milliseconds."""
@@ -82,11 +84,20 @@ class DevicePoller:
         return self._drivers[adapter.adapter_id]
 
     def _read(self, adapter: AdapterRef) -> tuple[Reading, int]:
-        driver, bus_lock = self._driver(adapter)
-        with bus_lock:
-            started = time.monotonic()
-            reading = driver.read()
-            return reading, int((time.monotonic() - started) * 1000)
+        retries = int(adapter.config.get("retries", 1))
+        for attempt in range(retries + 1):
+            driver, bus_lock = self._driver(adapter)
+            try:
+                with bus_lock:
+                    started = time.monotonic()
+                    reading = driver.read()
+                    return reading, int((time.monotonic() - started) * 1000)
+            except TransportError:
+                if attempt == retries:
+                    raise
+                self._forget(adapter)
+                time.sleep(RETRY_PAUSE_S * (attempt + 1))  # a short backoff: a bus glitch, not a dead device
+        raise TransportError(f"{adapter.adapter_id}: no attempt made")
 
     def _attempt(self, index: int, now: int, *, probing: bool) -> Reading | None:
         adapter = self.ctx.adapters[index]

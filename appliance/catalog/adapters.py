@@ -14,7 +14,7 @@ from appliance.store.models import Adapter, AdapterBase, BatteryPack, BatteryPac
 
 #: Which catalog device kind each adapter category may serve.
 DEVICE_TYPES = {"inverter": ("inverter",), "battery": ("battery_pack",), "bess": ("battery_pack",),
-                "meter": ("meter",)}
+                "meter": ("meter",), "generic": ("inverter", "battery_pack", "meter")}
 
 
 def sync_adapter_types() -> int:

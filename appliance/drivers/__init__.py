@@ -8,6 +8,7 @@ from appliance.drivers.iammeter import IamMeterDriver
 from appliance.drivers.jkbms_ble import JkBmsBleDriver
 from appliance.drivers.jkbms_rs485 import JkBmsRs485Driver
 from appliance.drivers.jkbms_tcpip import JkBmsTcpIpDriver
+from appliance.drivers.modbus_template import ModbusTemplateDriver
 from appliance.drivers.powdrive import PowdriveDriver
 from appliance.drivers.powerpack import PowerPackDriver
 from appliance.drivers.pylontech_rs485 import PylontechRs485Driver
@@ -29,6 +30,7 @@ DRIVERS: tuple[type[Driver], ...] = (
     JkBmsTcpIpDriver,
     JkBmsRs485Driver,
     JkBmsBleDriver,
+    ModbusTemplateDriver,
 )
 
 _BY_TYPE = {driver.adapter_type: driver for driver in DRIVERS}

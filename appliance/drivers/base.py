@@ -8,7 +8,8 @@ from typing import Any, ClassVar, Mapping
 
 from appliance.errors import UnsupportedError
 
-CATEGORIES = ("inverter", "battery", "meter", "bess")
+#: `generic` adapters (device templates) may serve any kind of device.
+CATEGORIES = ("inverter", "battery", "meter", "bess", "generic")
 #: Capability flags a driver may declare.
 CAP_SETPOINT = "setpoint"
 #: Kinds of raw input `appliance decode` can hand a driver.

@@ -15,7 +15,7 @@ from appliance.errors import TransportError, ValidationError
 
 log = logging.getLogger(__name__)
 
-MODBUS_TYPES = frozenset({"powdrive", "senergy", "sunspec", "iammeter", "acuvim2", "powerpack"})
+MODBUS_TYPES = frozenset({"powdrive", "senergy", "sunspec", "iammeter", "acuvim2", "powerpack", "modbus_template"})
 STREAM_TYPES = frozenset({"pytes", "pylontech_rs485", "jkbms_rs485", "jkbms_tcpip"})
 BLE_TYPES = frozenset({"jkbms_ble"})
 

@@ -216,6 +216,10 @@ class PytesDriver(Driver):
 
     def identify(self) -> Identity:
         """Model and serial number from `info 1`; a device that does not speak the console fails here."""
+        # Bytes of an earlier probe (another family, another baud rate) may sit in the console's line
+        # buffer and would prefix `info 1`: Enter ends that line first, and its answer is dropped.
+        self.link.write(b"\n")
+        self.link.read_available(PAGING_QUIET_S)
         session = parse_session(self.command("info 1"), "info", 1)
         if 1 not in session.info:
             raise DecodeError("no `info` output: the device does not speak the Pylontech/Pytes console")

@@ -35,6 +35,8 @@ def common(adapter_type: str) -> dict[str, Any]:
         "type": {"const": adapter_type},
         "poll_interval_s": {**POLL_INTERVAL, "default": 5},
         "timeout_s": {**TIMEOUT, "default": 3},
+        "retries": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1,
+                    "description": "Immediate retries of a failed poll before it counts as failed"},
     }
 
 

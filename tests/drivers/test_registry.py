@@ -16,10 +16,12 @@ from appliance.drivers.base import CATEGORIES, Driver
 from appliance.errors import NotFoundError
 
 DOCUMENT_TYPES = {"powdrive", "senergy", "pytes", "jkbms_tcpip", "jkbms_ble", "iammeter"}
-OUR_TYPES = {"pylontech_rs485", "jkbms_rs485", "acuvim2", "powerpack", "sunspec"}
+OUR_TYPES = {"pylontech_rs485", "jkbms_rs485", "acuvim2", "powerpack", "sunspec", "modbus_template"}
 MINIMAL = {"rtu": {"transport": "rtu", "serial_port": "/dev/ttyUSB0"}, "tcp": {"transport": "tcp", "host": "127.0.0.1"},
            "serial": {"serial_port": "/dev/ttyUSB0"}, "tcpip": {"host": "127.0.0.1"},
            "ble": {"bt_addresses": ["C8:47:80:1A:1F:04"]}}
+#: What an adapter type requires beyond its transport.
+REQUIRED = {"modbus_template": {"template": {"type": "meter", "default_config": {"registers": {"power": 10}}}}}
 
 
 def test_every_adapter_type_is_registered():
@@ -45,7 +47,8 @@ def test_declarations_are_real(driver):
     jsonschema.Draft202012Validator.check_schema(driver.config_schema)
     validator = jsonschema.Draft202012Validator(driver.config_schema)
     for transport in driver.transports:
-        config = {"type": driver.adapter_type, **driver.default_config, **MINIMAL[transport]}
+        config = {"type": driver.adapter_type, **driver.default_config, **MINIMAL[transport],
+                  **REQUIRED.get(driver.adapter_type, {})}
         assert not list(validator.iter_errors(config)), (transport, config)
     assert list(validator.iter_errors({"type": driver.adapter_type, "nonsense": 1}))
 

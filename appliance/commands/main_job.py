@@ -1,0 +1,169 @@
+"""The main job: `appliance run` (systemd), `appliance demo` (a simulated home), `appliance simulate`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from appliance.commands.common import EXIT_OK, UsageError, settings_of
+from appliance.runtime import Runtime, RuntimeOptions
+from appliance.settings import Settings
+
+log = logging.getLogger(__name__)
+DEMO_DB = "appliance-demo.db"
+BACKFILL_STEP_S = 60.0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the appliance until SIGTERM (what systemd starts)."""
+    runtime = Runtime(settings_of(args), RuntimeOptions(host=args.host, port=args.port))
+    runtime.open()
+    _announce_setup_code()
+    runtime.start()
+    print(f"appliance running; UI at {runtime.url}" if runtime.url else "appliance running", flush=True)
+    runtime.run_forever()
+    return EXIT_OK
+
+
+def _announce_setup_code() -> None:
+    """Print the one-time setup code to the journal while no admin password is set."""
+    try:
+        from appliance.accounts import setup
+    except ImportError:
+        return
+    code = setup.issue_setup_code_if_needed()
+    if code:
+        print(f"First-run setup code: {code} (enter it in the web UI to set the admin password)", flush=True)
+
+
+def _demo_settings(args: argparse.Namespace) -> Settings:
+    settings = settings_of(args)
+    if not args.db:
+        path = Path(DEMO_DB).resolve()
+        settings = Settings(data_dir=path.parent / "appliance-demo-data", db_path=path,
+                            config_file=path.parent / "no-config.yaml")
+    return settings
+
+
+def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, Any]:
+    """A runtime wired to the simulated home: its devices are found by the real discovery paths."""
+    from appliance.discovery import settings as discovery_settings
+    from appliance.discovery.sources import BleSource, StaticPortSource
+    from appliance.drivers.connect import LinkPool
+    from appliance.sim.demo import DemoSite
+    from appliance.sim.site import SiteModel
+    from appliance.vclock import VirtualClock
+
+    clock = VirtualClock()
+    site = SiteModel(clock=clock.seconds)
+    demo = DemoSite.start(site)
+    pool = LinkPool(ble_link_factory=demo.ble_link_factory())
+    sources = {"usb": StaticPortSource(demo.serial_ports), "ble": BleSource(scanner=demo.ble_scanner())}
+    runtime = Runtime(settings, options, pool=pool, discovery_sources=sources, clock=clock)
+    runtime.open()
+    discovery_settings.put("auto_approve", True)
+    discovery_settings.put("tcp_targets", [{"host": host, "ports": [port], "unit_ids": [1]}
+                                           for host, port in demo.tcp_endpoints])
+    return runtime, demo
+
+
+def backfill(runtime: Runtime, site: Any, days: float, *, step_s: float = BACKFILL_STEP_S,
+             progress: Any = None) -> int:
+    """Fill `days` of history through the same pipeline (sims, drivers, writer, rollups) at an accelerated clock."""
+    now = time.time()
+    start = now - days * 86400
+    runtime.clock.hold(start)
+    site.state.t = start
+    runtime.discover()
+    polls = 0
+    steps = int(math.ceil((now - start) / step_s))
+    for step in range(steps):
+        runtime.clock.hold(start + step * step_s)
+        polls += runtime.acquisition.poll_all()
+        if step % int(3600 / step_s) == 0:
+            runtime.writer.flush_now()
+            runtime.roll_up()
+            if progress:
+                progress(step / steps)
+    runtime.clock.release()
+    runtime.writer.flush_now()
+    runtime.roll_up()
+    return polls
+
+
+def _print_devices(runtime: Runtime) -> None:
+    for entry in sorted(runtime.live.entries(), key=lambda e: e.ctx.device_id):
+        body = entry.reading.values
+        keys = ("pv_power_w", "load_power_w", "grid_power_w", "battery_power_w", "power_w", "soc_pct",
+                "battery_soc_pct", "voltage_v")
+        shown = ", ".join(f"{k}={body[k]}" for k in keys if body.get(k) is not None)
+        print(f"  {entry.ctx.device_id:<32} via {entry.adapter_id:<28} {shown}", flush=True)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A simulated home on 127.0.0.1 with real protocols, discovered, polled, stored and shown."""
+    options = RuntimeOptions(host="127.0.0.1", port=args.port, web=not args.no_web, discovery_interval_s=60)
+    runtime, demo = build_demo(_demo_settings(args), options)
+    try:
+        if args.backfill:
+            print(f"backfilling {args.backfill:g} days of history...", flush=True)
+            polls = backfill(runtime, demo.site, args.backfill,
+                             progress=lambda f: print(f"  {f:.0%}", end="\r", flush=True))
+            print(f"backfill done: {polls} readings stored", flush=True)
+        runtime.start()
+        print(f"demo running: {len(runtime.acquisition.pollers)} simulated devices on 127.0.0.1; "
+              f"database {runtime.settings.db_path}", flush=True)
+        if runtime.url:
+            print(f"open {runtime.url} in a browser (Ctrl-C stops the demo)", flush=True)
+        runtime.run_forever(on_tick=lambda: _print_devices(runtime), tick_s=args.print_every)
+    finally:
+        demo.stop()
+    return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Only the backfill of the demo, headless: N days of a simulated home into a database."""
+    if args.days <= 0 or args.days > 3660:
+        raise UsageError("simulate --days must be between 0 and 3660")
+    runtime, demo = build_demo(_demo_settings(args), RuntimeOptions(web=False))
+    try:
+        polls = backfill(runtime, demo.site, args.days, step_s=args.step)
+    finally:
+        runtime.writer.stop()
+        runtime.pool.close_all()
+        demo.stop()
+    print(f"simulated {args.days:g} days: {polls} readings into {runtime.settings.db_path}")
+    return EXIT_OK
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number")
+    return number
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register run, demo and simulate."""
+    run = commands.add_parser("run", help="run the appliance (systemd starts this)")
+    run.add_argument("--host", default="0.0.0.0", help="address the web UI listens on (default 0.0.0.0)")
+    run.add_argument("--port", type=int, default=8080, help="web UI port (default 8080)")
+    run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser("demo", help="run a simulated home on 127.0.0.1 through the real pipeline")
+    demo.add_argument("--backfill", type=_positive, metavar="DAYS", help="first fill DAYS of history")
+    demo.add_argument("--port", type=int, default=8080, help="web UI port on 127.0.0.1 (default 8080)")
+    demo.add_argument("--no-web", action="store_true", help="do not serve the web UI")
+    demo.add_argument("--print-every", type=_positive, default=10.0, metavar="S",
+                      help="print a line per device every S seconds (default 10)")
+    demo.set_defaults(func=cmd_demo)
+
+    simulate = commands.add_parser("simulate", help="fill a database with N days of a simulated home, headless")
+    simulate.add_argument("--days", type=_positive, required=True, help="how many days of history")
+    simulate.add_argument("--step", type=_positive, default=BACKFILL_STEP_S, help="seconds between readings (60)")
+    simulate.set_defaults(func=cmd_simulate)
+
