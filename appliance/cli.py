@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "appliance.commands.catalog",
     "appliance.commands.main_job",
     "appliance.commands.drivers",
+    "appliance.commands.web",
 )
 
 

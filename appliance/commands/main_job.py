@@ -31,11 +31,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _announce_setup_code() -> None:
     """Print the one-time setup code to the journal while no admin password is set."""
-    try:
-        from appliance.accounts import setup
-    except ImportError:
-        return
-    code = setup.issue_setup_code_if_needed()
+    from appliance.accounts.passwords import issue_setup_code
+
+    code = issue_setup_code()
     if code:
         print(f"First-run setup code: {code} (enter it in the web UI to set the admin password)", flush=True)
 

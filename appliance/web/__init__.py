@@ -1,1 +1,89 @@
-"""The local web UI and REST API: Flask app factory, blueprints, templates."""
+"""The local web UI and REST API: `create_app` builds the Flask app; nothing happens at import time."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from appliance.errors import ApplianceError, ConflictError, NotFoundError, ValidationError
+
+def _static_dir() -> Path:
+    """The checkout's static/ (development), else the copy a non-editable install puts under share/."""
+    checkout = Path(__file__).resolve().parents[2] / "static"
+    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "appliance" / "static"
+
+
+STATIC_DIR = _static_dir()
+DEFAULTS: dict[str, Any] = {
+    "MAX_CONTENT_LENGTH": 1024 * 1024,  # config.yaml uploads included; a bigger body is a mistake or an attack
+    "IDLE_TIMEOUT_S": 30 * 60,
+    "LOGIN_FAILURES_PER_MINUTE": 5,
+    "DASHBOARD_REFRESH_S": 5,
+    "HEALTH_CHECKS": {},
+    "SESSION_COOKIE_NAME": "appliance_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Strict",
+    "SESSION_COOKIE_SECURE": False,  # the LAN UI is plain http; set True behind TLS
+}
+STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409}
+
+
+def error_status(exc: ApplianceError) -> int:
+    """The HTTP status of a service error."""
+    from appliance.web.services import NotAvailable
+
+    if isinstance(exc, NotAvailable):
+        return 503
+    return next((status for kind, status in STATUS.items() if isinstance(exc, kind)), 500)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app on the open database (or on `db_path` from `config`, for tests and tools)."""
+    config = dict(config or {})
+    app = Flask(__name__, static_folder=str(config.pop("STATIC_DIR", STATIC_DIR)), static_url_path="/static")
+    app.config.update(DEFAULTS)
+    db_path = config.pop("db_path", None)
+    app.config.update(config)
+    if db_path is not None:
+        from appliance.catalog.adapters import sync_adapter_types
+        from appliance.store.db import open_database
+
+        open_database(db_path)
+        sync_adapter_types()
+    from appliance.accounts.app_settings import secret_key
+
+    app.config.setdefault("SECRET_KEY", None)
+    app.secret_key = app.config["SECRET_KEY"] or secret_key()
+    app.jinja_env.autoescape = True  # every template, whatever its file name
+    from appliance.web import api, api_data, auth, config_pages, htmx, pages, pages_devices, security, settings_pages
+    from appliance.web.templating import init_templates
+
+    security.init_app(app)
+    htmx.init_app(app)
+    init_templates(app)
+    for module in (auth, pages, pages_devices, settings_pages, config_pages, api, api_data):
+        app.register_blueprint(module.bp)
+    _errors(app)
+    return app
+
+
+def _errors(app: Flask) -> None:
+    from appliance.web.security import error
+
+    @app.errorhandler(ApplianceError)
+    def _service_error(exc: ApplianceError) -> Any:
+        status = error_status(exc)
+        if request.path.startswith("/api/") or request.path == "/health":
+            return Response(json.dumps({"error": exc.to_dict()}), status=status, mimetype="application/json")
+        return render_template("error.html", message=exc.message, status=status), status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if request.path.startswith("/api/") or request.path == "/health":
+            return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        return render_template("error.html", message=exc.description, status=exc.code), exc.code or 500

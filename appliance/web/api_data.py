@@ -1,0 +1,177 @@
+"""The JSON API of live and stored data: discovery, readings, history, energy, CSV export; /health; OpenAPI."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from appliance.catalog import registry, systems
+from appliance.errors import ValidationError
+from appliance.store.models import database
+from appliance.web import services
+from appliance.web.api import json_body
+from appliance.web.timerange import entity_zone, parse_date, window
+
+bp = Blueprint("data", __name__)
+
+
+@bp.get("/health")
+def health() -> Any:
+    """Status of the database, writer and scheduler (no login); 503 when one is not ok."""
+    checks = {"database": _database_ok, **current_app.config.get("HEALTH_CHECKS", {})}
+    results = {}
+    for name, check in checks.items():
+        try:
+            ok, detail = check()
+        except Exception as exc:  # noqa: BLE001 - a failing check is reported, never fatal to /health
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        results[name] = {"ok": bool(ok), "detail": str(detail)}
+    healthy = all(r["ok"] for r in results.values())
+    return jsonify({"status": "ok" if healthy else "degraded", "checks": results}), 200 if healthy else 503
+
+
+def _database_ok() -> tuple[bool, str]:
+    database.execute_sql("SELECT 1").fetchone()
+    return True, "reachable"
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Any:
+    """This API as an OpenAPI 3.1 document."""
+    from appliance.web.openapi import document
+
+    return jsonify(document(current_app))
+
+
+@bp.get("/api/discovery")
+def discovery_list() -> Any:
+    """Devices found by discovery and waiting for a decision."""
+    return jsonify(services.inbox("list_inbox"))
+
+
+@bp.post("/api/discovery/<discovery_id>/approve")
+def discovery_approve(discovery_id: str) -> Any:
+    """Approve a discovered device: it becomes a catalog device."""
+    return jsonify(services.inbox("approve", discovery_id))
+
+
+@bp.post("/api/discovery/<discovery_id>/reject")
+def discovery_reject(discovery_id: str) -> Any:
+    """Reject a discovered device."""
+    return jsonify(services.inbox("reject", discovery_id))
+
+
+@bp.post("/api/discovery/ignore-port")
+def discovery_ignore_port() -> Any:
+    """Never probe a port again: {"port": "/dev/ttyUSB0"}."""
+    port = json_body().get("port")
+    if not isinstance(port, str) or not port.strip():
+        raise ValidationError("port is required", field="port")
+    return jsonify(services.inbox("ignore_port", port))
+
+
+@bp.post("/api/discovery/scan")
+def discovery_scan() -> Any:
+    """Start a discovery scan now."""
+    return jsonify(services.inbox("scan_now")), 202
+
+
+@bp.get("/api/discovery/scan")
+def discovery_scan_status() -> Any:
+    """Progress of the current or last scan."""
+    return jsonify(services.inbox("scan_status"))
+
+
+@bp.get("/api/readings/<device_id>/latest")
+def latest_reading(device_id: str) -> Any:
+    """A device's latest reading (`reading` is null until there is one; `stale` when too old)."""
+    registry.get_device(device_id)
+    return jsonify({"device_id": device_id, "reading": services.latest_reading(device_id)})
+
+
+@bp.get("/api/power-flow/<system_id>")
+def power_flow(system_id: str) -> Any:
+    """A system's live power flow: pv_w, load_w, grid_w, battery_w, soc_pct, ts, stale."""
+    systems.get_system(system_id)
+    return jsonify(services.power_flow(system_id))
+
+
+def _series(level: str, entity_id: str) -> tuple[list[int], dict[str, list[Any]], str]:
+    _, zone = entity_zone(level, entity_id)
+    resolution, start, end = window(request.args, zone)
+    ts, columns = services.columns(services.series(level, entity_id, resolution, start, end))
+    return ts, columns, resolution
+
+
+@bp.get("/api/history/<level>/<entity_id>")
+def history(level: str, entity_id: str) -> Any:
+    """Chart series from the rollups: ?resolution=5m|1h|1d&from=&to= (epoch ms, ISO 8601 or YYYY-MM-DD)."""
+    ts, columns, resolution = _series(level, entity_id)
+    return jsonify({"level": level, "id": entity_id, "resolution": resolution, "ts": ts, **columns})
+
+
+def _daily_args() -> tuple[str, str, str]:
+    system_id = request.args.get("system_id") or ""
+    if not system_id:
+        raise ValidationError("system_id is required", field="system_id")
+    systems.get_system(system_id)
+    start = parse_date(request.args.get("from", ""), "from")
+    end = parse_date(request.args.get("to", ""), "to")
+    if end < start:
+        raise ValidationError("to must not be before from", field="to")
+    if (end - start).days > 366:
+        raise ValidationError("at most 366 days at a time", field="to")
+    return system_id, start.isoformat(), end.isoformat()
+
+
+@bp.get("/api/energy/daily")
+def energy_daily() -> Any:
+    """Daily energy of a system: ?system_id=&from=YYYY-MM-DD&to=YYYY-MM-DD (inclusive)."""
+    return jsonify(services.daily_energy(*_daily_args()))
+
+
+@bp.get("/api/energy/monthly")
+def energy_monthly() -> Any:
+    """Monthly energy of a system for a year: ?system_id=&year=YYYY."""
+    system_id = request.args.get("system_id") or ""
+    if not system_id:
+        raise ValidationError("system_id is required", field="system_id")
+    systems.get_system(system_id)
+    year = request.args.get("year", "")
+    if not year.isdigit() or not 2000 <= int(year) <= 2100:
+        raise ValidationError("year must be a year such as 2025", field="year")
+    return jsonify(services.monthly_energy(system_id, int(year)))
+
+
+def _csv(header: list[str], rows: list[list[Any]], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds")
+
+
+@bp.get("/api/export.csv")
+def export_csv() -> Any:
+    """CSV of a history series (?level=&id=&resolution=&from=&to=) or of daily energy (?table=daily&system_id=...)."""
+    if request.args.get("table") == "daily":
+        system_id, start, end = _daily_args()
+        rows = list(services.daily_energy(system_id, start, end) or [])
+        header = list(dict.fromkeys(k for r in rows for k in r))
+        return _csv(header, [[r.get(k) for k in header] for r in rows], f"{system_id}-daily-{start}-{end}.csv")
+    level, entity_id = request.args.get("level", ""), request.args.get("id", "")
+    if not entity_id:
+        raise ValidationError("id is required", field="id")
+    ts, columns, resolution = _series(level, entity_id)
+    names = list(columns)
+    rows = [[t, _iso(t), *[columns[n][i] for n in names]] for i, t in enumerate(ts)]
+    return _csv(["ts_ms", "time_utc", *names], rows, f"{level}-{entity_id}-{resolution}.csv")

@@ -1,0 +1,237 @@
+"""Configuration pages: every catalog entity, adapters with generated forms, failover order, groups, config.yaml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+
+from appliance.catalog import adapters, config_yaml, groups, registry
+from appliance.errors import ApplianceError, NotFoundError
+from appliance.web import forms
+from appliance.web.entities import BY_PLURAL, ENTITIES, Entity
+from appliance.web.htmx import hx_redirect, is_htmx
+from appliance.web.templating import current_system_id
+
+bp = Blueprint("config", __name__, url_prefix="/config")
+ROLES = groups.ROLES
+
+
+def _schema(adapter_type: str | None) -> dict[str, Any] | None:
+    if not adapter_type:
+        return None
+    try:
+        return adapters.get_adapter_type(adapter_type)["config_schema"]
+    except NotFoundError:
+        return None
+
+
+@bp.get("")
+def overview() -> Any:
+    """Every catalog entity of the selected system, with links to add, edit and delete; config.yaml in and out."""
+    system_id = current_system_id()
+    sections = [{"entity": e, "items": e.list(system_id)} for e in ENTITIES]
+    return render_template("config.html", sections=sections)
+
+
+def _extra_context(entity: Entity, item: dict[str, Any] | None) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if entity.kind == "battery_pack" and item:
+        linked = {a["adapter_id"] for a in item["adapters"]}
+        extra["free_adapters"] = [a for a in adapters.list_adapters() if a["device_category"] in ("battery", "bess")
+                                  and a["adapter_id"] not in linked and not a.get("device_id")]
+    if entity.kind == "device_group" and item:
+        members = {m["device_id"] for m in item["members"]}
+        extra["candidates"] = [d for d in registry.list_devices(item.get("system_id")) if d["device_id"] not in members]
+        extra["roles"] = ROLES
+    return extra
+
+
+def _render(entity: Entity, *, item: dict[str, Any] | None, values: dict[str, str], errors: dict[str, str],
+            status: int = 200) -> Any:
+    adapter_type = item["adapter_type"] if item and entity.kind == "adapter" else values.get("adapter_type")
+    schema = _schema(adapter_type) if entity.kind == "adapter" else None
+    context = {"entity": entity, "item": item, "values": values, "errors": errors, "system_id": current_system_id(),
+               "config_fields": forms.schema_fields(schema) if schema else [], **_extra_context(entity, item)}
+    return render_template("entity_form.html", **context), status
+
+
+def _error(exc: ApplianceError) -> dict[str, str]:
+    return {exc.field or "_form": exc.message}
+
+
+def _after_save(entity: Entity, item_id: str) -> Any:
+    if entity.kind in ("battery_pack", "device_group"):
+        return hx_redirect(url_for(f"config.{entity.kind}_edit", item_id=item_id))
+    return hx_redirect(url_for("config.overview") + f"#{entity.plural}")
+
+
+def _views(entity: Entity) -> None:
+    label = entity.label.lower()
+    a = "an" if label[0] in "aeiou" else "a"
+
+    def new_item() -> Any:
+        values = {k: v for k, v in request.values.items() if k != "csrf_token"}
+        if request.method == "GET":
+            values.setdefault("system_id", current_system_id() or "")
+            values.setdefault("timezone", "UTC")
+            return _render(entity, item=None, values=values, errors={})
+        try:
+            data = forms.entity_from_form(entity, request.form, creating=True)
+            if entity.kind == "adapter":
+                data["config"] = forms.config_from_form(_schema(data.get("adapter_type")) or {}, request.form)
+            created = entity.create(data)
+        except ApplianceError as exc:
+            return _render(entity, item=None, values=values, errors=_error(exc), status=400)
+        return _after_save(entity, created[entity.id_field])
+
+    def edit_item(item_id: str) -> Any:
+        try:
+            item = entity.get(item_id)
+        except NotFoundError:
+            abort(404, description=f"{label} {item_id!r} does not exist")
+        if request.method == "GET":
+            values = forms.entity_values(entity, item)
+            if entity.kind == "adapter":
+                values.update(forms.config_values(item["config_json"]))
+            return _render(entity, item=item, values=values, errors={})
+        values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        try:
+            changes = forms.entity_from_form(entity, request.form, creating=False)
+            if entity.kind == "adapter":
+                changes["config"] = forms.config_from_form(_schema(item["adapter_type"]) or {}, request.form)
+            entity.update(item_id, **changes)
+        except ApplianceError as exc:
+            return _render(entity, item=item, values=values, errors=_error(exc), status=400)
+        return _after_save(entity, item_id)
+
+    def delete_item(item_id: str) -> Any:
+        try:
+            entity.delete(item_id)
+        except NotFoundError:
+            abort(404, description=f"{label} {item_id!r} does not exist")
+        return hx_redirect(url_for("config.overview") + f"#{entity.plural}")
+
+    new_item.__doc__ = f"Form to create {a} {label}."
+    edit_item.__doc__ = f"Form to change {a} {label}."
+    delete_item.__doc__ = f"Delete {a} {label}."
+    base = f"/{entity.plural}"
+    bp.add_url_rule(f"{base}/new", f"{entity.kind}_new", new_item, methods=["GET", "POST"])
+    bp.add_url_rule(f"{base}/<item_id>", f"{entity.kind}_edit", edit_item, methods=["GET", "POST"])
+    bp.add_url_rule(f"{base}/<item_id>/delete", f"{entity.kind}_delete", delete_item, methods=["POST"])
+
+
+for _entity in ENTITIES:
+    _views(_entity)
+
+
+@bp.get("/adapter-fields")
+def adapter_fields() -> Any:
+    """The generated config inputs of an adapter type (htmx swaps them in when the type changes)."""
+    schema = _schema(request.args.get("adapter_type"))
+    return render_template("_adapter_fields.html", config_fields=forms.schema_fields(schema) if schema else [],
+                           values={}, errors={})
+
+
+def _pack_page(pack_id: str, error: str | None = None) -> Any:
+    entity = BY_PLURAL["battery-packs"]
+    item = entity.get(pack_id)
+    status = 400 if error else 200
+    return _render(entity, item=item, values=forms.entity_values(entity, item),
+                   errors={"adapters": error} if error else {}, status=status)
+
+
+@bp.post("/battery-packs/<item_id>/adapters")
+def pack_link(item_id: str) -> Any:
+    """Add an adapter to the end of a pack's failover list."""
+    try:
+        adapters.link_pack_adapter(item_id, request.form.get("adapter_id") or "")
+    except NotFoundError:
+        abort(404)
+    except ApplianceError as exc:
+        return _pack_page(item_id, exc.message)
+    return hx_redirect(url_for("config.battery_pack_edit", item_id=item_id))
+
+
+@bp.post("/battery-packs/<item_id>/adapters/<adapter_id>/move")
+def pack_move(item_id: str, adapter_id: str) -> Any:
+    """Move an adapter up or down the pack's failover order."""
+    try:
+        order = [a["adapter_id"] for a in BY_PLURAL["battery-packs"].get(item_id)["adapters"]]
+    except NotFoundError:
+        abort(404)
+    if adapter_id not in order:
+        abort(404)
+    index = order.index(adapter_id)
+    target = index - 1 if request.form.get("direction") == "up" else index + 1
+    if 0 <= target < len(order):
+        order[index], order[target] = order[target], order[index]
+        adapters.reorder_pack_adapters(item_id, order)
+    return hx_redirect(url_for("config.battery_pack_edit", item_id=item_id))
+
+
+@bp.post("/battery-packs/<item_id>/adapters/<adapter_id>/unlink")
+def pack_unlink(item_id: str, adapter_id: str) -> Any:
+    """Remove an adapter from a pack's failover list."""
+    try:
+        adapters.unlink_pack_adapter(item_id, adapter_id)
+    except NotFoundError:
+        abort(404)
+    return hx_redirect(url_for("config.battery_pack_edit", item_id=item_id))
+
+
+@bp.post("/device-groups/<item_id>/members")
+def group_add(item_id: str) -> Any:
+    """Add a device to a group with a role and priority."""
+    priority = request.form.get("priority", "").strip()
+    entity = BY_PLURAL["device-groups"]
+    try:
+        groups.set_member(item_id, request.form.get("device_id") or "", role=request.form.get("role") or None,
+                          priority=int(priority) if priority.isdigit() else None)
+    except NotFoundError:
+        abort(404)
+    except ApplianceError as exc:
+        item = entity.get(item_id)
+        return _render(entity, item=item, values=forms.entity_values(entity, item), errors={"members": exc.message},
+                       status=400)
+    return hx_redirect(url_for("config.device_group_edit", item_id=item_id))
+
+
+@bp.post("/device-groups/<item_id>/members/<device_id>/remove")
+def group_remove(item_id: str, device_id: str) -> Any:
+    """Take a device out of a group."""
+    try:
+        groups.remove_member(item_id, device_id)
+    except NotFoundError:
+        abort(404)
+    return hx_redirect(url_for("config.device_group_edit", item_id=item_id))
+
+
+@bp.get("/export")
+def export() -> Any:
+    """Download the whole catalog as config.yaml."""
+    return Response(config_yaml.export_text(), mimetype="application/yaml",
+                    headers={"Content-Disposition": 'attachment; filename="config.yaml"'})
+
+
+@bp.post("/import")
+def import_config() -> Any:
+    """Upload a config.yaml: merged by id (or replacing the catalog), all or nothing."""
+    upload = request.files.get("file")
+    error, counts = None, None
+    if upload is None or not upload.filename:
+        error = "choose a config.yaml file"
+    else:
+        try:
+            text = upload.read().decode("utf-8")
+            counts = config_yaml.import_text(text, source=upload.filename, replace=request.form.get("replace") == "on")
+        except UnicodeDecodeError:
+            error = "the file is not UTF-8 text"
+        except ApplianceError as exc:
+            error = exc.message
+    system_id = current_system_id()
+    sections = [{"entity": e, "items": e.list(system_id)} for e in ENTITIES]
+    if is_htmx() and not error:
+        return hx_redirect(url_for("config.overview"))
+    return render_template("config.html", sections=sections, import_error=error, import_counts=counts), \
+        400 if error else 200

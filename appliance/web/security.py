@@ -1,0 +1,183 @@
+"""Who may do what: session login with idle timeout, CSRF, bearer tokens, login rate limit, headers."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, redirect, request, session, url_for
+
+from appliance.accounts import passwords, tokens
+from appliance.web import htmx
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Endpoints that work without a login (they still need CSRF when they change state).
+PUBLIC_ENDPOINTS = frozenset({"static", "data.health", "data.openapi", "auth.setup", "auth.login"})
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+           "Referrer-Policy": "same-origin", "Cross-Origin-Opener-Policy": "same-origin"}
+
+
+class RateLimiter:
+    """At most `limit` failures per `window_s` per client; then the client waits."""
+
+    def __init__(self, limit: int = 5, window_s: float = 60.0) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _trim(self, key: str, now: float) -> deque[float]:
+        entries = self._failures[key]
+        while entries and now - entries[0] >= self.window_s:
+            entries.popleft()
+        return entries
+
+    def retry_after(self, key: str) -> int:
+        """Seconds until the client may try again; 0 when it may try now."""
+        now = time.monotonic()
+        with self._lock:
+            entries = self._trim(key, now)
+            if len(entries) < self.limit:
+                return 0
+            return max(1, int(self.window_s - (now - entries[0])) + 1)
+
+    def fail(self, key: str) -> None:
+        """Count one failure."""
+        with self._lock:
+            self._trim(key, time.monotonic()).append(time.monotonic())
+
+    def reset(self, key: str) -> None:
+        """Forget a client's failures (after a success)."""
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+def client_key() -> str:
+    """The rate-limit key: the peer address (waitress is not behind a proxy)."""
+    return request.remote_addr or "unknown"
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, made on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return str(session["csrf"])
+
+
+def csrf_ok() -> bool:
+    """Whether the request carries this session's CSRF token (form field or X-CSRF-Token header)."""
+    expected = session.get("csrf")
+    given = request.headers.get("X-CSRF-Token") or (request.form.get("csrf_token") if request.form else None)
+    return bool(expected and given and hmac.compare_digest(str(expected), str(given)))
+
+
+def log_in() -> None:
+    """Start a fresh session for the admin (a new session id and CSRF token: no fixation)."""
+    session.clear()
+    session["user"] = passwords.ADMIN
+    session["pw"] = passwords.password_fingerprint()
+    session["seen"] = time.time()
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def log_out() -> None:
+    """End the session."""
+    session.clear()
+
+
+def logged_in(idle_timeout_s: float) -> bool:
+    """Whether the session is a live admin login; an idle or outdated session is ended here."""
+    if session.get("user") != passwords.ADMIN:
+        return False
+    now = time.time()
+    if now - float(session.get("seen", 0)) > idle_timeout_s or session.get("pw") != passwords.password_fingerprint():
+        session.clear()
+        return False
+    # Polling fragments (ids "poll-...") must not keep an unattended screen logged in.
+    if not htmx.trigger_id().startswith("poll-"):
+        session["seen"] = now
+    return True
+
+
+def error(status: int, code: str, message: str, **headers: str) -> Response:
+    """A JSON error response in the API's shape."""
+    response = jsonify({"error": {"code": code, "message": message, "field": None}})
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def _denied(status: int, code: str, message: str) -> Any:
+    if request.path.startswith("/api/") or request.method not in SAFE_METHODS:
+        return error(status, code, message)
+    if htmx.is_htmx():
+        response = Response(status=status)
+        response.headers["HX-Redirect"] = url_for("auth.login")
+        return response
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _bearer(write: bool) -> Response | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not request.path.startswith("/api/"):
+        return error(401, "unauthorized", "use 'Authorization: Bearer <token>' on /api routes",
+                     **{"WWW-Authenticate": 'Bearer realm="appliance"'})
+    token = tokens.authenticate(value.strip())
+    if token is None:
+        return error(401, "unauthorized", "unknown or revoked token",
+                     **{"WWW-Authenticate": 'Bearer realm="appliance", error="invalid_token"'})
+    if not tokens.scope_allows(token["scope"], write):
+        return error(403, "forbidden", f"a {token['scope']} token cannot {'change' if write else 'read'} this",
+                     **{"WWW-Authenticate": 'Bearer realm="appliance", error="insufficient_scope"'})
+    g.token = token
+    return None
+
+
+def gate() -> Any:
+    """The before-request check of every route: first run, login, CSRF, token scope."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None  # no route: Flask answers 404 or 405
+    write = request.method not in SAFE_METHODS
+    g.token = None
+    if "Authorization" in request.headers:
+        return _bearer(write)
+    if write and not csrf_ok():
+        return _denied(403, "csrf_failed", "missing or wrong CSRF token; reload the page")
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if passwords.is_first_run():
+        if write or request.path.startswith("/api/"):
+            return error(401, "setup_required", "set the admin password first")
+        return redirect(url_for("auth.setup"))
+    if not logged_in(float(current_app.config["IDLE_TIMEOUT_S"])):
+        return _denied(401, "unauthorized", "log in first")
+    return None
+
+
+def headers(response: Response) -> Response:
+    """Security headers on every response."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if response.mimetype == "text/html" or request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the gate, the headers and the template globals."""
+    app.extensions["login_limiter"] = RateLimiter(int(app.config["LOGIN_FAILURES_PER_MINUTE"]), 60.0)
+    app.before_request(gate)
+    app.after_request(headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+
+def limiter(app: Any) -> RateLimiter:
+    """The app's login rate limiter."""
+    return app.extensions["login_limiter"]

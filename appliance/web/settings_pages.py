@@ -1,0 +1,85 @@
+"""Settings: password change, API tokens, retention, upstream sync, recovery events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+
+from appliance.accounts import app_settings, passwords, tokens
+from appliance.catalog import events
+from appliance.errors import ApplianceError
+from appliance.web import security
+from appliance.web.htmx import hx_redirect
+
+bp = Blueprint("settings", __name__)
+RETENTION_LABELS = {"retention.raw_days": "Raw samples (days)", "retention.five_minute_days": "5-minute (days)",
+                    "retention.hourly_days": "Hourly (days)", "retention.daily_days": "Daily (days, 0 = forever)"}
+
+
+def _page(status: int = 200, **extra: Any) -> Any:
+    context = {"tokens": tokens.list_tokens(), "scopes": tokens.SCOPES, "retention": app_settings.retention(),
+               "retention_labels": RETENTION_LABELS, "sync": app_settings.sync_settings(),
+               "events": events.recent(limit=50), "errors": {}, "min_length": passwords.MIN_LENGTH,
+               "new_token": None, "notice": None, "form": {}}
+    context.update(extra)
+    return render_template("settings.html", **context), status
+
+
+@bp.get("/settings")
+def settings() -> Any:
+    """The settings page."""
+    return _page()
+
+
+@bp.post("/settings/password")
+def change_password() -> Any:
+    """Change the admin password (current password required); this session stays logged in."""
+    try:
+        passwords.change_password(request.form.get("current_password"), request.form.get("password"),
+                                  request.form.get("confirmation"))
+    except ApplianceError as exc:
+        return _page(400, errors={exc.field or "password": exc.message})
+    security.log_in()  # other sessions end: their password fingerprint no longer matches
+    return _page(notice="Password changed.")
+
+
+@bp.post("/settings/tokens")
+def create_token() -> Any:
+    """Create an API token; the page shows it once."""
+    try:
+        token, row = tokens.create_token(request.form.get("name", "").strip(), request.form.get("scope"))
+    except ApplianceError as exc:
+        return _page(400, errors={exc.field or "name": exc.message}, form=request.form)
+    return _page(new_token={"token": token, **row})
+
+
+@bp.post("/settings/tokens/<name>/revoke")
+def revoke_token(name: str) -> Any:
+    """Revoke an API token."""
+    try:
+        tokens.revoke_token(name)
+    except ApplianceError as exc:
+        return _page(404, notice=exc.message)
+    return hx_redirect(url_for("settings.settings"))
+
+
+@bp.post("/settings/retention")
+def retention() -> Any:
+    """Store how long each table family is kept."""
+    try:
+        app_settings.set_retention({k: request.form.get(k) for k in RETENTION_LABELS if k in request.form})
+    except ApplianceError as exc:
+        return _page(400, errors={exc.field or "retention": exc.message}, form=request.form)
+    return _page(notice="Retention saved.")
+
+
+@bp.post("/settings/sync")
+def sync() -> Any:
+    """Store the upstream sync settings (an empty token keeps the stored one)."""
+    try:
+        app_settings.set_sync_settings(request.form.get("sync.url"), request.form.get("sync.appliance_id"),
+                                       request.form.get("sync.token"))
+    except ApplianceError as exc:
+        return _page(400, errors={exc.field or "sync.url": exc.message}, form=request.form)
+    return _page(notice="Sync settings saved.")

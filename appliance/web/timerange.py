@@ -1,0 +1,90 @@
+"""Time windows of charts and tables: parsing `from`/`to`, day/week/month/year ranges in a system's zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from appliance.catalog import devices, systems
+from appliance.errors import ValidationError
+
+#: History levels and how to find the entity (404 when unknown).
+LEVELS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "system": systems.get_system, "array": systems.get_array, "inverter": devices.get_inverter,
+    "meter": devices.get_meter, "battery_pack": devices.get_battery_pack,
+}
+#: Resolution -> the longest window it may be asked for (keeps every answer small and fast).
+RESOLUTIONS = {"5m": timedelta(days=31), "1h": timedelta(days=400), "1d": timedelta(days=366 * 20)}
+PERIODS = {"day": "5m", "week": "1h", "month": "1h", "year": "1d"}
+DAY_MS = 86_400_000
+
+
+def entity_zone(level: str, entity_id: str) -> tuple[dict[str, Any], ZoneInfo]:
+    """The entity at a history level and its system's time zone."""
+    if level not in LEVELS:
+        raise ValidationError(f"level must be one of {', '.join(LEVELS)}", field="level")
+    entity = LEVELS[level](entity_id)
+    system = systems.get_system(entity["system_id"])
+    return entity, ZoneInfo(system["timezone"])
+
+
+def parse_date(value: Any, field: str) -> date:
+    """A YYYY-MM-DD date."""
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"{field} must be a date YYYY-MM-DD", field=field) from None
+
+
+def parse_instant(value: Any, field: str, zone: ZoneInfo) -> int:
+    """Epoch ms from epoch ms, an ISO 8601 date-time, or a date (its local midnight)."""
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(date.fromisoformat(text), time(), zone)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+    except ValueError:
+        raise ValidationError(f"{field} must be epoch ms, an ISO 8601 date-time or YYYY-MM-DD", field=field) from None
+    return int(moment.timestamp() * 1000)
+
+
+def window(args: Any, zone: ZoneInfo) -> tuple[str, int, int]:
+    """(resolution, start ms, end ms) from `resolution`, `from`, `to` query arguments, checked."""
+    resolution = args.get("resolution", "1h")
+    if resolution not in RESOLUTIONS:
+        raise ValidationError(f"resolution must be one of {', '.join(RESOLUTIONS)}", field="resolution")
+    if not args.get("from"):
+        raise ValidationError("from is required", field="from")
+    start = parse_instant(args["from"], "from", zone)
+    end = parse_instant(args["to"], "to", zone) if args.get("to") else start + DAY_MS
+    if end <= start:
+        raise ValidationError("to must be after from", field="to")
+    if end - start > RESOLUTIONS[resolution].total_seconds() * 1000:
+        raise ValidationError(f"a {resolution} series may span at most {RESOLUTIONS[resolution].days} days",
+                              field="to")
+    return resolution, start, end
+
+
+def period_window(period: str, day: date, zone: ZoneInfo) -> tuple[str, int, int]:
+    """(resolution, start ms, end ms) of the day, week (Mon-Sun), month or year around `day`, local time."""
+    if period not in PERIODS:
+        raise ValidationError(f"range must be one of {', '.join(PERIODS)}", field="range")
+    if period == "day":
+        first, last = day, day + timedelta(days=1)
+    elif period == "week":
+        first = day - timedelta(days=day.weekday())
+        last = first + timedelta(days=7)
+    elif period == "month":
+        first = day.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1)
+    else:
+        first, last = day.replace(month=1, day=1), day.replace(year=day.year + 1, month=1, day=1)
+    start = int(datetime.combine(first, time(), zone).timestamp() * 1000)
+    end = int(datetime.combine(last, time(), zone).timestamp() * 1000)
+    return PERIODS[period], start, end

@@ -1,0 +1,138 @@
+"""Data endpoints: /health, discovery, readings, power flow, history, energy, CSV; seams missing or present."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tests.web.conftest import bearer, install_module
+
+HISTORY, LIVE, INBOX = "appliance.energy.history", "appliance.acquisition.live", "appliance.discovery.inbox"
+
+
+@pytest.fixture
+def get(client, read_token, site):
+    return lambda path: client.get(path, headers=bearer(read_token))
+
+
+@pytest.fixture
+def post(client, write_token, site):
+    return lambda path, body=None: client.post(path, json=body if body is not None else {},
+                                               headers=bearer(write_token))
+
+
+def test_health_needs_no_login_and_reports_checks(app, client):
+    assert client.get("/health").json == {"status": "ok", "checks": {"database": {"ok": True, "detail": "reachable"}}}
+    app.config["HEALTH_CHECKS"] = {"writer": lambda: (True, "queue 0"), "scheduler": lambda: (False, "stopped"),
+                                   "broken": lambda: 1 / 0}
+    response = client.get("/health")
+    assert response.status_code == 503 and response.json["status"] == "degraded"
+    assert response.json["checks"]["scheduler"] == {"ok": False, "detail": "stopped"}
+    assert response.json["checks"]["broken"]["ok"] is False
+
+
+@pytest.mark.parametrize("path", ["/api/discovery", "/api/discovery/scan", "/api/readings/inverter:inv1/latest",
+                                  "/api/power-flow/home", "/api/history/system/home?from=2025-01-01",
+                                  "/api/energy/daily?system_id=home&from=2025-01-01&to=2025-01-31",
+                                  "/api/energy/monthly?system_id=home&year=2025"])
+def test_missing_services_answer_503(get, path, monkeypatch):
+    for name in (HISTORY, LIVE, INBOX):
+        monkeypatch.setitem(sys.modules, name, None)  # as before the issues that deliver them
+    response = get(path)
+    assert response.status_code == 503 and response.json["error"]["code"] == "not_available"
+
+
+def test_discovery_inbox(get, post, monkeypatch):
+    calls = []
+    install_module(monkeypatch, INBOX, list_inbox=lambda: [{"device_id": "d1", "port": "/dev/ttyUSB0"}],
+                   approve=lambda i: calls.append(("approve", i)) or {"approved": i},
+                   reject=lambda i: calls.append(("reject", i)) or {"rejected": i},
+                   ignore_port=lambda p: calls.append(("ignore", p)) or {"ignored": p},
+                   scan_now=lambda: {"running": True}, scan_status=lambda: {"running": False, "progress": 100})
+    assert get("/api/discovery").json[0]["device_id"] == "d1"
+    assert post("/api/discovery/d1/approve").json == {"approved": "d1"}
+    assert post("/api/discovery/d1/reject").json == {"rejected": "d1"}
+    assert post("/api/discovery/ignore-port", {"port": "/dev/ttyUSB0"}).json == {"ignored": "/dev/ttyUSB0"}
+    assert post("/api/discovery/ignore-port", {}).status_code == 400
+    assert post("/api/discovery/scan").status_code == 202
+    assert get("/api/discovery/scan").json["progress"] == 100
+    assert calls == [("approve", "d1"), ("reject", "d1"), ("ignore", "/dev/ttyUSB0")]
+
+
+def test_inbox_errors_pass_through(get, post, monkeypatch):
+    from appliance.errors import NotFoundError
+
+    def approve(discovery_id):
+        raise NotFoundError(f"discovery {discovery_id!r} does not exist", field="discovery_id")
+    install_module(monkeypatch, INBOX, approve=approve)
+    response = post("/api/discovery/nope/approve")
+    assert response.status_code == 404 and response.json["error"]["field"] == "discovery_id"
+
+
+def test_latest_reading(get, monkeypatch):
+    install_module(monkeypatch, LIVE, latest_reading=lambda d: {"kind": "inverter", "pv_power_w": 1200,
+                                                                "ts": 1, "stale": True} if d == "inverter:inv1" else None)
+    assert get("/api/readings/inverter:inv1/latest").json["reading"]["stale"] is True
+    assert get("/api/readings/meter:grid/latest").json == {"device_id": "meter:grid", "reading": None}
+    assert get("/api/readings/nope/latest").status_code == 404
+
+
+def test_power_flow(get, monkeypatch):
+    install_module(monkeypatch, LIVE, power_flow=lambda s: {"pv_w": 1, "load_w": 2, "grid_w": 1, "battery_w": 0,
+                                                            "soc_pct": 50, "ts": 5, "stale": False})
+    assert get("/api/power-flow/home").json["soc_pct"] == 50
+    assert get("/api/power-flow/nope").status_code == 404
+
+
+def test_history(get, monkeypatch):
+    seen = []
+
+    def series(level, entity_id, resolution, start_ms, end_ms):
+        seen.append((level, entity_id, resolution, start_ms, end_ms))
+        return [{"ts": start_ms, "pv_w": 10}, {"ts": start_ms + 300_000, "pv_w": 20}]
+    install_module(monkeypatch, HISTORY, series=series)
+    body = get("/api/history/inverter/inv1?resolution=5m&from=2025-06-01&to=2025-06-02").json
+    assert body["ts"][1] - body["ts"][0] == 300_000 and body["pv_w"] == [10, 20]
+    # Dates are local midnights in the system's zone (Europe/Berlin, UTC+2 in June).
+    assert seen[0][2:] == ("5m", 1748728800000, 1748815200000)
+    assert get("/api/history/system/home?from=1748728800000").status_code == 200
+
+
+@pytest.mark.parametrize("query,field", [("resolution=1m&from=2025-01-01", "resolution"), ("resolution=5m", "from"),
+                                         ("from=banana", "from"), ("from=2025-01-02&to=2025-01-01", "to"),
+                                         ("resolution=5m&from=2025-01-01&to=2025-06-01", "to")])
+def test_history_validation(get, monkeypatch, query, field):
+    install_module(monkeypatch, HISTORY, series=lambda *a: [])
+    response = get(f"/api/history/system/home?{query}")
+    assert response.status_code == 400 and response.json["error"]["field"] == field
+
+
+def test_history_unknown_level_or_entity(get, monkeypatch):
+    install_module(monkeypatch, HISTORY, series=lambda *a: [])
+    assert get("/api/history/planet/home?from=2025-01-01").status_code == 400
+    assert get("/api/history/inverter/nope?from=2025-01-01").status_code == 404
+
+
+def test_energy(get, monkeypatch):
+    install_module(monkeypatch, HISTORY,
+                   daily_energy=lambda s, a, b: [{"date": a, "pv_kwh": 12.5}, {"date": b, "pv_kwh": 3.0}],
+                   monthly_energy=lambda s, y: [{"month": f"{y}-01", "pv_kwh": 300}])
+    assert get("/api/energy/daily?system_id=home&from=2025-01-01&to=2025-01-31").json[1]["date"] == "2025-01-31"
+    assert get("/api/energy/monthly?system_id=home&year=2025").json[0]["month"] == "2025-01"
+    assert get("/api/energy/daily?from=2025-01-01&to=2025-01-31").json["error"]["field"] == "system_id"
+    assert get("/api/energy/daily?system_id=home&from=2025-02-01&to=2025-01-31").status_code == 400
+    assert get("/api/energy/daily?system_id=nope&from=2025-01-01&to=2025-01-31").status_code == 404
+    assert get("/api/energy/monthly?system_id=home&year=nineteen").json["error"]["field"] == "year"
+
+
+def test_export_csv(get, monkeypatch):
+    install_module(monkeypatch, HISTORY, series=lambda *a: {"ts": [1748728800000], "pv_w": [10], "soc_pct": [55.5]},
+                   daily_energy=lambda s, a, b: [{"date": a, "pv_kwh": 1.5}])
+    response = get("/api/export.csv?level=system&id=home&resolution=1h&from=2025-06-01")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    lines = response.data.decode().splitlines()
+    assert lines == ["ts_ms,time_utc,pv_w,soc_pct", "1748728800000,2025-05-31T22:00:00+00:00,10,55.5"]
+    daily = get("/api/export.csv?table=daily&system_id=home&from=2025-01-01&to=2025-01-02").data.decode()
+    assert daily.splitlines() == ["date,pv_kwh", "2025-01-01,1.5"]
+    assert get("/api/export.csv?level=system&resolution=1h&from=2025-06-01").status_code == 400
