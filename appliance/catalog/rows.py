@@ -18,12 +18,17 @@ def row(instance: Model) -> dict[str, Any]:
     for field in instance._meta.sorted_fields:
         value = instance.__data__.get(field.name)
         if field.column_name in JSON_COLUMNS and isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
+            value = _json_or_text(value)
         out[field.column_name] = value
     return out
+
+
+def _json_or_text(value: str) -> Any:
+    """A JSON column's value decoded; text that is not JSON (written by hand) is shown as it is."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def utc_now_iso() -> str:
