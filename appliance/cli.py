@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
+        # Our Modbus transport turns every pymodbus failure into a TransportError and logs it once per
+        # device; pymodbus's own error lines (one per probe of a silent unit id) would only be noise.
+        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
         if func is None:
             parser.print_help()

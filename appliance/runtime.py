@@ -45,13 +45,14 @@ class Runtime:
     """The one process: store, sample writer, pollers, scheduler, discovery, web server."""
 
     def __init__(self, settings: Settings, options: RuntimeOptions | None = None, *,
-                 pool: LinkPool | None = None, discovery_sources: dict[str, Any] | None = None,
+                 pool: LinkPool | None = None, discovery_sources: Any = None,
                  clock: VirtualClock | None = None) -> None:
         self.settings = settings
         self.options = options or RuntimeOptions()
         self.clock = clock or VirtualClock()
         self.pool = pool or LinkPool()
-        self.discovery_sources = discovery_sources or {}
+        self.discovery_sources = discovery_sources
+        self.discovery: Any = None
         self.live = LiveCache(clock=self.clock.ms)
         self.writer = SampleWriter()
         self.scheduler = BackgroundScheduler(job_defaults={"max_instances": 1, "coalesce": True},
@@ -65,8 +66,14 @@ class Runtime:
 
     def open(self) -> "Runtime":
         """Open the store and start the writer (enough for a headless backfill)."""
+        from appliance.discovery import inbox
+        from appliance.discovery.inbox import DiscoveryService
+
         self.database, self.report = open_store(self.settings)
         live_readings.install(self.live)
+        # One pool for pollers and discovery: a probe borrows a bus the pollers use instead of opening it twice.
+        self.discovery = DiscoveryService(self.discovery_sources, pool=self.pool, now_ms=self.clock.ms)
+        inbox.configure(self.discovery)
         self.writer.start()
         return self
 
@@ -87,9 +94,19 @@ class Runtime:
             # Petting from a scheduler job: a hung scheduler stops petting and systemd restarts the process.
             self.scheduler.add_job(sdnotify.notify_watchdog, "interval", seconds=max(1.0, watchdog / 2),
                                    id="watchdog")
+        from appliance.catalog import registration
+        from appliance.control import delivery, dispatch
+
+        # Setpoints go through the pollers' pool, so a write holds the same bus lock as the polls.
+        delivery.install(delivery.Dispatcher(self.pool, clock=self.clock.ms))
+        self.scheduler.add_job(lambda: dispatch.expire_setpoints(self.clock.ms()), "interval", seconds=5,
+                               id="setpoint-expiry")
+        self.scheduler.add_job(lambda: registration.sweep_offline(self.clock.ms()), "interval",
+                               seconds=registration.sweep_settings()["sweep_every_s"], id="heartbeat-sweep")
         for func, seconds, job_id in every.extra_jobs:
             self.scheduler.add_job(func, "interval", seconds=seconds, id=job_id)
         self.scheduler.start()
+        self.discovery.start_monitor()
         self.discover()
         self.acquisition.sync()
         self.snapshot()
@@ -104,7 +121,7 @@ class Runtime:
         from appliance.web import create_app
         from appliance.web.server import serve
 
-        app = create_app({"HEALTH_CHECKS": self.health_checks(), "SCAN_NOW": self.discover_async})
+        app = create_app({"HEALTH_CHECKS": self.health_checks()})
         self.web_server = serve(app, self.options.host, self.options.port)
         threading.Thread(target=self.web_server.run, name="web", daemon=True).start()
         port = self.web_server.port
@@ -142,16 +159,10 @@ class Runtime:
         write_snapshot(self.settings.snapshot_dir, keep=self.settings.snapshot_keep)
 
     def discover(self) -> Any:
-        """Run the 4-phase discovery with this process's sources; new approved devices start polling."""
-        from appliance.discovery.process import run_discovery
-
-        result = run_discovery(pool=self.pool, **self.discovery_sources)
+        """Run the 4-phase discovery with this process's sources; approved devices start polling."""
+        result = self.discovery.scan()
         self.acquisition.sync()
         return result
-
-    def discover_async(self) -> None:
-        """Start a discovery scan in the background (the UI's "scan now")."""
-        threading.Thread(target=self.discover, name="discovery-scan", daemon=True).start()
 
     def stop(self) -> None:
         """The SIGTERM path: stop polling, flush the writer, close transports and the web server."""
@@ -162,6 +173,8 @@ class Runtime:
             self.scheduler.shutdown(wait=True)
         if self.web_server is not None:
             self.web_server.close()
+        if self.discovery is not None:
+            self.discovery.stop()
         self.writer.stop()
         self.pool.close_all()
         live_readings.install(None)

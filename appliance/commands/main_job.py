@@ -50,6 +50,7 @@ def _demo_settings(args: argparse.Namespace) -> Settings:
 def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, Any]:
     """A runtime wired to the simulated home: its devices are found by the real discovery paths."""
     from appliance.discovery import settings as discovery_settings
+    from appliance.discovery.process import Sources
     from appliance.discovery.sources import BleSource, StaticPortSource
     from appliance.drivers.connect import LinkPool
     from appliance.sim.demo import DemoSite
@@ -60,12 +61,13 @@ def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, An
     site = SiteModel(clock=clock.seconds)
     demo = DemoSite.start(site)
     pool = LinkPool(ble_link_factory=demo.ble_link_factory())
-    sources = {"usb": StaticPortSource(demo.serial_ports), "ble": BleSource(scanner=demo.ble_scanner())}
+    targets = [{"host": host, "ports": [port], "unit_ids": [1]} for host, port in demo.tcp_endpoints]
+    # TCP targets come from the discovery settings (shown in the UI), as an owner would configure them.
+    sources = Sources(usb=StaticPortSource(demo.serial_ports), ble=BleSource(scanner=demo.ble_scanner()))
     runtime = Runtime(settings, options, pool=pool, discovery_sources=sources, clock=clock)
     runtime.open()
-    discovery_settings.put("auto_approve", True)
-    discovery_settings.put("tcp_targets", [{"host": host, "ports": [port], "unit_ids": [1]}
-                                           for host, port in demo.tcp_endpoints])
+    discovery_settings.set_value(discovery_settings.AUTO_APPROVE, True)
+    discovery_settings.set_value(discovery_settings.TCP_TARGETS, targets)
     return runtime, demo
 
 
@@ -76,6 +78,7 @@ def backfill(runtime: Runtime, site: Any, days: float, *, step_s: float = BACKFI
     start = now - days * 86400
     runtime.clock.hold(start)
     site.state.t = start
+    site.state.day = ""
     runtime.discover()
     polls = 0
     steps = int(math.ceil((now - start) / step_s))

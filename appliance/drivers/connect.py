@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from appliance.drivers import driver_for
 from appliance.drivers.base import Driver
 from appliance.drivers.transports.modbus import RtuBus, TcpBus
 from appliance.drivers.transports.stream import SerialStream
-from appliance.errors import TransportError, ValidationError
+from appliance.errors import ApplianceError, TransportError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,21 @@ class LinkPool:
             bus = self._buses[key]
             handle, bus.handle = bus.handle, None
         _close(handle)
+
+    @contextmanager
+    def borrow(self, adapter_type: str, config: Mapping[str, Any]) -> Iterator[tuple[Driver, threading.RLock]]:
+        """A driver for one short exchange: a bus opened for it is closed after, one already open stays open."""
+        key = bus_key(adapter_type, config)
+        with self._guard:
+            already_open = key in self._buses and self._buses[key].handle is not None
+        try:
+            yield open_driver(adapter_type, config, self)
+        finally:
+            if not already_open:
+                try:
+                    self.reset(adapter_type, config)
+                except ApplianceError as exc:
+                    log.debug("closing %s: %s", key, exc)
 
     def close_all(self) -> None:
         """Close every bus and the BLE loop."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from appliance.drivers.transports.ble import Advertisement
-from appliance.sim.iammeter import IamMeterSim
+from appliance.sim.iammeter import THREE_PHASE, IamMeterSim
 from appliance.sim.jkbms_ble import FakeBleLink
 from appliance.sim.jkbms_gateway import JkGatewaySim
 from appliance.sim.powdrive import PowdriveSim
@@ -36,7 +36,8 @@ class DemoSite:
         """Start the inverter, grid meter, Pylontech bank and JK pack (TCP gateway and BLE)."""
         demo = cls(site)
         inverter = PowdriveSim(lambda: {**site.inverter_values(), "serial_number": "SIMPD00001"})
-        meter = IamMeterSim(lambda: {**site.meter_values(), "serial_number": "SIMIAM0001"})
+        # The simulator's own defaults carry identity registers (model code); the site drives the rest.
+        meter = IamMeterSim(lambda: {**THREE_PHASE, **site.meter_values(), "serial_number": "SIMIAM0001"})
         for sim in (inverter, meter):
             server = sim.tcp(1)
             demo._servers.append(server)

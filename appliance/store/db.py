@@ -75,7 +75,9 @@ def connect(path: str | Path) -> SqliteDatabase:
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    # BEGIN IMMEDIATE: a transaction that reads before it writes would otherwise fail at once with
+    # "database is locked" (WAL snapshot) when another thread committed meanwhile; immediate waits instead.
+    return SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
 
 
 def open_database(path: str | Path, *, migrate_to: int | None = None) -> SqliteDatabase:

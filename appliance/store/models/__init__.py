@@ -7,6 +7,9 @@ from appliance.store.models.aggregates import (
 )
 from appliance.store.models.auth import ApiToken, User
 from appliance.store.models.base import BaseModel, database
+from appliance.store.models.control import (
+    DeviceHeartbeat, DeviceMetric, DispatchLog, SetpointState, SyncFeed, SyncState, SyncTable,
+)
 from appliance.store.models.catalog import (
     Adapter, AdapterBase, Battery, BatteryArray, BatteryArrayAttachment, BatteryCell, BatteryPack,
     BatteryPackAdapter, BatteryPackAttachment, Inverter, InverterArray, Meter, System,
@@ -33,6 +36,8 @@ REGISTRY_MODELS = (RegistryDevice, DeviceDiscovery, DeviceHealth, DeviceGroup, D
                    MarketDataType, MarketData, SystemEvent, AppSetting)
 AGGREGATE_MODELS = (Energy5m, Array5m, System5m, Meter5m, Meter30m, BatteryBank5m, RollupWatermark, RollupDirty)
 AUTH_MODELS = (User, ApiToken)
-ALL_MODELS = CATALOG_MODELS + SAMPLE_MODELS + ROLLUP_MODELS + REGISTRY_MODELS + AGGREGATE_MODELS + AUTH_MODELS
+CONTROL_MODELS = (DispatchLog, SetpointState, DeviceHeartbeat, DeviceMetric, SyncState, SyncTable, SyncFeed)
+ALL_MODELS = (CATALOG_MODELS + SAMPLE_MODELS + ROLLUP_MODELS + REGISTRY_MODELS + AGGREGATE_MODELS + AUTH_MODELS
+              + CONTROL_MODELS)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,238 @@
+"""Dispatch: a signed setpoint for an asset, a system or a control group, planned, delivered and logged."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from appliance.control import assets as asset_info
+from appliance.control import delivery
+from appliance.control.plan import Candidate, Plan, split, total_limit
+from appliance.errors import NotFoundError, ValidationError
+from appliance.store.models import DeviceGroup, DeviceGroupMember, DispatchLog, System, database
+
+#: command_source values of the domain document.
+SOURCES = {0: "manual", 1: "controller mode 1", 2: "controller mode 2", 3: "controller mode 3",
+           4: "controller mode 4", 5: "external dispatch"}
+MANUAL, EXTERNAL = 0, 5
+FIELDS = {"asset_id", "system_id", "site_id", "group_id", "kw", "mw", "duration_s", "command_source"}
+MAX_ABS_W = 1e9  # 1 GW: beyond any home or site; a typo in units, not a setpoint
+MAX_DURATION_S = 7 * 24 * 3600
+MAX_LOG = 500
+
+
+@dataclass(frozen=True)
+class Command:
+    """A checked dispatch request: one target (the most specific named), watts, optional duration."""
+
+    target_kind: str  # asset, group, system
+    target_id: str
+    requested_w: float
+    unit_field: str  # kw or mw: the field errors about the value name
+    duration_s: int | None
+    command_source: int
+    ignored: tuple[str, ...]
+
+
+def _text(body: Mapping[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise ValidationError(f"{key} must be an id", field=key)
+    return value
+
+
+def parse(body: Any, *, default_source: int = MANUAL) -> Command:
+    """Check a dispatch body: exactly one of kw/mw (finite), a target, optional duration_s and command_source."""
+    if not isinstance(body, Mapping):
+        raise ValidationError("the body must be a JSON object", field=None)
+    for key in body:
+        if key not in FIELDS:
+            raise ValidationError(f"unknown field {key!r}", field=str(key))
+    given = [k for k in ("kw", "mw") if body.get(k) is not None]
+    if len(given) != 1:
+        raise ValidationError("give exactly one of kw or mw", field="kw")
+    unit = given[0]
+    value = body[unit]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValidationError(f"{unit} must be a finite number", field=unit)
+    watts = float(value) * (1000.0 if unit == "kw" else 1_000_000.0)
+    if abs(watts) > MAX_ABS_W:
+        raise ValidationError(f"{unit} {value} is beyond any limit", field=unit)
+    system = _text(body, "system_id")
+    site = _text(body, "site_id")
+    if system is not None and site is not None and system != site:
+        raise ValidationError("site_id is a synonym of system_id; they differ", field="site_id")
+    targets = [("asset", "asset_id", _text(body, "asset_id")), ("group", "group_id", _text(body, "group_id")),
+               ("system", "system_id" if system else "site_id", system or site)]
+    named = [(kind, key, value) for kind, key, value in targets if value is not None]
+    if not named:
+        raise ValidationError("name an asset_id, a system_id (or site_id) or a group_id", field="asset_id")
+    # The most specific target wins: a command that names an asset never fans out.
+    kind, _, target_id = named[0]
+    duration = body.get("duration_s")
+    if duration is not None:
+        if isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= MAX_DURATION_S:
+            raise ValidationError(f"duration_s must be whole seconds from 1 to {MAX_DURATION_S}", field="duration_s")
+    source = body.get("command_source", default_source)
+    if isinstance(source, bool) or not isinstance(source, int) or source not in SOURCES:
+        raise ValidationError("command_source must be 0 (manual), 1-4 (controller modes) or 5 (external dispatch)",
+                              field="command_source")
+    return Command(kind, str(target_id), watts, unit, duration, source, tuple(key for _, key, _ in named[1:]))
+
+
+def _candidate(asset: asset_info.AssetInfo, requested_w: float, priority: int | None = None) -> Candidate:
+    discharge = requested_w > 0
+    weight = asset.weight_discharge_w if requested_w >= 0 else asset.weight_charge_w
+    reason = None
+    if not asset.dispatchable:
+        reason = "takes no setpoints"
+    elif "maintenance" in (asset.lifecycle_state, asset.health_status):
+        reason = "maintenance"
+    elif asset.lifecycle_state == "decommissioned":
+        reason = "decommissioned"
+    elif asset.health_status == "offline":
+        reason = "offline"
+    elif requested_w != 0:
+        soc = asset_info.latest_soc(asset)
+        if discharge and asset.soc_reserve_pct is not None and (soc is None or soc <= asset.soc_reserve_pct):
+            reason = "at SOC reserve" if soc is not None else "SOC unknown (reserve set)"
+        elif not discharge and soc is not None and soc >= 100:
+            reason = "full"
+        elif (asset.max_w if discharge else -asset.min_w) <= 0:
+            reason = "no limit in this direction"
+    return Candidate(asset.asset_id, weight, asset.min_w, asset.max_w, reason, priority)
+
+
+def _targets(command: Command) -> tuple[list[asset_info.AssetInfo], dict[str, int | None], bool]:
+    """The assets a command addresses, their priorities, and whether priority tiers apply."""
+    if command.target_kind == "asset":
+        asset = asset_info.resolve(command.target_id)
+        if not asset.dispatchable:
+            raise ValidationError(f"asset {asset.asset_id!r} ({asset.kind}) takes no setpoints", field="asset_id")
+        return [asset], {}, False
+    if command.target_kind == "system":
+        field = "system_id"
+        if System.get_or_none(System.system_id == command.target_id) is None:
+            raise NotFoundError(f"system {command.target_id!r} does not exist", field=field)
+        found = [a for a in asset_info.configured(command.target_id) if a.dispatchable]
+        if not found:
+            raise ValidationError(f"system {command.target_id!r} has no asset that takes setpoints", field=field)
+        return found, {}, False
+    group = DeviceGroup.get_or_none(DeviceGroup.group_id == command.target_id)
+    if group is None:
+        raise NotFoundError(f"device group {command.target_id!r} does not exist", field="group_id")
+    if group.group_type != "control":
+        raise ValidationError(f"group {command.target_id!r} is a {group.group_type} group, not a control group",
+                              field="group_id")
+    members = {m.device_id: m.priority for m in DeviceGroupMember.select().where(DeviceGroupMember.group == group.group_id)}
+    found = []
+    for device_id in sorted(members):
+        try:
+            found.append(asset_info.resolve(device_id))
+        except NotFoundError:
+            continue  # a registered (non-catalog) member is no asset and takes no setpoints
+    if not any(a.dispatchable for a in found):
+        raise ValidationError(f"group {command.target_id!r} has no member that takes setpoints", field="group_id")
+    return found, members, True
+
+
+def plan(command: Command) -> Plan:
+    """The split of a command over its target's assets (no writes); ValidationError beyond every limit."""
+    found, priorities, tiered = _targets(command)
+    candidates = [_candidate(a, command.requested_w, priorities.get(a.asset_id)) for a in found]
+    limit = total_limit([c for c in candidates if c.excluded != "takes no setpoints"], command.requested_w)
+    if abs(command.requested_w) > limit + 1e-6:
+        raise ValidationError(f"{command.requested_w / 1000:g} kW is beyond the limit of {command.target_kind} "
+                              f"{command.target_id!r} ({limit / 1000:g} kW in that direction)",
+                              field=command.unit_field)
+    return split(command.requested_w, candidates, by_priority=tiered)
+
+
+def _outcome(plan_: Plan, results: list[dict[str, Any]]) -> str:
+    statuses = [r["status"] for r in results]
+    if not results or (plan_.requested_w != 0 and abs(plan_.placed_w) < 1e-6):
+        return "rejected"
+    if statuses and all(s == "failed" for s in statuses):
+        return "failed"
+    if "failed" in statuses or plan_.unplaced_w != 0:
+        return "partial"
+    if "deferred" in statuses:
+        return "deferred"
+    return "applied"
+
+
+def dispatch(body: Any, *, default_source: int = MANUAL, requested_by: str | None = None,
+             dispatcher: delivery.Dispatcher | None = None) -> dict[str, Any]:
+    """Check, plan, deliver and log a setpoint command; return the plan with each asset's outcome."""
+    command = parse(body, default_source=default_source)
+    plan_ = plan(command)
+    runner = dispatcher or delivery.current()
+    now = runner.clock()
+    expires_at = now + command.duration_s * 1000 if command.duration_s else None
+    with database.atomic():
+        entry = DispatchLog.create(ts=now, command_source=command.command_source, target_kind=command.target_kind,
+                                   target_id=command.target_id, requested_w=command.requested_w,
+                                   placed_w=plan_.placed_w, unplaced_w=plan_.unplaced_w,
+                                   duration_s=command.duration_s, expires_at=expires_at, outcome="planned",
+                                   shares="[]", requested_by=requested_by)
+    shares, results = [], []
+    for share in plan_.shares:
+        out = share.to_json()
+        # Offline or maintenance assets are not written at all; an asset left out for its SOC is told 0 W.
+        if share.excluded in (None, "at SOC reserve", "full", "SOC unknown (reserve set)", "no limit in this direction"):
+            result = runner.hold(share.asset_id, share.setpoint_w, now=now,
+                                 expires_at=expires_at if share.excluded is None else None,
+                                 command_source=command.command_source, dispatch_id=entry.dispatch_id)
+            out.update(result)
+            results.append(result)
+        else:
+            out.update(status="skipped", applied_w=None, error=None)
+        shares.append(out)
+    outcome = _outcome(plan_, results)
+    (DispatchLog.update(outcome=outcome, shares=json.dumps(shares, sort_keys=True))
+     .where(DispatchLog.dispatch_id == entry.dispatch_id).execute())
+    return {"dispatch_id": entry.dispatch_id, "ts": now, "target": {"kind": command.target_kind, "id": command.target_id},
+            "ignored": list(command.ignored), "command_source": command.command_source,
+            "source_name": SOURCES[command.command_source], "requested_w": round(command.requested_w, 3),
+            "requested_kw": round(command.requested_w / 1000, 6), "placed_w": plan_.to_json()["placed_w"],
+            "unplaced_w": plan_.to_json()["unplaced_w"], "duration_s": command.duration_s, "expires_at": expires_at,
+            "outcome": outcome, "shares": shares}
+
+
+def expire_setpoints(now_ms: int, dispatcher: delivery.Dispatcher | None = None) -> list[dict[str, Any]]:
+    """Revert ended setpoints and retry deferred or failed writes (the runtime runs this every few seconds)."""
+    runner = dispatcher or delivery.current()
+    results = runner.tick(now_ms)
+    for r in results:
+        if not r["expired"]:
+            continue
+        share = {"asset_id": r["asset_id"], "setpoint_w": r["target_w"], "status": r["status"],
+                 "applied_w": r.get("applied_w"), "error": r.get("error"), "expired_dispatch_id": r["dispatch_id"]}
+        DispatchLog.create(ts=now_ms, command_source=r["command_source"], target_kind="asset", target_id=r["asset_id"],
+                           requested_w=r["target_w"], placed_w=r["target_w"], unplaced_w=0.0, outcome="expired",
+                           shares=json.dumps([share], sort_keys=True), requested_by="expiry")
+    return results
+
+
+def log_entries(*, limit: Any = 50, before: Any = None, target_id: Any = None) -> list[dict[str, Any]]:
+    """dispatch_log rows, newest first: at most `limit`, ids below `before`, optionally of one target."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LOG:
+        raise ValidationError(f"limit must be a whole number from 1 to {MAX_LOG}", field="limit")
+    query = DispatchLog.select().order_by(DispatchLog.dispatch_id.desc()).limit(limit)
+    if before is not None:
+        if isinstance(before, bool) or not isinstance(before, int) or before < 1:
+            raise ValidationError("before must be a dispatch id", field="before")
+        query = query.where(DispatchLog.dispatch_id < before)
+    if target_id is not None:
+        query = query.where(DispatchLog.target_id == target_id)
+    out = []
+    for entry in query:
+        item = {f.column_name: entry.__data__.get(f.name) for f in DispatchLog._meta.sorted_fields}
+        item["shares"] = json.loads(entry.shares or "[]")
+        item["source_name"] = SOURCES.get(entry.command_source)
+        out.append(item)
+    return out

@@ -1,0 +1,112 @@
+"""Peewee models of dispatch, registered-device and sync state; the schema itself is defined by store/migrations."""
+
+from __future__ import annotations
+
+from peewee import SQL, AutoField, CompositeKey, FloatField, ForeignKeyField, IntegerField, TextField
+
+from appliance.store.models.base import BaseModel
+from appliance.store.models.registry import RegistryDevice
+
+
+class DispatchLog(BaseModel):
+    """Row of `dispatch_log`."""
+
+    dispatch_id = AutoField()
+    ts = IntegerField()
+    command_source = IntegerField()
+    target_kind = TextField()
+    target_id = TextField()
+    requested_w = FloatField()
+    placed_w = FloatField(null=True)
+    unplaced_w = FloatField(null=True)
+    duration_s = IntegerField(null=True)
+    expires_at = IntegerField(null=True)
+    outcome = TextField()
+    shares = TextField(default='[]')
+    requested_by = TextField(null=True)
+
+    class Meta:
+        table_name = 'dispatch_log'
+
+
+class SetpointState(BaseModel):
+    """Row of `setpoint_state`."""
+
+    asset = ForeignKeyField(RegistryDevice, column_name='asset_id', field='device_id', on_delete='CASCADE',
+                            primary_key=True)
+    target_w = FloatField()
+    applied_w = FloatField(null=True)
+    written_at = IntegerField(null=True)
+    pending = IntegerField(default=0)
+    expires_at = IntegerField(null=True)
+    revert_w = FloatField(null=True)
+    command_source = IntegerField(default=0)
+    dispatch_id = IntegerField(null=True)
+    last_error = TextField(null=True)
+
+    class Meta:
+        table_name = 'setpoint_state'
+
+
+class DeviceHeartbeat(BaseModel):
+    """Row of `device_heartbeats`."""
+
+    device = ForeignKeyField(RegistryDevice, column_name='device_id', field='device_id', on_delete='CASCADE',
+                             primary_key=True)
+    heartbeats = IntegerField(default=0)
+    too_frequent = IntegerField(default=0)
+    last_heartbeat = IntegerField(null=True)
+    last_interval_ms = IntegerField(null=True)
+
+    class Meta:
+        table_name = 'device_heartbeats'
+
+
+class DeviceMetric(BaseModel):
+    """Row of `device_metrics`."""
+
+    device = ForeignKeyField(RegistryDevice, column_name='device_id', field='device_id', on_delete='CASCADE')
+    name = TextField()
+    ts = IntegerField()
+    value = FloatField()
+
+    class Meta:
+        table_name = 'device_metrics'
+        primary_key = CompositeKey('device', 'name', 'ts')
+        without_rowid = True
+
+
+class SyncState(BaseModel):
+    """Row of `sync_state`."""
+
+    key = TextField(primary_key=True)
+    value = TextField()
+    updated_at = TextField(constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
+
+    class Meta:
+        table_name = 'sync_state'
+
+
+class SyncTable(BaseModel):
+    """Row of `sync_tables`: a table the sync feed carries."""
+
+    tid = IntegerField(primary_key=True)
+    name = TextField(unique=True)
+    kind = TextField()
+    key_columns = TextField()
+
+    class Meta:
+        table_name = 'sync_tables'
+
+
+class SyncFeed(BaseModel):
+    """Row of `sync_feed`: the latest change of one row, at its place in the global sequence."""
+
+    seq = AutoField()
+    tid = ForeignKeyField(SyncTable, column_name='tid', field='tid')
+    key = TextField()
+    op = TextField()
+    ts = IntegerField()
+
+    class Meta:
+        table_name = 'sync_feed'
