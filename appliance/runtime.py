@@ -147,10 +147,12 @@ class Runtime:
         return roll_up(now_ms=self.clock.ms())
 
     def retention(self) -> Any:
-        """Delete what is older than its retention."""
-        from appliance.energy.retention import apply_retention, policy_from_settings
+        """Delete what is older than its retention (the days set on the settings page; 0 = forever)."""
+        from appliance.accounts.app_settings import retention
+        from appliance.energy.retention import apply_retention
 
-        return apply_retention(self.clock.ms(), policy_from_settings())
+        policy = {key.removeprefix("retention."): (days or None) for key, days in retention().items()}
+        return apply_retention(self.clock.ms(), policy)
 
     def snapshot(self) -> None:
         """Write today's config snapshot (the first source for recovery)."""

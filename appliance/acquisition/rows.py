@@ -113,7 +113,8 @@ def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: b
         if battery_id is None or str(unit.get("status", "")).lower() == "absent":
             continue
         if units:
-            status = unit.get("statuses") if isinstance(unit.get("statuses"), Mapping) else {}
+            statuses = unit.get("statuses")
+            status: Mapping[str, Any] = statuses if isinstance(statuses, Mapping) else {}
             rows["battery_unit_samples"].append((
                 ts, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
                 _num(unit.get("voltage_v")), _num(unit.get("current_a")), _num(unit.get("temperature_c")),

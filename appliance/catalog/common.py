@@ -16,8 +16,13 @@ def get(model: type[M], key: str, what: str) -> M:
     """The row with this primary key, or NotFoundError naming what was looked for."""
     instance = model.get_or_none(model._meta.primary_key == key)
     if instance is None:
-        raise NotFoundError(f"{what} {key!r} does not exist", field=model._meta.primary_key.column_name)
+        raise NotFoundError(f"{what} {key!r} does not exist", field=_key_column(model))
     return instance
+
+
+def _key_column(model: type[Model]) -> str:
+    """The column name of a single-column primary key."""
+    return str(getattr(model._meta.primary_key, "column_name", "id"))
 
 
 def parent(model: type[M], key: Any, field: str, what: str) -> M:

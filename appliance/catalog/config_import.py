@@ -24,6 +24,11 @@ KEY_OF = {"system_id": "system_id", "inverter_id": "id", "array_id": "array_id",
           "serial_number": "serial_number"}
 
 
+def _raw(mapping: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    """A value from the YAML as it came: the services check its type and say what is wrong."""
+    return mapping.get(key, default)
+
+
 def _without_prefix(message: str, field: str) -> str:
     """Drop a leading `field: ` or `config.x: ` from a service message; the import names the key itself."""
     for prefix in (f"{field}: ", f"{field} "):
@@ -80,8 +85,8 @@ class Importer:
             if nested and "adapter" in nested and (head == "config" or field == "adapter_type"):
                 adapter = nested["adapter"]
                 rest = rest if head == "config" else "type"
-                key = rest.split(".")[0] or "type"
-                raise self.fail(message, adapter.line_of(key), f"{path}.adapter.{rest or 'type'}") from exc
+                adapter_key = rest.split(".")[0] or "type"
+                raise self.fail(message, adapter.line_of(adapter_key), f"{path}.adapter.{rest or 'type'}") from exc
             key = KEY_OF.get(field, field) or None
             line = item.line_of(key) if key else item.line
             raise self.fail(message, line, f"{path}.{key}" if key else path) from exc
@@ -124,7 +129,7 @@ class Importer:
                     changes = {k: home[k] for k in ("name", "description", "timezone") if k in home}
                     systems.update_system(home["id"], **changes)
                 else:
-                    systems.create_system(home["id"], home.get("name"), description=home.get("description"),
+                    systems.create_system(home["id"], _raw(home, "name"), description=_raw(home, "description"),
                                           **({"timezone": home["timezone"]} if "timezone" in home else {}))
         return homes
 
@@ -135,7 +140,7 @@ class Importer:
                                 item.line_of(str(key)), f"{path}.{key}")
 
     def _system_of(self, item: LineDict, path: str) -> str:
-        system_id = item.get("system_id", item.get("home_id")) or self.default_system
+        system_id = _raw(item, "system_id", _raw(item, "home_id")) or self.default_system
         if system_id is None:
             raise self.fail("system_id is required when the file has several homes", item.line, f"{path}.system_id")
         return str(system_id)
@@ -143,35 +148,35 @@ class Importer:
     def _memberships(self, doc: LineDict, section: str, key: str) -> dict[str, tuple[str, LineDict]]:
         owners: dict[str, tuple[str, LineDict]] = {}
         for index, item in enumerate(doc.get(section) or []):
-            members = item.get(key) or []
+            members = _raw(item, key) or []
             if not isinstance(members, list):
                 raise self.fail("must be a list of ids", item.line_of(key), f"{section}[{index}].{key}")
             for member in members:
-                if str(member) in owners and owners[str(member)][0] != item.get("id"):
+                if str(member) in owners and owners[str(member)][0] != _raw(item, "id"):
                     raise self.fail(f"{member!r} is listed in two arrays", item.line_of(key),
                                     f"{section}[{index}].{key}")
-                owners[str(member)] = (str(item.get("id")), item)
+                owners[str(member)] = (str(_raw(item, "id")), item)
         return owners
 
     def _array(self, item: LineDict, path: str) -> None:
         with self.at(path, item):
             self._known(item, path, {"id", "name", "system_id", "home_id", "inverter_ids"})
-            if InverterArray.get_or_none(InverterArray.array_id == item.get("id")):
-                systems.update_array(item["id"], name=item.get("name"))
+            if InverterArray.get_or_none(InverterArray.array_id == _raw(item, "id")):
+                systems.update_array(item["id"], name=_raw(item, "name"))
             else:
-                systems.create_array(item.get("id"), self._system_of(item, path), item.get("name"))
+                systems.create_array(_raw(item, "id"), self._system_of(item, path), _raw(item, "name"))
 
     def _battery_array(self, item: LineDict, path: str) -> None:
         with self.at(path, item):
             self._known(item, path, {"id", "name", "system_id", "home_id", "battery_bank_ids"})
-            if BatteryArray.get_or_none(BatteryArray.battery_array_id == item.get("id")):
-                systems.update_battery_array(item["id"], name=item.get("name"))
+            if BatteryArray.get_or_none(BatteryArray.battery_array_id == _raw(item, "id")):
+                systems.update_battery_array(item["id"], name=_raw(item, "name"))
             else:
-                systems.create_battery_array(item.get("id"), self._system_of(item, path), item.get("name"))
+                systems.create_battery_array(_raw(item, "id"), self._system_of(item, path), _raw(item, "name"))
 
     def _parent_from(self, item: LineDict, path: str, key: str, membership: dict[str, tuple[str, LineDict]]) -> Any:
-        listed = membership.get(str(item.get("id")))
-        given = item.get(key)
+        listed = membership.get(str(_raw(item, "id")))
+        given = _raw(item, key)
         if given is not None and listed is not None and listed[0] != given:
             raise self.fail(f"{given!r} disagrees with array {listed[0]!r} that lists this id", item.line_of(key),
                             f"{path}.{key}")
@@ -187,7 +192,7 @@ class Importer:
                 raise self.fail(f"adapter {spec['adapter_id']!r} does not exist", spec.line_of("adapter_id"),
                                 f"{path}.adapter_id")
             return str(spec["adapter_id"])
-        adapter_id = spec.get("id", default_id)
+        adapter_id = _raw(spec, "id", default_id)
         config = {k: v for k, v in spec.items() if k not in ADAPTER_META}
         adapter_type = config.get("type")
         wrapper = LineDict(spec)
@@ -200,19 +205,19 @@ class Importer:
                 if existing.adapter_type != adapter_type:
                     raise self.fail(f"adapter {adapter_id!r} exists with type {existing.adapter_type!r}",
                                     spec.line_of("type"), f"{path}.type")
-                adapters.update_adapter(adapter_id, config=config, name=spec.get("name"),
-                                        enabled=spec.get("enabled", True))
+                adapters.update_adapter(adapter_id, config=config, name=_raw(spec, "name"),
+                                        enabled=_raw(spec, "enabled", True))
             else:
-                adapters.create_adapter(adapter_id, adapter_type, config, name=spec.get("name"),
-                                        enabled=spec.get("enabled", True), priority=priority or 1)
+                adapters.create_adapter(adapter_id, adapter_type, config, name=_raw(spec, "name"),
+                                        enabled=_raw(spec, "enabled", True), priority=priority or 1)
         return str(adapter_id)
 
     def _device_adapter(self, item: LineDict, path: str, device_id: str) -> str | None:
         if "adapter" in item and "adapter_id" in item:
             raise self.fail("give adapter or adapter_id, not both", item.line_of("adapter_id"), f"{path}.adapter_id")
-        if item.get("adapter") is not None:
+        if _raw(item, "adapter") is not None:
             return self._adapter(item["adapter"], f"{path}.adapter", f"{device_id}_adapter")
-        if item.get("adapter_id") is not None:
+        if _raw(item, "adapter_id") is not None:
             if not Adapter.get_or_none(Adapter.adapter_id == item["adapter_id"]):
                 raise self.fail(f"adapter {item['adapter_id']!r} does not exist", item.line_of("adapter_id"),
                                 f"{path}.adapter_id")
@@ -224,44 +229,44 @@ class Importer:
         self._known(item, path, {"id", "name", "system_id", "home_id", "array_id", "adapter", "adapter_id", *fields})
         array_id = self._parent_from(item, path, "array_id", membership)
         with self.at(path, item):
-            adapter_id = self._device_adapter(item, path, str(item.get("id")))
-            details = {k: item.get(k) for k in fields}
-            if Inverter.get_or_none(Inverter.inverter_id == item.get("id")):
-                devices.update_inverter(item["id"], name=item.get("name"), array_id=array_id,
+            adapter_id = self._device_adapter(item, path, str(_raw(item, "id")))
+            details = {k: _raw(item, k) for k in fields}
+            if Inverter.get_or_none(Inverter.inverter_id == _raw(item, "id")):
+                devices.update_inverter(item["id"], name=_raw(item, "name"), array_id=array_id,
                                         adapter_id=adapter_id, **details)
             else:
-                devices.create_inverter(item.get("id"), array_id, item.get("name"), adapter_id=adapter_id,
-                                        system_id=item.get("system_id", item.get("home_id")), **details)
+                devices.create_inverter(_raw(item, "id"), array_id, _raw(item, "name"), adapter_id=adapter_id,
+                                        system_id=_raw(item, "system_id", _raw(item, "home_id")), **details)
 
     def _bank(self, item: LineDict, path: str, membership: dict[str, tuple[str, LineDict]]) -> None:
         details = ("chemistry", "nominal_kwh", "max_charge_kw", "max_discharge_kw", "soc_reserve_pct")
         self._known(item, path, {"id", "name", "system_id", "home_id", "battery_array_id", "batteries",
                                  "cells_per_battery", "battery_units", "adapter", "adapters", *details})
         battery_array_id = self._parent_from(item, path, "battery_array_id", membership)
-        pack_id = item.get("id")
+        pack_id = _raw(item, "id")
         with self.at(path, item):
             values = {k: item[k] for k in details if k in item}
             layout = {k: item[k] for k in ("batteries", "cells_per_battery") if k in item}
             if BatteryPack.get_or_none(BatteryPack.pack_id == pack_id):
-                devices.update_battery_pack(pack_id, name=item.get("name"), battery_array_id=battery_array_id,
+                devices.update_battery_pack(pack_id, name=_raw(item, "name"), battery_array_id=battery_array_id,
                                             **values, **layout)
             else:
-                devices.create_battery_pack(pack_id, battery_array_id, item.get("name"),
-                                            system_id=item.get("system_id", item.get("home_id")),
+                devices.create_battery_pack(pack_id, battery_array_id, _raw(item, "name"),
+                                            system_id=_raw(item, "system_id", _raw(item, "home_id")),
                                             batteries=layout.get("batteries"),
                                             cells_per_battery=layout.get("cells_per_battery"), **values)
             self._units(item, path, str(pack_id))
             self._bank_adapters(item, path, str(pack_id))
 
     def _units(self, item: LineDict, path: str, pack_id: str) -> None:
-        for index, unit in enumerate(item.get("battery_units") or []):
+        for index, unit in enumerate(_raw(item, "battery_units") or []):
             unit_path = f"{path}.battery_units[{index}]"
             if not isinstance(unit, LineDict):
                 raise self.fail("must be a mapping", item.line_of("battery_units"), unit_path)
             self._known(unit, unit_path, {"index", "serial_number", "model"})
-            battery = Battery.get_or_none((Battery.pack == pack_id) & (Battery.battery_index == unit.get("index")))
+            battery = Battery.get_or_none((Battery.pack == pack_id) & (Battery.battery_index == _raw(unit, "index")))
             if battery is None:
-                raise self.fail(f"no battery unit with index {unit.get('index')!r} (batteries sets how many)",
+                raise self.fail(f"no battery unit with index {_raw(unit, 'index')!r} (batteries sets how many)",
                                 unit.line_of("index"), f"{unit_path}.index")
             with self.at(unit_path, unit):
                 devices.update_battery(battery.battery_id, **{k: unit[k] for k in ("serial_number", "model") if k in unit})
@@ -269,7 +274,7 @@ class Importer:
     def _bank_adapters(self, item: LineDict, path: str, pack_id: str) -> None:
         if "adapter" in item and "adapters" in item:
             raise self.fail("give adapter or adapters, not both", item.line_of("adapters"), f"{path}.adapters")
-        specs = [item["adapter"]] if item.get("adapter") is not None else (item.get("adapters") or [])
+        specs = [item["adapter"]] if _raw(item, "adapter") is not None else (_raw(item, "adapters") or [])
         if not isinstance(specs, list):
             raise self.fail("must be a list, in failover priority order", item.line_of("adapters"), f"{path}.adapters")
         wanted = []
@@ -277,9 +282,9 @@ class Importer:
             key = "adapter" if "adapter" in item else f"adapters[{position - 1}]"
             default_id = f"{pack_id}_adapter_primary" if position == 1 else (
                 f"{pack_id}_adapter_failover" + (str(position - 1) if position > 2 else ""))
-            priority = spec.get("priority", position) if isinstance(spec, LineDict) else position
+            priority = _raw(spec, "priority", position) if isinstance(spec, LineDict) else position
             adapter_id = self._adapter(spec, f"{path}.{key}", default_id, priority)
-            enabled = spec.get("enabled", True) if isinstance(spec, LineDict) else True
+            enabled = _raw(spec, "enabled", True) if isinstance(spec, LineDict) else True
             with self.at(f"{path}.{key}", spec if isinstance(spec, LineDict) else item):
                 adapters.link_pack_adapter(pack_id, adapter_id, priority=priority, enabled=enabled)
             wanted.append(adapter_id)
@@ -290,37 +295,37 @@ class Importer:
     def _attachment(self, item: LineDict, path: str) -> None:
         self._known(item, path, {"battery_bank_array_id", "battery_array_id", "inverter_array_id", "attached_since",
                                  "detached_at"})
-        battery_array_id = item.get("battery_bank_array_id", item.get("battery_array_id"))
+        battery_array_id = _raw(item, "battery_bank_array_id", _raw(item, "battery_array_id"))
         wrapper = LineDict(item)
         wrapper.line = item.line
         wrapper.key_lines = {**item.key_lines, "battery_array_id": item.line_of("battery_bank_array_id")}
         with self.at(path, wrapper):
-            since = item.get("attached_since")
+            since = _raw(item, "attached_since")
             existing = BatteryArrayAttachment.get_or_none(
                 (BatteryArrayAttachment.battery_array == battery_array_id)
                 & (BatteryArrayAttachment.attached_since == (str(since) if since is not None else None)))
             if existing is not None:
-                (BatteryArrayAttachment.update(inverter_array=item.get("inverter_array_id"),
-                                               detached_at=item.get("detached_at"))
+                (BatteryArrayAttachment.update(inverter_array=_raw(item, "inverter_array_id"),
+                                               detached_at=_raw(item, "detached_at"))
                  .where((BatteryArrayAttachment.battery_array == battery_array_id)
                         & (BatteryArrayAttachment.attached_since == str(since))).execute())
             else:
-                systems.attach(battery_array_id, item.get("inverter_array_id"),
+                systems.attach(battery_array_id, _raw(item, "inverter_array_id"),
                                since=str(since) if since is not None else None,
-                               detached_at=str(item["detached_at"]) if item.get("detached_at") else None)
+                               detached_at=str(item["detached_at"]) if _raw(item, "detached_at") else None)
 
     def _meter(self, item: LineDict, path: str) -> None:
         self._known(item, path, {"id", "name", "system_id", "home_id", "array_id", "adapter", "adapter_id",
                                  "attachment_target", "model", "type"})
-        target = item.get("attachment_target")
-        array_id = item.get("array_id")
+        target = _raw(item, "attachment_target")
+        array_id = _raw(item, "array_id")
         if array_id is None and target not in (None, "system", "home"):
             array_id = target
         with self.at(path, item):
-            adapter_id = self._device_adapter(item, path, str(item.get("id")))
-            values = {"model": item.get("model"), "type": item.get("type"), "array_id": array_id,
+            adapter_id = self._device_adapter(item, path, str(_raw(item, "id")))
+            values = {"model": _raw(item, "model"), "type": _raw(item, "type"), "array_id": array_id,
                       "adapter_id": adapter_id}
-            if Meter.get_or_none(Meter.meter_id == item.get("id")):
-                devices.update_meter(item["id"], name=item.get("name"), **values)
+            if Meter.get_or_none(Meter.meter_id == _raw(item, "id")):
+                devices.update_meter(item["id"], name=_raw(item, "name"), **values)
             else:
-                devices.create_meter(item.get("id"), self._system_of(item, path), item.get("name"), **values)
+                devices.create_meter(_raw(item, "id"), self._system_of(item, path), _raw(item, "name"), **values)

@@ -84,12 +84,12 @@ def update_inverter(inverter_id: str, **changes: Any) -> dict[str, Any]:
             array = parent(InverterArray, changes["array_id"], "array_id", "inverter array")
             if array.system_id != inverter.system_id:
                 raise ValidationError(f"array_id: {array.array_id!r} is in another system", field="array_id")
-            inverter.array = array.array_id
+            inverter.array_id = array.array_id
         if "adapter_id" in changes and changes["adapter_id"] != inverter.adapter_id:
             adapters.unbind_device("inverter", inverter_id)
             if changes["adapter_id"] is not None:
                 adapters.bind(changes["adapter_id"], "inverter", inverter_id)
-            inverter.adapter = changes["adapter_id"]
+            inverter.adapter_id = changes["adapter_id"]
         inverter.updated_at = utc_now_iso()
         save(inverter)
         _sync_inverter(inverter)
@@ -183,7 +183,7 @@ def update_battery_pack(pack_id: str, **changes: Any) -> dict[str, Any]:
             if target.system_id != pack.system_id:
                 raise ValidationError("battery_array_id: that battery array is in another system",
                                       field="battery_array_id")
-            pack.battery_array = target.battery_array_id
+            pack.battery_array_id = target.battery_array_id
             Battery.update(battery_array=target.battery_array_id).where(Battery.pack == pack_id).execute()
             BatteryCell.update(battery_array=target.battery_array_id).where(BatteryCell.pack == pack_id).execute()
         pack.updated_at = utc_now_iso()
@@ -212,11 +212,9 @@ def set_pack_layout(pack_id: str, batteries: int, cells_per_battery: int) -> Non
     with database.atomic():
         Battery.delete().where((Battery.pack == pack_id) & (Battery.battery_index >= batteries)).execute()
         for index in range(batteries):
-            unit = Battery.get_or_none((Battery.pack == pack_id) & (Battery.battery_index == index))
-            if unit is None:
-                unit = create_battery(f"{pack_id}_b{index}", pack_id, index, _checked=True)["battery_id"]
-            else:
-                unit = unit.battery_id
+            existing = Battery.get_or_none((Battery.pack == pack_id) & (Battery.battery_index == index))
+            unit: str = (existing.battery_id if existing is not None
+                         else create_battery(f"{pack_id}_b{index}", pack_id, index, _checked=True)["battery_id"])
             BatteryCell.delete().where((BatteryCell.battery == unit)
                                        & (BatteryCell.cell_index >= cells_per_battery)).execute()
             for cell in range(cells_per_battery):
@@ -348,13 +346,13 @@ def update_meter(meter_id: str, **changes: Any) -> dict[str, Any]:
         if "type" in changes:
             meter.type = check_choice(changes["type"], "type", METER_TYPES)
         if "array_id" in changes:
-            meter.array = _meter_array(meter.system_id, changes["array_id"])
+            meter.array_id = _meter_array(meter.system_id, changes["array_id"])
             meter.attachment_target = changes["array_id"] or "system"
         if "adapter_id" in changes and changes["adapter_id"] != meter.adapter_id:
             adapters.unbind_device("meter", meter_id)
             if changes["adapter_id"] is not None:
                 adapters.bind(changes["adapter_id"], "meter", meter_id)
-            meter.adapter = changes["adapter_id"]
+            meter.adapter_id = changes["adapter_id"]
         meter.updated_at = utc_now_iso()
         save(meter)
         _sync_meter(meter)

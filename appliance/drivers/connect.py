@@ -59,7 +59,7 @@ class LinkPool:
 
     def _open(self, key: str, adapter_type: str, config: Mapping[str, Any]) -> Any:
         timeout = float(config.get("timeout_s", 3.0))
-        line = {"baudrate": int(config.get("baudrate", 9600)), "parity": str(config.get("parity", "N")),
+        line: dict[str, Any] = {"baudrate": int(config.get("baudrate", 9600)), "parity": str(config.get("parity", "N")),
                 "stopbits": int(config.get("stopbits", 1)), "bytesize": int(config.get("bytesize", 8))}
         if adapter_type in MODBUS_TYPES:
             if config.get("transport") == "tcp":

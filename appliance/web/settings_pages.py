@@ -14,7 +14,9 @@ from appliance.web.htmx import hx_redirect
 
 bp = Blueprint("settings", __name__)
 RETENTION_LABELS = {"retention.raw_days": "Raw samples (days)", "retention.five_minute_days": "5-minute (days)",
-                    "retention.hourly_days": "Hourly (days)", "retention.daily_days": "Daily (days, 0 = forever)"}
+                    "retention.thirty_minute_days": "30-minute meter periods (days, 0 = forever)",
+                    "retention.hourly_days": "Hourly (days, 0 = forever)",
+                    "retention.daily_days": "Daily (days, 0 = forever)"}
 
 
 def _page(status: int = 200, **extra: Any) -> Any:

@@ -89,7 +89,7 @@ def test_secret_key_is_made_once(db):
 
 
 def test_retention_and_sync_settings(db):
-    assert app_settings.retention()["retention.raw_days"] == 30
+    assert app_settings.retention()["retention.raw_days"] == 90  # the domain document's default
     assert app_settings.set_retention({"retention.raw_days": "14"})["retention.raw_days"] == 14
     with pytest.raises(ValidationError) as bad:
         app_settings.set_retention({"retention.raw_days": "0"})

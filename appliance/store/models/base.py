@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from peewee import DatabaseProxy, Model
 
 #: Bound to the open SqliteDatabase by appliance.store.db.open_database.
@@ -14,3 +16,9 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+    if TYPE_CHECKING:
+        # Peewee adds a `<name>_id` accessor per foreign key at run time; mypy cannot see them.
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
