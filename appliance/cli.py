@@ -18,6 +18,8 @@ COMMAND_MODULES = (
     "appliance.commands.main_job",
     "appliance.commands.drivers",
     "appliance.commands.web",
+    "appliance.commands.discovery",
+    "appliance.commands.headend",
 )
 
 

@@ -38,6 +38,7 @@ class RuntimeOptions:
     discovery_interval_s: float = 300.0
     rollup_interval_s: float = 60.0
     sync_interval_s: float = 10.0
+    push_interval_s: float = 10.0
     extra_jobs: list[tuple[Callable[[], Any], float, str]] = field(default_factory=list)
 
 
@@ -61,6 +62,8 @@ class Runtime:
         self.database: SqliteDatabase | None = None
         self.report: StartupReport | None = None
         self.web_server: Any = None
+        self._push: Any = None
+        self._push_settings: dict[str, Any] | None = None
         self.url: str | None = None
         self._stopped = threading.Event()
 
@@ -89,6 +92,7 @@ class Runtime:
         self.scheduler.add_job(self.retention, "interval", hours=24, id="retention")
         self.scheduler.add_job(self.snapshot, "interval", hours=24, id="config-snapshot")
         self.scheduler.add_job(self.discover, "interval", seconds=every.discovery_interval_s, id="discovery")
+        self.scheduler.add_job(self.push, "interval", seconds=every.push_interval_s, id="headend-push")
         watchdog = sdnotify.watchdog_interval_s()
         if watchdog:
             # Petting from a scheduler job: a hung scheduler stops petting and systemd restarts the process.
@@ -151,8 +155,24 @@ class Runtime:
         from appliance.accounts.app_settings import retention
         from appliance.energy.retention import apply_retention
 
+        from appliance.sync import feed
+
         policy = {key.removeprefix("retention."): (days or None) for key, days in retention().items()}
-        return apply_retention(self.clock.ms(), policy)
+        deleted = apply_retention(self.clock.ms(), policy)
+        feed.prune(self.clock.ms())  # the sync feed's window follows raw retention
+        return deleted
+
+    def push(self) -> None:
+        """One round of the headend link (register, heartbeat, push, commands) when a headend is set."""
+        from appliance.sync import state
+        from appliance.sync.push import PushClient
+
+        settings = state.settings()
+        if self._push is None or settings != self._push_settings:
+            # New settings, new client: its backoff and headend registration belong to the old headend.
+            self._push, self._push_settings = PushClient(settings), settings
+        if self._push.configured:
+            self._push.run_once()
 
     def snapshot(self) -> None:
         """Write today's config snapshot (the first source for recovery)."""

@@ -19,9 +19,17 @@ RETENTION_LABELS = {"retention.raw_days": "Raw samples (days)", "retention.five_
                     "retention.daily_days": "Daily (days, 0 = forever)"}
 
 
+def _sync_backlog() -> dict[str, Any]:
+    """What waits to be pushed to the headend (the link's state, read fresh)."""
+    from appliance.sync.push import PushClient
+
+    return PushClient().backlog()
+
+
 def _page(status: int = 200, **extra: Any) -> Any:
     context = {"tokens": tokens.list_tokens(), "scopes": tokens.SCOPES, "retention": app_settings.retention(),
                "retention_labels": RETENTION_LABELS, "sync": app_settings.sync_settings(),
+               "sync_backlog": _sync_backlog(),
                "events": events.recent(limit=50), "errors": {}, "min_length": passwords.MIN_LENGTH,
                "new_token": None, "notice": None, "form": {}}
     context.update(extra)
