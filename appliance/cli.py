@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "appliance.commands.web",
     "appliance.commands.discovery",
     "appliance.commands.headend",
+    "appliance.commands.energy",
 )
 
 

@@ -10,7 +10,8 @@ import pytest
 from appliance import __version__
 from appliance.cli import build_parser, main
 
-COMMANDS = ["init-db", "import-config", "export-config"]
+COMMANDS = ["init-db", "import-config", "export-config", "run", "demo", "simulate", "decode", "devices", "discover",
+            "set-password", "token", "headend", "rollup"]
 
 
 def run(*args: str, env_db=None):

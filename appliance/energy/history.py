@@ -1,0 +1,257 @@
+"""The read side for the web UI and API: chart series, daily and monthly energy, today's totals.
+
+Everything reads the rollup tables; only today_totals reads raw samples, and only the tail of
+today that the last rollup run has not folded in yet.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+from typing import Any
+
+from appliance.energy.localtime import day_bounds, local_date, parse_date, utc_now_ms, zone
+from appliance.energy.pairs import bucket_energies
+from appliance.energy.sources import BUCKET_MS, ENERGY, RollupConfig, pairs_sql
+from appliance.errors import NotFoundError, ValidationError
+from appliance.store.models import database
+
+LEVELS = {"system": ("systems", "system_id"), "array": ("arrays", "array_id"),
+          "inverter": ("inverters", "inverter_id"), "meter": ("meters", "meter_id"),
+          "battery_pack": ("battery_packs", "pack_id")}
+RESOLUTIONS = {"5m": BUCKET_MS, "1h": 3_600_000, "1d": 86_400_000}
+MAX_POINTS = 10_000
+MAX_DAYS = 3660
+KEYS = ("ts", "pv_power_w", "load_power_w", "grid_power_w", "battery_power_w", "soc_pct", "pv_energy_kwh",
+        "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh", "discharge_kwh")
+_ENERGY_TABLES = {"system": ("system_5m", "system_hourly_energy", "system_daily_summary", "system_id"),
+                  "array": ("array_5m", "array_hourly_energy", "array_daily_summary", "array_id"),
+                  "inverter": ("energy_5m", "hourly_energy", "daily_summary", "inverter_id")}
+_FIVE = ("avg_solar_power_w, avg_load_power_w, avg_grid_power_w, avg_battery_power_w, {soc}, solar_energy_kwh, "
+         "load_energy_kwh, grid_import_energy_kwh, grid_export_energy_kwh, battery_charge_energy_kwh, "
+         "battery_discharge_energy_kwh")
+
+
+def _conn() -> sqlite3.Connection:
+    return database.connection()
+
+
+def _system_of(level: str, entity_id: str) -> str:
+    table, key = LEVELS[level]
+    row = _conn().execute(f"SELECT system_id FROM {table} WHERE {key} = ?", (entity_id,)).fetchone()  # noqa: S608
+    if row is None:
+        raise NotFoundError(f"no {level.replace('_', ' ')} {entity_id!r}", field="entity_id")
+    return row[0]
+
+
+def _zone_of(system_id: str):
+    row = _conn().execute("SELECT timezone FROM systems WHERE system_id = ?", (system_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no system {system_id!r}", field="system_id")
+    return zone(row[0])
+
+
+def _check_range(start_ms: Any, end_ms: Any, resolution: str) -> None:
+    for name, value in (("start_ms", start_ms), ("end_ms", end_ms)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(f"{name} must be epoch milliseconds (an integer)", field=name)
+    if end_ms <= start_ms:
+        raise ValidationError("end_ms must be after start_ms", field="end_ms")
+    if (end_ms - start_ms) // RESOLUTIONS[resolution] > MAX_POINTS:
+        raise ValidationError(f"the range holds more than {MAX_POINTS} points at {resolution}: "
+                              "choose a coarser resolution", field="resolution")
+
+
+def _row(values: tuple) -> dict[str, Any]:
+    return dict(zip(KEYS, values))
+
+
+def _per_hour(energy_in: float | None, energy_out: float | None, hours: float) -> float | None:
+    """A day's mean power (W) from its energies, + for energy in (import, discharge)."""
+    if energy_in is None and energy_out is None:
+        return None
+    return ((energy_in or 0.0) - (energy_out or 0.0)) * 1000.0 / hours
+
+
+def _dates(start_ms: int, end_ms: int, tz) -> tuple[str, str]:
+    return local_date(start_ms, tz).isoformat(), local_date(end_ms, tz).isoformat()
+
+
+def _energy_series(level: str, entity: str, resolution: str, start: int, end: int, tz) -> list[dict[str, Any]]:
+    five, hourly, daily, key = _ENERGY_TABLES[level]
+    conn = _conn()
+    if resolution == "5m":
+        rows = conn.execute(f"SELECT bucket_start, {_FIVE.format(soc='avg_soc_pct')} FROM {five} "  # noqa: S608
+                            f"WHERE {key} = ? AND bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start",
+                            (entity, start, end))
+        return [_row(r) for r in rows]
+    first, last = _dates(start, end, tz)
+    if resolution == "1h":
+        # Hourly tables have no SOC: take it from the 5-minute rows of the hour while they are kept.
+        soc = (f"(SELECT SUM(f.avg_soc_pct * f.sample_count) / SUM(CASE WHEN f.avg_soc_pct IS NOT NULL "
+               f"THEN f.sample_count END) FROM {five} f WHERE f.{key} = h.{key} AND f.bucket_start >= h.hour_start "
+               f"AND f.bucket_start < h.hour_start + 3600000)")
+        columns = _FIVE.format(soc=soc)
+        rows = conn.execute(f"SELECT hour_start, {columns} FROM {hourly} h "  # noqa: S608
+                            f"WHERE {key} = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ? "
+                            f"ORDER BY hour_start", (entity, first, last, start, end))
+        return [_row(r) for r in rows]
+    out = []
+    for r in conn.execute(
+            f"SELECT d.date, d.pv_avg_power_w, d.load_avg_power_w, d.battery_avg_soc_pct, "  # noqa: S608
+            f"d.pv_energy_kwh, "
+            f"d.load_energy_kwh, d.grid_energy_imported_kwh, d.grid_energy_exported_kwh, h.c, h.d FROM {daily} d "
+            f"LEFT JOIN (SELECT date, SUM(battery_charge_energy_kwh) AS c, SUM(battery_discharge_energy_kwh) AS d "
+            f"FROM {hourly} WHERE {key} = ?1 AND date BETWEEN ?2 AND ?3 GROUP BY date) h ON h.date = d.date "
+            f"WHERE d.{key} = ?1 AND d.date BETWEEN ?2 AND ?3 ORDER BY d.date", (entity, first, last)):
+        day_start, day_end = day_bounds(date.fromisoformat(r[0]), tz)
+        if not start <= day_start < end:
+            continue
+        hours = (day_end - day_start) / 3_600_000
+        out.append(_row((day_start, r[1], r[2], _per_hour(r[6], r[7], hours), _per_hour(r[9], r[8], hours), r[3],
+                         r[4], r[5], r[6], r[7], r[8], r[9])))
+    return out
+
+
+def _device_series(level: str, entity: str, resolution: str, start: int, end: int, tz) -> list[dict[str, Any]]:
+    conn = _conn()
+    first, last = _dates(start, end, tz)
+    if level == "meter":
+        tables = {"5m": ("meter_5m", "bucket_start", "bucket_start >= ?3"),
+                  "1h": ("meter_hourly_energy", "hour_start", "date BETWEEN ?4 AND ?5 AND hour_start >= ?3")}
+        if resolution in tables:
+            table, ts, where = tables[resolution]
+            rows = conn.execute(f"SELECT {ts}, avg_power_w, import_energy_kwh, export_energy_kwh "  # noqa: S608
+                                f"FROM {table} "
+                                f"WHERE meter_id = ?1 AND {where} AND {ts} < ?2 ORDER BY {ts}",
+                                (entity, end, start, *((first, last) if resolution == "1h" else ())))
+            return [_row((r[0], None, None, r[1], None, None, None, None, r[2], r[3], None, None)) for r in rows]
+        rows = conn.execute("SELECT day, import_energy_kwh, export_energy_kwh FROM meter_daily WHERE meter_id = ? "
+                            "AND day BETWEEN ? AND ? ORDER BY day", (entity, first, last))
+        values = [(day_bounds(date.fromisoformat(r[0]), tz), r[1], r[2]) for r in rows]
+        return [_row((s, None, None, _per_hour(i, x, (e - s) / 3_600_000), None, None, None, None, i, x, None, None))
+                for (s, e), i, x in values if start <= s < end]
+    tables = {"5m": ("battery_bank_5m", "bucket_start", "bucket_start >= ?3"),
+              "1h": ("battery_bank_hourly", "hour_start", "date BETWEEN ?4 AND ?5 AND hour_start >= ?3")}
+    if resolution in tables:
+        table, ts, where = tables[resolution]
+        rows = conn.execute(f"SELECT {ts}, avg_power_w, avg_soc_pct, charge_energy_kwh, "  # noqa: S608
+                            f"discharge_energy_kwh FROM {table} WHERE pack_id = ?1 AND {where} AND {ts} < ?2 "
+                            f"ORDER BY {ts}",
+                            (entity, end, start, *((first, last) if resolution == "1h" else ())))
+        return [_row((r[0], None, None, None, r[1], r[2], None, None, None, None, r[3], r[4])) for r in rows]
+    rows = conn.execute("SELECT date, avg_soc_pct, charge_energy_kwh, discharge_energy_kwh FROM battery_bank_daily "
+                        "WHERE pack_id = ? AND date BETWEEN ? AND ? ORDER BY date", (entity, first, last))
+    packs = [(day_bounds(date.fromisoformat(r[0]), tz), r[1], r[2], r[3]) for r in rows]
+    return [_row((s, None, None, None, _per_hour(d, c, (e - s) / 3_600_000), soc, None, None, None, None, c, d))
+            for (s, e), soc, c, d in packs if start <= s < end]
+
+
+def series(level: str, entity_id: str, resolution: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+    """Chart points of one entity in [start_ms, end_ms) at 5m, 1h or 1d, oldest first."""
+    if level not in LEVELS:
+        raise ValidationError(f"level must be one of {', '.join(LEVELS)}", field="level")
+    if resolution not in RESOLUTIONS:
+        raise ValidationError(f"resolution must be one of {', '.join(RESOLUTIONS)}", field="resolution")
+    _check_range(start_ms, end_ms, resolution)
+    tz = _zone_of(_system_of(level, entity_id))
+    if level in _ENERGY_TABLES:
+        return _energy_series(level, entity_id, resolution, start_ms, end_ms, tz)
+    return _device_series(level, entity_id, resolution, start_ms, end_ms, tz)
+
+
+def _system_days(system_id: str, first: str, last: str) -> dict[str, dict[str, Any]]:
+    rows = _conn().execute(
+        "SELECT d.date, d.pv_energy_kwh, d.pv_peak_hour, d.load_energy_kwh, d.grid_energy_imported_kwh, "
+        "d.grid_energy_exported_kwh, h.c, h.d, d.battery_cycles, d.battery_min_soc_pct, d.battery_max_soc_pct "
+        "FROM system_daily_summary d LEFT JOIN (SELECT date, SUM(battery_charge_energy_kwh) AS c, "
+        "SUM(battery_discharge_energy_kwh) AS d FROM system_hourly_energy WHERE system_id = ?1 "
+        "AND date BETWEEN ?2 AND ?3 GROUP BY date) h ON h.date = d.date "
+        "WHERE d.system_id = ?1 AND d.date BETWEEN ?2 AND ?3", (system_id, first, last))
+    keys = ("date", "pv_energy_kwh", "pv_peak_hour", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh",
+            "discharge_kwh", "cycles", "min_soc_pct", "max_soc_pct")
+    return {r[0]: dict(zip(keys, r)) for r in rows}
+
+
+def daily_energy(system_id: str, start_date: date | str, end_date: date | str) -> list[dict[str, Any]]:
+    """One row per local date from start_date to end_date inclusive; values are None for days without data."""
+    first, last = parse_date(start_date, "start_date"), parse_date(end_date, "end_date")
+    if last < first:
+        raise ValidationError("end_date must not be before start_date", field="end_date")
+    if (last - first).days >= MAX_DAYS:
+        raise ValidationError(f"at most {MAX_DAYS} days at once", field="end_date")
+    _zone_of(system_id)
+    found = _system_days(system_id, first.isoformat(), last.isoformat())
+    blank = dict.fromkeys(("pv_energy_kwh", "pv_peak_hour", "load_energy_kwh", "import_kwh", "export_kwh",
+                           "charge_kwh", "discharge_kwh", "cycles", "min_soc_pct", "max_soc_pct"))
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [found.get(d.isoformat(), {"date": d.isoformat(), **blank}) for d in days]
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    return a if b is None else (b if a is None else a + b)
+
+
+def monthly_energy(system_id: str, year: int) -> list[dict[str, Any]]:
+    """Twelve rows (month 1-12) of a year's summed daily energies and cycles; None where a month has no data."""
+    if isinstance(year, bool) or not isinstance(year, int) or not 1970 <= year <= 9999:
+        raise ValidationError("year must be a whole year such as 2026", field="year")
+    _zone_of(system_id)
+    sums = ("pv_energy_kwh", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh", "discharge_kwh", "cycles")
+    months: list[dict[str, Any]] = [{"month": m, "days": 0, **dict.fromkeys(sums)} for m in range(1, 13)]
+    for day in _system_days(system_id, f"{year}-01-01", f"{year}-12-31").values():
+        month = months[int(day["date"][5:7]) - 1]
+        month["days"] += 1
+        for key in sums:
+            month[key] = _add(month[key], day[key])
+    return months
+
+
+def _tail(conn: sqlite3.Connection, system_id: str, day_start: int, now_ms: int, cfg: RollupConfig) -> list[float]:
+    """Energies of today's sample pairs that end after the watermark (not rolled up yet)."""
+    mark = conn.execute("SELECT rolled_to_ts FROM rollup_watermarks WHERE source_table = 'energy_samples'").fetchone()
+    # Pairs ending at or before the watermark are in the rollups already; today's start bounds the rest.
+    floor = max(mark[0], day_start - 1) if mark else day_start - 1
+    totals = [0.0] * len(ENERGY.quantities)
+    sql, layout = pairs_sql(ENERGY)
+    for (inverter,) in conn.execute("SELECT inverter_id FROM inverters WHERE system_id = ?", (system_id,)).fetchall():
+        before = conn.execute("SELECT MAX(ts) FROM energy_samples WHERE inverter_id = ? AND ts <= ? AND ts >= ?",
+                              (inverter, floor, day_start - cfg.gap_limit_ms)).fetchone()[0]
+        rows = conn.execute(sql, (inverter, before if before is not None else day_start, now_ms)).fetchall()
+        if len(rows) < 2:
+            continue
+        columns = list(zip(*rows))
+        quantities = [(columns[p], sign, columns[c] if c is not None else None) for p, sign, c in layout]
+        lo = max(day_start, columns[0][0] - columns[0][0] % BUCKET_MS)
+        found = bucket_energies(columns[0], quantities, lo, now_ms - now_ms % BUCKET_MS + BUCKET_MS,
+                                cfg.gap_limit_ms, cfg.max_counter_power_w)
+        for energies in found.energies.values():
+            for i, value in enumerate(energies):
+                totals[i] += value or 0.0
+    return totals
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return None if whole <= 0 else max(0.0, min(100.0, part / whole * 100.0))
+
+
+def today_totals(system_id: str, now_ms: int | None = None) -> dict[str, Any]:
+    """Today's (local) energies of a system from its rollups plus the not-yet-rolled tail, with self-consumption
+    and autarky in percent."""
+    now = utc_now_ms() if now_ms is None else now_ms
+    tz = _zone_of(system_id)
+    today = local_date(now, tz)
+    day_start, _ = day_bounds(today, tz)
+    conn = _conn()
+    rolled = _system_days(system_id, today.isoformat(), today.isoformat()).get(today.isoformat(), {})
+    tail = _tail(conn, system_id, day_start, now, RollupConfig())
+    # ENERGY's quantities: solar, load, charge, discharge, import, export.
+    pv = (rolled.get("pv_energy_kwh") or 0.0) + tail[0]
+    load = (rolled.get("load_energy_kwh") or 0.0) + tail[1]
+    charge = (rolled.get("charge_kwh") or 0.0) + tail[2]
+    discharge = (rolled.get("discharge_kwh") or 0.0) + tail[3]
+    imported = (rolled.get("import_kwh") or 0.0) + tail[4]
+    exported = (rolled.get("export_kwh") or 0.0) + tail[5]
+    return {"date": today.isoformat(), "pv_energy_kwh": pv, "load_energy_kwh": load, "import_kwh": imported,
+            "export_kwh": exported, "charge_kwh": charge, "discharge_kwh": discharge,
+            "self_consumption_pct": _pct(pv - exported, pv), "autarky_pct": _pct(load - imported, load)}
