@@ -62,7 +62,8 @@ def test_systemd_analyze_verify_passes(tmp_path, name):
 def test_the_service_is_a_watched_notify_service_of_its_own_user():
     s = _settings("appliance.service")
     assert s["Service.Type"] == ["notify"]
-    assert s["Service.ExecStart"] == ["/opt/appliance/bin/appliance run"]
+    # Port 80 with the one capability kept, so http://appliance.local/ needs no port number.
+    assert s["Service.ExecStart"] == ["/opt/appliance/bin/appliance run --port 80"]
     assert s["Service.WatchdogSec"] == ["60"] and s["Service.Restart"] == ["on-failure"]
     assert s["Service.User"] == ["appliance"]
     assert s["Service.StateDirectory"] == ["appliance"] and s["Service.StateDirectoryMode"] == ["0700"]
