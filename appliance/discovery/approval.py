@@ -69,7 +69,11 @@ def approve(discovery_id: str) -> dict[str, Any]:
     if device.lifecycle_state != "registered" or device.catalog_id is not None:
         raise ConflictError(f"discovered device {discovery_id!r} is already in the catalog as "
                             f"{device.kind} {device.catalog_id!r}", field="discovery_id")
-    kind, catalog_id = str(device.kind), discovery_id
+    kind = str(device.kind)
+    # Routes to one device (a pack over TCP and over BLE) share one registry row: whichever is approved
+    # first creates the catalog row under that row's id, and the others become its failover adapters.
+    prefix = f"{kind}:"
+    catalog_id = device.device_id[len(prefix):] if device.device_id.startswith(prefix) else discovery_id
     adapter_id = f"{catalog_id[:56]}_adapter"
     name, model, serial = device.name, row.model, row.serial_number
     config = {k: v for k, v in records.config_of(row).items() if k != "type"}

@@ -117,3 +117,23 @@ def test_settings_are_checked(db) -> None:
             settings.set_value(key, bad)
     settings.set_value(settings.TCP_TARGETS, [{"host": "127.0.0.1", "ports": "5020-5022", "unit_ids": [1, 2]}])
     assert settings.load().tcp_targets[0]["ports"] == "5020-5022"
+
+
+def test_either_route_of_a_pack_may_be_approved_first(db):
+    """A JK pack seen over TCP and over BLE: approving the BLE sighting first makes the pack, TCP joins it."""
+    from appliance.catalog import adapters
+    from appliance.discovery import approval, records
+    from appliance.discovery.probe import Found
+
+    common = dict(category="battery", model="JK-PB2A16S20P", serial_number="JKSAME0001")
+    tcp = records.create(Found(source="tcp", port="127.0.0.1:5022", adapter_type="jkbms_tcpip",
+                               adapter_config={"type": "jkbms_tcpip", "host": "127.0.0.1", "port": 5022}, **common), 1)
+    ble = records.create(Found(source="ble", port="C8:47:8C:00:00:01", adapter_type="jkbms_ble",
+                               adapter_config={"type": "jkbms_ble", "bt_addresses": ["C8:47:8C:00:00:01"]},
+                               **common), 2)
+    assert tcp.registry_id == ble.registry_id
+    first = approval.approve(ble.device_id)
+    second = approval.approve(tcp.device_id)
+    assert first["catalog_id"] == second["catalog_id"]
+    routes = adapters.pack_adapters(first["catalog_id"])
+    assert [a["adapter_type"] for a in routes] == ["jkbms_ble", "jkbms_tcpip"]
