@@ -65,3 +65,37 @@ def test_adapter_base_is_filled_at_start_up(db):
     assert powdrive["device_category"] == "inverter" and powdrive["supported_transports"] == ["rtu", "tcp"]
     assert powdrive["config_schema"] == json.loads(json.dumps(driver_for("powdrive").config_schema))
     assert rows["jkbms_ble"]["supported_transports"] == ["ble"]
+
+
+#: The simulator module of each adapter type (DESIGN.md section 10: every driver has one).
+SIMULATORS = {"powdrive": "powdrive", "senergy": "senergy", "sunspec": "sunspec", "iammeter": "iammeter",
+              "acuvim2": "acuvim2", "powerpack": "powerpack", "modbus_template": "powerpack",
+              "pytes": "pylontech_console", "pylontech_rs485": "pylontech_rs485", "jkbms_tcpip": "jkbms_gateway",
+              "jkbms_rs485": "jkbms_gateway", "jkbms_ble": "jkbms_ble"}
+#: The protocols of the shared vectors (../shared/vectors, copied to tests/drivers/vectors) each type decodes.
+VECTOR_PROTOCOLS = {"powdrive": {"modbus_deye"}, "senergy": {"modbus_senergy"}, "sunspec": {"sunspec"},
+                    "acuvim2": {"modbus_acuvim2"}, "pytes": {"pylontech_console_text"},
+                    "pylontech_rs485": {"pylontech_rs485_ascii"},
+                    "jkbms_tcpip": {"jk_55aa_JK02_32S", "jk_4e57", "jk_pb_rs485_modbus"},
+                    "jkbms_rs485": {"jk_55aa_JK02_32S", "jk_4e57", "jk_pb_rs485_modbus"},
+                    "jkbms_ble": {"jk_55aa_JK02_24S", "jk_55aa_JK02_32S", "jk_55aa_JK04", "jk_ble_command"}}
+#: Types the shared vectors do not cover, and why: their tests decode their simulator's registers instead.
+NO_SHARED_VECTORS = {"iammeter": "the fact sheet's IAMMeter rows cite code, no recorded register dump",
+                     "powerpack": "a fictional register template (protocols/modbus.md section 6)",
+                     "modbus_template": "registers come from the owner's template"}
+
+
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda d: d.adapter_type)
+def test_every_driver_has_a_simulator_and_vectors(driver):
+    import importlib
+    from pathlib import Path
+
+    importlib.import_module(f"appliance.sim.{SIMULATORS[driver.adapter_type]}")
+    if driver.adapter_type in NO_SHARED_VECTORS:
+        return
+    vectors = Path(__file__).parent / "vectors"
+    protocols = {v.get("protocol") for name in ("modbus.json", "bms.json")
+                 for v in json.loads((vectors / name).read_text())}
+    assert VECTOR_PROTOCOLS[driver.adapter_type] <= protocols
+    assert set(SIMULATORS) == {d.adapter_type for d in DRIVERS}
+    assert set(VECTOR_PROTOCOLS) | set(NO_SHARED_VECTORS) == {d.adapter_type for d in DRIVERS}
