@@ -14,6 +14,7 @@ from peewee import SqliteDatabase
 from appliance.acquisition import live as live_readings
 from appliance.acquisition.live import LiveCache
 from appliance.acquisition.service import Acquisition
+from appliance.acquisition.timekeeping import Timekeeper
 from appliance.acquisition.writer import SampleWriter
 from appliance.catalog.recovery import StartupReport, prepare
 from appliance.drivers.connect import LinkPool
@@ -47,7 +48,7 @@ class Runtime:
 
     def __init__(self, settings: Settings, options: RuntimeOptions | None = None, *,
                  pool: LinkPool | None = None, discovery_sources: Any = None,
-                 clock: VirtualClock | None = None) -> None:
+                 clock: VirtualClock | None = None, timekeeper: Timekeeper | None = None) -> None:
         self.settings = settings
         self.options = options or RuntimeOptions()
         self.clock = clock or VirtualClock()
@@ -58,7 +59,10 @@ class Runtime:
         self.writer = SampleWriter()
         self.scheduler = BackgroundScheduler(job_defaults={"max_instances": 1, "coalesce": True},
                                              timezone="UTC")
-        self.acquisition = Acquisition(self.scheduler, self.writer, self.pool, self.live, clock=self.clock.ms)
+        # Samples taken while the clock is not synchronised are marked; the rollups wait for them (docs: Time).
+        self.timekeeper = timekeeper or Timekeeper()
+        self.acquisition = Acquisition(self.scheduler, self.writer, self.pool, self.live, clock=self.clock.ms,
+                                       poller_options={"timekeeper": self.timekeeper})
         self.database: SqliteDatabase | None = None
         self.report: StartupReport | None = None
         self.web_server: Any = None
@@ -73,6 +77,7 @@ class Runtime:
         from appliance.discovery.inbox import DiscoveryService
 
         self.database, self.report = open_store(self.settings)
+        self.timekeeper.adopt()
         live_readings.install(self.live)
         # One pool for pollers and discovery: a probe borrows a bus the pollers use instead of opening it twice.
         self.discovery = DiscoveryService(self.discovery_sources, pool=self.pool, now_ms=self.clock.ms)
@@ -145,9 +150,10 @@ class Runtime:
         return {"writer": writer, "scheduler": scheduler}
 
     def roll_up(self) -> Any:
-        """Fold new samples into the 5-minute, hourly and daily tables."""
+        """Re-stamp samples marked before the clock was synchronised, then fold new samples into the rollups."""
         from appliance.energy.rollups import roll_up
 
+        self.timekeeper.restamp()
         return roll_up(now_ms=self.clock.ms())
 
     def retention(self) -> Any:

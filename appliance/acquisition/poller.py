@@ -33,8 +33,10 @@ class DevicePoller:
 
     def __init__(self, ctx: DeviceContext, pool: LinkPool, writer: SampleWriter, live: LiveCache, *,
                  clock: Callable[[], int] = wall_ms, failover_after: int = 3, failback_every: int = 6,
-                 max_backoff_s: float = 300.0, cell_interval_s: float = 60.0) -> None:
+                 max_backoff_s: float = 300.0, cell_interval_s: float = 60.0, timekeeper: Any = None) -> None:
         self.ctx = ctx
+        self.timekeeper = timekeeper  # acquisition.timekeeping.Timekeeper: flags samples while the clock is unsure
+        self._flags = 0
         self.pool, self.writer, self.live, self.clock = pool, writer, live, clock
         self.failover_after, self.failback_every = failover_after, failback_every
         self.max_backoff_ms = int(max_backoff_s * 1000)
@@ -64,8 +66,12 @@ class DevicePoller:
 
     def _poll(self) -> Reading | None:
         now = self.clock()
+        if self.next_attempt_ms - now > self.max_backoff_ms:
+            self.next_attempt_ms = 0  # the wall clock went back: a backoff never waits longer than its maximum
         if now < self.next_attempt_ms or self._in_maintenance():
             return None
+        # Stamped when the poll starts, like `now`: a jump during a slow read counts for the next poll.
+        self._flags = self.timekeeper.flags(now) if self.timekeeper is not None else 0
         if self.current != 0 and self.polls_since_switch % self.failback_every == self.failback_every - 1:
             reading = self._attempt(0, now, probing=True)
             if reading is not None:
@@ -152,11 +158,12 @@ class DevicePoller:
         self.failures, self.adapter_failures, self.next_attempt_ms = 0, 0, 0
         if self.ctx.kind == "battery_pack" and not self.ctx.battery_ids:
             self._learn_layout(reading)
-        with_cells = now - self.last_cells_ms >= self.cell_interval_ms
+        since_cells = now - self.last_cells_ms
+        with_cells = not 0 <= since_cells < self.cell_interval_ms  # negative: the clock went back
         if with_cells:
             self.last_cells_ms = now
         stamped = Reading(reading.kind, reading.values, reading.details, now)
-        self.writer.submit(rows_for(self.ctx, now, stamped, with_cells=with_cells))
+        self.writer.submit(rows_for(self.ctx, now, stamped, with_cells=with_cells, flags=self._flags))
         self.live.update(self.ctx, stamped, adapter_id=self.adapter.adapter_id)
         health.record(self.ctx.device_id, health.PollOutcome(True, response_time_ms=elapsed_ms), now,
                       failures=0)

@@ -14,22 +14,22 @@ ENERGY_COLUMNS = ("ts", "inverter_id", "array_id", "system_id", "pv_power_w", "l
                   "batt_voltage_v", "batt_current_a", "soc", "battery_soc", "battery_voltage_v", "battery_current_a",
                   "inverter_mode", "inverter_temp_c", "grid_import_wh", "grid_export_wh", "battery_power_w",
                   "grid_voltage_v", "grid_frequency_hz", "pv_energy_total_kwh", "load_energy_total_kwh",
-                  "battery_charge_total_kwh", "battery_discharge_total_kwh", "details")
+                  "battery_charge_total_kwh", "battery_discharge_total_kwh", "details", "flags")
 BANK_COLUMNS = ("ts", "pack_id", "battery_array_id", "system_id", "voltage", "current", "temperature", "soc",
                 "batteries_count", "cells_per_battery", "power_w", "soh_pct", "cycles", "remaining_ah", "full_ah",
-                "cell_min_v", "cell_max_v", "cell_delta_v", "balancing", "details")
+                "cell_min_v", "cell_max_v", "cell_delta_v", "balancing", "details", "flags")
 UNIT_COLUMNS = ("ts", "battery_id", "pack_id", "battery_array_id", "system_id", "power", "voltage", "current",
                 "temperature", "soc", "basic_st", "volt_st", "current_st", "temp_st", "soh_st", "coul_st",
-                "heater_st", "bat_events", "power_events", "sys_events", "details")
+                "heater_st", "bat_events", "power_events", "sys_events", "details", "flags")
 CELL_COLUMNS = ("ts", "cell_id", "battery_id", "pack_id", "battery_array_id", "system_id", "power", "cell",
-                "voltage", "temperature", "soc", "volt_st", "temp_st", "balancing")
+                "voltage", "temperature", "soc", "volt_st", "temp_st", "balancing", "flags")
 METER_COLUMNS = ("ts", "meter_id", "system_id", "array_id", "grid_power_w", "grid_voltage_v", "grid_current_a",
                  "grid_frequency_hz", "grid_import_wh", "grid_export_wh", "energy_kwh", "power_factor",
                  "voltage_phase_a", "voltage_phase_b", "voltage_phase_c", "current_phase_a", "current_phase_b",
                  "current_phase_c", "power_phase_a", "power_phase_b", "power_phase_c", "reactive_power_var",
-                 "apparent_power_va", "details")
+                 "apparent_power_va", "details", "flags")
 ARRAY_COLUMNS = ("ts", "array_id", "system_id", "pv_power_w", "load_power_w", "grid_power_w", "batt_power_w",
-                 "batt_soc_pct", "batt_voltage_v", "batt_current_a")
+                 "batt_soc_pct", "batt_voltage_v", "batt_current_a", "flags")
 COLUMNS = {"energy_samples": ENERGY_COLUMNS, "battery_bank_samples": BANK_COLUMNS,
            "battery_unit_samples": UNIT_COLUMNS, "battery_cell_samples": CELL_COLUMNS,
            "meter_samples": METER_COLUMNS, "array_samples": ARRAY_COLUMNS}
@@ -70,7 +70,7 @@ def _details(values: Mapping[str, Any], mapped: set[str], details: Mapping[str, 
     return json.dumps(extra, sort_keys=True, default=str, allow_nan=False) if extra else "{}"
 
 
-def inverter_rows(ctx: DeviceContext, ts: int, reading: Reading) -> Rows:
+def inverter_rows(ctx: DeviceContext, ts: int, reading: Reading, flags: int = 0) -> Rows:
     """One energy_samples row."""
     v = reading.values
     state = v.get("state")
@@ -83,10 +83,10 @@ def inverter_rows(ctx: DeviceContext, ts: int, reading: Reading) -> Rows:
         _wh(v.get("grid_export_total_kwh")), _int(v.get("battery_power_w")), _num(v.get("grid_voltage_v")),
         _num(v.get("grid_frequency_hz")), _num(v.get("pv_energy_total_kwh")), _num(v.get("load_energy_total_kwh")),
         _num(v.get("battery_charge_total_kwh")), _num(v.get("battery_discharge_total_kwh")),
-        _details(v, _INVERTER_MAPPED, reading.details))]}
+        _details(v, _INVERTER_MAPPED, reading.details), flags)]}
 
 
-def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool = True) -> Rows:
+def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool = True, flags: int = 0) -> Rows:
     """One battery_bank_samples row, a row per battery unit, and (when asked) a row per cell."""
     v = dict(reading.values)
     if reading.kind == "bess":
@@ -103,7 +103,7 @@ def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: b
             _int(power), _num(v.get("soh_pct")), _int(v.get("cycles")), _num(v.get("remaining_ah")),
             _num(v.get("full_ah")), _num(v.get("cell_min_v")), _num(v.get("cell_max_v")),
             _num(v.get("cell_delta_v")), bool(v["balancing"]) if isinstance(v.get("balancing"), bool) else None,
-            _details(v, _BANK_MAPPED, reading.details))
+            _details(v, _BANK_MAPPED, reading.details), flags)
     rows: Rows = {"battery_bank_samples": [bank], "battery_unit_samples": [], "battery_cell_samples": []}
     for position, unit in enumerate(units or [{}]):
         # The catalog's battery_index is the unit's position in the list (absent units keep their slot);
@@ -122,7 +122,7 @@ def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: b
                 _text(status.get("current_st")), _text(status.get("temp_st")), _text(status.get("soh_st")),
                 _text(status.get("coul_st")), _text(status.get("heater_st")), None, None, None,
                 json.dumps({k: val for k, val in unit.items() if k not in ("cell_voltages_v",)}, default=str,
-                           sort_keys=True)))
+                           sort_keys=True), flags))
         cells = unit.get("cell_voltages_v") if units else v.get("cell_voltages_v")
         temps = unit.get("cell_temperatures_c") if units else None
         if not with_cells or not isinstance(cells, list):
@@ -132,7 +132,7 @@ def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: b
             if cell_id is not None:
                 rows["battery_cell_samples"].append((
                     ts, cell_id, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
-                    cell_index, _num(voltage), _at(temps, cell_index), None, None, None, None))
+                    cell_index, _num(voltage), _at(temps, cell_index), None, None, None, None, flags))
     return rows
 
 
@@ -140,7 +140,7 @@ def _text(value: Any) -> str | None:
     return str(value) if value is not None else None
 
 
-def meter_rows(ctx: DeviceContext, ts: int, reading: Reading) -> Rows:
+def meter_rows(ctx: DeviceContext, ts: int, reading: Reading, flags: int = 0) -> Rows:
     """One meter_samples row."""
     v = reading.values
     voltages, currents, powers = v.get("voltages_v"), v.get("currents_a"), v.get("powers_w")
@@ -150,16 +150,16 @@ def meter_rows(ctx: DeviceContext, ts: int, reading: Reading) -> Rows:
         _int(_wh(v.get("export_energy_kwh"))), None, _num(v.get("power_factor")),
         _at(voltages, 0), _at(voltages, 1), _at(voltages, 2), _at(currents, 0), _at(currents, 1), _at(currents, 2),
         _int(_at(powers, 0)), _int(_at(powers, 1)), _int(_at(powers, 2)), _num(v.get("reactive_power_var")),
-        _num(v.get("apparent_power_va")), _details(v, _METER_MAPPED, reading.details))]}
+        _num(v.get("apparent_power_va")), _details(v, _METER_MAPPED, reading.details), flags)]}
 
 
-def rows_for(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool = True) -> Rows:
-    """The sample rows of a reading, by the device's catalog kind."""
+def rows_for(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool = True, flags: int = 0) -> Rows:
+    """The sample rows of a reading, by the device's catalog kind; `flags` marks an untrusted clock."""
     if ctx.kind == "inverter":
-        return inverter_rows(ctx, ts, reading)
+        return inverter_rows(ctx, ts, reading, flags)
     if ctx.kind == "meter":
-        return meter_rows(ctx, ts, reading)
-    return battery_rows(ctx, ts, reading, with_cells=with_cells)
+        return meter_rows(ctx, ts, reading, flags)
+    return battery_rows(ctx, ts, reading, with_cells=with_cells, flags=flags)
 
 
 def array_row(array_id: str, system_id: str, ts: int, latest: list[tuple[Any, ...]]) -> tuple[Any, ...]:
@@ -175,6 +175,9 @@ def array_row(array_id: str, system_id: str, ts: int, latest: list[tuple[Any, ..
         return sum(values) / len(values) if values else None
 
     currents = [r[col["battery_current_a"]] for r in latest if r[col["battery_current_a"]] is not None]
+    # The array row carries the clock flags of its newest inverter row (rows without the column: 0).
+    newest = max(latest, key=lambda r: r[col["ts"]], default=())
+    flags = newest[col["flags"]] if len(newest) > col["flags"] else 0
     return (ts, array_id, system_id, total("pv_power_w"), total("load_power_w"), total("grid_power_w"),
             total("battery_power_w"), mean("battery_soc"), mean("battery_voltage_v"),
-            sum(currents) if currents else None)
+            sum(currents) if currents else None, flags)

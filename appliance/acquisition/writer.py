@@ -33,8 +33,9 @@ class WriterStats:
     last_error: str | None = None
 
 
-def _sql(table: str) -> str:
-    columns = COLUMNS[table]
+def _sql(table: str, width: int | None = None) -> str:
+    # Rows may stop short of the newest columns (flags): those keep their defaults.
+    columns = COLUMNS[table][:width]
     # Same (device, ts) twice means the same sample: the later write wins instead of failing the batch.
     return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
@@ -175,18 +176,20 @@ class SampleWriter:
             for table, rows in batch.items():
                 if not rows:
                     continue
-                try:
-                    conn.executemany(_sql(table), rows)
-                except sqlite3.IntegrityError:
-                    self._write_one_by_one(conn, table, rows)
+                widths = {len(row) for row in rows}
+                for width in sorted(widths):
+                    same = rows if len(widths) == 1 else [row for row in rows if len(row) == width]
+                    try:
+                        conn.executemany(_sql(table, width), same)
+                    except sqlite3.IntegrityError:
+                        self._write_one_by_one(conn, table, same)
 
     def _write_one_by_one(self, conn: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
         """A row whose device was deleted meanwhile fails its foreign key: drop that row, keep the rest."""
-        sql = _sql(table)
         bad = 0
         for row in rows:
             try:
-                conn.execute(sql, row)
+                conn.execute(_sql(table, len(row)), row)
             except sqlite3.IntegrityError:
                 bad += 1
         if bad:

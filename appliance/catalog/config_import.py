@@ -124,13 +124,13 @@ class Importer:
             path = "home" if "home" in doc else f"homes[{index}]"
             home.setdefault("id", "system")
             with self.at(path, home):
-                self._known(home, path, {"id", "name", "description", "timezone"})
+                self._known(home, path, {"id", "name", "description", "timezone", "currency"})
                 if System.get_or_none(System.system_id == home["id"]):
-                    changes = {k: home[k] for k in ("name", "description", "timezone") if k in home}
+                    changes = {k: home[k] for k in ("name", "description", "timezone", "currency") if k in home}
                     systems.update_system(home["id"], **changes)
                 else:
                     systems.create_system(home["id"], _raw(home, "name"), description=_raw(home, "description"),
-                                          **({"timezone": home["timezone"]} if "timezone" in home else {}))
+                                          **{k: home[k] for k in ("timezone", "currency") if k in home})
         return homes
 
     def _known(self, item: LineDict, path: str, allowed: set[str]) -> None:

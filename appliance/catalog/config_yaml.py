@@ -75,6 +75,7 @@ def export_dict() -> dict[str, Any]:
         home = {"id": system.system_id, "name": system.name}
         _put(home, "description", system.description)
         _put(home, "timezone", system.timezone)
+        _put(home, "currency", system.currency)
         homes.append(home)
     doc: dict[str, Any] = {}
     if len(homes) == 1:

@@ -7,20 +7,23 @@ from typing import Any
 from appliance.catalog import registry
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
 from appliance.catalog.rows import row, utc_now_iso
-from appliance.catalog.validation import check_id, check_name, check_text, check_timestamp, check_timezone
+from appliance.catalog.validation import (
+    check_currency, check_id, check_name, check_text, check_timestamp, check_timezone,
+)
 from appliance.errors import ValidationError
 from appliance.store.models import BatteryArray, BatteryArrayAttachment, InverterArray, System, database
 
 DEFAULT_TIMEZONE = "Asia/Karachi"
+DEFAULT_CURRENCY = "PKR"  # the default time zone's; tariffs and costs are in the system's currency
 
 
 def create_system(system_id: str, name: str, *, description: str | None = None,
-                  timezone: str = DEFAULT_TIMEZONE) -> dict[str, Any]:
-    """Create a system (a home or site) with its IANA time zone."""
+                  timezone: str = DEFAULT_TIMEZONE, currency: str = DEFAULT_CURRENCY) -> dict[str, Any]:
+    """Create a system (a home or site) with its IANA time zone and the currency of its tariffs."""
     check_id(system_id, "system_id")
     ensure_new(System, system_id, "system_id", "system")
     system = System(system_id=system_id, name=check_name(name), description=check_text(description, "description"),
-                    timezone=check_timezone(timezone))
+                    timezone=check_timezone(timezone), currency=check_currency(currency))
     save(system, force_insert=True)
     return get_system(system_id)
 
@@ -37,7 +40,7 @@ def list_systems() -> list[dict[str, Any]]:
 
 def update_system(system_id: str, **changes: Any) -> dict[str, Any]:
     """Change a system's name, description or time zone."""
-    unknown_fields(changes, {"name", "description", "timezone"})
+    unknown_fields(changes, {"name", "description", "timezone", "currency"})
     system = get(System, system_id, "system")
     if "name" in changes:
         system.name = check_name(changes["name"])
@@ -45,6 +48,8 @@ def update_system(system_id: str, **changes: Any) -> dict[str, Any]:
         system.description = check_text(changes["description"], "description")
     if "timezone" in changes:
         system.timezone = check_timezone(changes["timezone"])
+    if "currency" in changes:
+        system.currency = check_currency(changes["currency"])
     system.updated_at = utc_now_iso()
     save(system)
     return row(system)

@@ -101,6 +101,13 @@ def check_timezone(value: Any, field: str = "timezone") -> str:
     return value
 
 
+def check_currency(value: Any, field: str = "currency") -> str:
+    """An ISO 4217 currency code: three capital letters such as EUR or PKR."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValidationError(f"{field} must be an ISO 4217 code of three capital letters, e.g. EUR", field=field)
+    return value
+
+
 def check_timestamp(value: Any, field: str) -> str:
     """An ISO 8601 date-time, returned as given."""
     if isinstance(value, datetime):

@@ -12,7 +12,7 @@ from typing import Any
 
 from appliance.energy.localtime import day_bounds, local_date, parse_date, utc_now_ms, zone
 from appliance.energy.pairs import bucket_energies
-from appliance.energy.sources import BUCKET_MS, ENERGY, RollupConfig, pairs_sql
+from appliance.energy.sources import BUCKET_MS, ENERGY, TRUSTED, RollupConfig, pairs_sql
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store.models import database
 
@@ -163,13 +163,15 @@ def series(level: str, entity_id: str, resolution: str, start_ms: int, end_ms: i
 def _system_days(system_id: str, first: str, last: str) -> dict[str, dict[str, Any]]:
     rows = _conn().execute(
         "SELECT d.date, d.pv_energy_kwh, d.pv_peak_hour, d.load_energy_kwh, d.grid_energy_imported_kwh, "
-        "d.grid_energy_exported_kwh, h.c, h.d, d.battery_cycles, d.battery_min_soc_pct, d.battery_max_soc_pct "
+        "d.grid_energy_exported_kwh, h.c, h.d, d.battery_cycles, d.battery_min_soc_pct, d.battery_max_soc_pct, "
+        "d.import_cost, d.export_revenue, d.saving, d.currency "
         "FROM system_daily_summary d LEFT JOIN (SELECT date, SUM(battery_charge_energy_kwh) AS c, "
         "SUM(battery_discharge_energy_kwh) AS d FROM system_hourly_energy WHERE system_id = ?1 "
         "AND date BETWEEN ?2 AND ?3 GROUP BY date) h ON h.date = d.date "
         "WHERE d.system_id = ?1 AND d.date BETWEEN ?2 AND ?3", (system_id, first, last))
     keys = ("date", "pv_energy_kwh", "pv_peak_hour", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh",
-            "discharge_kwh", "cycles", "min_soc_pct", "max_soc_pct")
+            "discharge_kwh", "cycles", "min_soc_pct", "max_soc_pct", "import_cost", "export_revenue", "saving",
+            "currency")
     return {r[0]: dict(zip(keys, r)) for r in rows}
 
 
@@ -183,7 +185,8 @@ def daily_energy(system_id: str, start_date: date | str, end_date: date | str) -
     _zone_of(system_id)
     found = _system_days(system_id, first.isoformat(), last.isoformat())
     blank = dict.fromkeys(("pv_energy_kwh", "pv_peak_hour", "load_energy_kwh", "import_kwh", "export_kwh",
-                           "charge_kwh", "discharge_kwh", "cycles", "min_soc_pct", "max_soc_pct"))
+                           "charge_kwh", "discharge_kwh", "cycles", "min_soc_pct", "max_soc_pct", "import_cost",
+                           "export_revenue", "saving", "currency"))
     days = (first + timedelta(days=n) for n in range((last - first).days + 1))
     return [found.get(d.isoformat(), {"date": d.isoformat(), **blank}) for d in days]
 
@@ -197,13 +200,22 @@ def monthly_energy(system_id: str, year: int) -> list[dict[str, Any]]:
     if isinstance(year, bool) or not isinstance(year, int) or not 1970 <= year <= 9999:
         raise ValidationError("year must be a whole year such as 2026", field="year")
     _zone_of(system_id)
-    sums = ("pv_energy_kwh", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh", "discharge_kwh", "cycles")
-    months: list[dict[str, Any]] = [{"month": m, "days": 0, **dict.fromkeys(sums)} for m in range(1, 13)]
-    for day in _system_days(system_id, f"{year}-01-01", f"{year}-12-31").values():
+    sums = ("pv_energy_kwh", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh", "discharge_kwh", "cycles",
+            "import_cost", "export_revenue", "saving")
+    months: list[dict[str, Any]] = [{"month": m, "days": 0, **dict.fromkeys(sums), "currency": None}
+                                    for m in range(1, 13)]
+    mixed: set[int] = set()
+    for day in sorted(_system_days(system_id, f"{year}-01-01", f"{year}-12-31").values(), key=lambda d: d["date"]):
         month = months[int(day["date"][5:7]) - 1]
         month["days"] += 1
         for key in sums:
             month[key] = _add(month[key], day[key])
+        if day["currency"] is not None and month["currency"] not in (None, day["currency"]):
+            mixed.add(month["month"])  # the system's currency changed within the month: the sums mean nothing
+        month["currency"] = day["currency"] or month["currency"]
+    for month in months:
+        if month["month"] in mixed:
+            month.update(import_cost=None, export_revenue=None, saving=None, currency=None)
     return months
 
 
@@ -215,7 +227,8 @@ def _tail(conn: sqlite3.Connection, system_id: str, day_start: int, now_ms: int,
     totals = [0.0] * len(ENERGY.quantities)
     sql, layout = pairs_sql(ENERGY)
     for (inverter,) in conn.execute("SELECT inverter_id FROM inverters WHERE system_id = ?", (system_id,)).fetchall():
-        before = conn.execute("SELECT MAX(ts) FROM energy_samples WHERE inverter_id = ? AND ts <= ? AND ts >= ?",
+        before = conn.execute("SELECT MAX(ts) FROM energy_samples WHERE inverter_id = ? AND ts <= ? AND ts >= ? "
+                              f"AND {TRUSTED}",
                               (inverter, floor, day_start - cfg.gap_limit_ms)).fetchone()[0]
         rows = conn.execute(sql, (inverter, before if before is not None else day_start, now_ms)).fetchall()
         if len(rows) < 2:

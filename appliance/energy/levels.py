@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from appliance.energy import market
 from appliance.energy.localtime import local_hour
 
 ENERGIES = ("solar_energy_kwh", "load_energy_kwh", "battery_charge_energy_kwh", "battery_discharge_energy_kwh",
@@ -148,3 +149,4 @@ def roll_energy_day(conn: sqlite3.Connection, inverters: dict[str, str], system_
     sum_five_minutes(conn, SYSTEM, ARRAY, system_id, lo, hi)
     sum_hours(conn, SYSTEM, ARRAY, system_id, iso, lo, hi)
     daily(conn, SYSTEM, system_id, (), day_start, day_end, day, tz, system_kwh)
+    market.fill_day(conn, system_id, iso)  # the day's import cost, export revenue and saving at its tariffs

@@ -27,7 +27,7 @@ from appliance.energy import device_days, levels
 from appliance.energy.localtime import day_bounds, day_start, hours_between, local_date, utc_now_ms
 from appliance.energy.pairs import bucket_energies
 from appliance.energy.sources import (
-    BUCKET_MS, HOUR_MS, SOURCES, RollupConfig, Source, pairs_sql, stats_sql,
+    BUCKET_MS, HOUR_MS, SOURCES, TRUSTED, RollupConfig, Source, pairs_sql, stats_sql,
 )
 from appliance.energy.topology import Topology, load
 from appliance.errors import NotFoundError, StoreError
@@ -65,7 +65,7 @@ def _queue_new_samples(conn: sqlite3.Connection, source: Source, now_ms: int, cf
         row = conn.execute("SELECT rolled_to_ts FROM rollup_watermarks WHERE source_table = ?",
                            (source.table,)).fetchone()
         mark = row[0] if row else None
-        after = "ts > ? AND " if mark is not None else ""
+        after = f"{TRUSTED} AND " + ("ts > ? AND " if mark is not None else "")
         bounds = (mark,) if mark is not None else ()
         newest = conn.execute(f"SELECT MAX(ts) FROM {source.table} WHERE {after}ts <= ?",  # noqa: S608
                               (*bounds, now_ms)).fetchone()[0]
@@ -85,7 +85,7 @@ def _queue_new_samples(conn: sqlite3.Connection, source: Source, now_ms: int, cf
             for device, first in firsts.items():
                 # The pair from the last rolled sample to the first new one reaches back into its bucket.
                 before = conn.execute(f"SELECT MAX(ts) FROM {source.table} WHERE {source.device} = ? "  # noqa: S608
-                                      f"AND ts <= ?", (device, mark)).fetchone()[0]
+                                      f"AND ts <= ? AND {TRUSTED}", (device, mark)).fetchone()[0]
                 if before is None:
                     continue
                 if first - before <= cfg.gap_limit_ms:
@@ -132,7 +132,8 @@ def _recompute_buckets(conn: sqlite3.Connection, source: Source, topo: Topology,
     end = hi + BUCKET_MS
     sql, layout = pairs_sql(source)
     # One sample past the pairs that can reach [lo, hi]: a gap that starts here is then seen and counted here.
-    after = conn.execute(f"SELECT MIN(ts) FROM {source.table} WHERE {source.device} = ? AND ts > ? AND ts <= ?",
+    after = conn.execute(f"SELECT MIN(ts) FROM {source.table} WHERE {source.device} = ? AND ts > ? AND ts <= ? "
+                         f"AND {TRUSTED}",
                          (device, end + cfg.gap_limit_ms, mark)).fetchone()[0]  # noqa: S608
     upper = after if after is not None else min(end + cfg.gap_limit_ms, mark)
     rows = conn.execute(sql, (device, lo - cfg.gap_limit_ms, upper)).fetchall()
@@ -259,7 +260,7 @@ def rebuild(system_id: str | None = None, *, config: RollupConfig | None = None,
                                               (system_id,)).fetchone() is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
     for source in SOURCES:
-        where = "WHERE system_id = ?" if system_id is not None else ""
+        where = f"WHERE {TRUSTED}" + (" AND system_id = ?" if system_id is not None else "")
         params = (system_id,) if system_id is not None else ()
         with immediate(conn):
             conn.execute("INSERT OR IGNORE INTO rollup_dirty (source_table, device_id, bucket_start) "  # noqa: S608

@@ -9,6 +9,8 @@ from appliance.errors import ValidationError
 BUCKET_MS = 300_000
 HOUR_MS = 3_600_000
 HOUR_QUEUE_PREFIX = "hour:"
+#: Samples taken while the clock was not synchronised (flags bit 1, migration 7) wait for their re-stamp.
+TRUSTED = "IFNULL(flags, 0) & 1 = 0"
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def stats_sql(source: Source) -> str:
     """Per-bucket sample statistics of one device in [lo, hi): params (device, lo, hi)."""
     aggregates = ", ".join(expr for _, expr in source.stats)
     return (f"SELECT ts - ts % {BUCKET_MS} AS bucket, COUNT(*), {aggregates} FROM {source.table} "  # noqa: S608
-            f"WHERE {source.device} = ? AND ts >= ? AND ts < ? GROUP BY bucket")
+            f"WHERE {source.device} = ? AND ts >= ? AND ts < ? AND {TRUSTED} GROUP BY bucket")
 
 
 def pairs_sql(source: Source) -> tuple[str, list[tuple[int, int, int | None]]]:
@@ -118,5 +120,5 @@ def pairs_sql(source: Source) -> tuple[str, list[tuple[int, int, int | None]]]:
 
     layout = [(slot(q.power), q.sign, slot(q.counter) if q.counter else None) for q in source.quantities]
     sql = (f"SELECT {', '.join(exprs)} FROM {source.table} "  # noqa: S608 - names from the constants above
-           f"WHERE {source.device} = ? AND ts >= ? AND ts <= ? ORDER BY ts")
+           f"WHERE {source.device} = ? AND ts >= ? AND ts <= ? AND {TRUSTED} ORDER BY ts")
     return sql, layout

@@ -131,11 +131,22 @@ def energy() -> Any:
         rows, error = attempt(services.daily_energy, system_id, first.isoformat(), last.isoformat())
     rows = list(rows or [])
     header = list(dict.fromkeys(k for r in rows if isinstance(r, dict) for k in r))
+    labels = _cost_labels(rows, header)
     csv_url = (url_for("data.export_csv") + "?" + urlencode({"table": "daily", "system_id": system_id,
                "from": f"{month}-01", "to": rows[-1].get("date", f"{month}-28") if rows else f"{month}-28"})
                if view == "daily" and system_id and rows else None)
     return render_template("energy.html", view=view, rows=rows, header=header, error=error, month=month, year=year,
-                           csv_url=csv_url)
+                           csv_url=csv_url, labels=labels)
+
+
+def _cost_labels(rows: list[Any], header: list[str]) -> dict[str, str]:
+    """Column titles of the cost columns with their currency, which then needs no column of its own."""
+    if "currency" not in header:
+        return {}
+    header.remove("currency")
+    currencies = {r.get("currency") for r in rows if isinstance(r, dict) and r.get("currency")}
+    unit = f" ({currencies.pop()})" if len(currencies) == 1 else ""
+    return {key: key.replace("_", " ") + unit for key in ("import_cost", "export_revenue", "saving")}
 
 
 @bp.post("/system")

@@ -24,6 +24,7 @@ def test_system_crud(db):
     created = systems.create_system("s1", "  House  ", description="main", timezone="Europe/Berlin")
     assert created["name"] == "House" and created["timezone"] == "Europe/Berlin"
     assert systems.update_system("s1", name="Villa", timezone="UTC")["timezone"] == "UTC"
+    assert created["currency"] == "PKR" and systems.update_system("s1", currency="EUR")["currency"] == "EUR"
     assert [s["system_id"] for s in systems.list_systems()] == ["s1"]
     systems.delete_system("s1")
     with pytest.raises(NotFoundError):
@@ -34,6 +35,7 @@ def test_system_crud(db):
     (lambda: systems.create_system("s1", "", timezone="UTC"), "name"),
     (lambda: systems.create_system("s1", "X", timezone="Mars/Olympus"), "timezone"),
     (lambda: systems.create_system("bad id!", "X"), "system_id"),
+    (lambda: systems.create_system("s1", "X", currency="euro"), "currency"),
     (lambda: systems.create_array("a1", "nowhere", "A"), "system_id"),
     (lambda: systems.create_battery_array("b1", "nowhere", "B"), "system_id"),
 ])

@@ -16,6 +16,7 @@ class System(BaseModel):
     timezone = TextField(null=True, default='Asia/Karachi')
     created_at = TextField(constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
     updated_at = TextField(constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
+    currency = TextField(null=True, default='PKR')
 
     class Meta:
         table_name = 'systems'

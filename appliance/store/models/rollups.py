@@ -149,6 +149,10 @@ class ArrayDailySummary(BaseModel):
     weather_factor = FloatField(null=True)
     sample_count = IntegerField(null=True)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
+    import_cost = FloatField(null=True)
+    export_revenue = FloatField(null=True)
+    saving = FloatField(null=True)
+    currency = TextField(null=True)
 
     class Meta:
         table_name = 'array_daily_summary'
@@ -181,6 +185,10 @@ class SystemDailySummary(BaseModel):
     weather_factor = FloatField(null=True)
     sample_count = IntegerField(null=True)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
+    import_cost = FloatField(null=True)
+    export_revenue = FloatField(null=True)
+    saving = FloatField(null=True)
+    currency = TextField(null=True)
 
     class Meta:
         table_name = 'system_daily_summary'

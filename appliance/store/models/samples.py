@@ -43,6 +43,7 @@ class EnergySample(BaseModel):
     battery_charge_total_kwh = FloatField(null=True)
     battery_discharge_total_kwh = FloatField(null=True)
     details = TextField(null=True)
+    flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
 
     class Meta:
         table_name = 'energy_samples'
@@ -63,6 +64,7 @@ class ArraySample(BaseModel):
     batt_soc_pct = FloatField(null=True)
     batt_voltage_v = FloatField(null=True)
     batt_current_a = FloatField(null=True)
+    flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
 
     class Meta:
         table_name = 'array_samples'
@@ -93,6 +95,7 @@ class BatteryBankSample(BaseModel):
     cell_delta_v = FloatField(null=True)
     balancing = BooleanField(null=True)
     details = TextField(null=True)
+    flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
 
     class Meta:
         table_name = 'battery_bank_samples'
@@ -124,6 +127,7 @@ class BatteryUnitSample(BaseModel):
     power_events = IntegerField(null=True)
     sys_events = IntegerField(null=True)
     details = TextField(null=True)
+    flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
 
     class Meta:
         table_name = 'battery_unit_samples'
@@ -149,6 +153,7 @@ class BatteryCellSample(BaseModel):
     volt_st = TextField(null=True)
     temp_st = TextField(null=True)
     balancing = BooleanField(null=True)
+    flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
 
     class Meta:
         table_name = 'battery_cell_samples'
@@ -183,6 +188,7 @@ class MeterSample(BaseModel):
     reactive_power_var = FloatField(null=True)
     apparent_power_va = FloatField(null=True)
     details = TextField(null=True)
+    flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
 
     class Meta:
         table_name = 'meter_samples'

@@ -1,0 +1,295 @@
+"""Market data: price and signal series (tariffs, prices, NIV, dispatch) and what a day's grid exchange cost.
+
+A series is a step function: a value holds from its `ts` until the next point of the same type and
+scope. A system's own points (system_id set) apply to it from its first one on; before that, and
+for systems without their own, the points for all systems (system_id NULL) apply. Costs are computed
+per local hour of the hourly rollups, at the hour's time-weighted mean tariff, in the system's currency.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from bisect import bisect_right
+from datetime import date, datetime, timezone
+from typing import Any
+
+from appliance.energy.localtime import HOUR_MS, local_date, parse_date, zone
+from appliance.errors import NotFoundError, ValidationError
+from appliance.store.models import database
+
+IMPORT_TARIFF, EXPORT_TARIFF = 5, 6
+TARIFFS = (IMPORT_TARIFF, EXPORT_TARIFF)
+MAX_POINTS = 10_000
+MAX_METADATA_BYTES = 4096
+POINT_FIELDS = ("type", "system_id", "ts", "value", "metadata")
+COST_KEYS = ("import_cost", "export_revenue", "saving", "currency")
+_LEVELS = {"system": ("system_hourly_energy", "system_daily_summary", "system_id"),
+           "array": ("array_hourly_energy", "array_daily_summary", "array_id")}
+_LATEST = ("SELECT ts, value FROM market_data WHERE type_id = ? AND IFNULL(system_id, '') = ? AND ts <= ? "
+           "ORDER BY ts DESC LIMIT 1")
+_WITHIN = ("SELECT ts, value FROM market_data WHERE type_id = ? AND IFNULL(system_id, '') = ? AND ts > ? "
+           "AND ts < ? ORDER BY ts")
+
+Steps = list[tuple[int, float]]
+
+
+def _conn() -> sqlite3.Connection:
+    return database.connection()
+
+
+def types(conn: sqlite3.Connection | None = None) -> dict[str, int]:
+    """The market data types by name (type ids of the domain document, plus 5 and 6 for tariffs)."""
+    return {name: tid for tid, name in (conn or _conn()).execute("SELECT type_id, name FROM market_data_types")}
+
+
+def _system_ids(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT system_id FROM systems")}
+
+
+def parse_ts(value: Any, field: str) -> int:
+    """Epoch ms from epoch ms (a whole number) or an ISO 8601 time (UTC when it has no offset)."""
+    if isinstance(value, bool):
+        raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value) or value != int(value) or not 0 <= value < 10 ** 14:
+            raise ValidationError(f"{field} must be whole epoch milliseconds from 1970 on", field=field)
+        return int(value)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(f"{field} {value!r} is not an ISO 8601 time", field=field) from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        ms = int(parsed.timestamp() * 1000)
+        if not 0 <= ms < 10 ** 14:
+            raise ValidationError(f"{field} must be from 1970 on", field=field)
+        return ms
+    raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
+
+
+def check_type(value: Any, known: dict[str, int], field: str = "type") -> int:
+    """A market data type id from its id or its name."""
+    if isinstance(value, int) and not isinstance(value, bool) and value in known.values():
+        return value
+    if isinstance(value, str) and value in known:
+        return known[value]
+    raise ValidationError(f"{field} must be a market data type id or name ({', '.join(known)}), not {value!r}",
+                          field=field)
+
+
+def _point(index: int, item: Any, known: dict[str, int], systems: set[str]) -> tuple[int, str | None, int, float, str]:
+    """One validated point as (type_id, system_id, ts, value, metadata JSON)."""
+    where = f"series[{index}]"
+    if not isinstance(item, dict):
+        raise ValidationError(f"{where} must be an object {{type, system_id?, ts, value, metadata?}}", field=where)
+    for key in item:
+        if key not in POINT_FIELDS:
+            raise ValidationError(f"{where} has an unknown field {key!r}", field=f"{where}.{key}")
+    for key in ("type", "ts", "value"):
+        if item.get(key) is None:
+            raise ValidationError(f"{where}.{key} is required", field=f"{where}.{key}")
+    type_id = check_type(item["type"], known, f"{where}.type")
+    system_id = item.get("system_id")
+    if system_id is not None and (not isinstance(system_id, str) or system_id not in systems):
+        raise ValidationError(f"{where}.system_id: no system {system_id!r}", field=f"{where}.system_id")
+    ts = parse_ts(item["ts"], f"{where}.ts")
+    value = item["value"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValidationError(f"{where}.value must be a finite number", field=f"{where}.value")
+    metadata = item.get("metadata", {})
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise ValidationError(f"{where}.metadata must be an object", field=f"{where}.metadata")
+    try:
+        text = json.dumps(metadata, allow_nan=False, separators=(",", ":"), sort_keys=True)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{where}.metadata must hold only finite JSON values",
+                              field=f"{where}.metadata") from None
+    if len(text) > MAX_METADATA_BYTES:
+        raise ValidationError(f"{where}.metadata is larger than {MAX_METADATA_BYTES} bytes", field=f"{where}.metadata")
+    return type_id, system_id, ts, float(value), text
+
+
+def validate(series: Any, conn: sqlite3.Connection | None = None) -> list[tuple[int, str | None, int, float, str]]:
+    """Every point of a series (a list of points, or one point) checked; raises at the first bad one."""
+    conn = conn or _conn()
+    points = [series] if isinstance(series, dict) else series
+    if not isinstance(points, list) or not points:
+        raise ValidationError("series must be a non-empty list of points {type, system_id?, ts, value, metadata?}",
+                              field="series")
+    if len(points) > MAX_POINTS:
+        raise ValidationError(f"at most {MAX_POINTS} points per request, not {len(points)}", field="series")
+    known, systems = types(conn), _system_ids(conn)
+    return [_point(i, item, known, systems) for i, item in enumerate(points)]
+
+
+def store(series: Any) -> dict[str, Any]:
+    """Upsert points by (type, system, ts) in one transaction, all or nothing; re-cost the days tariffs touch."""
+    with database.atomic():
+        conn = _conn()
+        rows = validate(series, conn)
+        conn.executemany(
+            "INSERT INTO market_data (type_id, system_id, ts, value, metadata) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (type_id, IFNULL(system_id, ''), ts) DO UPDATE SET value = excluded.value, "
+            "metadata = excluded.metadata", rows)
+        days = _refill_tariff_days(conn, rows)
+    return {"stored": len(rows), "days_recosted": days}
+
+
+def _refill_tariff_days(conn: sqlite3.Connection, rows: list[tuple[int, str | None, int, float, str]]) -> int:
+    """Re-cost the daily rows from each tariff's first new point to the next stored point after its last."""
+    spans: dict[tuple[int, str | None], tuple[int, int]] = {}
+    for type_id, system_id, ts, _, _ in rows:
+        if type_id in TARIFFS:
+            lo, hi = spans.get((type_id, system_id), (ts, ts))
+            spans[(type_id, system_id)] = (min(lo, ts), max(hi, ts))
+    ranges: dict[str, tuple[int, int | None]] = {}
+    every = sorted(_system_ids(conn))
+    for (type_id, system_id), (lo, hi) in spans.items():
+        following = conn.execute("SELECT MIN(ts) FROM market_data WHERE type_id = ? AND IFNULL(system_id, '') = ? "
+                                 "AND ts > ?", (type_id, system_id or "", hi)).fetchone()[0]
+        for system in ([system_id] if system_id is not None else every):
+            old_lo, old_hi = ranges.get(system, (lo, following))
+            end = None if old_hi is None or following is None else max(old_hi, following)
+            ranges[system] = (min(old_lo, lo), end)
+    count = 0
+    for system, (start, stop) in sorted(ranges.items()):
+        tz = _zone(conn, system)
+        first = local_date(start, tz).isoformat()
+        last = local_date(stop, tz).isoformat() if stop is not None else "9999-12-31"
+        for (day,) in conn.execute("SELECT date FROM system_daily_summary WHERE system_id = ? AND date BETWEEN ? "
+                                   "AND ? ORDER BY date", (system, first, last)).fetchall():
+            fill_day(conn, system, day)
+            count += 1
+    return count
+
+
+def _zone(conn: sqlite3.Connection, system_id: str):
+    row = conn.execute("SELECT timezone FROM systems WHERE system_id = ?", (system_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no system {system_id!r}", field="system_id")
+    return zone(row[0])
+
+
+def _steps(conn: sqlite3.Connection, type_id: int, scope: str, lo: int, hi: int) -> Steps:
+    """The points of one type and scope ('' = all systems) that decide its value in [lo, hi)."""
+    before = conn.execute(_LATEST, (type_id, scope, lo)).fetchone()
+    within = conn.execute(_WITHIN, (type_id, scope, lo, hi)).fetchall()
+    return ([(before[0], before[1])] if before else []) + [(r[0], r[1]) for r in within]
+
+
+def _value(steps: Steps, ts: int) -> float | None:
+    index = bisect_right([s[0] for s in steps], ts)
+    return steps[index - 1][1] if index else None
+
+
+class Tariff:
+    """The effective step function of one type for one system over a span: its own points, else the global ones."""
+
+    def __init__(self, conn: sqlite3.Connection, type_id: int, system_id: str, lo: int, hi: int) -> None:
+        self.own = _steps(conn, type_id, system_id, lo, hi)
+        self.common = _steps(conn, type_id, "", lo, hi)
+
+    def at(self, ts: int) -> float | None:
+        """The value in force at `ts`."""
+        own = _value(self.own, ts)
+        return own if own is not None else _value(self.common, ts)
+
+    def mean(self, lo: int, hi: int) -> float | None:
+        """The time-weighted mean over [lo, hi); None when no value is in force at `lo`."""
+        if self.at(lo) is None:
+            return None
+        cuts = sorted({lo, *(t for t, _ in self.own + self.common if lo < t < hi), hi})
+        return sum((self.at(a) or 0.0) * (b - a) for a, b in zip(cuts, cuts[1:])) / (hi - lo)
+
+
+def price_at(type_: Any, system_id: str | None, ts: Any) -> float | None:
+    """The value of a series in force at `ts` for a system (None: the all-systems series): a step function."""
+    conn = _conn()
+    type_id = check_type(type_, types(conn))
+    at = parse_ts(ts, "ts")
+    if system_id is not None:
+        _zone(conn, system_id)
+        return Tariff(conn, type_id, system_id, at, at + 1).at(at)
+    return _value(_steps(conn, type_id, "", at, at + 1), at)
+
+
+def _hour_costs(conn: sqlite3.Connection, level: str, key: str, system_id: str, day: str) -> dict[str, Any]:
+    """Per hour of a day of a system or array: energies, mean tariffs, cost, revenue; and the day's totals."""
+    hourly, _, column = _LEVELS[level]
+    rows = conn.execute("SELECT hour_start, grid_import_energy_kwh, grid_export_energy_kwh, load_energy_kwh "
+                        f"FROM {hourly} WHERE {column} = ? AND date = ? ORDER BY hour_start", (key, day)).fetchall()
+    currency = conn.execute("SELECT currency FROM systems WHERE system_id = ?", (system_id,)).fetchone()
+    out: dict[str, Any] = {"import_cost": None, "export_revenue": None, "saving": None,
+                           "currency": currency[0] if currency else None, "hours": []}
+    if not rows:
+        return out
+    lo, hi = rows[0][0], rows[-1][0] + HOUR_MS
+    tariffs = [Tariff(conn, t, system_id, lo, hi) for t in TARIFFS]
+    sums: list[float | None] = [0.0, 0.0, 0.0]  # import cost, export revenue, load at the import tariff
+    for start, imported, exported, load in rows:
+        buy, sell = (t.mean(start, start + HOUR_MS) for t in tariffs)
+        hour = {"hour_start": start, "import_kwh": imported or 0.0, "export_kwh": exported or 0.0,
+                "load_kwh": load or 0.0, "import_price": buy, "export_price": sell}
+        parts = [(hour["import_kwh"], buy), (hour["export_kwh"], sell), (hour["load_kwh"], buy)]
+        amounts = [kwh * price if price is not None else (0.0 if kwh == 0 else None) for kwh, price in parts]
+        hour.update(import_cost=amounts[0], export_revenue=amounts[1], no_pv_cost=amounts[2])
+        out["hours"].append(hour)
+        sums = [None if s is None or a is None else s + a for s, a in zip(sums, amounts)]
+    out["import_cost"], out["export_revenue"], no_pv = sums
+    if None not in sums:
+        out["saving"] = no_pv - sums[0] + sums[1]  # type: ignore[operator]
+    return out
+
+
+def fill_day(conn: sqlite3.Connection, system_id: str, day: str) -> None:
+    """Write the cost columns of a system's daily row of `day` and of its arrays' rows (the rollup's hook)."""
+    arrays = [r[0] for r in conn.execute("SELECT array_id FROM array_daily_summary WHERE system_id = ? AND date = ?",
+                                         (system_id, day))]
+    for level, key in [("array", a) for a in arrays] + [("system", system_id)]:
+        costs = _hour_costs(conn, level, key, system_id, day)
+        _, daily, column = _LEVELS[level]
+        conn.execute(f"UPDATE {daily} SET import_cost = ?, export_revenue = ?, saving = ?, currency = ? "  # noqa: S608
+                     f"WHERE {column} = ? AND date = ?", (*(costs[k] for k in COST_KEYS), key, day))
+
+
+def costs_for_day(system_id: str, day: date | str) -> dict[str, Any]:
+    """A system's import cost, export revenue and saving of one local day, with every hour's figures."""
+    conn = _conn()
+    _zone(conn, system_id)
+    iso = parse_date(day, "date").isoformat()
+    return {"system_id": system_id, "date": iso, **_hour_costs(conn, "system", system_id, system_id, iso)}
+
+
+def points(type_: Any = None, system_id: str | None = None, start: Any = None, end: Any = None,
+           limit: int = MAX_POINTS) -> list[dict[str, Any]]:
+    """Stored points oldest first; a system's own and the all-systems points when `system_id` is given."""
+    conn = _conn()
+    known = types(conn)
+    names = {tid: name for name, tid in known.items()}
+    where: list[str] = []
+    params: list[Any] = []
+    if type_ is not None:
+        where.append("type_id = ?")
+        params.append(check_type(type_, known))
+    if system_id is not None:
+        _zone(conn, system_id)
+        where.append("(system_id = ? OR system_id IS NULL)")
+        params.append(system_id)
+    for name, value, op in (("from", start, ">="), ("to", end, "<")):
+        if value is not None:
+            where.append(f"ts {op} ?")
+            params.append(parse_ts(value, name))
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_POINTS:
+        raise ValidationError(f"limit must be from 1 to {MAX_POINTS}", field="limit")
+    sql = ("SELECT id, type_id, system_id, ts, value, metadata FROM market_data"  # noqa: S608
+           + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY ts, type_id, id LIMIT ?")
+    return [{"id": i, "type": names.get(t), "type_id": t, "system_id": s, "ts": ts,
+             "time": datetime.fromtimestamp(ts / 1000, timezone.utc).isoformat().replace("+00:00", "Z"),
+             "value": v, "metadata": json.loads(m or "{}")}
+            for i, t, s, ts, v, m in conn.execute(sql, (*params, limit))]
+
