@@ -96,6 +96,11 @@ def open_database(path: str | Path, *, migrate_to: int | None = None) -> SqliteD
     return db
 
 
+def ping() -> None:
+    """Run one trivial query on the open database; raises when it cannot answer (for /health)."""
+    database_proxy.execute_sql("SELECT 1").fetchone()
+
+
 def check_file(path: str | Path) -> str | None:
     """Why the database file is unusable (not SQLite, fails quick_check), or None if it is fine."""
     path = Path(path)

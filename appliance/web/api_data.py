@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from appliance.catalog import registry, systems
 from appliance.errors import ValidationError
-from appliance.store.models import database
+from appliance.store.db import ping
 from appliance.web import services
 from appliance.web.api import json_body
 from appliance.web.timerange import entity_zone, parse_date, window
@@ -35,7 +35,7 @@ def health() -> Any:
 
 
 def _database_ok() -> tuple[bool, str]:
-    database.execute_sql("SELECT 1").fetchone()
+    ping()
     return True, "reachable"
 
 
