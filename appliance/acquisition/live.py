@@ -121,7 +121,6 @@ def _from_database(device_id: str, now: int) -> dict[str, Any] | None:
 
 def power_flow(system_id: str) -> dict[str, Any]:
     """PV, load, grid (+ import), battery (+ discharge) in W and the battery SOC, with a stale flag."""
-    now = _installed.clock() if _installed else _now_ms()
     readings: list[tuple[str, dict[str, Any]]] = []
     for device in RegistryDevice.select().where((RegistryDevice.system == system_id)
                                                 & RegistryDevice.catalog_id.is_null(False)):

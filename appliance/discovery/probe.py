@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from appliance.catalog.validation import check_adapter_config
 from appliance.drivers import driver_for
 from appliance.drivers.base import Identity
-from appliance.drivers.connect import LinkPool, open_driver
+from appliance.drivers.connect import LinkPool
 from appliance.errors import ApplianceError
 
 log = logging.getLogger(__name__)

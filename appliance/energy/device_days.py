@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from appliance.energy.levels import weighted
 

@@ -7,8 +7,7 @@ import pytest
 from appliance.energy.rollups import rebuild, roll_up
 from appliance.store.models import database
 from tests.energy.site import (
-    INVERTERS, METER_COLUMNS, PACK_COLUMNS, energy_rows, insert, insert_energy, local_ms, make_site, meter_rows,
-    pack_rows,
+    energy_rows, insert_energy, local_ms, make_site,
 )
 
 SPRING = (local_ms(2026, 3, 28), local_ms(2026, 3, 30))  # 2026-03-29 has 23 hours in Berlin
