@@ -107,7 +107,7 @@ def delete_inverter(inverter_id: str) -> None:
 def _sync_pack(pack: BatteryPack) -> None:
     links = adapters.pack_adapters(pack.pack_id)
     registry.sync_device("battery_pack", pack.pack_id, name=pack.name, system_id=pack.system_id,
-                         hardware_id=None, device_type=links[0]["adapter_type"] if links else None)
+                         hardware_id=registry.KEEP, device_type=links[0]["adapter_type"] if links else None)
 
 
 def _pack_values(changes: dict[str, Any]) -> dict[str, Any]:
@@ -288,7 +288,8 @@ def delete_cell(cell_id: str) -> None:
 
 
 def _sync_meter(meter: Meter) -> None:
-    registry.sync_device("meter", meter.meter_id, name=meter.name, system_id=meter.system_id, hardware_id=None,
+    registry.sync_device("meter", meter.meter_id, name=meter.name, system_id=meter.system_id,
+                         hardware_id=registry.KEEP,
                          device_type=_adapter_type(meter.adapter_id))
 
 

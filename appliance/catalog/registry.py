@@ -22,10 +22,18 @@ def registry_id(kind: str, catalog_id: str) -> str:
     return f"{kind}:{catalog_id}"
 
 
-def sync_device(kind: str, catalog_id: str, *, name: str, system_id: str | None, hardware_id: str | None,
+#: Pass as `hardware_id` to keep what the registry holds: packs and meters have no serial-number
+#: column in the catalog, and the serial number discovery read must survive a rename.
+KEEP = object()
+
+
+def sync_device(kind: str, catalog_id: str, *, name: str, system_id: str | None, hardware_id: Any,
                 device_type: str | None, lifecycle_state: str = "configured") -> dict[str, Any]:
-    """Create or update the registry row of a catalog device."""
+    """Create or update the registry row of a catalog device (`hardware_id=KEEP` leaves it as it is)."""
     device_id = registry_id(kind, catalog_id)
+    if hardware_id is KEEP:
+        current = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
+        hardware_id = current.hardware_id if current is not None else None
     if hardware_id:
         owner = RegistryDevice.get_or_none((RegistryDevice.hardware_id == hardware_id)
                                            & (RegistryDevice.device_id != device_id))

@@ -137,3 +137,17 @@ def test_either_route_of_a_pack_may_be_approved_first(db):
     assert first["catalog_id"] == second["catalog_id"]
     routes = adapters.pack_adapters(first["catalog_id"])
     assert [a["adapter_type"] for a in routes] == ["jkbms_ble", "jkbms_tcpip"]
+
+
+def test_renaming_an_approved_device_keeps_its_serial_number(db):
+    """The registry's hardware_id is how discovery recognises a device: a rename must not lose it."""
+    from appliance.catalog import devices, registry
+    from appliance.discovery import approval, records
+    from appliance.discovery.probe import Found
+
+    found = records.create(Found(source="tcp", port="127.0.0.1:502", adapter_type="iammeter", category="meter",
+                                 adapter_config={"type": "iammeter", "transport": "tcp", "host": "127.0.0.1"},
+                                 model="WEM3080T", serial_number="IAMKEEP01"), 1)
+    entry = approval.approve(found.device_id)
+    devices.update_meter(entry["catalog_id"], name="Grid meter")
+    assert registry.get_device(entry["registry_id"])["hardware_id"] == "IAMKEEP01"
