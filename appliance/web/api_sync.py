@@ -6,12 +6,11 @@ import gzip
 import json
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, make_response, request
+from flask import Blueprint, Flask, Response, request
 
-from appliance.accounts import tokens
 from appliance.errors import ValidationError
 from appliance.sync import feed
-from appliance.web.security import error
+from appliance.web.security import require_token_scope
 
 bp = Blueprint("sync_api", __name__, url_prefix="/api/sync")
 ENDPOINT = "sync_api.feed_page"
@@ -51,29 +50,9 @@ def feed_page() -> Response:
     return _json(page.to_dict())
 
 
-def _sync_gate() -> Response | None:
-    """Token check of the feed route: only a `sync` token may read it."""
-    if request.endpoint != ENDPOINT:
-        return None
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return error(401, "unauthorized", "use 'Authorization: Bearer <token>' with a sync token",
-                     **{"WWW-Authenticate": 'Bearer realm="appliance"'})
-    token = tokens.authenticate(value.strip())
-    if token is None:
-        return error(401, "unauthorized", "unknown or revoked token",
-                     **{"WWW-Authenticate": 'Bearer realm="appliance", error="invalid_token"'})
-    if token["scope"] != "sync":
-        return error(403, "forbidden", f"a {token['scope']} token cannot read the sync feed; use a sync token",
-                     **{"WWW-Authenticate": 'Bearer realm="appliance", error="insufficient_scope"'})
-    g.token = token
-    # The app-wide gate refuses sync-scope tokens on every route, so the feed is answered here, before it.
-    return make_response(current_app.view_functions[ENDPOINT]())
-
-
 def register_blueprint(app: Flask) -> None:
-    """Add the sync feed route to the app, with its token check ahead of the app's gate."""
+    """Add the sync feed route to the app; the gate lets only a `sync` token read it."""
     if bp.name in app.blueprints:  # create_app already registered it
         return
     app.register_blueprint(bp)
-    app.before_request_funcs.setdefault(None, []).insert(0, _sync_gate)
+    require_token_scope(app, ENDPOINT, "sync")

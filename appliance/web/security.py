@@ -139,6 +139,28 @@ def _bearer(write: bool) -> Response | None:
     return None
 
 
+def _scoped_token(scope: str) -> Response | None:
+    """An endpoint that only a token of one scope may use (the sync feed): no session, no other scope."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return error(401, "unauthorized", f"use 'Authorization: Bearer <token>' with a {scope} token",
+                     **{"WWW-Authenticate": 'Bearer realm="appliance"'})
+    token = tokens.authenticate(value.strip())
+    if token is None:
+        return error(401, "unauthorized", "unknown or revoked token",
+                     **{"WWW-Authenticate": 'Bearer realm="appliance", error="invalid_token"'})
+    if token["scope"] != scope:
+        return error(403, "forbidden", f"a {token['scope']} token cannot use this; use a {scope} token",
+                     **{"WWW-Authenticate": 'Bearer realm="appliance", error="insufficient_scope"'})
+    g.token = token
+    return None
+
+
+def require_token_scope(app: Flask, endpoint: str, scope: str) -> None:
+    """Declare that only a token of `scope` may use an endpoint (the gate enforces it)."""
+    app.config.setdefault("TOKEN_SCOPES", {})[endpoint] = scope
+
+
 def gate() -> Any:
     """The before-request check of every route: first run, login, CSRF, token scope."""
     endpoint = request.endpoint
@@ -146,6 +168,9 @@ def gate() -> Any:
         return None  # no route: Flask answers 404 or 405
     write = request.method not in SAFE_METHODS
     g.token = None
+    scope = current_app.config.get("TOKEN_SCOPES", {}).get(endpoint)
+    if scope is not None:
+        return _scoped_token(scope)
     if "Authorization" in request.headers:
         return _bearer(write)
     if write and not csrf_ok():
