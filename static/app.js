@@ -19,6 +19,10 @@
       var opts = {width: Math.max(el.clientWidth - 16, 280), height: 320, series: series,
         axes: [{}, {scale: "W", label: "W"}, {scale: "%", side: 1, label: "%", grid: {show: false}}],
         scales: {"%": {range: [0, 100]}}};
+      if (data.timezone) {
+        // Label times in the system's zone (uPlot's own helper), whatever zone the browser is in.
+        opts.tzDate = function (ts) { return uPlot.tzDate(new Date(ts * 1e3), data.timezone); };
+      }
       el.dataset.drawn = "1";
       var plot = new uPlot(opts, columns, el);
       window.addEventListener("resize", function () { plot.setSize({width: Math.max(el.clientWidth - 16, 280), height: 320}); });

@@ -98,8 +98,9 @@ def history() -> Any:
         if result is not None:
             ts, columns = services.columns(result)
             # Powers (W) and SOC (%) are charted; energies go to the CSV, they would need a third axis.
-            chart = {"ts": [t / 1000 for t in ts], "series": [{"label": k, "values": v} for k, v in columns.items()
-                                                              if k.endswith(("_w", "_pct"))]}
+            # The axis is labelled in the system's time zone (a homeowner's day), not the browser's.
+            chart = {"ts": [t / 1000 for t in ts], "timezone": str(system_zone()),
+                     "series": [{"label": k, "values": v} for k, v in columns.items() if k.endswith(("_w", "_pct"))]}
         csv_url = url_for("data.export_csv") + "?" + urlencode(
             {"level": args["level"], "id": args["entity_id"], "resolution": resolution, "from": start, "to": end})
     steps = {"day": 1, "week": 7, "month": 31, "year": 366}

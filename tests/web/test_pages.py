@@ -44,6 +44,7 @@ def test_history_page_embeds_chart_data_and_csv_link(browser, site, monkeypatch)
     html = browser.get("/history?level=inverter&id=inv1&range=day&date=2025-06-01").data.decode()
     assert 'data-chart="history-data"' in html and "pv_power_w" in html and "pv_energy_kwh" not in html
     assert "/api/export.csv?level=inverter&amp;id=inv1&amp;resolution=5m" in html
+    assert '"timezone": "Europe/Berlin"' in html, "the chart's axis follows the system's time zone"
 
 
 def test_energy_page_table(browser, site, monkeypatch):
