@@ -55,22 +55,22 @@ def _adapter(adapter: Adapter, priority: int = 1) -> AdapterRef:
     return AdapterRef(adapter.adapter_id, adapter.adapter_type, json.loads(adapter.config_json), priority)
 
 
+#: Catalog kinds with a single adapter column.
+SINGLE_ADAPTER_KINDS: dict[str, type[Inverter] | type[Meter]] = {"inverter": Inverter, "meter": Meter}
+
+
 def load(device: RegistryDevice) -> DeviceContext | None:
     """The context of a registry device that has a catalog row, or None."""
-    if device.kind == "inverter":
-        inverter = Inverter.get_or_none(Inverter.inverter_id == device.catalog_id)
-        if inverter is None:
+    if device.kind in SINGLE_ADAPTER_KINDS:
+        model = SINGLE_ADAPTER_KINDS[device.kind]
+        owner = model.get_or_none(model._meta.primary_key == device.catalog_id)
+        if owner is None:
             return None
-        adapters = (_adapter(Adapter.get_by_id(inverter.adapter_id)),) if inverter.adapter_id else ()
-        return DeviceContext(device.device_id, "inverter", inverter.inverter_id, inverter.name, inverter.system_id,
-                             array_id=inverter.array_id, adapters=adapters)
-    if device.kind == "meter":
-        meter = Meter.get_or_none(Meter.meter_id == device.catalog_id)
-        if meter is None:
-            return None
-        adapters = (_adapter(Adapter.get_by_id(meter.adapter_id)),) if meter.adapter_id else ()
-        return DeviceContext(device.device_id, "meter", meter.meter_id, meter.name, meter.system_id,
-                             array_id=meter.array_id, adapters=adapters)
+        # Inverters and meters have one adapter; only an enabled one is polled.
+        adapter = Adapter.get_or_none(Adapter.adapter_id == owner.adapter_id) if owner.adapter_id else None
+        adapters = (_adapter(adapter),) if adapter is not None and adapter.enabled else ()
+        return DeviceContext(device.device_id, device.kind, str(device.catalog_id), owner.name, owner.system_id,
+                             array_id=owner.array_id, adapters=adapters)
     if device.kind == "battery_pack":
         pack = BatteryPack.get_or_none(BatteryPack.pack_id == device.catalog_id)
         if pack is None:

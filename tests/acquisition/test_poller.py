@@ -126,3 +126,22 @@ def test_a_pack_learns_its_units_from_its_first_reading(acquisition, clock):
     from appliance.store.models import BatteryCellSample
 
     assert BatteryCellSample.select().count() == 16
+
+
+def test_a_disabled_adapter_is_not_polled(db, clock):
+    from appliance.acquisition.live import LiveCache
+    from appliance.acquisition.service import Acquisition
+    from appliance.acquisition.writer import SampleWriter
+    from appliance.catalog import adapters, devices, systems
+    from appliance.drivers.connect import LinkPool
+
+    systems.create_system("home", "Home")
+    systems.create_array("roof", "home", "Roof")
+    adapters.create_adapter("inv_ad", "powdrive", {"transport": "tcp", "host": "127.0.0.1", "port": 1})
+    devices.create_inverter("inv1", "roof", "Inverter", adapter_id="inv_ad")
+    writer = SampleWriter(flush_interval_s=0.05).start()
+    acquisition = Acquisition(None, writer, LinkPool(), LiveCache(clock=clock), clock=clock)
+    assert acquisition.sync()["polled"] == 1
+    adapters.update_adapter("inv_ad", enabled=False)
+    assert acquisition.sync()["removed"] == 1 and not acquisition.pollers
+    writer.stop()
