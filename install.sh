@@ -17,6 +17,7 @@ DEV_APT_PACKAGES=(
   shellcheck:shellcheck          # tests/deploy: every shell script passes shellcheck
   debootstrap:debootstrap        # tests/deploy: install into a fresh Debian root
   systemd-analyze:systemd        # tests/deploy: systemd-analyze verify of the unit
+  udevadm:udev                   # tests/deploy: udev itself checks the serial-adapter rules
   chromium:chromium              # tests/web: the browser tests drive Debian's Chromium (no download)
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import peewee
 import pytest
 
 from appliance.catalog import adapters, devices, registry, systems
@@ -256,5 +257,5 @@ def test_delete_adapter_sets_the_device_adapter_to_null(home):
 
 def test_adapter_types_are_restricted_while_in_use(home, db):
     _populate()
-    with pytest.raises(Exception):
+    with pytest.raises(peewee.IntegrityError, match="FOREIGN KEY constraint failed"):
         db.execute_sql("DELETE FROM adapter_base WHERE adapter_type = 'powdrive'")

@@ -1,7 +1,8 @@
 """`install.sh --no-start` into a fresh Debian bookworm root, through the pi-gen stage's own scripts.
 
 The root is built with debootstrap from Debian's mirror into the test's tmp directory and deleted
-afterwards; the checkout is copied in by image/stage-appliance/00-appliance/00-run.sh and installed
+afterwards. The freshly bootstrapped root is kept as a tarball in the user's cache, keyed by suite,
+variant and package list, and reused for 30 days, so only the first run downloads a Debian root; the checkout is copied in by image/stage-appliance/00-appliance/00-run.sh and installed
 by 01-run-chroot.sh, exactly as pi-gen runs them (the chroot script on stdin). pip inside the root
 downloads the appliance's dependencies from PyPI. Skips, with the reason, where this cannot run:
 not root, no debootstrap, or no route to the Debian mirror or PyPI.
@@ -37,6 +38,12 @@ MANIFEST_PATHS = ("opt/appliance", "etc/appliance", "var/lib/appliance", "etc/sy
                   "etc/udev/rules.d", "etc/passwd", "etc/group", "etc/shadow", "etc/gshadow",
                   "usr/local/src/appliance")
 
+# The bootstrapped root is cached between runs: debootstrap is most of this module's time and all of its
+# downloads. The key holds everything that changes what debootstrap makes.
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "appliance-tests"
+CACHE_KEY = hashlib.sha256(f"{SUITE}|minbase|{INCLUDE}|{MIRROR}".encode()).hexdigest()[:16]
+CACHE_MAX_AGE_S = 30 * 24 * 3600
+
 pytestmark = pytest.mark.timeout(900)
 
 
@@ -54,6 +61,25 @@ def _report(request: pytest.FixtureRequest, line: str) -> None:
     if reporter is not None and capture is not None:
         with capture.global_and_fixture_disabled():
             reporter.write_line(f"[deploy] {line}")
+
+
+def _bootstrap(debootstrap: str, root: Path) -> str:
+    """Make a fresh root: from the cached tarball when there is a recent one, else with debootstrap (then cached)."""
+    cached = CACHE_DIR / f"debootstrap-{SUITE}-{CACHE_KEY}.tar"
+    root.mkdir(parents=True)
+    if cached.exists() and time.time() - cached.stat().st_mtime < CACHE_MAX_AGE_S:
+        subprocess.run(["tar", "-xpf", str(cached), "--numeric-owner", "-C", str(root)], check=True,
+                       capture_output=True, timeout=300)
+        return f"root from the cache {cached}"
+    result = subprocess.run([debootstrap, "--variant=minbase", f"--include={INCLUDE}", SUITE, str(root), MIRROR],
+                            capture_output=True, text=True, timeout=480)
+    assert result.returncode == 0, f"debootstrap failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".tar.{os.getpid()}")
+    subprocess.run(["tar", "-cpf", str(partial), "--numeric-owner", "-C", str(root), "."], check=True,
+                   capture_output=True, timeout=300)
+    partial.replace(cached)  # atomic: a run killed half-way never leaves a truncated cache behind
+    return "debootstrap"
 
 
 def _mounts_under(root: Path) -> list[str]:
@@ -137,7 +163,7 @@ def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     if debootstrap is None:
         pytest.skip("no debootstrap binary (./install.sh --dev installs it with apt)")
     if not _reachable(f"{MIRROR}/dists/{SUITE}/Release"):
-        pytest.skip(f"the Debian mirror {MIRROR} is not reachable from here")
+        pytest.skip(f"the Debian mirror {MIRROR} is not reachable from here")  # the install needs apt too
     if not _reachable("https://pypi.org/simple/pip/"):
         pytest.skip("PyPI is not reachable: pip in the root could not install the appliance's dependencies")
 
@@ -145,9 +171,7 @@ def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     chroot = Chroot(root)
     try:
         started = time.monotonic()
-        result = subprocess.run([debootstrap, "--variant=minbase", f"--include={INCLUDE}", SUITE, str(root), MIRROR],
-                                capture_output=True, text=True, timeout=480)
-        assert result.returncode == 0, f"debootstrap failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        source = _bootstrap(debootstrap, root)
         debootstrap_s = time.monotonic() - started
         chroot.mount()
 
@@ -161,7 +185,7 @@ def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         install_s = time.monotonic() - started
         assert first.returncode == 0, f"install.sh --no-start failed:\n{first.stdout.decode()[-4000:]}\n" \
                                       f"{first.stderr.decode()[-4000:]}"
-        _report(request, f"debootstrap {debootstrap_s:.0f} s, first install.sh --no-start {install_s:.0f} s")
+        _report(request, f"{source} {debootstrap_s:.0f} s, first install.sh --no-start {install_s:.0f} s")
         chroot.first_output = first.stdout.decode()  # type: ignore[attr-defined]
         yield chroot
     finally:

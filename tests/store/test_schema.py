@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import peewee
 import pytest
 
 from appliance.store.db import latest_version, schema_version
@@ -104,6 +105,6 @@ def test_connection_pragmas(db):
 
 
 def test_foreign_keys_are_enforced(db):
-    with pytest.raises(Exception):
+    with pytest.raises(peewee.IntegrityError, match="FOREIGN KEY constraint failed"):
         with database.atomic():
             database.execute_sql("INSERT INTO arrays (array_id, system_id, name) VALUES ('a', 'nope', 'A')")
