@@ -48,7 +48,7 @@ class DeviceContext:
         """Changes whenever anything a poller depends on changes."""
         return json.dumps([self.name, self.system_id, self.array_id, self.battery_array_id,
                            [(a.adapter_id, a.adapter_type, a.config, a.priority) for a in self.adapters],
-                           sorted(self.battery_ids.items())], sort_keys=True, default=str)
+                           sorted(self.battery_ids.items())], sort_keys=True, default=str, allow_nan=False)
 
 
 def _adapter(adapter: Adapter, priority: int = 1) -> AdapterRef:

@@ -51,7 +51,8 @@ def record(device_id: str, outcome: PollOutcome, now_ms: int, *, failures: int,
             DeviceHealth.insert(device_id=device_id, ts=now_ms, status=status,
                                 response_time_ms=outcome.response_time_ms, error_count=failures,
                                 last_successful_poll=now_ms if outcome.ok else device.last_seen,
-                                diagnostics=json.dumps({"error": outcome.error, "lifecycle": lifecycle})
+                                diagnostics=json.dumps({"error": outcome.error, "lifecycle": lifecycle},
+                                                       allow_nan=False)
                                 ).on_conflict_replace().execute()
         if lifecycle != device.lifecycle_state:
             log.info("%s: lifecycle %s -> %s", device_id, device.lifecycle_state, lifecycle)

@@ -16,6 +16,8 @@ from appliance.store.models import (
 
 SECTIONS = ("home", "homes", "arrays", "inverters", "battery_bank_arrays", "battery_banks",
             "battery_bank_array_attachments", "meters", "adapters")
+#: The most entries (homes, arrays, devices, adapters, ...) one import may hold: a home has tens.
+MAX_ENTRIES = 500
 ADAPTER_META = ("id", "name", "enabled", "priority", "adapter_id")
 #: Service field names -> the config.yaml key that holds them.
 KEY_OF = {"system_id": "system_id", "inverter_id": "id", "array_id": "array_id", "pack_id": "id",
@@ -63,6 +65,13 @@ class Importer:
             if key not in SECTIONS:
                 raise self.fail(f"unknown section (expected one of {', '.join(SECTIONS)})",
                                 document.line_of(str(key)), str(key))
+        entries = 0
+        for key in SECTIONS[1:]:
+            if isinstance(document.get(key), list):
+                entries += len(document[key])
+        if entries > MAX_ENTRIES:
+            # Bounds the write lock the import holds (~8 ms an entry here, more on a Pi) and the rollback.
+            raise self.fail(f"the file holds {entries} entries; an import takes at most {MAX_ENTRIES} entries")
         for key in SECTIONS[2:]:
             if document.get(key) is not None and not isinstance(document[key], list):
                 raise self.fail("must be a list", document.line_of(key), key)

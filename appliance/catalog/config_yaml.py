@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from appliance import safe_yaml
 from appliance.catalog import adapters, systems
 from appliance.catalog.config_import import Importer
 from appliance.errors import ConfigFileError
@@ -21,6 +22,8 @@ def import_file(path: str | Path, *, replace: bool = False) -> dict[str, int]:
     """Import a config.yaml file; nothing is written when any part of it is wrong."""
     path = Path(path)
     try:
+        if path.stat().st_size > safe_yaml.MAX_CHARS:
+            raise ConfigFileError(f"{path}: the file is larger than {safe_yaml.MAX_CHARS // 1024} KiB")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"{path}: cannot read: {exc}") from exc

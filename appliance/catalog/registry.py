@@ -116,6 +116,7 @@ def set_maintenance(device_id: str, on: bool, reason: str | None = None,
     with database.atomic():
         RegistryDevice.update(updated_at=utc_now_iso(), **values).where(RegistryDevice.device_id == device_id).execute()
         (DeviceHealth.insert(device=device_id, ts=now, status=values["health_status"],
-                             diagnostics=json.dumps({"maintenance": on, "reason": reason if on else None}))
+                             diagnostics=json.dumps({"maintenance": on, "reason": reason if on else None},
+                                                    allow_nan=False))
          .on_conflict_replace().execute())
     return get_device(device_id)

@@ -19,8 +19,10 @@ from typing import Any
 
 import requests
 from flask import Flask, Response, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from appliance import validation
 from appliance.errors import ApplianceError, ConflictError, NotFoundError, ValidationError
 from appliance.sync.headend_store import HeadendStore
 
@@ -42,7 +44,7 @@ def _body() -> dict[str, Any]:
         if inflater.unconsumed_tail:
             raise ValidationError("the body is too large once inflated", field=None)
     try:
-        body = json.loads(data)
+        body = validation.loads(data)  # NaN, Infinity, lone surrogates, deep nesting: ValidationError (400)
     except ValueError as exc:
         raise ValidationError("the body is not valid JSON", field=None) from exc
     if not isinstance(body, dict):
@@ -76,9 +78,19 @@ def _appliance_of_system(system_id: str) -> str:
     raise NotFoundError(f"no system {system_id!r} at any appliance", field="system_id")
 
 
+class _StandardJSON(DefaultJSONProvider):
+    """Flask's JSON output with allow_nan=False: a headend answers only JSON any parser reads."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Serialise like Flask, refusing NaN and Infinity."""
+        kwargs.setdefault("default", self.default)
+        return json.dumps(obj, allow_nan=False, **kwargs)
+
+
 def create_app(db_path: str | Path, *, token: str | None = None) -> Flask:
     """The headend app on its own database; with `token`, every request needs that bearer token."""
     app = Flask(__name__)
+    app.json = _StandardJSON(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["headend_store"] = HeadendStore(db_path)
 
@@ -97,7 +109,7 @@ def create_app(db_path: str | Path, *, token: str | None = None) -> Flask:
         body = {"error": exc.to_dict()}
         if hasattr(exc, "existing_id"):
             body["id"] = exc.existing_id
-        return Response(json.dumps(body), status=status, mimetype="application/json")
+        return Response(json.dumps(body, allow_nan=False), status=status, mimetype="application/json")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -198,8 +210,8 @@ def create_app(db_path: str | Path, *, token: str | None = None) -> Flask:
 
 
 def _error(status: int, code: str, message: str) -> Response:
-    return Response(json.dumps({"error": {"code": code, "message": message, "field": None}}), status=status,
-                    mimetype="application/json")
+    return Response(json.dumps({"error": {"code": code, "message": message, "field": None}}, allow_nan=False),
+                    status=status, mimetype="application/json")
 
 
 def pull(appliance_url: str, token: str, *, store: HeadendStore, appliance_id: str, limit: int = 1000,

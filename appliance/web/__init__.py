@@ -11,6 +11,7 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from appliance.errors import ApplianceError, ConflictError, NotFoundError, ValidationError
+from appliance.web.jsonio import StrictJSONProvider
 
 def _static_dir() -> Path:
     """The checkout's static/ (development), else the copy a non-editable install puts under share/."""
@@ -46,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app on the open database (or on `db_path` from `config`, for tests and tools)."""
     config = dict(config or {})
     app = Flask(__name__, static_folder=str(config.pop("STATIC_DIR", STATIC_DIR)), static_url_path="/static")
+    app.json = StrictJSONProvider(app)
     app.config.update(DEFAULTS)
     db_path = config.pop("db_path", None)
     app.config.update(config)
@@ -84,7 +86,8 @@ def _errors(app: Flask) -> None:
     def _service_error(exc: ApplianceError) -> Any:
         status = error_status(exc)
         if request.path.startswith("/api/") or request.path == "/health":
-            return Response(json.dumps({"error": exc.to_dict()}), status=status, mimetype="application/json")
+            return Response(json.dumps({"error": exc.to_dict()}, allow_nan=False), status=status,
+                            mimetype="application/json")
         return render_template("error.html", message=exc.message, status=status), status
 
     @app.errorhandler(HTTPException)
