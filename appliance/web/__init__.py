@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from peewee import DatabaseError as PeeweeDatabaseError
 from werkzeug.exceptions import HTTPException
 
-from appliance.errors import ApplianceError, ConflictError, NotFoundError, ValidationError
+from appliance.errors import ApplianceError, ConflictError, NotFoundError, StoreError, ValidationError
 from appliance.web.jsonio import StrictJSONProvider
 
 def _static_dir() -> Path:
@@ -31,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Strict",
     "SESSION_COOKIE_SECURE": False,  # the LAN UI is plain http; set True behind TLS
 }
-STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409}
+STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, StoreError: 503}
 
 
 def error_status(exc: ApplianceError) -> int:
@@ -89,6 +91,16 @@ def _errors(app: Flask) -> None:
             return Response(json.dumps({"error": exc.to_dict()}, allow_nan=False), status=status,
                             mimetype="application/json")
         return render_template("error.html", message=exc.message, status=status), status
+
+    @app.errorhandler(sqlite3.Error)
+    @app.errorhandler(PeeweeDatabaseError)
+    def _database_error(exc: Exception) -> Any:
+        # A full disk or a read-only file while running: say so (503, try later), not a bare 500.
+        from appliance.store.db import database_path, unusable
+
+        failure = unusable(database_path(), exc)
+        app.logger.error("%s (%s %s)", failure.message, request.method, request.path)
+        return _service_error(failure)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

@@ -105,3 +105,22 @@ def test_config_yaml_with_nan_is_a_400_naming_the_line(browser, site):
             "     adapter: {type: powdrive, transport: tcp, host: 127.0.0.1, poll_interval_s: .nan}}\n")
     response = _upload(browser, text)
     assert response.status_code == 400 and b"config.yaml:5" in response.data and b"finite" in response.data
+
+
+def test_a_database_fault_is_a_503_that_says_what_it_is(api, monkeypatch):
+    import sqlite3
+
+    from peewee import OperationalError
+
+    from appliance.catalog import systems
+
+    def full(*_args, **_kwargs):
+        cause = sqlite3.OperationalError("database or disk is full")
+        cause.sqlite_errorname = "SQLITE_FULL"
+        raise OperationalError(cause) from cause
+
+    monkeypatch.setattr(systems, "create_system", full)
+    response = api("POST", "/api/systems", '{"system_id": "s2", "name": "Cabin"}')
+    assert response.status_code == 503
+    error = strict_json(response.data)["error"]
+    assert error["code"] == "store_error" and "the disk is full" in error["message"]
