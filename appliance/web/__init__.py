@@ -25,7 +25,8 @@ STATIC_DIR = _static_dir()
 DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # config.yaml uploads included; a bigger body is a mistake or an attack
     "IDLE_TIMEOUT_S": 30 * 60,
-    "LOGIN_FAILURES_PER_MINUTE": 5,
+    "LOGIN_FAILURES_PER_MINUTE": 5,  # per client address and per account; then the slow lane
+    "LOGIN_SLOW_DELAY_S": 2.0,  # the slow lane's wait: at most one guess per 2 s in all once over the limit
     "DASHBOARD_REFRESH_S": 5,
     "HEALTH_CHECKS": {},
     "SESSION_COOKIE_NAME": "appliance_session",
