@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hmac
+import ipaddress
 import json
 import math
 import threading
@@ -281,8 +282,24 @@ class HeadendServer:
         self.server.task_dispatcher.shutdown(timeout=1)
 
 
+def check_exposure(host: str, token: str | None) -> str | None:
+    """Refuse to serve beyond loopback without a token; return the warning to print when there is none."""
+    if token:
+        return None
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValidationError(f"without a token anyone who reaches {host} could dispatch setpoints to the homes: "
+                              "set APPLIANCE_HEADEND_TOKEN, or listen on 127.0.0.1", field="host")
+    return ("WARNING: the reference headend runs without a token: every program on this machine may register, "
+            "ingest and dispatch setpoints; set APPLIANCE_HEADEND_TOKEN before anyone else can reach it")
+
+
 def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8080, token: str | None = None) -> None:
-    """Serve the reference headend with waitress until interrupted."""
+    """Serve the reference headend with waitress until interrupted (no token: loopback only, with a warning)."""
     from waitress import serve as waitress_serve
 
+    check_exposure(host, token)  # the command printed the warning; other callers are refused the same way
     waitress_serve(create_app(db_path, token=token), host=host, port=port, threads=8)
