@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import sqlite3
 import sys
 from typing import Callable, Sequence
+
+from peewee import DatabaseError as PeeweeDatabaseError
 
 from appliance import __version__
 from appliance.commands.common import EXIT_FAILURE, EXIT_USAGE, UsageError
@@ -46,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `appliance` console script."""
     parser = build_parser()
+    args: argparse.Namespace | None = None
     try:
         args = parser.parse_args(argv)
         logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -67,6 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except ApplianceError as exc:
         print(f"appliance: {exc.message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except (sqlite3.Error, PeeweeDatabaseError) as exc:
+        # A database fault no service turned into a StoreError (a full disk at commit): still one line.
+        from appliance.settings import from_env
+        from appliance.store.db import unusable
+
+        db = getattr(args, "db", None) or from_env().db_path
+        print(f"appliance: {unusable(db, exc).message}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

@@ -26,7 +26,12 @@ log = logging.getLogger(__name__)
 
 def open_store(settings: Settings) -> tuple[SqliteDatabase, StartupReport]:
     """Open the database as the process does at start: recovery, migrations, adapter types, seed, defaults."""
-    return prepare(settings)
+    from appliance.accounts.backup import restore_state
+    from appliance.discovery import settings as discovery_settings
+
+    # A recovered box gets its owner's access and settings back from the snapshot's state section.
+    checks = {"discovery.": discovery_settings.check}
+    return prepare(settings, restore_state=lambda state: restore_state(state, checks))
 
 
 @dataclass
@@ -61,8 +66,11 @@ class Runtime:
                                              timezone="UTC")
         # Samples taken while the clock is not synchronised are marked; the rollups wait for them (docs: Time).
         self.timekeeper = timekeeper or Timekeeper()
+        from appliance.catalog.validation import check_adapter_config
+
         self.acquisition = Acquisition(self.scheduler, self.writer, self.pool, self.live, clock=self.clock.ms,
-                                       poller_options={"timekeeper": self.timekeeper})
+                                       poller_options={"timekeeper": self.timekeeper},
+                                       check_config=check_adapter_config)
         self.database: SqliteDatabase | None = None
         self.report: StartupReport | None = None
         self.web_server: Any = None
@@ -181,10 +189,15 @@ class Runtime:
             self._push.run_once()
 
     def snapshot(self) -> None:
-        """Write today's config snapshot (the first source for recovery)."""
+        """Write today's config snapshot with the owner's access and settings (the first source for recovery)."""
+        from appliance.accounts.backup import export_state
         from appliance.catalog.snapshots import write_snapshot
 
-        write_snapshot(self.settings.snapshot_dir, keep=self.settings.snapshot_keep)
+        try:
+            write_snapshot(self.settings.snapshot_dir, keep=self.settings.snapshot_keep, state=export_state())
+        except OSError as exc:
+            # A full disk must not stop the process: yesterday's snapshot is still there.
+            log.error("cannot write the config snapshot in %s: %s", self.settings.snapshot_dir, exc)
 
     def discover(self) -> Any:
         """Run the 4-phase discovery with this process's sources; approved devices start polling."""

@@ -8,6 +8,7 @@ import hmac
 import secrets
 from typing import Any
 
+from appliance.accounts.sessions import close_all_sessions
 from appliance.accounts.store import delete_setting, get_setting, set_setting
 from appliance.catalog.rows import now_ms, utc_now_iso
 from appliance.errors import ConflictError, ValidationError
@@ -63,35 +64,43 @@ def is_first_run() -> bool:
     return User.get_or_none(User.username == ADMIN) is None
 
 
-def _store(password: str) -> None:
+def _store(password_hash: str) -> None:
+    """Write the admin's hash, use up the setup code and end every web session, in one transaction."""
     now = utc_now_iso()
     with database.atomic():
-        (User.insert(username=ADMIN, password_hash=hash_password(password), created_at=now, updated_at=now)
+        (User.insert(username=ADMIN, password_hash=password_hash, created_at=now, updated_at=now)
          .on_conflict(conflict_target=[User.username],
-                      update={User.password_hash: hash_password(password), User.updated_at: now}).execute())
+                      update={User.password_hash: password_hash, User.updated_at: now}).execute())
         delete_setting(SETUP_CODE_KEY)
+        close_all_sessions()
 
 
 def set_initial_password(password: Any, confirmation: Any, setup_code: str | None = None) -> None:
-    """First run: set the admin password; when a setup code was issued it must be given, once."""
-    if not is_first_run():
-        raise ConflictError("the admin password is already set", field="password")
-    if setup_code_pending() and not _setup_code_matches(setup_code):
-        raise ValidationError("the setup code is wrong (see the journal: journalctl -u appliance)",
-                              field="setup_code")
-    _store(check_new_password(password, confirmation))
+    """First run: set the admin password; when a setup code was issued it must be given, once.
+
+    The checks and the write are one BEGIN IMMEDIATE transaction: of concurrent setups exactly one
+    wins, and a setup without the code cannot slip in between the owner's checks and commit.
+    """
+    password_hash = hash_password(check_new_password(password, confirmation))  # slow: outside the write lock
+    with database.atomic("IMMEDIATE"):
+        if not is_first_run():
+            raise ConflictError("the appliance is already set up: log in with the admin password", field="password")
+        if setup_code_pending() and not _setup_code_matches(setup_code):
+            raise ValidationError("the setup code is wrong (see the journal: journalctl -u appliance)",
+                                  field="setup_code")
+        _store(password_hash)
 
 
 def set_password(password: Any, confirmation: Any) -> None:
     """Set or replace the admin password without the old one (the CLI, run as the service user or root)."""
-    _store(check_new_password(password, confirmation))
+    _store(hash_password(check_new_password(password, confirmation)))
 
 
 def change_password(current: Any, password: Any, confirmation: Any) -> None:
-    """Change the admin password; the current one must be given."""
+    """Change the admin password; the current one must be given. Every web session ends."""
     if not isinstance(current, str) or not verify_password(current):
         raise ValidationError("the current password is wrong", field="current_password")
-    _store(check_new_password(password, confirmation))
+    _store(hash_password(check_new_password(password, confirmation)))
 
 
 def verify_password(password: str) -> bool:

@@ -23,7 +23,7 @@ def get_setting(key: str, default: Any = None) -> Any:
 def set_setting(key: str, value: Any) -> None:
     """Store an app setting as JSON (insert or replace)."""
     with database.atomic():
-        (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True), updated_at=utc_now_iso())
+        (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=utc_now_iso())
          .on_conflict_replace().execute())
 
 

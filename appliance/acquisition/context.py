@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from appliance import validation
+from appliance.errors import ApplianceError, ValidationError
 from appliance.store.models import (
     Adapter, Battery, BatteryCell, BatteryPack, BatteryPackAdapter, Inverter, Meter, RegistryDevice,
 )
@@ -48,11 +50,20 @@ class DeviceContext:
         """Changes whenever anything a poller depends on changes."""
         return json.dumps([self.name, self.system_id, self.array_id, self.battery_array_id,
                            [(a.adapter_id, a.adapter_type, a.config, a.priority) for a in self.adapters],
-                           sorted(self.battery_ids.items())], sort_keys=True, default=str)
+                           sorted(self.battery_ids.items())], sort_keys=True, default=str, allow_nan=False)
 
 
 def _adapter(adapter: Adapter, priority: int = 1) -> AdapterRef:
-    return AdapterRef(adapter.adapter_id, adapter.adapter_type, json.loads(adapter.config_json), priority)
+    """An adapter's stored config read strictly: a NaN written by an older version is refused here."""
+    try:
+        config = validation.loads(adapter.config_json, "config")
+    except ValueError:
+        raise ValidationError(f"adapter {adapter.adapter_id}: its stored config is not JSON", field="config") from None
+    except ValidationError as exc:
+        raise ValidationError(f"adapter {adapter.adapter_id}: {exc.message}", field=exc.field) from None
+    if not isinstance(config, dict):
+        raise ValidationError(f"adapter {adapter.adapter_id}: its stored config is not an object", field="config")
+    return AdapterRef(adapter.adapter_id, adapter.adapter_type, config, priority)
 
 
 #: Catalog kinds with a single adapter column.
@@ -91,10 +102,19 @@ def load(device: RegistryDevice) -> DeviceContext | None:
 
 def polled_devices() -> list[DeviceContext]:
     """Every device that should be polled now: in a polled lifecycle state, with at least one adapter."""
-    out = []
+    return scan()[0]
+
+
+def scan() -> tuple[list[DeviceContext], dict[str, str]]:
+    """The devices to poll, and the devices whose stored rows cannot be polled, each with the reason."""
+    out, bad = [], {}
     for device in RegistryDevice.select().where(RegistryDevice.lifecycle_state.in_(POLLED_STATES)
                                                 & RegistryDevice.catalog_id.is_null(False)):
-        context = load(device)
+        try:
+            context = load(device)
+        except ApplianceError as exc:
+            bad[device.device_id] = exc.message  # one bad row disables its device, never the others
+            continue
         if context is not None and context.adapters:
             out.append(context)
-    return out
+    return out, bad

@@ -51,7 +51,8 @@ def record(device_id: str, outcome: PollOutcome, now_ms: int, *, failures: int,
             DeviceHealth.insert(device_id=device_id, ts=now_ms, status=status,
                                 response_time_ms=outcome.response_time_ms, error_count=failures,
                                 last_successful_poll=now_ms if outcome.ok else device.last_seen,
-                                diagnostics=json.dumps({"error": outcome.error, "lifecycle": lifecycle})
+                                diagnostics=json.dumps({"error": outcome.error, "lifecycle": lifecycle},
+                                                       allow_nan=False)
                                 ).on_conflict_replace().execute()
         if lifecycle != device.lifecycle_state:
             log.info("%s: lifecycle %s -> %s", device_id, device.lifecycle_state, lifecycle)
@@ -71,3 +72,20 @@ def _next_lifecycle(state: str, ok: bool, failures: int, failed_after: int) -> s
         # A failed device that answers again was retried: back through Configured and Testing to Active.
         return "active"
     return state
+
+
+def disable(device_id: str, reason: str, now_ms: int) -> None:
+    """A device whose stored configuration cannot be polled: Failed, health error, the reason in its history."""
+    with database.atomic():
+        device = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
+        if device is None:
+            return
+        (RegistryDevice.update(health_status="error", lifecycle_state="failed",
+                               error_count=RegistryDevice.error_count + 1)
+         .where(RegistryDevice.device_id == device_id).execute())
+        DeviceHealth.insert(device_id=device_id, ts=now_ms, status="error", error_count=device.error_count + 1,
+                            last_successful_poll=device.last_seen,
+                            diagnostics=json.dumps({"error": reason, "lifecycle": "failed"}, allow_nan=False)
+                            ).on_conflict_replace().execute()
+    if device.lifecycle_state != "failed":
+        log.info("%s: lifecycle %s -> failed", device_id, device.lifecycle_state)

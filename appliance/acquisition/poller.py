@@ -109,7 +109,12 @@ class DevicePoller:
         adapter = self.ctx.adapters[index]
         try:
             reading, elapsed_ms = self._read(adapter)
-        except (ApplianceError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever a driver raises is a failed poll, never a wedged poller
+            if not isinstance(exc, (ApplianceError, OSError)):
+                # A bug, not a device fault: the traceback goes to debug (once), the one warning line names it.
+                if not self.failures:
+                    log.debug("%s: %s raised", self.ctx.device_id, adapter.adapter_id, exc_info=True)
+                exc = ApplianceError(f"{type(exc).__name__}: {exc}")
             self._forget(adapter)
             if not probing:
                 self._failed(exc, now)

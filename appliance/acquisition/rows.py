@@ -122,7 +122,7 @@ def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: b
                 _text(status.get("current_st")), _text(status.get("temp_st")), _text(status.get("soh_st")),
                 _text(status.get("coul_st")), _text(status.get("heater_st")), None, None, None,
                 json.dumps({k: val for k, val in unit.items() if k not in ("cell_voltages_v",)}, default=str,
-                           sort_keys=True), flags))
+                           sort_keys=True, allow_nan=False), flags))
         cells = unit.get("cell_voltages_v") if units else v.get("cell_voltages_v")
         temps = unit.get("cell_temperatures_c") if units else None
         if not with_cells or not isinstance(cells, list):

@@ -7,29 +7,39 @@ import threading
 from typing import Any, Callable
 
 from appliance.acquisition import context as contexts
+from appliance.acquisition import health
 from appliance.acquisition.live import LiveCache
 from appliance.acquisition.poller import DevicePoller, wall_ms
 from appliance.acquisition.writer import SampleWriter
 from appliance.drivers.connect import LinkPool
+from appliance.errors import ApplianceError, ValidationError
 
 log = logging.getLogger(__name__)
+
+#: (adapter type, config, field) -> the checked config, or ValidationError naming what is wrong.
+ConfigCheck = Callable[[str, Any, str], Any]
 
 
 class Acquisition:
     """Owns the pollers; `sync()` adds, rebuilds and removes them as the catalog changes."""
 
     def __init__(self, scheduler: Any, writer: SampleWriter, pool: LinkPool, live: LiveCache, *,
-                 clock: Callable[[], int] = wall_ms, poller_options: dict[str, Any] | None = None) -> None:
+                 clock: Callable[[], int] = wall_ms, poller_options: dict[str, Any] | None = None,
+                 check_config: ConfigCheck | None = None) -> None:
         self.scheduler, self.writer, self.pool, self.live, self.clock = scheduler, writer, pool, live, clock
         self.poller_options = poller_options or {}
+        # The adapter schema check (catalog's), given by runtime: a stored row is checked before it is polled.
+        self.check_config = check_config
         self.pollers: dict[str, DevicePoller] = {}
         self._fingerprints: dict[str, str] = {}
+        self._disabled: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def sync(self) -> dict[str, int]:
         """Match the pollers to the devices that should be polled; return what changed."""
         with self._lock:
-            wanted = {ctx.device_id: ctx for ctx in contexts.polled_devices()}
+            found, bad = contexts.scan()
+            wanted = {ctx.device_id: ctx for ctx in found}
             added = changed = removed = 0
             for device_id in list(self.pollers):
                 if device_id not in wanted:
@@ -44,8 +54,36 @@ class Acquisition:
                     changed += 1
                 else:
                     added += 1
-                self._add(ctx, fingerprint)
-            return {"added": added, "changed": changed, "removed": removed, "polled": len(self.pollers)}
+                try:
+                    self._check(ctx)
+                    self._add(ctx, fingerprint)
+                except Exception as exc:  # noqa: BLE001 - one bad device row never stops the others or the process
+                    self._remove(device_id)
+                    bad[device_id] = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            for device_id, reason in bad.items():
+                self._disable(device_id, reason)
+            for device_id in [d for d in self._disabled if d not in bad]:
+                del self._disabled[device_id]  # fixed or gone: polled again (or not at all)
+            return {"added": added, "changed": changed, "removed": removed, "polled": len(self.pollers),
+                    "disabled": len(self._disabled)}
+
+    def _check(self, ctx: contexts.DeviceContext) -> None:
+        if self.check_config is None:
+            return
+        for adapter in ctx.adapters:
+            try:
+                self.check_config(adapter.adapter_type, adapter.config, "config")
+            except ApplianceError as exc:
+                raise ValidationError(f"adapter {adapter.adapter_id}: {exc.message}", field=exc.field) from exc
+
+    def _disable(self, device_id: str, reason: str) -> None:
+        """Keep a device with a bad stored row from polling; say why once, in the log and its health."""
+        if self._disabled.get(device_id) == reason:
+            return
+        self._disabled[device_id] = reason
+        log.error("%s: not polled: %s (fix it on the device's configuration page)", device_id, reason)
+        health.disable(device_id, f"not polled: {reason}", self.clock())
+        self.live.mark_failed(device_id, reason)
 
     def _add(self, ctx: contexts.DeviceContext, fingerprint: str) -> None:
         poller = DevicePoller(ctx, self.pool, self.writer, self.live, clock=self.clock, **self.poller_options)

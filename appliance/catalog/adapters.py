@@ -23,9 +23,9 @@ def sync_adapter_types() -> int:
         for driver in DRIVERS:
             values = {
                 "device_category": driver.category, "name": driver.name, "description": driver.description,
-                "config_schema": json.dumps(driver.config_schema, sort_keys=True),
-                "supported_transports": json.dumps(list(driver.transports)),
-                "default_config": json.dumps(driver.default_config, sort_keys=True),
+                "config_schema": json.dumps(driver.config_schema, sort_keys=True, allow_nan=False),
+                "supported_transports": json.dumps(list(driver.transports), allow_nan=False),
+                "default_config": json.dumps(driver.default_config, sort_keys=True, allow_nan=False),
                 "version": "1", "updated_at": utc_now_iso(),
             }
             existing = AdapterBase.get_or_none(AdapterBase.adapter_type == driver.adapter_type)
@@ -56,7 +56,8 @@ def create_adapter(adapter_id: str, adapter_type: str, config: dict[str, Any], *
     ensure_new(Adapter, adapter_id, "adapter_id", "adapter")
     adapter = Adapter(adapter_id=adapter_id, adapter_type=adapter_type, device_category=base.device_category,
                       name=check_name(name) if name is not None else None,
-                      config_json=json.dumps(check_adapter_config(adapter_type, config), sort_keys=True),
+                      config_json=json.dumps(check_adapter_config(adapter_type, config), sort_keys=True,
+                                             allow_nan=False),
                       priority=check_int(priority, "priority", minimum=1, maximum=99),
                       enabled=check_bool(enabled, "enabled"))
     save(adapter, force_insert=True)
@@ -86,7 +87,7 @@ def update_adapter(adapter_id: str, **changes: Any) -> dict[str, Any]:
         adapter.name = check_name(changes["name"]) if changes["name"] is not None else None
     if "config" in changes:
         adapter.config_json = json.dumps(check_adapter_config(adapter.adapter_type, changes["config"]),
-                                         sort_keys=True)
+                                         sort_keys=True, allow_nan=False)
     if "enabled" in changes:
         adapter.enabled = check_bool(changes["enabled"], "enabled")
         (BatteryPackAdapter.update(enabled=adapter.enabled)

@@ -15,7 +15,9 @@ from appliance.store.models import (
 )
 
 SECTIONS = ("home", "homes", "arrays", "inverters", "battery_bank_arrays", "battery_banks",
-            "battery_bank_array_attachments", "meters", "adapters")
+            "battery_bank_array_attachments", "meters", "adapters", "state")
+#: The most entries (homes, arrays, devices, adapters, ...) one import may hold: a home has tens.
+MAX_ENTRIES = 500
 ADAPTER_META = ("id", "name", "enabled", "priority", "adapter_id")
 #: Service field names -> the config.yaml key that holds them.
 KEY_OF = {"system_id": "system_id", "inverter_id": "id", "array_id": "array_id", "pack_id": "id",
@@ -63,7 +65,17 @@ class Importer:
             if key not in SECTIONS:
                 raise self.fail(f"unknown section (expected one of {', '.join(SECTIONS)})",
                                 document.line_of(str(key)), str(key))
-        for key in SECTIONS[2:]:
+        entries = 0
+        for key in SECTIONS[1:-1]:
+            if isinstance(document.get(key), list):
+                entries += len(document[key])
+        if entries > MAX_ENTRIES:
+            # Bounds the write lock the import holds (~8 ms an entry here, more on a Pi) and the rollback.
+            raise self.fail(f"the file holds {entries} entries; an import takes at most {MAX_ENTRIES} entries")
+        if document.get("state") is not None and not isinstance(document["state"], LineDict):
+            raise self.fail("must be a mapping (written by the appliance's snapshots)", document.line_of("state"),
+                            "state")
+        for key in SECTIONS[2:-1]:
             if document.get(key) is not None and not isinstance(document[key], list):
                 raise self.fail("must be a list", document.line_of(key), key)
             for index, item in enumerate(document.get(key) or []):
@@ -111,7 +123,7 @@ class Importer:
             self._attachment(item, f"battery_bank_array_attachments[{index}]")
         for index, item in enumerate(doc.get("meters") or []):
             self._meter(item, f"meters[{index}]")
-        return {"systems": len(homes), **{k: len(doc.get(k) or []) for k in SECTIONS[2:]}}
+        return {"systems": len(homes), **{k: len(doc.get(k) or []) for k in SECTIONS[2:-1]}}
 
     def _homes(self, doc: LineDict) -> list[LineDict]:
         if "home" in doc and "homes" in doc:

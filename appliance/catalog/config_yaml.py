@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping
 
 import yaml
 
+from appliance import safe_yaml
 from appliance.catalog import adapters, systems
 from appliance.catalog.config_import import Importer
 from appliance.errors import ConfigFileError
@@ -17,18 +18,26 @@ from appliance.store.models import (
 )
 
 
-def import_file(path: str | Path, *, replace: bool = False) -> dict[str, int]:
-    """Import a config.yaml file; nothing is written when any part of it is wrong."""
+def import_file(path: str | Path, *, replace: bool = False,
+                state: Callable[[Mapping[str, Any]], Any] | None = None) -> dict[str, int]:
+    """Import a config.yaml file (or a snapshot); nothing is written when any part of it is wrong."""
     path = Path(path)
     try:
+        if path.stat().st_size > safe_yaml.MAX_CHARS:
+            raise ConfigFileError(f"{path}: the file is larger than {safe_yaml.MAX_CHARS // 1024} KiB")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"{path}: cannot read: {exc}") from exc
-    return import_text(text, source=str(path), replace=replace)
+    return import_text(text, source=str(path), replace=replace, state=state)
 
 
-def import_text(text: str, *, source: str = "config.yaml", replace: bool = False) -> dict[str, int]:
-    """Import config.yaml text in one transaction; return how many rows of each kind it holds."""
+def import_text(text: str, *, source: str = "config.yaml", replace: bool = False,
+                state: Callable[[Mapping[str, Any]], Any] | None = None) -> dict[str, int]:
+    """Import config.yaml text in one transaction; return how many rows of each kind it holds.
+
+    A snapshot's `state` section (access and settings) goes to `state` in the same transaction;
+    without it the section is left out: an import of a snapshot copies the catalog only.
+    """
     importer = Importer(source)
     document = importer.parse(text)
     with database.atomic() as transaction:
@@ -36,6 +45,9 @@ def import_text(text: str, *, source: str = "config.yaml", replace: bool = False
             if replace:
                 clear_catalog()
             counts = importer.apply(document)
+            if state is not None and document.get("state") is not None:
+                with importer.at("state", document):
+                    state(document["state"])
         except BaseException:
             transaction.rollback()
             raise
@@ -141,10 +153,12 @@ def _export_pack(pack: BatteryPack) -> dict[str, Any]:
     return item
 
 
+HEADER = "# Exported by the appliance. The database is the source of truth; this file seeds or restores it.\n"
+
+
 def export_text() -> str:
     """The catalog as config.yaml text."""
-    header = "# Exported by the appliance. The database is the source of truth; this file seeds or restores it.\n"
-    return header + yaml.safe_dump(export_dict(), sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return HEADER + yaml.safe_dump(export_dict(), sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
 def export_file(path: str | Path) -> Path:

@@ -16,7 +16,7 @@ def record(kind: str, message: str, *, severity: str = "info", details: dict[str
     """Store an event and log it once; return its id."""
     getattr(log, "error" if severity == "error" else "warning" if severity == "warning" else "info")(message)
     event = SystemEvent.create(ts=now_ms(), kind=kind, severity=severity, message=message,
-                               details=json.dumps(details or {}, sort_keys=True, default=str))
+                               details=json.dumps(details or {}, sort_keys=True, default=str, allow_nan=False))
     return int(event.event_id)
 
 

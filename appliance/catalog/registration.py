@@ -108,7 +108,8 @@ def register(name: Any, device_type: Any, hardware_id: Any, firmware_version: An
                                   created_at=utc_now_iso(), updated_at=utc_now_iso(), **values).execute()
             DeviceHeartbeat.insert(device=device_id, heartbeats=0, too_frequent=0, last_heartbeat=now).execute()
             DeviceHealth.insert(device=device_id, ts=now, status="online",
-                                diagnostics=json.dumps({"event": "registered"})).on_conflict_replace().execute()
+                                diagnostics=json.dumps({"event": "registered"}, allow_nan=False)
+                                ).on_conflict_replace().execute()
     except IntegrityError:
         # Two registrations of one hardware id raced; the loser learns the winner's id.
         existing = RegistryDevice.get(RegistryDevice.hardware_id == hardware_id)
@@ -138,7 +139,8 @@ def heartbeat(device_id: Any, *, now: int | None = None) -> dict[str, Any]:
         if device.health_status not in ("online", "maintenance"):
             changes["health_status"] = "online"
             DeviceHealth.insert(device=device.device_id, ts=now, status="online",
-                                diagnostics=json.dumps({"event": "heartbeat"})).on_conflict_replace().execute()
+                                diagnostics=json.dumps({"event": "heartbeat"}, allow_nan=False)
+                                ).on_conflict_replace().execute()
         RegistryDevice.update(**changes).where(RegistryDevice.device_id == device.device_id).execute()
     fresh = RegistryDevice.get_by_id(device.device_id)
     return {"device_id": fresh.device_id, "status": fresh.health_status, "last_seen": _iso(fresh.last_seen),
@@ -174,7 +176,8 @@ def sweep_offline(now: int, timeout_s: float | None = None) -> list[str]:
             (RegistryDevice.update(health_status="offline", updated_at=utc_now_iso())
              .where(RegistryDevice.device_id == device_id).execute())
             DeviceHealth.insert(device=device_id, ts=now, status="offline",
-                                diagnostics=json.dumps({"event": "no heartbeat", "timeout_s": timeout_s})
+                                diagnostics=json.dumps({"event": "no heartbeat", "timeout_s": timeout_s},
+                                                       allow_nan=False)
                                 ).on_conflict_replace().execute()
     return stale
 

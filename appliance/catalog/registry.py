@@ -55,21 +55,49 @@ def sync_device(kind: str, catalog_id: str, *, name: str, system_id: str | None,
 
 
 def get_device(device_id: str) -> dict[str, Any]:
-    """One registry row."""
+    """One registry row, with `last_error` (why it is not online, or None)."""
     device = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
     if device is None:
         raise NotFoundError(f"device {device_id!r} does not exist", field="device_id")
-    return row(device)
+    return _with_error(row(device), _last_errors([device_id]))
 
 
 def list_devices(system_id: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
-    """Registry rows, optionally of one system or kind."""
+    """Registry rows, optionally of one system or kind, each with `last_error`."""
     query = RegistryDevice.select().order_by(RegistryDevice.kind, RegistryDevice.name, RegistryDevice.device_id)
     if system_id is not None:
         query = query.where(RegistryDevice.system == system_id)
     if kind is not None:
         query = query.where(RegistryDevice.kind == kind)
-    return [row(d) for d in query]
+    rows = [row(d) for d in query]
+    errors = _last_errors([r["device_id"] for r in rows if r["health_status"] in ERROR_STATUSES])
+    return [_with_error(r, errors) for r in rows]
+
+
+#: Health states in which the newest health entry's error is shown.
+ERROR_STATUSES = ("error", "offline")
+
+
+def _last_errors(device_ids: list[str]) -> dict[str, str]:
+    """The error of each device's newest health entry (SQLite takes the bare column from the MAX row)."""
+    if not device_ids:
+        return {}
+    newest: Any = (DeviceHealth.select(DeviceHealth.device, DeviceHealth.diagnostics, fn.MAX(DeviceHealth.ts))
+                   .where(DeviceHealth.device.in_(device_ids)).group_by(DeviceHealth.device).tuples())
+    out = {}
+    for device_id, diagnostics, _ in newest:
+        try:
+            error = json.loads(diagnostics or "{}").get("error")
+        except (ValueError, AttributeError):
+            error = None
+        if isinstance(error, str) and error:
+            out[device_id] = error
+    return out
+
+
+def _with_error(device: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    device["last_error"] = errors.get(device["device_id"]) if device["health_status"] in ERROR_STATUSES else None
+    return device
 
 
 def drop_orphans() -> None:
@@ -116,6 +144,7 @@ def set_maintenance(device_id: str, on: bool, reason: str | None = None,
     with database.atomic():
         RegistryDevice.update(updated_at=utc_now_iso(), **values).where(RegistryDevice.device_id == device_id).execute()
         (DeviceHealth.insert(device=device_id, ts=now, status=values["health_status"],
-                             diagnostics=json.dumps({"maintenance": on, "reason": reason if on else None}))
+                             diagnostics=json.dumps({"maintenance": on, "reason": reason if on else None},
+                                                    allow_nan=False))
          .on_conflict_replace().execute())
     return get_device(device_id)

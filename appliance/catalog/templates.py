@@ -35,7 +35,8 @@ class AdapterChange:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str) if isinstance(value, (dict, list)) else repr(value)
+    text = (json.dumps(value, sort_keys=True, default=str, allow_nan=False) if isinstance(value, (dict, list))
+            else repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -13,6 +13,8 @@ import jsonschema
 
 from appliance.drivers import driver_for
 from appliance.errors import ValidationError
+from appliance.validation import check_text as check_unicode
+from appliance.validation import check_value
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 MAX_NAME = 120
@@ -33,7 +35,7 @@ def check_name(value: Any, field: str = "name") -> str:
         raise ValidationError(f"{field} must not be empty", field=field)
     if len(value) > MAX_NAME:
         raise ValidationError(f"{field} is longer than {MAX_NAME} characters", field=field)
-    return value.strip()
+    return check_unicode(value.strip(), field)
 
 
 def check_text(value: Any, field: str, *, max_len: int = 500) -> str | None:
@@ -44,7 +46,7 @@ def check_text(value: Any, field: str, *, max_len: int = 500) -> str | None:
         raise ValidationError(f"{field} must be text", field=field)
     if len(value) > max_len:
         raise ValidationError(f"{field} is longer than {max_len} characters", field=field)
-    return value
+    return check_unicode(value, field)
 
 
 def check_choice(value: Any, field: str, choices: tuple[str, ...], *, optional: bool = True) -> str | None:
@@ -125,6 +127,7 @@ def check_adapter_config(adapter_type: str, config: Any, field: str = "config") 
     """An adapter config that matches its adapter type's JSON schema; `type` is filled in."""
     if not isinstance(config, Mapping):
         raise ValidationError(f"{field} must be an object", field=field)
+    check_value(dict(config), field)  # JSON schema minimum/maximum let NaN and Infinity through
     driver = driver_for(adapter_type)
     body = {"type": adapter_type, **config}
     if body["type"] != adapter_type:

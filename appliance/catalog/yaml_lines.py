@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from appliance import safe_yaml
+
 
 class LineDict(dict):
     """A mapping that knows its own line and the line of each key (1-based)."""
@@ -18,8 +20,8 @@ class LineDict(dict):
         return self.key_lines.get(key, self.line)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose mappings are LineDicts."""
+class _Loader(safe_yaml.SafeLoader):
+    """The appliance's safe loader, whose mappings are LineDicts."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -43,5 +45,5 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 
 def load(text: str) -> Any:
-    """Parse YAML safely (no tags, no objects); mappings come back as LineDicts."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    """Parse YAML safely (no tags, objects or aliases; bounded); mappings come back as LineDicts."""
+    return safe_yaml.load(text, _Loader)

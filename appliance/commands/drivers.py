@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from appliance import safe_yaml
 from appliance.commands.common import EXIT_OK, UsageError
 from appliance.errors import DecodeError, UnsupportedError, ValidationError
 
@@ -55,7 +56,7 @@ def _decode_template(args: argparse.Namespace) -> Any:
     if not args.template or args.registers is None:
         raise UsageError("decode: modbus_template needs --template FILE and --registers JSON")
     try:
-        document = yaml.safe_load(Path(args.template).read_text(encoding="utf-8"))
+        document = safe_yaml.load(Path(args.template).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ValidationError(f"cannot read template {args.template}: {exc}", field="template") from None
     return ModbusTemplateDriver.decode(_registers(args.registers), template=document)
@@ -84,7 +85,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         raise UsageError(f"decode: {exc.message}") from None
     except DecodeError as exc:
         raise ValidationError(f"cannot decode: {exc.message}") from None
-    json.dump(reading.to_json(), sys.stdout, indent=2, sort_keys=True, default=str)
+    json.dump(reading.to_json(), sys.stdout, indent=2, sort_keys=True, default=str, allow_nan=False)
     sys.stdout.write("\n")
     return EXIT_OK
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from appliance.commands.common import EXIT_OK, UsageError
 
 
 def cmd_headend(args: argparse.Namespace) -> int:
     """Serve the reference headend (its own database) until interrupted."""
-    from appliance.sync.headend import serve
+    from appliance.sync.headend import check_exposure, serve
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be 1..65535, not {args.port}")
     # The token comes from the environment, not the command line: argv is visible to every local user.
     token = os.environ.get("APPLIANCE_HEADEND_TOKEN") or None
+    warning = check_exposure(args.host, token)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print(f"reference headend on http://{args.host}:{args.port} (database {args.db})", flush=True)
     serve(args.db, host=args.host, port=args.port, token=token)
     return EXIT_OK

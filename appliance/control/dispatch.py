@@ -193,7 +193,7 @@ def dispatch(body: Any, *, default_source: int = MANUAL, requested_by: str | Non
             out.update(status="skipped", applied_w=None, error=None)
         shares.append(out)
     outcome = _outcome(plan_, results)
-    (DispatchLog.update(outcome=outcome, shares=json.dumps(shares, sort_keys=True))
+    (DispatchLog.update(outcome=outcome, shares=json.dumps(shares, sort_keys=True, allow_nan=False))
      .where(DispatchLog.dispatch_id == entry.dispatch_id).execute())
     return {"dispatch_id": entry.dispatch_id, "ts": now, "target": {"kind": command.target_kind, "id": command.target_id},
             "ignored": list(command.ignored), "command_source": command.command_source,
@@ -214,7 +214,7 @@ def expire_setpoints(now_ms: int, dispatcher: delivery.Dispatcher | None = None)
                  "applied_w": r.get("applied_w"), "error": r.get("error"), "expired_dispatch_id": r["dispatch_id"]}
         DispatchLog.create(ts=now_ms, command_source=r["command_source"], target_kind="asset", target_id=r["asset_id"],
                            requested_w=r["target_w"], placed_w=r["target_w"], unplaced_w=0.0, outcome="expired",
-                           shares=json.dumps([share], sort_keys=True), requested_by="expiry")
+                           shares=json.dumps([share], sort_keys=True, allow_nan=False), requested_by="expiry")
     return results
 
 

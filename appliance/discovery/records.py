@@ -70,11 +70,12 @@ def create(found: Found, now_ms: int) -> DeviceDiscovery:
             RegistryDevice.insert(
                 device_id=registry_id, kind=kind, device_type=found.adapter_type, name=display_name(found),
                 catalog_id=None, hardware_id=found.serial_number, lifecycle_state="registered",
-                metadata=json.dumps({"source": found.source, "port": found.port, "model": found.model}),
+                metadata=json.dumps({"source": found.source, "port": found.port, "model": found.model},
+                                    allow_nan=False),
                 updated_at=utc_now_iso()).execute()
         DeviceDiscovery.insert(
             device_id=catalog_id, device_type=found.category, serial_number=found.serial_number, port=found.port,
-            adapter_config=json.dumps(found.adapter_config, sort_keys=True), status=ACTIVE,
+            adapter_config=json.dumps(found.adapter_config, sort_keys=True, allow_nan=False), status=ACTIVE,
             is_auto_discovered=True, adapter_type=found.adapter_type, model=found.model, source=found.source,
             registry=registry_id, failure_count=0, next_retry_at=None, last_seen_at=now_ms).execute()
     return DeviceDiscovery.get_by_id(catalog_id)
@@ -117,7 +118,7 @@ def move(row: DeviceDiscovery, new_port: str) -> None:
     old_config = config_of(row)
     new_config = with_port(str(row.adapter_type), old_config, new_port)
     with database.atomic():
-        (DeviceDiscovery.update(port=new_port, adapter_config=json.dumps(new_config, sort_keys=True))
+        (DeviceDiscovery.update(port=new_port, adapter_config=json.dumps(new_config, sort_keys=True, allow_nan=False))
          .where(DeviceDiscovery.device_id == row.device_id).execute())
         registry_id = registry_of(row)
         device = RegistryDevice.get_or_none(RegistryDevice.device_id == registry_id) if registry_id else None

@@ -64,7 +64,7 @@ def set_value(key: str, value: Any) -> None:
     """Store one discovery setting after checking it."""
     value = check(key, value)
     with database.atomic():
-        (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True), updated_at=utc_now_iso())
+        (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=utc_now_iso())
          .on_conflict_replace().execute())
 
 

@@ -34,6 +34,13 @@ def bus_key(adapter_type: str, config: Mapping[str, Any]) -> str:
     raise ValidationError(f"{adapter_type} adapter config names no serial_port or host", field="config")
 
 
+def link_key(adapter_type: str, config: Mapping[str, Any]) -> str:
+    """The pool's key of an open link: protocol and endpoint. Modbus devices on one line share one link;
+    a JK BMS behind a TCP gateway never gets the Modbus TcpBus a discovery probe opened on the same port."""
+    protocol = "modbus" if adapter_type in MODBUS_TYPES else adapter_type
+    return f"{protocol}@{bus_key(adapter_type, config)}"
+
+
 @dataclass
 class _Bus:
     handle: Any
@@ -44,18 +51,20 @@ class LinkPool:
     """Opens each bus once, hands out links, and closes a bus after a failure so the next use reopens it."""
 
     def __init__(self, ble_link_factory: Callable[[str, float], Any] | None = None) -> None:
-        self._buses: dict[str, _Bus] = {}
+        self._buses: dict[str, _Bus] = {}  # by link_key: one open link per protocol and endpoint
+        self._locks: dict[str, threading.RLock] = {}  # by bus_key: one lock per physical line
         self._guard = threading.Lock()
         self._ble_link_factory = ble_link_factory
         self._ble_loop: Any = None
 
     def lock_for(self, key: str) -> threading.RLock:
-        """The lock that makes a whole exchange on one bus exclusive."""
+        """The lock that makes a whole exchange on one bus exclusive (`key`: a link_key or a bus_key)."""
+        endpoint = key.partition("@")[2] or key
         with self._guard:
-            bus = self._buses.get(key)
-            if bus is None:
-                bus = self._buses[key] = _Bus(None, threading.RLock())
-            return bus.lock
+            lock = self._locks.setdefault(endpoint, threading.RLock())
+            if "@" in key and key not in self._buses:
+                self._buses[key] = _Bus(None, lock)
+            return lock
 
     def _open(self, key: str, adapter_type: str, config: Mapping[str, Any]) -> Any:
         timeout = float(config.get("timeout_s", 3.0))
@@ -86,12 +95,12 @@ class LinkPool:
 
     def link(self, adapter_type: str, config: Mapping[str, Any]) -> tuple[Any, threading.RLock]:
         """The driver link for an adapter config, and the lock of its bus."""
-        key = bus_key(adapter_type, config)
+        key = link_key(adapter_type, config)
         lock = self.lock_for(key)
         with lock:
             bus = self._buses[key]
             if bus.handle is None:
-                bus.handle = self._open(key, adapter_type, config)
+                bus.handle = self._open(bus_key(adapter_type, config), adapter_type, config)
             handle = bus.handle
         if adapter_type in MODBUS_TYPES:
             return handle.unit(int(config.get("unit_id", 1))), lock
@@ -99,7 +108,7 @@ class LinkPool:
 
     def reset(self, adapter_type: str, config: Mapping[str, Any]) -> None:
         """Close a bus after a failure; it is reopened on next use (a USB adapter may have come back)."""
-        key = bus_key(adapter_type, config)
+        key = link_key(adapter_type, config)
         with self.lock_for(key):
             bus = self._buses[key]
             handle, bus.handle = bus.handle, None
@@ -108,7 +117,7 @@ class LinkPool:
     @contextmanager
     def borrow(self, adapter_type: str, config: Mapping[str, Any]) -> Iterator[tuple[Driver, threading.RLock]]:
         """A driver for one short exchange: a bus opened for it is closed after, one already open stays open."""
-        key = bus_key(adapter_type, config)
+        key = link_key(adapter_type, config)
         with self._guard:
             already_open = key in self._buses and self._buses[key].handle is not None
         try:

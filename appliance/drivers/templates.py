@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import jsonschema
 import yaml
 
+from appliance import safe_yaml
 from appliance.drivers.modbus.regmap import RegisterMap, parse_map
 from appliance.errors import ValidationError
 
@@ -122,7 +123,7 @@ def _plain(value: Any) -> Any:
 def load_template_text(text: str, source: str = "template") -> DeviceTemplate:
     """Parse template YAML text safely."""
     try:
-        document = yaml.safe_load(text)
+        document = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         raise ValidationError(f"{source}: not valid YAML: {exc}") from exc
     return parse_template(document, source)

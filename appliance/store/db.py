@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sqlite3
 from datetime import datetime, timezone
 from importlib import resources
@@ -16,6 +18,12 @@ from appliance.store.models import database as database_proxy
 
 log = logging.getLogger(__name__)
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: SQLite's error names that mean the file itself is broken; every other error may pass.
+CORRUPTION = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+#: Below this many free bytes an I/O error is a full disk (SQLite's -shm file alone needs 32 KiB).
+NEARLY_FULL = 1024 * 1024
+READ_ONLY = "the file or its disk is read-only (check the permissions and that the disk is mounted read-write)"
 PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
@@ -70,6 +78,18 @@ def migrate(db: SqliteDatabase, target: int | None = None) -> list[int]:
     return applied
 
 
+class _Database(SqliteDatabase):
+    """SqliteDatabase whose rollback keeps the error that caused it."""
+
+    def rollback(self) -> None:
+        """Roll back, unless SQLite already did (SQLITE_FULL and I/O errors end the transaction themselves)."""
+        # Otherwise peewee's ROLLBACK fails with "cannot rollback - no transaction is active", and that
+        # error replaces the one that matters ("database or disk is full") in logs and /health.
+        if not self.is_closed() and not self.connection().in_transaction:
+            return
+        super().rollback()
+
+
 def connect(path: str | Path) -> SqliteDatabase:
     """A peewee database on `path` with the appliance's pragmas; not yet migrated."""
     path = Path(path)
@@ -77,7 +97,7 @@ def connect(path: str | Path) -> SqliteDatabase:
         path.parent.mkdir(parents=True, exist_ok=True)
     # BEGIN IMMEDIATE: a transaction that reads before it writes would otherwise fail at once with
     # "database is locked" (WAL snapshot) when another thread committed meanwhile; immediate waits instead.
-    return SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
+    return _Database(str(path), pragmas=PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
 
 
 def open_database(path: str | Path, *, migrate_to: int | None = None) -> SqliteDatabase:
@@ -88,12 +108,23 @@ def open_database(path: str | Path, *, migrate_to: int | None = None) -> SqliteD
         migrate(db, migrate_to)
     except (sqlite3.DatabaseError, PeeweeDatabaseError) as exc:
         db.close()
-        raise StoreError(f"cannot open database {path}: {exc}") from exc
+        raise StoreError(f"cannot open database {path}: {describe(exc, path)}") from exc
     except StoreError:
         db.close()
         raise
     database_proxy.initialize(db)
     return db
+
+
+def database_path() -> str:
+    """The file of the open database ("" when none is open)."""
+    return str(getattr(database_proxy.obj, "database", "") or "")
+
+
+def disk_free() -> int | None:
+    """Bytes free on the disk of the open database (None for an in-memory one or when it cannot be asked)."""
+    path = database_path()
+    return free_bytes(Path(path).parent) if path and path != ":memory:" else None
 
 
 def ping() -> None:
@@ -102,10 +133,26 @@ def ping() -> None:
 
 
 def check_file(path: str | Path) -> str | None:
-    """Why the database file is unusable (not SQLite, fails quick_check), or None if it is fine."""
+    """Why the database file is corrupt (bad header, fails quick_check), or None if it is fine or absent.
+
+    Only corruption is returned. A fault that may pass (a full disk, an I/O error, a read-only file
+    or mount, a lock) raises StoreError instead and leaves the file as it is: moving a healthy
+    database aside because the disk was full would turn the box into a new one.
+    """
     path = Path(path)
-    if not path.exists():
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise StoreError(f"database {path}: cannot read the file: {exc.strerror or exc}") from exc
+    if not header:
+        return None  # empty: SQLite treats it as a new database; the caller decides whether one was expected
+    if header != SQLITE_HEADER:
+        return "not an SQLite database (the file header is wrong)"
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        raise StoreError(f"database {path}: {READ_ONLY}")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
         try:
@@ -113,10 +160,59 @@ def check_file(path: str | Path) -> str | None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        return str(exc)
+        if error_name(exc).startswith(CORRUPTION):
+            return str(exc)
+        raise unusable(path, exc) from exc
     if rows != ["ok"]:
         return "; ".join(rows[:5])
     return None
+
+
+def error_name(exc: BaseException) -> str:
+    """The SQLite error name (SQLITE_FULL, SQLITE_IOERR_WRITE, ...) behind an sqlite3 or peewee error, or ""."""
+    seen: BaseException | None = exc
+    for _ in range(4):  # peewee wraps the sqlite3 error: it is an argument, the cause or the context
+        if seen is None:
+            break
+        name = getattr(seen, "sqlite_errorname", None)
+        if name:
+            return str(name)
+        nested = [a for a in getattr(seen, "args", ()) if isinstance(a, BaseException)]
+        seen = nested[0] if nested else (seen.__cause__ or seen.__context__)
+    return ""
+
+
+def describe(exc: BaseException, path: str | Path | None = None) -> str:
+    """A database error in words an owner can act on: "the disk is full", "read-only", ..."""
+    name = error_name(exc)
+    folder = Path(path).parent if path else None
+    free = free_bytes(folder) if folder else None
+    if name == "SQLITE_FULL" or (name.startswith("SQLITE_IOERR") and free is not None and free < NEARLY_FULL):
+        return f"the disk is full ({free if free is not None else '?'} bytes free; SQLite: {exc})"
+    if name.startswith("SQLITE_READONLY"):
+        return f"{READ_ONLY} (SQLite: {exc})"
+    if name.startswith("SQLITE_IOERR"):
+        return f"disk I/O error: the disk may be failing or full ({free} bytes free; SQLite: {exc})"
+    if name.startswith("SQLITE_CANTOPEN"):
+        return f"cannot open the file: check that it and its folder exist and are writable (SQLite: {exc})"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return f"the database is locked by another process (SQLite: {exc})"
+    if name.startswith("SQLITE_PERM"):
+        return f"permission denied (SQLite: {exc})"
+    return str(exc)
+
+
+def unusable(path: str | Path, exc: BaseException) -> StoreError:
+    """A StoreError naming the file and the fault, for a database the process cannot use now."""
+    return StoreError(f"database {path}: {describe(exc, path)}")
+
+
+def free_bytes(folder: str | Path) -> int | None:
+    """Bytes free for the service on the filesystem holding `folder`, or None when it cannot be asked."""
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
 
 
 def move_aside(path: str | Path, now: datetime | None = None) -> Path:

@@ -218,5 +218,5 @@ def prune(now_ms: int, keep_days: int | None = None) -> dict[str, int]:
         conn.executemany("INSERT INTO sync_feed (tid, key, op, ts) VALUES (?, ?, 'upsert', ?)",
                          [(tid, key, now_ms) for tid, key in keep])
         conn.execute("UPDATE sync_state SET value = ?, updated_at = CURRENT_TIMESTAMP WHERE key = 'feed.horizon'",
-                     (json.dumps(new_horizon),))
+                     (json.dumps(new_horizon, allow_nan=False),))
     return {"horizon": new_horizon, "pruned": pruned - len(keep), "reannounced": len(keep)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hmac
+import ipaddress
 import json
 import math
 import threading
@@ -19,8 +20,10 @@ from typing import Any
 
 import requests
 from flask import Flask, Response, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from appliance import validation
 from appliance.errors import ApplianceError, ConflictError, NotFoundError, ValidationError
 from appliance.sync.headend_store import HeadendStore
 
@@ -42,7 +45,7 @@ def _body() -> dict[str, Any]:
         if inflater.unconsumed_tail:
             raise ValidationError("the body is too large once inflated", field=None)
     try:
-        body = json.loads(data)
+        body = validation.loads(data)  # NaN, Infinity, lone surrogates, deep nesting: ValidationError (400)
     except ValueError as exc:
         raise ValidationError("the body is not valid JSON", field=None) from exc
     if not isinstance(body, dict):
@@ -76,9 +79,19 @@ def _appliance_of_system(system_id: str) -> str:
     raise NotFoundError(f"no system {system_id!r} at any appliance", field="system_id")
 
 
+class _StandardJSON(DefaultJSONProvider):
+    """Flask's JSON output with allow_nan=False: a headend answers only JSON any parser reads."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Serialise like Flask, refusing NaN and Infinity."""
+        kwargs.setdefault("default", self.default)
+        return json.dumps(obj, allow_nan=False, **kwargs)
+
+
 def create_app(db_path: str | Path, *, token: str | None = None) -> Flask:
     """The headend app on its own database; with `token`, every request needs that bearer token."""
     app = Flask(__name__)
+    app.json = _StandardJSON(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["headend_store"] = HeadendStore(db_path)
 
@@ -97,7 +110,7 @@ def create_app(db_path: str | Path, *, token: str | None = None) -> Flask:
         body = {"error": exc.to_dict()}
         if hasattr(exc, "existing_id"):
             body["id"] = exc.existing_id
-        return Response(json.dumps(body), status=status, mimetype="application/json")
+        return Response(json.dumps(body, allow_nan=False), status=status, mimetype="application/json")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -198,8 +211,8 @@ def create_app(db_path: str | Path, *, token: str | None = None) -> Flask:
 
 
 def _error(status: int, code: str, message: str) -> Response:
-    return Response(json.dumps({"error": {"code": code, "message": message, "field": None}}), status=status,
-                    mimetype="application/json")
+    return Response(json.dumps({"error": {"code": code, "message": message, "field": None}}, allow_nan=False),
+                    status=status, mimetype="application/json")
 
 
 def pull(appliance_url: str, token: str, *, store: HeadendStore, appliance_id: str, limit: int = 1000,
@@ -269,8 +282,24 @@ class HeadendServer:
         self.server.task_dispatcher.shutdown(timeout=1)
 
 
+def check_exposure(host: str, token: str | None) -> str | None:
+    """Refuse to serve beyond loopback without a token; return the warning to print when there is none."""
+    if token:
+        return None
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValidationError(f"without a token anyone who reaches {host} could dispatch setpoints to the homes: "
+                              "set APPLIANCE_HEADEND_TOKEN, or listen on 127.0.0.1", field="host")
+    return ("WARNING: the reference headend runs without a token: every program on this machine may register, "
+            "ingest and dispatch setpoints; set APPLIANCE_HEADEND_TOKEN before anyone else can reach it")
+
+
 def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8080, token: str | None = None) -> None:
-    """Serve the reference headend with waitress until interrupted."""
+    """Serve the reference headend with waitress until interrupted (no token: loopback only, with a warning)."""
     from waitress import serve as waitress_serve
 
+    check_exposure(host, token)  # the command printed the warning; other callers are refused the same way
     waitress_serve(create_app(db_path, token=token), host=host, port=port, threads=8)

@@ -132,8 +132,9 @@ class HeadendStore:
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          (device_id, body["hardware_id"], body["name"], body["device_type"],
                           metadata.get("appliance_id"), body.get("firmware_version"), body.get("ip_address"),
-                          json.dumps(body.get("location")) if body.get("location") is not None else None,
-                          json.dumps(metadata), now, now))
+                          (json.dumps(body.get("location"), allow_nan=False)
+                           if body.get("location") is not None else None),
+                          json.dumps(metadata, allow_nan=False), now, now))
             return self._device(conn, device_id)
 
         return self._tx(insert)
@@ -222,8 +223,9 @@ class HeadendStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(appliance_id, tbl, key) DO UPDATE SET "
             "seq = excluded.seq, op = excluded.op, changed_at = excluded.changed_at, row = excluded.row, "
             "versions = versions + 1 WHERE excluded.seq > rows.seq",
-            (appliance_id, item["table"], json.dumps(key, sort_keys=True), item["seq"], item["op"],
-             item.get("changed_at"), json.dumps(item.get("row"), sort_keys=True) if item.get("row") else None,
+            (appliance_id, item["table"], json.dumps(key, sort_keys=True, allow_nan=False), item["seq"], item["op"],
+             item.get("changed_at"),
+             json.dumps(item.get("row"), sort_keys=True, allow_nan=False) if item.get("row") else None,
              device, ts)).rowcount
 
     def cursor(self, appliance_id: str) -> str | None:
@@ -268,7 +270,8 @@ class HeadendStore:
         """Queue a command for an appliance."""
         command_id = str(uuid.uuid4())
         self._tx(lambda conn: conn.execute("INSERT INTO commands VALUES (?, ?, ?, ?, 'queued', ?, NULL, NULL)",
-                                           (command_id, appliance_id, kind, json.dumps(params), _now_ms())))
+                                           (command_id, appliance_id, kind, json.dumps(params, allow_nan=False),
+                                            _now_ms())))
         return self.command(command_id)
 
     def command(self, command_id: str) -> dict[str, Any]:
@@ -292,5 +295,5 @@ class HeadendStore:
         self.command(command_id)
         self._tx(lambda conn: conn.execute("UPDATE commands SET status = 'acked', acked_at = ?, outcome = ? "
                                            "WHERE id = ? AND status = 'queued'",
-                                           (_now_ms(), json.dumps(outcome, default=str), command_id)))
+                                           (_now_ms(), json.dumps(outcome, default=str, allow_nan=False), command_id)))
         return self.command(command_id)

@@ -92,7 +92,7 @@ class PushClient:
             headers["Authorization"] = f"Bearer {self.token}"
         data = None
         if body is not None:
-            data = json.dumps(body, separators=(",", ":"), default=str).encode("utf-8")
+            data = json.dumps(body, separators=(",", ":"), default=str, allow_nan=False).encode("utf-8")
             headers["Content-Type"] = "application/json"
             if self.gzip_body and len(data) > 1024:
                 data, headers["Content-Encoding"] = gzip.compress(data, 6), "gzip"
@@ -128,8 +128,8 @@ class PushClient:
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
-            response = self.session.post(f"{self.url}/devices/register", data=json.dumps(body), headers=headers,
-                                         timeout=self.timeout_s)
+            response = self.session.post(f"{self.url}/devices/register", data=json.dumps(body, allow_nan=False),
+                                         headers=headers, timeout=self.timeout_s)
         except requests.RequestException as exc:
             raise SyncError(f"headend registration failed: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code not in (200, 201, 409):
@@ -236,7 +236,8 @@ class PushClient:
         except Exception as exc:  # noqa: BLE001 - a failing command is reported to the headend, not fatal
             log.exception("sync: dispatch command %s failed", command.get("id"))
             return {"status": "failed", "error": f"{exc.__class__.__name__}: {exc}"}
-        return {"status": str(result.get("outcome", "applied")), "result": json.loads(json.dumps(result, default=str))}
+        return {"status": str(result.get("outcome", "applied")),
+                "result": json.loads(json.dumps(result, default=str, allow_nan=False))}
 
     def _flush_acks(self) -> None:
         acks = state.get("push.acks") or {}

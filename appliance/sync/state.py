@@ -34,7 +34,7 @@ def get(key: str, default: Any = None) -> Any:
 def put(key: str, value: Any) -> None:
     """Store a sync_state value (its own short transaction)."""
     with database.atomic():
-        (SyncState.insert(key=key, value=json.dumps(value, sort_keys=True), updated_at=utc_now_iso())
+        (SyncState.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=utc_now_iso())
          .on_conflict_replace().execute())
 
 

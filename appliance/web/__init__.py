@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from peewee import DatabaseError as PeeweeDatabaseError
 from werkzeug.exceptions import HTTPException
 
-from appliance.errors import ApplianceError, ConflictError, NotFoundError, ValidationError
+from appliance.errors import ApplianceError, ConflictError, NotFoundError, StoreError, ValidationError
+from appliance.web.jsonio import StrictJSONProvider
 
 def _static_dir() -> Path:
     """The checkout's static/ (development), else the copy a non-editable install puts under share/."""
@@ -22,7 +25,8 @@ STATIC_DIR = _static_dir()
 DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # config.yaml uploads included; a bigger body is a mistake or an attack
     "IDLE_TIMEOUT_S": 30 * 60,
-    "LOGIN_FAILURES_PER_MINUTE": 5,
+    "LOGIN_FAILURES_PER_MINUTE": 5,  # per client address and per account; then the slow lane
+    "LOGIN_SLOW_DELAY_S": 2.0,  # the slow lane's wait: at most one guess per 2 s in all once over the limit
     "DASHBOARD_REFRESH_S": 5,
     "HEALTH_CHECKS": {},
     "SESSION_COOKIE_NAME": "appliance_session",
@@ -30,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Strict",
     "SESSION_COOKIE_SECURE": False,  # the LAN UI is plain http; set True behind TLS
 }
-STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409}
+STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, StoreError: 503}
 
 
 def error_status(exc: ApplianceError) -> int:
@@ -46,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app on the open database (or on `db_path` from `config`, for tests and tools)."""
     config = dict(config or {})
     app = Flask(__name__, static_folder=str(config.pop("STATIC_DIR", STATIC_DIR)), static_url_path="/static")
+    app.json = StrictJSONProvider(app)
     app.config.update(DEFAULTS)
     db_path = config.pop("db_path", None)
     app.config.update(config)
@@ -84,8 +89,19 @@ def _errors(app: Flask) -> None:
     def _service_error(exc: ApplianceError) -> Any:
         status = error_status(exc)
         if request.path.startswith("/api/") or request.path == "/health":
-            return Response(json.dumps({"error": exc.to_dict()}), status=status, mimetype="application/json")
+            return Response(json.dumps({"error": exc.to_dict()}, allow_nan=False), status=status,
+                            mimetype="application/json")
         return render_template("error.html", message=exc.message, status=status), status
+
+    @app.errorhandler(sqlite3.Error)
+    @app.errorhandler(PeeweeDatabaseError)
+    def _database_error(exc: Exception) -> Any:
+        # A full disk or a read-only file while running: say so (503, try later), not a bare 500.
+        from appliance.store.db import database_path, unusable
+
+        failure = unusable(database_path(), exc)
+        app.logger.error("%s (%s %s)", failure.message, request.method, request.path)
+        return _service_error(failure)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from appliance.catalog import registry, systems
 from appliance.errors import ValidationError
-from appliance.store.db import ping
+from appliance.store.db import NEARLY_FULL, disk_free, ping
 from appliance.web import services
 from appliance.web.api import json_body
 from appliance.web.timerange import entity_zone, parse_date, window
@@ -36,6 +36,9 @@ def health() -> Any:
 
 def _database_ok() -> tuple[bool, str]:
     ping()
+    free = disk_free()
+    if free is not None and free < NEARLY_FULL:
+        return False, f"reachable, but the disk is full ({free} bytes free): new readings cannot be stored"
     return True, "reachable"
 
 

@@ -28,7 +28,7 @@ def _wants_gzip() -> bool:
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
     # default=str: a BLOB or odd value in a row must not turn a whole page into a 500.
-    data = json.dumps(body, separators=(",", ":"), default=str).encode("utf-8")
+    data = json.dumps(body, separators=(",", ":"), default=str, allow_nan=False).encode("utf-8")
     response = Response(status=status, mimetype="application/json")
     response.headers["Vary"] = "Accept-Encoding"
     if _wants_gzip() and len(data) >= GZIP_MIN_BYTES:

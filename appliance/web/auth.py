@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from appliance.accounts import passwords
 from appliance.errors import ApplianceError
@@ -14,20 +16,22 @@ from appliance.web.htmx import hx_redirect
 bp = Blueprint("auth", __name__)
 
 
-def _limited() -> tuple[str, int, dict[str, str]] | None:
-    wait = security.limiter(current_app).retry_after(security.client_key())
-    if not wait:
-        return None
-    body = render_template("login.html", error=f"Too many failed attempts. Try again in {wait} s.",
-                           next=request.args.get("next", ""))
-    return body, 429, {"Retry-After": str(wait)}
+def _too_many(exc: security.TooManyAttempts) -> tuple[str, dict[str, str]]:
+    return f"Too many failed attempts. Try again in {exc.retry_after} s.", {"Retry-After": str(exc.retry_after)}
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect after login would help phishing.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.dashboard")
+    """A local path to go to after login, else the dashboard: an open redirect would help phishing."""
+    if target and ("\r" in target or "\n" in target):
+        abort(400, description="next must not contain line breaks")
+    # Browsers drop tabs and newlines and read "\\" as "/", so "/\t/evil" or "/\\evil" would leave the box.
+    if not target or "\\" in target or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return url_for("pages.dashboard")
+    parts = urlsplit(target)
+    path = posixpath.normpath(parts.path) if parts.path.startswith("/") else ""
+    if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//"):
+        return url_for("pages.dashboard")
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -37,17 +41,21 @@ def setup() -> Any:
         return redirect(url_for("auth.login"))
     errors: dict[str, str] = {}
     if request.method == "POST":
-        limited = _limited()
-        if limited:
-            return limited
         try:
-            passwords.set_initial_password(request.form.get("password"), request.form.get("confirmation"),
-                                           request.form.get("setup_code"))
-        except ApplianceError as exc:
-            if exc.field == "setup_code":
-                security.limiter(current_app).fail(security.client_key())
-            errors[exc.field or "password"] = exc.message
-        else:
+            with security.limiter(current_app).attempt(security.login_keys("setup")) as attempt:
+                try:
+                    passwords.set_initial_password(request.form.get("password"), request.form.get("confirmation"),
+                                                   request.form.get("setup_code"))
+                except ApplianceError as exc:
+                    attempt.outcome = "fail" if exc.field == "setup_code" else "neutral"
+                    errors[exc.field or "password"] = exc.message
+                else:
+                    attempt.outcome = "ok"
+        except security.TooManyAttempts as exc:
+            message, headers = _too_many(exc)
+            return render_template("setup.html", errors={"setup_code": message}, min_length=passwords.MIN_LENGTH,
+                                   code_needed=passwords.setup_code_pending()), 429, headers
+        if not errors:
             security.log_in()
             return hx_redirect(url_for("pages.dashboard"))
     return render_template("setup.html", errors=errors, code_needed=passwords.setup_code_pending(),
@@ -62,14 +70,17 @@ def login() -> Any:
     target = request.values.get("next", "")
     if request.method == "GET":
         return render_template("login.html", error=None, next=target)
-    limited = _limited()
-    if limited:
-        return limited
-    if passwords.verify_password(request.form.get("password", "")):
-        security.limiter(current_app).reset(security.client_key())
+    destination = _safe_next(target)
+    try:
+        with security.limiter(current_app).attempt(security.login_keys()) as attempt:
+            if passwords.verify_password(request.form.get("password", "")):
+                attempt.outcome = "ok"
+    except security.TooManyAttempts as exc:
+        message, headers = _too_many(exc)
+        return render_template("login.html", error=message, next=target), 429, headers
+    if attempt.outcome == "ok":
         security.log_in()
-        return hx_redirect(_safe_next(target))
-    security.limiter(current_app).fail(security.client_key())
+        return hx_redirect(destination)
     return render_template("login.html", error="Wrong password.", next=target), 401
 
 

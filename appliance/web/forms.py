@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -72,7 +73,7 @@ def schema_fields(schema: Mapping[str, Any]) -> list[SchemaField]:
 
 def _form_value(value: Any) -> str:
     # Strings are sent as themselves, other enum values (numbers) as their JSON text.
-    return value if isinstance(value, str) else json.dumps(value)
+    return value if isinstance(value, str) else json.dumps(value, allow_nan=False)
 
 
 def _number(raw: str, name: str, integer: bool) -> int | float:
@@ -113,8 +114,10 @@ def config_values(config: Mapping[str, Any]) -> dict[str, str]:
     for key, value in config.items():
         if isinstance(value, list):
             out[CONFIG_PREFIX + key] = "\n".join(str(v) for v in value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            out[CONFIG_PREFIX + key] = ""  # stored before NaN was refused: shown empty, so saving the form fixes it
         elif isinstance(value, bool) or not isinstance(value, str):
-            out[CONFIG_PREFIX + key] = json.dumps(value)
+            out[CONFIG_PREFIX + key] = json.dumps(value, allow_nan=False)
         else:
             out[CONFIG_PREFIX + key] = value
     return out

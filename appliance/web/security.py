@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from typing import Any
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, request, session, url_for
 
-from appliance.accounts import passwords, tokens
+from appliance.accounts import passwords, sessions, tokens
 from appliance.web import htmx
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -23,43 +26,90 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", 
            "Referrer-Policy": "same-origin", "Cross-Origin-Opener-Policy": "same-origin"}
 
 
-class RateLimiter:
-    """At most `limit` failures per `window_s` per client; then the client waits."""
+class TooManyAttempts(Exception):
+    """Over the failure limit while another slowed attempt is running: answer 429 and try again soon."""
 
-    def __init__(self, limit: int = 5, window_s: float = 60.0) -> None:
-        self.limit, self.window_s = limit, window_s
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class Attempt:
+    """One password (or setup code) check; the caller sets `outcome` to "ok", "fail" or "neutral"."""
+
+    keys: tuple[str, ...]
+    slowed: bool
+    outcome: str = "fail"
+
+
+class RateLimiter:
+    """Failed logins counted per client and per account; over the limit, a short global delay, never a lockout.
+
+    Up to `limit` failures a key (client address, account) in `window_s` are checked at once. Beyond
+    that an attempt takes the one global slow lane: it waits `delay_s`, then is checked like any other,
+    so the right password still logs in (the admin is never locked out by a guesser on the same
+    address), while guessing is held to one try per `delay_s` for everyone. An attempt that finds the
+    lane busy gets a 429 at once instead of tying up a web thread. Attempts in progress count against
+    the limit, so a concurrent burst gets no more than `limit` quick checks.
+    """
+
+    def __init__(self, limit: int = 5, window_s: float = 60.0, delay_s: float = 2.0) -> None:
+        self.limit, self.window_s, self.delay_s = limit, window_s, delay_s
+        self.sleep: Callable[[float], Any] = time.sleep
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._running: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
+        self._lane = threading.Lock()
 
     def _trim(self, key: str, now: float) -> deque[float]:
         entries = self._failures[key]
         while entries and now - entries[0] >= self.window_s:
             entries.popleft()
+        if not entries:
+            self._failures.pop(key, None)  # bounded memory: only keys with recent failures stay
+            return deque()
         return entries
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until the client may try again; 0 when it may try now."""
-        now = time.monotonic()
+    @contextmanager
+    def attempt(self, keys: tuple[str, ...]) -> Iterator[Attempt]:
+        """Check one attempt: at once while under the limit, else after the delay in the slow lane."""
         with self._lock:
-            entries = self._trim(key, now)
-            if len(entries) < self.limit:
-                return 0
-            return max(1, int(self.window_s - (now - entries[0])) + 1)
-
-    def fail(self, key: str) -> None:
-        """Count one failure."""
-        with self._lock:
-            self._trim(key, time.monotonic()).append(time.monotonic())
-
-    def reset(self, key: str) -> None:
-        """Forget a client's failures (after a success)."""
-        with self._lock:
-            self._failures.pop(key, None)
+            now = time.monotonic()
+            quick = all(len(self._trim(k, now)) + self._running.get(k, 0) < self.limit for k in keys)
+            if quick:
+                for key in keys:
+                    self._running[key] += 1
+        if not quick and not self._lane.acquire(blocking=False):
+            raise TooManyAttempts(max(1, math.ceil(self.delay_s)))
+        attempt = Attempt(keys, slowed=not quick)
+        try:
+            if attempt.slowed:
+                self.sleep(self.delay_s)
+            yield attempt
+        finally:
+            with self._lock:
+                for key in keys:
+                    if quick:
+                        self._running[key] -= 1
+                        if not self._running[key]:
+                            del self._running[key]
+                    if attempt.outcome == "ok":
+                        self._failures.pop(key, None)
+                    elif attempt.outcome == "fail":
+                        self._failures[key].append(time.monotonic())
+            if attempt.slowed:
+                self._lane.release()
 
 
 def client_key() -> str:
     """The rate-limit key: the peer address (waitress is not behind a proxy)."""
     return request.remote_addr or "unknown"
+
+
+def login_keys(account: str = passwords.ADMIN) -> tuple[str, ...]:
+    """What a login attempt is counted against: this client and the account."""
+    return (f"client:{client_key()}", f"account:{account}")
 
 
 def csrf_token() -> str:
@@ -78,24 +128,29 @@ def csrf_ok() -> bool:
 
 def log_in() -> None:
     """Start a fresh session for the admin (a new session id and CSRF token: no fixation)."""
+    sessions.close_session(session.get("sid"))
     session.clear()
     session["user"] = passwords.ADMIN
+    # The server-side id: logout and a password change delete it, so a saved copy of the cookie dies too.
+    session["sid"] = sessions.open_session(passwords.ADMIN)
     session["pw"] = passwords.password_fingerprint()
     session["seen"] = time.time()
     session["csrf"] = secrets.token_urlsafe(32)
 
 
 def log_out() -> None:
-    """End the session."""
+    """End the session, here and on the server."""
+    sessions.close_session(session.get("sid"))
     session.clear()
 
 
 def logged_in(idle_timeout_s: float) -> bool:
-    """Whether the session is a live admin login; an idle or outdated session is ended here."""
+    """Whether the session is a live admin login; an idle, outdated or revoked session is ended here."""
     if session.get("user") != passwords.ADMIN:
         return False
     now = time.time()
-    if now - float(session.get("seen", 0)) > idle_timeout_s or session.get("pw") != passwords.password_fingerprint():
+    if now - float(session.get("seen", 0)) > idle_timeout_s or session.get("pw") != passwords.password_fingerprint() \
+            or sessions.session_user(session.get("sid")) != passwords.ADMIN:
         session.clear()
         return False
     # Polling fragments (ids "poll-...") must not keep an unattended screen logged in.
@@ -197,7 +252,8 @@ def headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Install the gate, the headers and the template globals."""
-    app.extensions["login_limiter"] = RateLimiter(int(app.config["LOGIN_FAILURES_PER_MINUTE"]), 60.0)
+    app.extensions["login_limiter"] = RateLimiter(int(app.config["LOGIN_FAILURES_PER_MINUTE"]), 60.0,
+                                                  float(app.config["LOGIN_SLOW_DELAY_S"]))
     app.before_request(gate)
     app.after_request(headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -11,6 +11,17 @@ from waitress.server import create_server
 log = logging.getLogger(__name__)
 
 
+#: waitress settings, chosen for a LAN appliance (docs/deployment.md, "Web server limits"):
+#: - connection_limit: waitress stops accepting at this many open connections (default 100, which 120
+#:   slow, incomplete requests used up: /health timed out). 500 leaves room for slow or idle clients;
+#:   each costs one descriptor and a few KiB, far below the Pi's limits.
+#: - channel_timeout: a connection that sends nothing for this long is closed (default 120 s).
+#: - cleanup_interval: how often those idle connections are looked for (default 30 s).
+#: - asyncore_use_poll: poll() instead of select(), which fails beyond 1024 descriptors.
+#: Requests are handled by the thread pool only once complete, so slow clients never hold a thread.
+LIMITS = {"connection_limit": 500, "channel_timeout": 30, "cleanup_interval": 10, "asyncore_use_poll": True}
+
+
 class WebServer:
     """A waitress server with a `run()` for its thread and a `close()` that makes `run()` return."""
 
@@ -18,7 +29,7 @@ class WebServer:
         # ident hides the server version; no proxy sits in front, so proxy headers are never trusted.
         self._server = create_server(app, host=host, port=port, threads=threads, ident="appliance",
                                      clear_untrusted_proxy_headers=True,
-                                     max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]))
+                                     max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]), **LIMITS)
         self._closed = threading.Event()
 
     @property

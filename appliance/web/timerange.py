@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ LEVELS: dict[str, Callable[[str], dict[str, Any]]] = {
 RESOLUTIONS = {"5m": timedelta(days=31), "1h": timedelta(days=400), "1d": timedelta(days=366 * 20)}
 PERIODS = {"day": "5m", "week": "1h", "month": "1h", "year": "1d"}
 DAY_MS = 86_400_000
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant a datetime can hold
 
 
 def entity_zone(level: str, entity_id: str) -> tuple[dict[str, Any], ZoneInfo]:
@@ -40,7 +42,10 @@ def parse_date(value: Any, field: str) -> date:
 def parse_instant(value: Any, field: str, zone: ZoneInfo) -> int:
     """Epoch ms from epoch ms, an ISO 8601 date-time, or a date (its local midnight)."""
     text = str(value).strip()
-    if text.lstrip("-").isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" and "١", which int() then refuses.
+    if re.fullmatch(r"-?[0-9]+", text):
+        if len(text.lstrip("-")) > 15 or abs(int(text)) > MAX_MS:
+            raise ValidationError(f"{field} is out of range (epoch ms up to the year 9999)", field=field)
         return int(text)
     try:
         if len(text) == 10:

@@ -145,3 +145,79 @@ def test_a_disabled_adapter_is_not_polled(db, clock):
     adapters.update_adapter("inv_ad", enabled=False)
     assert acquisition.sync()["removed"] == 1 and not acquisition.pollers
     writer.stop()
+
+
+def test_jk_over_tcp_and_modbus_on_one_endpoint_never_share_a_link(gateway):
+    """A discovery probe opened a Modbus TcpBus on the gateway's port; the JK driver still gets its own stream."""
+    from appliance.drivers.connect import LinkPool, link_key, open_driver
+    from appliance.drivers.transports.stream import SerialStream
+
+    pool = LinkPool()
+    modbus_config = {"transport": "tcp", "host": "127.0.0.1", "port": gateway.port}
+    jk_config = {"host": "127.0.0.1", "port": gateway.port, "timeout_s": 0.5, "protocol": "jkpb"}
+    try:
+        pool.link("powdrive", modbus_config)
+        driver, lock = open_driver("jkbms_tcpip", jk_config, pool)
+        assert isinstance(driver.link, SerialStream)
+        with lock:
+            assert driver.read().kind == "battery"
+        assert link_key("jkbms_tcpip", jk_config) != link_key("powdrive", modbus_config)
+    finally:
+        pool.close_all()
+
+
+def test_any_exception_from_a_driver_is_a_failed_poll_that_drops_the_driver(acquisition, clock, monkeypatch, caplog):
+    """The wedge of issue 17: an AttributeError escaped the poller, which then never failed over."""
+    from appliance.drivers.jkbms_tcpip import JkBmsTcpIpDriver
+
+    caplog.set_level(logging.DEBUG)
+    opened = []
+    real_init = JkBmsTcpIpDriver.__init__
+
+    def counting_init(self, *args, **kwargs):
+        opened.append(self)
+        real_init(self, *args, **kwargs)
+
+    def wedged(self):
+        raise AttributeError("'TcpBus' object has no attribute 'read_frame'")
+
+    monkeypatch.setattr(JkBmsTcpIpDriver, "__init__", counting_init)
+    monkeypatch.setattr(JkBmsTcpIpDriver, "read", wedged)
+    poller, results = _poll(acquisition, clock, times=3)
+    assert results == [None, None, None]
+    assert len(opened) == 3, "each failed poll dropped the driver: the next one opened a new one"
+    assert poller.adapter.adapter_id == "p1_ble", "failover fired"
+    assert get_device("battery_pack:p1")["health_status"] in ("offline", "error")
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "poll failed" in r.getMessage()]
+    assert len(warnings) == 1 and "AttributeError" in warnings[0].getMessage() and warnings[0].exc_info is None
+    assert any(r.levelno == logging.DEBUG and r.exc_info for r in caplog.records), "the traceback is at debug"
+    _, [reading] = _poll(acquisition, clock)
+    assert reading is not None, "the pack is read through BLE"
+
+
+def test_a_bad_device_row_disables_that_device_only(acquisition, clock, db):
+    """A NaN stored by an older version: that device is Failed with the reason, the others are polled."""
+    from appliance.acquisition.context import POLLED_STATES
+    from appliance.catalog import adapters, devices
+    from appliance.catalog.validation import check_adapter_config
+    from appliance.store.models import Adapter, database
+
+    adapters.create_adapter("inv_adapter", "powdrive", {"transport": "tcp", "host": "127.0.0.1", "port": 1})
+    devices.create_inverter("inv", "roof", "Inverter", adapter_id="inv_adapter")
+    database.execute_sql("UPDATE adapters SET config_json = ? WHERE adapter_id = 'inv_adapter'",
+                         ('{"host": "127.0.0.1", "port": 1, "poll_interval_s": NaN, "transport": "tcp"}',))
+    acquisition.check_config = check_adapter_config
+    result = acquisition.sync()
+    assert "inverter:inv" not in acquisition.pollers and "battery_pack:p1" in acquisition.pollers
+    assert result["disabled"] == 1
+    device = get_device("inverter:inv")
+    assert (device["lifecycle_state"], device["health_status"]) == ("failed", "error")
+    assert "poll_interval_s" in device["last_error"] and "finite" in device["last_error"]
+    assert device["lifecycle_state"] in POLLED_STATES
+    assert len(DeviceHealth.select().where(DeviceHealth.device == "inverter:inv")) == 1
+    acquisition.sync()
+    assert len(DeviceHealth.select().where(DeviceHealth.device == "inverter:inv")) == 1, "said once"
+    Adapter.update(config_json='{"host": "127.0.0.1", "port": 1, "transport": "tcp", "type": "powdrive"}').where(
+        Adapter.adapter_id == "inv_adapter").execute()
+    acquisition.sync()
+    assert "inverter:inv" in acquisition.pollers, "fixed: polled again"

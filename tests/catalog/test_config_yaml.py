@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from appliance.catalog import adapters, config_yaml, devices, systems
+from appliance.catalog.config_import import MAX_ENTRIES
 from appliance.errors import ConfigFileError
 from appliance.store.db import open_database
 from appliance.catalog.adapters import sync_adapter_types
@@ -114,3 +115,39 @@ def test_replace_drops_what_the_file_does_not_hold(db, example_config, tmp_path)
     config_yaml.import_file(small, replace=True)
     assert [s["system_id"] for s in systems.list_systems()] == ["other"]
     assert table_rows("adapters") == []
+
+
+def test_nan_in_an_adapter_is_refused_naming_file_and_line(db, tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("home: {id: home, name: Home}\narrays: [{id: a1, name: A1}]\ninverters:\n"
+                    "  - id: inv1\n    name: Inverter\n    array_id: a1\n"
+                    "    adapter: {type: powdrive, transport: tcp, host: 127.0.0.1, poll_interval_s: .nan}\n")
+    with pytest.raises(ConfigFileError, match=r"config.yaml:7: .*finite"):
+        config_yaml.import_file(path)
+    assert table_rows("systems") == []
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(db, tmp_path):
+    lines = ['home: {id: home, name: Home}', 'arrays:', '  - id: a1', '    name: &a0 "lol"']
+    lines += [f"x{i}: &a{i + 1} [{', '.join(['*a%d' % i] * 9)}]" for i in range(8)]
+    path = tmp_path / "config.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigFileError, match="not allowed"):
+        config_yaml.import_file(path)
+    assert table_rows("systems") == []
+
+
+def test_a_config_with_too_many_entries_is_refused_before_writing(db, tmp_path):
+    path = tmp_path / "config.yaml"
+    count = MAX_ENTRIES + 1
+    path.write_text("homes:\n" + "".join(f"  - {{id: s{i}, name: S{i}}}\n" for i in range(count)))
+    with pytest.raises(ConfigFileError, match=f"at most {MAX_ENTRIES} entries"):
+        config_yaml.import_file(path)
+    assert table_rows("systems") == []
+
+
+def test_an_oversized_file_is_refused_without_reading_it_all(db, tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("# padding\n" * 200_000)
+    with pytest.raises(ConfigFileError, match="larger than"):
+        config_yaml.import_file(path)

@@ -103,3 +103,73 @@ def test_snapshots_keep_the_newest_seven(db, tmp_path):
         snapshots.write_snapshot(folder, now=datetime(2026, 3, day, tzinfo=timezone.utc))
     names = [p.name for p in snapshots.list_snapshots(folder)]
     assert names == [f"config-202603{d:02d}.yaml" for d in range(10, 3, -1)]
+
+
+def test_a_snapshot_is_never_overwritten_by_a_catalog_that_holds_less(db, tmp_path, example_config):
+    config_yaml.import_file(example_config)
+    folder, day = tmp_path / "snaps", datetime(2026, 3, 1, 8, tzinfo=timezone.utc)
+    full = snapshots.write_snapshot(folder, now=day)
+    held = full.read_text()
+    config_yaml.clear_catalog()
+    systems.create_system("system", "Defaults only")
+    snapshots.write_snapshot(folder, now=datetime(2026, 3, 1, 9, tzinfo=timezone.utc))
+    names = [p.name for p in snapshots.list_snapshots(folder)]
+    assert names == ["config-20260301.yaml", "config-20260301-090000.yaml"]
+    assert (folder / "config-20260301-090000.yaml").read_text() == held, "the fuller snapshot is kept as it was"
+    assert "Defaults only" in full.read_text()
+
+
+def test_snapshots_are_readable_by_the_service_user_alone(db, tmp_path):
+    systems.create_system("s", "S")
+    path = snapshots.write_snapshot(tmp_path / "snaps")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_missing_or_empty_database_after_a_good_start_is_restored_not_reset(tmp_path, example_config):
+    settings = _settings(tmp_path)
+    _real_database(settings, example_config)
+    prepare(settings)
+    snapshots.write_snapshot(settings.snapshot_dir)
+    database.obj.close()
+    for damage, word in ((lambda p: p.write_bytes(b""), "empty"), (lambda p: p.unlink(), "missing")):
+        for suffix in ("-wal", "-shm"):
+            Path(f"{settings.db_path}{suffix}").unlink(missing_ok=True)
+        damage(settings.db_path)
+        _, report = prepare(settings)
+        assert report.recovered_from and not report.defaults_created
+        assert len(devices.list_inverters()) == 3
+        assert word in events.recent("recovery")[0]["message"]
+        database.obj.close()
+
+
+def test_a_new_box_with_an_empty_file_starts_fresh(tmp_path, example_config):
+    settings = _settings(tmp_path, config=example_config)
+    settings.db_path.write_bytes(b"")
+    _, report = prepare(settings)
+    assert report.imported == example_config and report.recovered_from is None
+    assert events.recent("recovery") == []
+    database.obj.close()
+
+
+def test_a_full_disk_or_io_error_raises_and_moves_nothing(tmp_path, example_config, monkeypatch):
+    import sqlite3
+
+    from appliance.errors import StoreError
+    from appliance.store import db as store_db
+
+    settings = _settings(tmp_path)
+    _real_database(settings, example_config)
+    before = settings.db_path.read_bytes()
+    real_connect = sqlite3.connect
+
+    def full_disk(*args, **kwargs):
+        error = sqlite3.OperationalError("database or disk is full")
+        error.sqlite_errorcode, error.sqlite_errorname = 13, "SQLITE_FULL"
+        raise error
+
+    monkeypatch.setattr(store_db.sqlite3, "connect", full_disk)
+    with pytest.raises(StoreError, match="the disk is full"):
+        prepare(settings)
+    monkeypatch.setattr(store_db.sqlite3, "connect", real_connect)
+    assert settings.db_path.read_bytes() == before and not list(tmp_path.glob("*.corrupt-*"))

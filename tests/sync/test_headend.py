@@ -77,7 +77,9 @@ def test_assets_agents_telemetry_and_dispatch_from_pushed_data(writer, headend):
     assert http.get("/telemetry/nothing").status_code == 404
     queued = http.post("/dispatch", json={"asset_id": "inverter:inv1", "site_id": "home", "mw": -0.003})
     assert queued.status_code == 202 and queued.get_json()["appliance_id"] == "home1"
-    assert http.post("/dispatch", json={"site_id": "home", "kw": float("inf")}).status_code == 400
+    # Sent as raw text: the app's own JSON encoder refuses to write Infinity.
+    assert http.post("/dispatch", data='{"site_id": "home", "kw": Infinity}',
+                     content_type="application/json").status_code == 400
     assert http.post("/dispatch", json={"asset_id": "ghost", "kw": 1}).status_code == 404
     clock.advance(30)
     assert push.run_once()["commands"] == 1
@@ -98,3 +100,39 @@ def test_the_cli_command_parses_db_port_and_host():
     headend_command.add_commands(parser.add_subparsers())
     args = parser.parse_args(["headend", "--db", "h.db", "--port", "8099"])
     assert (args.db, args.port, args.host, args.func) == ("h.db", 8099, "127.0.0.1", headend_command.cmd_headend)
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """Record what the headend command would serve instead of binding a socket."""
+    import waitress
+
+    calls: list[dict] = []
+    monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: calls.append(kwargs))
+    monkeypatch.delenv("APPLIANCE_HEADEND_TOKEN", raising=False)
+    return calls
+
+
+def test_without_a_token_the_headend_refuses_to_listen_beyond_loopback(served, tmp_path, capsys):
+    from appliance import cli
+
+    code = cli.main(["headend", "--db", str(tmp_path / "h.db"), "--port", "8099", "--host", "0.0.0.0"])
+    assert code == 2 and served == []
+    assert "APPLIANCE_HEADEND_TOKEN" in capsys.readouterr().err
+
+
+def test_without_a_token_on_loopback_the_headend_warns_loudly(served, tmp_path, capsys):
+    from appliance import cli
+
+    assert cli.main(["headend", "--db", str(tmp_path / "h.db"), "--port", "8099"]) == 0
+    assert served and served[0]["host"] == "127.0.0.1"
+    err = capsys.readouterr().err
+    assert "WARNING" in err and "without a token" in err
+
+
+def test_with_a_token_the_headend_may_listen_on_the_lan(served, tmp_path, monkeypatch):
+    from appliance import cli
+
+    monkeypatch.setenv("APPLIANCE_HEADEND_TOKEN", "a-long-headend-token")
+    assert cli.main(["headend", "--db", str(tmp_path / "h.db"), "--port", "8099", "--host", "0.0.0.0"]) == 0
+    assert served[0]["host"] == "0.0.0.0"

@@ -44,3 +44,42 @@ def test_token_create_list_revoke(db_path, monkeypatch, capsys):
 def test_token_scope_is_checked_by_the_parser(db_path, monkeypatch):
     with pytest.raises(SystemExit):
         _run(["token", "create", "x", "--scope", "admin"], db_path, monkeypatch)
+
+
+def test_token_create_on_a_full_disk_says_so_in_one_line(tmp_path):
+    """The real console script on a full disk: one clear line, no traceback, exit status 1."""
+    import subprocess
+
+    from tests.runtime.appliance_process import APPLIANCE, SmallDisk
+
+    disk = SmallDisk(tmp_path / "disk", size_mb=4)
+    if not disk.mount():
+        pytest.skip("this machine does not let the test mount a small filesystem")
+    try:
+        env = {"PATH": "/usr/bin:/bin", "APPLIANCE_DATA_DIR": str(disk.where)}
+        assert subprocess.run([APPLIANCE, "init-db"], env=env, capture_output=True, timeout=60).returncode == 0
+        disk.fill(leave=48 * 1024)  # enough to open the database (its -shm takes 32 KiB), not to commit
+        result = subprocess.run([APPLIANCE, "token", "create", "headend"], env=env, capture_output=True, text=True,
+                                timeout=60)
+    finally:
+        disk.unmount()
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "disk is full" in result.stderr, result.stderr
+
+
+def test_a_database_error_in_any_command_is_one_line(monkeypatch, capsys, db_path):
+    import sqlite3
+
+    from peewee import OperationalError
+
+    from appliance import cli
+
+    def full(*_args, **_kwargs):
+        cause = sqlite3.OperationalError("database or disk is full")
+        cause.sqlite_errorname = "SQLITE_FULL"
+        raise OperationalError(cause) from cause
+
+    monkeypatch.setattr(tokens, "create_token", full)
+    assert cli.main(["--db", str(db_path), "token", "create", "headend"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("appliance: ") and "the disk is full" in err and err.count("\n") == 1

@@ -73,17 +73,26 @@ def test_setup_code_is_asked_for_when_issued(client):
     assert right.status_code == 303 and not passwords.is_first_run()
 
 
-def test_login_is_rate_limited_per_client(client, admin):
+def test_login_failures_slow_down_instead_of_locking_out(client, admin):
+    # Issue 17 changed this from a per-client lockout (429 for a minute, the right password included)
+    # to a short global delay: over the limit an attempt waits in the one slow lane, then is checked.
+    limiter = client.application.extensions["login_limiter"]
+    delays: list[float] = []
+    limiter.sleep = delays.append
     csrf = csrf_from(client.get("/login").data)
     for _ in range(5):
         assert client.post("/login", data={"csrf_token": csrf, "password": "wrong"}).status_code == 401
-    limited = client.post("/login", data={"csrf_token": csrf, "password": PASSWORD})
-    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert delays == []
+    with limiter._lane:  # another slowed attempt is running: this one is told to come back
+        busy = client.post("/login", data={"csrf_token": csrf, "password": PASSWORD})
+    assert busy.status_code == 429 and int(busy.headers["Retry-After"]) > 0
+    ok = client.post("/login", data={"csrf_token": csrf, "password": PASSWORD})
+    assert ok.status_code == 303 and delays == [limiter.delay_s]
     other = client.application.test_client()
     other_csrf = csrf_from(other.get("/login", environ_base={"REMOTE_ADDR": "127.0.0.2"}).data)
-    ok = other.post("/login", data={"csrf_token": other_csrf, "password": PASSWORD},
-                    environ_base={"REMOTE_ADDR": "127.0.0.2"})
-    assert ok.status_code == 303
+    again = other.post("/login", data={"csrf_token": other_csrf, "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert again.status_code == 303 and len(delays) == 1, "a success cleared the account's failures"
 
 
 def test_logout_ends_the_session(browser):

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from appliance import safe_yaml
 from appliance.errors import ValidationError
 
 MAPS_DIR = Path(__file__).with_name("maps")
@@ -224,7 +225,7 @@ def parse_map(data: Mapping[str, Any], name: str) -> RegisterMap:
 def _document(name: str) -> dict[str, Any]:
     path = MAPS_DIR / f"{name}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValidationError(f"no register map {name!r} in {MAPS_DIR}") from None
     except yaml.YAMLError as exc:

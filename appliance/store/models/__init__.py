@@ -5,7 +5,7 @@ from __future__ import annotations
 from appliance.store.models.aggregates import (
     Array5m, BatteryBank5m, Energy5m, Meter5m, Meter30m, RollupDirty, RollupWatermark, System5m,
 )
-from appliance.store.models.auth import ApiToken, User
+from appliance.store.models.auth import ApiToken, User, WebSession
 from appliance.store.models.base import BaseModel, database
 from appliance.store.models.control import (
     DeviceHeartbeat, DeviceMetric, DispatchLog, SetpointState, SyncFeed, SyncState, SyncTable,
@@ -35,7 +35,7 @@ ROLLUP_MODELS = (HourlyEnergy, ArrayHourlyEnergy, SystemHourlyEnergy, DailySumma
 REGISTRY_MODELS = (RegistryDevice, DeviceDiscovery, DeviceHealth, DeviceGroup, DeviceGroupMember,
                    MarketDataType, MarketData, SystemEvent, AppSetting)
 AGGREGATE_MODELS = (Energy5m, Array5m, System5m, Meter5m, Meter30m, BatteryBank5m, RollupWatermark, RollupDirty)
-AUTH_MODELS = (User, ApiToken)
+AUTH_MODELS = (User, ApiToken, WebSession)
 CONTROL_MODELS = (DispatchLog, SetpointState, DeviceHeartbeat, DeviceMetric, SyncState, SyncTable, SyncFeed)
 ALL_MODELS = (CATALOG_MODELS + SAMPLE_MODELS + ROLLUP_MODELS + REGISTRY_MODELS + AGGREGATE_MODELS + AUTH_MODELS
               + CONTROL_MODELS)

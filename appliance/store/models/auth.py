@@ -33,3 +33,15 @@ class ApiToken(BaseModel):
 
     class Meta:
         table_name = 'api_tokens'
+
+
+class WebSession(BaseModel):
+    """Row of `web_sessions`."""
+
+    session_hash = TextField(primary_key=True)
+    username = TextField()
+    created_at = TextField(constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
+
+    class Meta:
+        table_name = 'web_sessions'
+        without_rowid = True
