@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.drivers.base import Reading
+from appliance.drivers.crc import crc_ok, with_crc
 from appliance.errors import DecodeError
 
 HEADER = b"\x55\xAA\xEB\x90"
@@ -98,16 +99,6 @@ def sum8(data: bytes) -> int:
     return sum(data) & 0xFF
 
 
-def crc16_modbus(data: bytes) -> int:
-    """CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
 def build_command(cmd: int, value: int = 0, length: int = 0, counter: int = 0) -> bytes:
     """The 20-byte BLE command `AA 55 90 EB cmd len val[4 LE] 00.. counter@16 00 00 crc@19`."""
     body = bytearray(20)
@@ -121,21 +112,19 @@ def build_command(cmd: int, value: int = 0, length: int = 0, counter: int = 0) -
 
 def build_trigger(unit_id: int, register: int) -> bytes:
     """The JK-PB Modbus RTU request (FC 0x10, one register, value 0) that makes a pack send a frame."""
-    pdu = bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01, 0x02, 0x00, 0x00])
-    return pdu + crc16_modbus(pdu).to_bytes(2, "little")
+    return with_crc(bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01, 0x02, 0x00, 0x00]))
 
 
 def build_trigger_ack(unit_id: int, register: int) -> bytes:
     """The 8-byte FC 0x10 acknowledgement a pack sends after its frame."""
-    pdu = bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01])
-    return pdu + crc16_modbus(pdu).to_bytes(2, "little")
+    return with_crc(bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01]))
 
 
 def parse_trigger_ack(data: bytes, unit_id: int, register: int) -> None:
     """Check an FC 0x10 acknowledgement; raise DecodeError when it is not the one expected."""
     if len(data) != 8:
         raise DecodeError(f"Modbus ack is {len(data)} bytes, expected 8")
-    if crc16_modbus(data[:6]) != int.from_bytes(data[6:8], "little"):
+    if not crc_ok(data):
         raise DecodeError(f"bad CRC in Modbus ack {data.hex(' ')}")
     if data[1] & 0x80:
         raise DecodeError(f"Modbus exception {data[2]:#04x} from unit {data[0]}")

@@ -7,8 +7,8 @@ import threading
 from typing import Any, Callable, Iterator
 
 import pytest
+from pymodbus.framer import FramerRTU
 
-from appliance.drivers.jk_frames import crc16_modbus
 from appliance.drivers.jkbms_tcpip import JkBmsTcpIpDriver
 from appliance.drivers.transports.stream import SerialStream
 from appliance.errors import DecodeError, TransportError
@@ -19,10 +19,12 @@ TIMEOUT = 0.25
 
 
 def modbus_meter_reply(data: bytes) -> bytes:
-    """A Modbus RTU meter that accepts any FC16 write (answers the echo ack) and ignores the rest."""
-    if len(data) >= 11 and data[1] == 0x10 and crc16_modbus(data[:-2]) == int.from_bytes(data[-2:], "little"):
+    """A Modbus RTU meter that accepts any FC16 write (answers the echo ack) and ignores the rest.
+
+    Its CRC is pymodbus's (3.16.1), not the appliance's: the two must agree on the wire."""
+    if len(data) >= 11 and data[1] == 0x10 and FramerRTU.check_CRC(data[:-2], int.from_bytes(data[-2:], "big")):
         ack = data[:6]
-        return ack + crc16_modbus(ack).to_bytes(2, "little")
+        return ack + FramerRTU.compute_CRC(ack).to_bytes(2, "big")
     return b""
 
 
