@@ -119,10 +119,13 @@ def scaled(item: Field, raw: int | float) -> int | float:
 
 
 def decode_field(item: Field, registers: Mapping[int, int]) -> Any:
-    """One field's value in its unit (enum name, bool for one bit), or None when registers are missing."""
+    """One field's value in its unit (enum name, bool for one bit); None when registers are missing or the
+    raw value is the field's "not installed" sentinel."""
     raw = raw_value(item, registers)
     if raw is None or isinstance(raw, str):
         return raw
+    if raw in item.absent:
+        return None
     if item.type == "enum":
         return item.enum.get(int(raw), f"unknown_{int(raw)}")
     if item.type == "bits":
