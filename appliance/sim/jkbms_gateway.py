@@ -54,7 +54,7 @@ class JkPack:
         self._counter += 1
         kind = jk_frames.TRIGGER_FRAME_TYPE[register]
         if kind == jk_frames.TYPE_DEVICE_INFO:
-            return render.device_info_frame(values, self._counter)
+            return render.device_info_frame(values, self._counter, self.variant)
         if kind == jk_frames.TYPE_SETTINGS:
             return render.settings_frame(values, self._counter, self.unit_id)
         return render.cell_info_frame(values, self.variant, self._counter)

@@ -94,13 +94,15 @@ def test_identify_and_read_through_the_gateway(gateway: JkGatewaySim) -> None:
     finally:
         link.close()
     expected = default_values()
-    assert identity.adapter_type == "jkbms_tcpip" and identity.model == "JK-PB2A16S20P"
+    # A JK-PB on the bus speaks JK02; the legacy 4E 57 protocol is a B1A/B2A unit's (sim jkbms_render).
+    model = "JK-PB2A16S20P" if gateway.pack.protocol == "jkpb" else "JK_B1A20S15P"
+    assert identity.adapter_type == "jkbms_tcpip" and identity.model == model
     assert identity.serial_number is not None and identity.serial_number.startswith("SIM00000001")
     v = reading.values
     assert reading.kind == "battery" and v["cell_voltages_v"] == expected["cell_voltages_v"]
     assert v["current_a"] == expected["current_a"] and v["power_w"] < 0  # charging
     assert v["soc_pct"] == 64 and v["cycles"] == 42 and v["full_ah"] == 280.0
-    assert v["model"] == "JK-PB2A16S20P" and v["charge_enabled"] and v["discharge_enabled"]
+    assert v["model"] == model and v["charge_enabled"] and v["discharge_enabled"]
     assert v["cell_delta_v"] == pytest.approx(0.008) and v["alarms"] == []
 
 
