@@ -169,8 +169,8 @@ def _raw(point: Point, words: Sequence[int]) -> Any:
         return None if both == 0xFFFFFFFF else both
     if kind == "int32":
         return None if both == 0x80000000 else both - (1 << 32) if both & 0x80000000 else both
-    value = float32_value(both)
-    return None if math.isnan(value) or math.isinf(value) else value
+    number = float32_value(both)
+    return None if math.isnan(number) or math.isinf(number) else number
 
 
 def scale_factor(name: str, words: Sequence[int] | None) -> int | None:

@@ -50,10 +50,15 @@ _ENERGY_3P = {"battery_charge_today_kwh": Reg(514, 0.1), "battery_discharge_toda
               "grid_import_total_kwh": _u32(522), "grid_export_total_kwh": _u32(524),
               "load_energy_today_kwh": Reg(526, 0.1), "load_energy_total_kwh": _u32(527),
               "pv_energy_today_kwh": Reg(529, 0.1), "pv_energy_total_kwh": _u32(534)}
-_TEMP = {"scale": 0.1, "offset": 1000.0}
+
+
+def _temp(address: int) -> Reg:
+    return Reg(address, 0.1, offset=1000.0)
+
+
 _THREE_PHASE = {
-    **_ENERGY_3P, "details.dc_transformer_temp_c": Reg(540, **_TEMP), "inverter_temperature_c": Reg(541, **_TEMP),
-    "battery_temperature_c": Reg(586, **_TEMP), "battery_voltage_v": Reg(587, 0.01), "battery_soc_pct": Reg(588),
+    **_ENERGY_3P, "details.dc_transformer_temp_c": _temp(540), "inverter_temperature_c": _temp(541),
+    "battery_temperature_c": _temp(586), "battery_voltage_v": Reg(587, 0.01), "battery_soc_pct": Reg(588),
     "battery_power_w": Reg(590, signed=True), "battery_current_a": Reg(591, 0.01, signed=True),
     "grid_frequency_hz": Reg(609, 0.01),
     # S16 low word + S16 high word (the manual's "low 16 bits + high 16 bits"): ha-solarman rule 4.
@@ -80,10 +85,10 @@ _SINGLE_PHASE = {
     "grid_import_today_kwh": Reg(76, 0.1), "grid_export_today_kwh": Reg(77, 0.1),
     "grid_import_total_kwh": _u32(78, high=80), "grid_export_total_kwh": _u32(81),
     "load_energy_today_kwh": Reg(84, 0.1), "load_energy_total_kwh": _u32(85),
-    "details.dc_transformer_temp_c": Reg(90, **_TEMP), "inverter_temperature_c": Reg(91, **_TEMP),
+    "details.dc_transformer_temp_c": _temp(90), "inverter_temperature_c": _temp(91),
     "pv_energy_total_kwh": _u32(96), "pv_energy_today_kwh": Reg(108, 0.1),
     "grid_power_w": Reg(169, signed=True), "load_power_w": Reg(178, signed=True),
-    "battery_temperature_c": Reg(182, **_TEMP), "battery_voltage_v": Reg(183, 0.01), "battery_soc_pct": Reg(184),
+    "battery_temperature_c": _temp(182), "battery_voltage_v": Reg(183, 0.01), "battery_soc_pct": Reg(184),
     "battery_power_w": Reg(190, signed=True), "battery_current_a": Reg(191, 0.01, signed=True),
 }
 _SINGLE_PHASE_LISTS = {"pv_voltages_v": [Reg(109 + 2 * i, 0.1) for i in range(3)],
