@@ -6,6 +6,7 @@ import threading
 from typing import Any, Iterator
 
 import pytest
+import serial
 
 from appliance.drivers.iammeter import IamMeterDriver
 from appliance.drivers.modbus.exceptions import ModbusExceptionError
@@ -15,6 +16,7 @@ from appliance.drivers.transports.modbus import RtuBus, TcpBus, open_bus, rtu_ga
 from appliance.errors import TransportError, ValidationError
 from appliance.sim.iammeter import IamMeterSim
 from appliance.sim.modbus_server import ILLEGAL_ADDRESS, ModbusRtuSim, ModbusSimError, ModbusTcpSim, RegisterImage
+from appliance.sim.null_modem import NullModem
 from appliance.sim.powdrive import PowdriveSim
 
 FAULTS = ["timeout", "exception", "bad_crc", "truncated", "disconnect"]
@@ -181,3 +183,29 @@ def test_nothing_listening_is_a_transport_error() -> None:
 def test_missing_serial_port_is_a_transport_error() -> None:
     with pytest.raises(TransportError):
         RtuBus("/dev/does-not-exist-modbus", timeout_s=0.3)
+
+
+def test_rtu_bus_speaks_the_specifications_bytes() -> None:
+    # Fixed frames, not a second implementation: "read 1 holding register at 0 from unit 1" is
+    # 01 03 00 00 00 01 84 0A on the wire (Modbus over serial line, CRC low byte first); the answer
+    # 01 03 02 00 01 79 84 carries the value 1, and 01 83 02 C0 F1 is exception 2.
+    modem = NullModem().start()
+    bus = RtuBus(modem.path, baudrate=115200, timeout_s=1)
+    device = serial.Serial(modem.device_path, timeout=1)
+    try:
+        for answer, expected in ((bytes.fromhex("01030200017984"), [1]), (bytes.fromhex("018302c0f1"), None)):
+            def respond() -> None:
+                assert device.read(8) == bytes.fromhex("010300000001840a")
+                device.write(answer)
+            thread = threading.Thread(target=respond)
+            thread.start()
+            if expected is None:
+                with pytest.raises(ModbusExceptionError, match="illegal data address"):
+                    bus.unit(1).read_holding(0, 1)
+            else:
+                assert bus.unit(1).read_holding(0, 1) == expected
+            thread.join(timeout=5)
+    finally:
+        device.close()
+        bus.close()
+        modem.stop()
