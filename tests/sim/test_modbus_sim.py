@@ -10,7 +10,6 @@ import serial
 
 from appliance.drivers.iammeter import IamMeterDriver
 from appliance.drivers.modbus.exceptions import ModbusExceptionError
-
 from appliance.drivers.powdrive import PowdriveDriver
 from appliance.drivers.transports.modbus import RtuBus, TcpBus, open_bus, rtu_gap_s
 from appliance.errors import TransportError, ValidationError
