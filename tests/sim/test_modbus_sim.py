@@ -182,6 +182,8 @@ def test_nothing_listening_is_a_transport_error() -> None:
 def test_missing_serial_port_is_a_transport_error() -> None:
     with pytest.raises(TransportError):
         RtuBus("/dev/does-not-exist-modbus", timeout_s=0.3)
+    with pytest.raises(ValidationError, match="socket://HOST:PORT"):
+        RtuBus("socket://127.0.0.1", timeout_s=0.3)
 
 
 def test_rtu_bus_speaks_the_specifications_bytes() -> None:
@@ -208,3 +210,15 @@ def test_rtu_bus_speaks_the_specifications_bytes() -> None:
         device.close()
         bus.close()
         modem.stop()
+
+
+def test_an_rtu_over_tcp_gateway_is_a_socket_url_serial_port() -> None:
+    # An RS485 gateway that passes RTU frames through: `transport: rtu`, `serial_port: socket://host:port`.
+    sim = PowdriveSim().rtu(over_tcp=True)
+    bus = open_bus({"transport": "rtu", "serial_port": sim.url, "timeout_s": 1})
+    try:
+        assert sim.url.startswith("socket://127.0.0.1:")
+        assert PowdriveDriver({}, bus.unit(1)).read().values["battery_soc_pct"] == 67
+    finally:
+        bus.close()
+        sim.stop()

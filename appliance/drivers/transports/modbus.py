@@ -11,8 +11,10 @@ import logging
 import threading
 import time
 from typing import Any, Callable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
+from pymodbus.framer import FramerType
 
 from appliance.drivers.modbus.exceptions import ModbusExceptionError
 from appliance.errors import TransportError, ValidationError
@@ -166,20 +168,33 @@ class TcpBus(ModbusBus):
 
 
 class RtuBus(ModbusBus):
-    """A serial RS485 line (or pty, or a socket:// RTU-over-TCP gateway) carrying Modbus RTU for several units."""
+    """A serial RS485 line (or pty) carrying Modbus RTU for several units; `socket://HOST:PORT` is a gateway
+    that passes RTU frames through over TCP (pymodbus's TCP client with its RTU framer: pyserial's socket://
+    port reports one waiting byte at a time, which makes pymodbus's serial client read byte by byte)."""
 
     def __init__(self, url: str, baudrate: int = 9600, parity: str = "N", stopbits: int = 1, bytesize: int = 8,
                  timeout_s: float = 3.0, inter_frame_gap_s: float | None = None) -> None:
         gap = rtu_gap_s(baudrate, bytesize, parity, stopbits) if inter_frame_gap_s is None else inter_frame_gap_s
         self.url = url
-        client = ModbusSerialClient(url, baudrate=baudrate, parity=parity, stopbits=stopbits, bytesize=bytesize,
-                                    timeout=timeout_s, retries=0, trace_packet=self._trace)
+        self.over_tcp = url.startswith("socket://")
+        client: Any
+        if self.over_tcp:
+            where = urlsplit(url)
+            if not where.hostname or where.port is None:
+                raise ValidationError(f"{url!r} is not socket://HOST:PORT", field="serial_port")
+            client = ModbusTcpClient(where.hostname, port=where.port, framer=FramerType.RTU, timeout=timeout_s,
+                                     retries=0, trace_packet=self._trace)
+        else:
+            client = ModbusSerialClient(url, baudrate=baudrate, parity=parity, stopbits=stopbits, bytesize=bytesize,
+                                        timeout=timeout_s, retries=0, trace_packet=self._trace)
         super().__init__(client, url, timeout_s, gap)
         with self._lock:
             if not client.connect():  # a missing port is reported at once, as a serial adapter config error
                 raise TransportError(f"cannot open {url}")
 
     def _failed(self, unit_id: int, what: str, exc: Exception) -> TransportError:
+        if self.over_tcp:
+            self._client.close()  # RTU frames carry no transaction id: a late answer must not meet the next request
         if self._heard:
             # Bytes came but pymodbus framed no answer from them: a bad CRC, another unit's frame, or a cut.
             return TransportError(f"{what} on {self.url}: unit {unit_id} sent {self._heard} bytes that are no "
