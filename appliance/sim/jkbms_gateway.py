@@ -10,27 +10,20 @@ import threading
 import tty
 from typing import Any, Callable
 
-from pymodbus.framer import FramerRTU
-
 from appliance.drivers import jk_frames, jk_legacy
 from appliance.drivers.jk_frames import JK02_32S
 from appliance.sim import jkbms_render as render
 from appliance.sim.jkbms_render import ValuesSource
+from appliance.sim.modbus_server import rtu_crc_ok, rtu_frame
 from appliance.errors import DecodeError
 
 FAULTS = (None, "timeout", "bad_checksum", "truncated", "garbage", "disconnect")
 MODBUS_TRIGGER_LEN = 11
 
 
-def _crc_ok(frame: bytes) -> bool:
-    """The pack checks a request's CRC with pymodbus's CRC (3.16.1), not the appliance's own."""
-    return FramerRTU.check_CRC(frame[:-2], int.from_bytes(frame[-2:], "big"))
-
-
 def _ack(unit_id: int, register: int) -> bytes:
     """The FC 0x10 acknowledgement (unit, 10, register, quantity 1), framed with pymodbus's CRC."""
-    body = bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01])
-    return body + FramerRTU.compute_CRC(body).to_bytes(2, "big")
+    return rtu_frame(bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01]))
 
 
 class JkPack:
@@ -90,7 +83,7 @@ class JkPack:
     def _jkpb_request(self) -> bytes | None:
         for at in range(0, len(self._buf) - MODBUS_TRIGGER_LEN + 1):
             req = bytes(self._buf[at:at + MODBUS_TRIGGER_LEN])
-            if req[1] != 0x10 or not _crc_ok(req):
+            if req[1] != 0x10 or not rtu_crc_ok(req):  # pymodbus's CRC, not the appliance's
                 continue
             del self._buf[:at + MODBUS_TRIGGER_LEN]
             register = int.from_bytes(req[2:4], "big")

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Callable, Mapping, Sequence
 
 from pymodbus.constants import ExcCodes
-from pymodbus.framer import FramerType
+from pymodbus.framer import FramerRTU, FramerType
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
@@ -96,6 +96,16 @@ class RegisterImage:
             self.write(address, values)
             return None
         return self.read("input" if function == 4 else "holding", address, count)
+
+
+def rtu_frame(body: bytes) -> bytes:
+    """`body` (unit id and PDU) with pymodbus's CRC appended: a simulator's frame, independent of the driver's."""
+    return body + FramerRTU.compute_CRC(body).to_bytes(2, "big")
+
+
+def rtu_crc_ok(frame: bytes) -> bool:
+    """Whether an RTU frame's last two bytes are pymodbus's CRC of the rest."""
+    return len(frame) >= 4 and FramerRTU.check_CRC(frame[:-2], int.from_bytes(frame[-2:], "big"))
 
 
 def _device(unit_id: int, image: RegisterImage | None) -> SimDevice:
