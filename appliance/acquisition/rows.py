@@ -56,7 +56,8 @@ def _int(value: Any) -> int | None:
 
 def _wh(kwh: Any) -> float | None:
     number = _num(kwh)
-    return number * 1000.0 if number is not None else None
+    # Rounded to the milliwatt-hour: 1.001 kWh is 1001 Wh, not the double's 1000.9999999999999.
+    return round(number * 1000.0, 3) if number is not None else None
 
 
 def _at(values: Any, index: int) -> float | None:

@@ -1,4 +1,4 @@
-"""Accuenergy Acuvim II power meters (requests kept under 15 registers)."""
+"""Accuenergy Acuvim II power meters (requests of at most 60 registers)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.errors import UnsupportedError
 
 SCHEMA = modbus_schema("acuvim2", extra={
-    "max_registers_per_request": {"type": "integer", "minimum": 1, "maximum": 14, "default": 14},
+    "max_registers_per_request": {"type": "integer", "minimum": 1, "maximum": 60, "default": 60,
+                                  "description": "Registers per read; the meter serves up to 60"},
     "invert_power": {"type": "boolean", "default": False,
                      "description": "Flip power signs when the meter's VAR/PF convention reads import negative"},
 })
@@ -31,12 +32,12 @@ def _flip(values: dict[str, Any]) -> None:
 
 
 class AcuvimDriver(ModbusMapDriver):
-    """Accuenergy Acuvim II power meters (requests kept under 15 registers)."""
+    """Accuenergy Acuvim II power meters (requests of at most 60 registers)."""
 
     adapter_type = "acuvim2"
     category = "meter"
     name = "Accuenergy Acuvim II Adapter"
-    description = "Accuenergy Acuvim II power meters (requests kept under 15 registers)"
+    description = "Accuenergy Acuvim II power meters (requests of at most 60 registers)"
     transports = ("rtu", "tcp")
     config_schema = SCHEMA
     default_config = defaults_of(SCHEMA)
@@ -47,8 +48,8 @@ class AcuvimDriver(ModbusMapDriver):
         return MAP
 
     def max_count(self) -> int | None:
-        """The configured request limit (the manual: fewer than 15 registers)."""
-        return int(self.config.get("max_registers_per_request", 14))
+        """The configured request limit (the meter serves up to 60 registers a read)."""
+        return int(self.config.get("max_registers_per_request", 60))
 
     def identify(self) -> Identity:
         """No model or serial register is documented: a 45-65 Hz frequency at 0x4000 is the sign."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.drivers.base import Reading
+from appliance.drivers.crc import crc_ok, with_crc
 from appliance.errors import DecodeError
 
 HEADER = b"\x55\xAA\xEB\x90"
@@ -42,11 +43,8 @@ class Layout:
 
     cells: int
     mask: int
-    mos_temp: int
     voltage: int
     current: int
-    t1: int
-    t2: int
     errors: int
     errors_size: int
     balance_current: int
@@ -59,11 +57,22 @@ class Layout:
     uptime: int
     charge_fet: int
     discharge_fet: int
+    #: The temperature-sensor presence mask (bit set = sensor fitted) and (bit, offset, name) per sensor.
+    sensor_mask: int
+    sensors: tuple[tuple[int, int, str], ...]
 
+
+#: A sensor whose bit is set but whose probe is unplugged reads this raw value (-200.0 C).
+ABSENT_TEMPERATURE = -2000
+#: Presence bits (aiobmsble 0.24.0 jikong_bms.py `temp_sensors` at 214, -32 on 24S, bit set = fitted;
+#: syssi protocol-design-ble.md "bit0=MOS, bit1-5=Sensors 1-5"; 24S bit order as aiobmsble `_temp_pos`).
+_SENSORS_24S = ((0, 130, "t1"), (1, 132, "t2"), (2, 134, "mos"))
+_SENSORS_32S = ((0, 144, "mos"), (1, 162, "t1"), (2, 164, "t2"), (3, 258, "t3"), (4, 256, "t4"), (5, 254, "t5"))
+CELL_SENSORS = ("t1", "t2")
 
 LAYOUTS = {
-    JK02_24S: Layout(24, 54, 134, 118, 126, 130, 132, 136, 2, 138, 140, 141, 142, 146, 150, 158, 162, 166, 167),
-    JK02_32S: Layout(32, 70, 144, 150, 158, 162, 164, 166, 4, 170, 172, 173, 174, 178, 182, 190, 194, 198, 199),
+    JK02_24S: Layout(24, 54, 118, 126, 136, 2, 138, 140, 141, 142, 146, 150, 158, 162, 166, 167, 182, _SENSORS_24S),
+    JK02_32S: Layout(32, 70, 150, 158, 166, 4, 170, 172, 173, 174, 178, 182, 190, 194, 198, 199, 214, _SENSORS_32S),
 }
 
 
@@ -98,16 +107,6 @@ def sum8(data: bytes) -> int:
     return sum(data) & 0xFF
 
 
-def crc16_modbus(data: bytes) -> int:
-    """CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
 def build_command(cmd: int, value: int = 0, length: int = 0, counter: int = 0) -> bytes:
     """The 20-byte BLE command `AA 55 90 EB cmd len val[4 LE] 00.. counter@16 00 00 crc@19`."""
     body = bytearray(20)
@@ -121,21 +120,19 @@ def build_command(cmd: int, value: int = 0, length: int = 0, counter: int = 0) -
 
 def build_trigger(unit_id: int, register: int) -> bytes:
     """The JK-PB Modbus RTU request (FC 0x10, one register, value 0) that makes a pack send a frame."""
-    pdu = bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01, 0x02, 0x00, 0x00])
-    return pdu + crc16_modbus(pdu).to_bytes(2, "little")
+    return with_crc(bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01, 0x02, 0x00, 0x00]))
 
 
 def build_trigger_ack(unit_id: int, register: int) -> bytes:
     """The 8-byte FC 0x10 acknowledgement a pack sends after its frame."""
-    pdu = bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01])
-    return pdu + crc16_modbus(pdu).to_bytes(2, "little")
+    return with_crc(bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01]))
 
 
 def parse_trigger_ack(data: bytes, unit_id: int, register: int) -> None:
     """Check an FC 0x10 acknowledgement; raise DecodeError when it is not the one expected."""
     if len(data) != 8:
         raise DecodeError(f"Modbus ack is {len(data)} bytes, expected 8")
-    if crc16_modbus(data[:6]) != int.from_bytes(data[6:8], "little"):
+    if not crc_ok(data):
         raise DecodeError(f"bad CRC in Modbus ack {data.hex(' ')}")
     if data[1] & 0x80:
         raise DecodeError(f"Modbus exception {data[2]:#04x} from unit {data[0]}")
@@ -249,29 +246,46 @@ def decode_cell_info(frame: bytes, variant: str | None = None) -> Reading:
     voltage = _u32(frame, lay.voltage) / 1000
     # On the wire + = charging; the vocabulary wants + = discharging. `+ 0.0` avoids -0.0.
     current = round(-_i32(frame, lay.current) / 1000, 3) + 0.0
-    temps = [_i16(frame, lay.t1) / 10, _i16(frame, lay.t2) / 10]
+    temps, absent = temperatures(frame, lay)
+    cell_temps = [temps[name] for name in CELL_SENSORS if name in temps]
     errors = _u32(frame, lay.errors) if lay.errors_size == 4 else _u16(frame, lay.errors)
     balancer = frame[lay.balancer]
     values: dict[str, Any] = {
         "voltage_v": voltage, "current_a": current, "power_w": round(voltage * current, 1) + 0.0,
         "soc_pct": soc, "soh_pct": soh, "remaining_ah": _u32(frame, lay.remaining) / 1000,
-        "full_ah": _u32(frame, lay.full) / 1000, "cycles": _u32(frame, lay.cycles),
-        "temperature_c": round(sum(temps) / len(temps), 1), **_cell_stats(cells),
-        "cell_temperatures_c": temps, "balancing": balancer != 0,
-        "charge_enabled": frame[lay.charge_fet] == 1, "discharge_enabled": frame[lay.discharge_fet] == 1,
-        "alarms": error_alarms(errors),
+        "full_ah": _u32(frame, lay.full) / 1000, "cycles": _u32(frame, lay.cycles), **_cell_stats(cells),
+        "balancing": balancer != 0, "charge_enabled": frame[lay.charge_fet] == 1,
+        "discharge_enabled": frame[lay.discharge_fet] == 1, "alarms": error_alarms(errors),
     }
+    if cell_temps:
+        # A sensor that is not fitted is left out: never 0, never -200 C pulling the average down.
+        values.update(cell_temperatures_c=cell_temps, temperature_c=round(sum(cell_temps) / len(cell_temps), 1))
     details: dict[str, Any] = {
-        "frame_variant": variant, "mos_temperature_c": _i16(frame, lay.mos_temp) / 10,
-        "balance_current_a": _i16(frame, lay.balance_current) / 1000,
+        "frame_variant": variant, "balance_current_a": _i16(frame, lay.balance_current) / 1000,
         "balancer_state": BALANCER_STATES.get(balancer, f"state_{balancer}"), "uptime_s": _u32(frame, lay.uptime),
         "error_bitmask": errors, "enabled_cells_mask": mask, **cell_extremes(cells),
+        **{f"{name}_temperature_c": value for name, value in temps.items() if name not in CELL_SENSORS},
     }
-    if variant == JK02_32S:
-        # T3-T5 order is disputed (fact sheet section 6): kept as details under syssi's names only.
-        details.update({"t3_temperature_c": _i16(frame, 258) / 10, "t4_temperature_c": _i16(frame, 256) / 10,
-                        "t5_temperature_c": _i16(frame, 254) / 10})
+    if absent:
+        details["absent_temperature_sensors"] = absent
     return Reading("battery", values, details)
+
+
+def temperatures(frame: bytes, lay: Layout) -> tuple[dict[str, float], list[str]]:
+    """The fitted sensors' temperatures by name, and the names of those not fitted or unplugged.
+
+    A zero presence mask is read as "not reported" (the MOS sensor is on the board, so a frame that
+    fills the mask always sets its bit): then only the -2000 sentinel marks a sensor absent."""
+    present = _u16(frame, lay.sensor_mask)
+    temps: dict[str, float] = {}
+    absent: list[str] = []
+    for bit, offset, name in lay.sensors:
+        raw = _i16(frame, offset)
+        if raw == ABSENT_TEMPERATURE or (present and not present >> bit & 1):
+            absent.append(name)
+        else:
+            temps[name] = raw / 10
+    return temps, absent
 
 
 def _decode_jk04(frame: bytes) -> Reading:
@@ -294,8 +308,10 @@ def decode_device_info(frame: bytes) -> DeviceInfo:
     frame = check_frame(frame)
     if frame[4] != TYPE_DEVICE_INFO:
         raise DecodeError(f"JK frame type {frame[4]:#04x} is not device info (0x03)")
+    # The serial number is a NUL-terminated field of 16 bytes at 86-101 (syssi protocol-design-ble.md):
+    # firmware 19.x fills 15 characters of it (frames_jk02_32s_v19.h: 506177F49000674), older ones 10-11.
     return DeviceInfo(model=_text(frame, 6, 16), hardware_version=_text(frame, 22, 8),
-                      software_version=_text(frame, 30, 8), serial_number=_text(frame, 86, 11),
+                      software_version=_text(frame, 30, 8), serial_number=_text(frame, 86, 16),
                       device_name=_text(frame, 46, 16), manufacturing_date=_text(frame, 78, 8),
                       uptime_s=_u32(frame, 38), power_on_count=_u32(frame, 42))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -87,6 +89,21 @@ def parse_frame(data: bytes) -> Frame:
         raise DecodeError(f"odd INFO length {lenid}")
     return Frame(ver=int(body[0:2], 16), adr=int(body[2:4], 16), cid1=int(body[4:6], 16),
                  cid2=int(body[6:8], 16), info=bytes.fromhex(info_hex.decode("ascii")))
+
+
+_FRAME_TEXT = re.compile(rb"~([0-9A-Fa-f]+)")
+
+
+def frames_in_text(text: str) -> list[bytes]:
+    """Every `~...` frame in text as a serial monitor shows it: the hex run after `~`, ended with `\r`.
+
+    Whatever the monitor adds around a frame (timestamps, "<CR>", a trailing `\r\n`) is ignored."""
+    return [SOI + match.group(1) + EOI for match in _FRAME_TEXT.finditer(text.encode("ascii", "replace"))]
+
+
+def is_request(frame: Frame) -> bool:
+    """Whether a parsed frame is a host's command (CID2 a command code) rather than a pack's reply (RTN)."""
+    return frame.cid2 != 0 and frame.cid2 not in RTN_NAMES
 
 
 def check_reply(frame: Frame, adr: int | None = None) -> Frame:

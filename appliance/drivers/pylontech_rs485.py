@@ -6,10 +6,11 @@ import time
 from statistics import mean
 from typing import Any
 
-from appliance.drivers.base import DECODE_HEX, Driver, Identity, Reading
+from appliance.drivers.base import DECODE_HEX, DECODE_TEXT, Driver, Identity, Reading
 from appliance.drivers.pylontech_frames import (
     CMD_ALARM, CMD_ANALOG, CMD_MANAGEMENT, CMD_MANUFACTURER, CMD_SERIAL, EOI, SOI, Frame, check_reply,
-    decode_alarm, decode_analog, decode_management, decode_manufacturer, decode_serial, parse_frame, request,
+    decode_alarm, decode_analog, decode_management, decode_manufacturer, decode_serial, frames_in_text, is_request,
+    parse_frame, request,
 )
 from appliance.drivers.schemas import common, defaults_of, obj, serial_line
 from appliance.errors import DecodeError, TransportError
@@ -148,6 +149,19 @@ def reading_from_frame(frame: Frame) -> Reading:
     return bank_reading(packs, alarms, {"dataflag": flag})
 
 
+def reply_in_text(text: str) -> Frame:
+    """The one reply frame of a capture; DecodeError when it holds none or several (a frame at a time)."""
+    frames = [parse_frame(raw) for raw in frames_in_text(text)]
+    if not frames:
+        raise DecodeError("the text holds no `~` frame (a Pylontech RS485 line starts with ~20)")
+    replies = [frame for frame in frames if not is_request(frame)]
+    if not replies:
+        raise DecodeError(f"the text holds {len(frames)} request frame(s) and no pack reply")
+    if len(replies) > 1:
+        raise DecodeError(f"the text holds {len(replies)} pack replies: give one reply at a time")
+    return replies[0]
+
+
 class PylontechRs485Driver(Driver):
     """Pylontech low-voltage batteries through the RS485 binary protocol."""
 
@@ -158,11 +172,16 @@ class PylontechRs485Driver(Driver):
     transports = ("serial",)
     config_schema = SCHEMA
     default_config = defaults_of(SCHEMA)
-    decode_inputs = frozenset({DECODE_HEX})
+    decode_inputs = frozenset({DECODE_HEX, DECODE_TEXT})
 
     @classmethod
-    def decode(cls, frame: bytes) -> Reading:
-        """Decode one reply frame (`~...\\r` as bytes): analog, alarm, serial, manufacturer or limits."""
+    def decode(cls, frame: bytes | None = None, text: str | None = None) -> Reading:
+        """Decode one reply frame: the line's bytes (`~...\\r`), or text copied from a serial monitor that
+        holds it (`~20024600C06E...`; request lines beside it are skipped)."""
+        if text is not None:
+            return reading_from_frame(check_reply(reply_in_text(text)))
+        if frame is None:
+            raise DecodeError("give a frame or the text of a captured line")
         return reading_from_frame(check_reply(parse_frame(bytes(frame))))
 
     def exchange(self, adr: int, command: int) -> Frame:

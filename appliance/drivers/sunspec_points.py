@@ -7,10 +7,10 @@ protocols/modbus.md section 5. Unimplemented sentinels decode to None, never 0.
 from __future__ import annotations
 
 import math
-import struct
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from appliance.drivers.modbus.codec import float32_value
 from appliance.errors import DecodeError
 
 #: The "SunS" marker: two registers at the base address.
@@ -133,10 +133,14 @@ MPPT_MODULE = (
 )
 MPPT_MODULE_START, MPPT_MODULE_SIZE = 10, 20
 
+# The official models name the line-to-line voltages PhVphAB.. in 202-204 but PPVphAB.. in 201 and 211-214
+# (sunspec/models json, as pysunspec2 1.3.7 ships them); the point names follow each model.
+METER_INT_3P = tuple(Point(p.name.replace("PPVph", "PhVph"), p.offset, p.type, p.size, p.sf) for p in METER_INT)
+
 #: Point tables by model ID; 160 is handled by decode_mppt.
 TABLES: dict[int, tuple[Point, ...]] = {
     1: COMMON, **{m: INVERTER_INT for m in (101, 102, 103)}, **{m: INVERTER_FLOAT for m in (111, 112, 113)},
-    **{m: METER_INT for m in (201, 202, 203, 204)}, **{m: METER_FLOAT for m in (211, 212, 213, 214)},
+    201: METER_INT, **{m: METER_INT_3P for m in (202, 203, 204)}, **{m: METER_FLOAT for m in (211, 212, 213, 214)},
     124: STORAGE, 802: BATTERY,
 }
 #: Least model length (L) each table needs; a shorter model is malformed.
@@ -165,9 +169,8 @@ def _raw(point: Point, words: Sequence[int]) -> Any:
         return None if both == 0xFFFFFFFF else both
     if kind == "int32":
         return None if both == 0x80000000 else both - (1 << 32) if both & 0x80000000 else both
-    value = struct.unpack(">f", both.to_bytes(4, "big"))[0]
-    # float32 carries about 7 significant digits; more would be noise from the conversion.
-    return None if math.isnan(value) or math.isinf(value) else float(f"{value:.7g}")
+    number = float32_value(both)
+    return None if math.isnan(number) or math.isinf(number) else number
 
 
 def scale_factor(name: str, words: Sequence[int] | None) -> int | None:

@@ -76,7 +76,7 @@ class FakeBleLink:
         values = self.values()
         self._counter += 1
         if data[4] == jk_frames.CMD_DEVICE_INFO:
-            self._emit([render.device_info_frame(values, self._counter)])
+            self._emit([render.device_info_frame(values, self._counter, self.variant)])
         elif data[4] == jk_frames.CMD_CELL_INFO:
             cells = [render.cell_info_frame(values, self.variant, self._counter + i)
                      for i in range(self.stream_frames)]

@@ -14,10 +14,16 @@ from appliance.drivers import jk_frames, jk_legacy
 from appliance.drivers.jk_frames import JK02_32S
 from appliance.sim import jkbms_render as render
 from appliance.sim.jkbms_render import ValuesSource
+from appliance.sim.modbus_server import rtu_crc_ok, rtu_frame
 from appliance.errors import DecodeError
 
 FAULTS = (None, "timeout", "bad_checksum", "truncated", "garbage", "disconnect")
 MODBUS_TRIGGER_LEN = 11
+
+
+def _ack(unit_id: int, register: int) -> bytes:
+    """The FC 0x10 acknowledgement (unit, 10, register, quantity 1), framed with pymodbus's CRC."""
+    return rtu_frame(bytes([unit_id & 0xFF, 0x10, register >> 8, register & 0xFF, 0x00, 0x01]))
 
 
 class JkPack:
@@ -41,7 +47,7 @@ class JkPack:
         self._counter += 1
         kind = jk_frames.TRIGGER_FRAME_TYPE[register]
         if kind == jk_frames.TYPE_DEVICE_INFO:
-            return render.device_info_frame(values, self._counter)
+            return render.device_info_frame(values, self._counter, self.variant)
         if kind == jk_frames.TYPE_SETTINGS:
             return render.settings_frame(values, self._counter, self.unit_id)
         return render.cell_info_frame(values, self.variant, self._counter)
@@ -77,7 +83,7 @@ class JkPack:
     def _jkpb_request(self) -> bytes | None:
         for at in range(0, len(self._buf) - MODBUS_TRIGGER_LEN + 1):
             req = bytes(self._buf[at:at + MODBUS_TRIGGER_LEN])
-            if req[1] != 0x10 or jk_frames.crc16_modbus(req[:9]) != int.from_bytes(req[9:], "little"):
+            if req[1] != 0x10 or not rtu_crc_ok(req):  # pymodbus's CRC, not the appliance's
                 continue
             del self._buf[:at + MODBUS_TRIGGER_LEN]
             register = int.from_bytes(req[2:4], "big")
@@ -85,7 +91,7 @@ class JkPack:
                 # Another pack's address or an unknown register: stay silent, as the bus would.
                 return b""
             self.requests += 1
-            return self._frame_for(register) + jk_frames.build_trigger_ack(self.unit_id, register)
+            return self._frame_for(register) + _ack(self.unit_id, register)
         if len(self._buf) > 256:
             del self._buf[:-MODBUS_TRIGGER_LEN]
         return None

@@ -1,21 +1,28 @@
-"""Simulated Modbus devices on loopback: a register image served over TCP or RTU on a pty, with faults."""
+"""Simulated Modbus devices on loopback, served by pymodbus's own servers (TCP, RTU on a pty, RTU over TCP).
+
+The appliance's client and these servers share no framing code: pymodbus frames both sides, the register
+values come from a RegisterImage that a device simulator (and through it the site model) keeps current.
+"""
 
 from __future__ import annotations
 
-import os
-import select
-import socket
-import struct
+import asyncio
 import threading
-import tty
-from typing import Callable, Mapping, Sequence
+from abc import ABC, abstractmethod
+from typing import Any, Callable, Mapping, Sequence
 
-from appliance.drivers.modbus.frames import (READ_HOLDING, READ_INPUT, WRITE_MULTIPLE, WRITE_SINGLE, crc_ok,
-                                             rtu_frame)
+from pymodbus.constants import ExcCodes
+from pymodbus.framer import FramerRTU, FramerType
+from pymodbus.pdu import ExceptionResponse, ModbusPDU
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from appliance.sim.null_modem import NullModem
 
 FAULTS = (None, "timeout", "exception", "bad_crc", "truncated", "disconnect")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ILLEGAL_FUNCTION, ILLEGAL_ADDRESS, ILLEGAL_VALUE, DEVICE_FAILURE, GATEWAY_TARGET = 1, 2, 3, 4, 11
+ALL_FUNCTIONS = frozenset({3, 4, 6, 16})
 
 
 class ModbusSimError(Exception):
@@ -32,11 +39,14 @@ class RegisterImage:
     def __init__(self, holding: Mapping[int, int] | None = None, input: Mapping[int, int] | None = None, *,
                  on_write: Callable[[int, list[int]], None] | None = None,
                  refresh: Callable[["RegisterImage"], None] | None = None,
-                 writable: set[int] | None = None) -> None:
+                 writable: set[int] | None = None, functions: frozenset[int] = ALL_FUNCTIONS,
+                 max_read: int = 125) -> None:
         self.registers: dict[str, dict[int, int]] = {"holding": dict(holding or {}), "input": dict(input or {})}
         self.on_write = on_write
         self.refresh = refresh
         self.writable = writable  # None: every mapped holding register is writable
+        self.functions = functions  # the function codes the device implements; others are 'illegal function'
+        self.max_read = max_read  # the most registers one read may ask (the device's own limit)
         self.lock = threading.RLock()
         self.reads = 0
         self.writes = 0
@@ -53,7 +63,9 @@ class RegisterImage:
             self.registers[kind].update({at: value & 0xFFFF for at, value in values.items()})
 
     def read(self, kind: str, address: int, count: int) -> list[int]:
-        """`count` registers from `address`; ModbusSimError(2) if any is unmapped."""
+        """`count` registers from `address`; ModbusSimError(2) if any is unmapped, (3) over the read limit."""
+        if count > self.max_read:
+            raise ModbusSimError(ILLEGAL_VALUE, f"this device answers at most {self.max_read} registers")
         with self.lock:
             if self.refresh is not None:
                 self.refresh(self)
@@ -76,47 +88,59 @@ class RegisterImage:
             table.update({address + i: value & 0xFFFF for i, value in enumerate(values)})
             self.writes += 1
 
-
-def exception_pdu(function: int, code: int) -> bytes:
-    """A Modbus exception response PDU."""
-    return bytes([function | 0x80, code])
-
-
-def handle_pdu(image: RegisterImage, pdu: bytes) -> bytes:
-    """Answer one request PDU from a register image (the device's whole Modbus behaviour)."""
-    function = pdu[0] if pdu else 0
-    try:
-        if function in (READ_HOLDING, READ_INPUT) and len(pdu) == 5:
-            address, count = struct.unpack(">HH", pdu[1:5])
-            if not 1 <= count <= 125:
-                raise ModbusSimError(ILLEGAL_VALUE)
-            words = image.read("holding" if function == READ_HOLDING else "input", address, count)
-            return struct.pack(f">BB{count}H", function, 2 * count, *words)
-        if function == WRITE_SINGLE and len(pdu) == 5:
-            address, value = struct.unpack(">HH", pdu[1:5])
-            image.write(address, [value])
-            return pdu
-        if function == WRITE_MULTIPLE and len(pdu) >= 6:
-            address, count, size = struct.unpack(">HHB", pdu[1:6])
-            if not 1 <= count <= 123 or size != 2 * count or len(pdu) != 6 + size:
-                raise ModbusSimError(ILLEGAL_VALUE)
-            image.write(address, list(struct.unpack(f">{count}H", pdu[6:])))
-            return pdu[:5]
-        raise ModbusSimError(ILLEGAL_FUNCTION if function not in (3, 4, 6, 16) else ILLEGAL_VALUE)
-    except ModbusSimError as exc:
-        return exception_pdu(function, exc.code)
-    except Exception:  # a broken values source is a device failure, not a dead server thread
-        return exception_pdu(function, DEVICE_FAILURE)
+    def answer(self, function: int, address: int, count: int, values: Sequence[int] | None) -> list[int] | None:
+        """One request as the device takes it: the words read, or None after a write; ModbusSimError refuses."""
+        if function not in self.functions:
+            raise ModbusSimError(ILLEGAL_FUNCTION, f"function {function} is not implemented")
+        if values is not None:
+            self.write(address, values)
+            return None
+        return self.read("input" if function == 4 else "holding", address, count)
 
 
-class _Hangup(Exception):
-    """The simulated device drops the TCP connection."""
+def rtu_frame(body: bytes) -> bytes:
+    """`body` (unit id and PDU) with pymodbus's CRC appended: a simulator's frame, independent of the driver's."""
+    return body + FramerRTU.compute_CRC(body).to_bytes(2, "big")
 
 
-class _FaultMixin:
-    """The fault switch both servers share."""
+def rtu_crc_ok(frame: bytes) -> bool:
+    """Whether an RTU frame's last two bytes are pymodbus's CRC of the rest."""
+    return len(frame) >= 4 and FramerRTU.check_CRC(frame[:-2], int.from_bytes(frame[-2:], "big"))
 
+
+def _device(unit_id: int, image: RegisterImage | None) -> SimDevice:
+    """A pymodbus SimDevice over the whole address space whose every access goes through `image`."""
+
+    async def action(function: int, start: int, address: int, count: int, registers: list[int],
+                     values: list[int] | list[bool] | None) -> ExcCodes | None:
+        if image is None:
+            return ExcCodes.GATEWAY_NO_RESPONSE  # the catch-all unit of a gateway: nobody answers there
+        try:
+            words = image.answer(function, address, count, None if values is None else [int(v) for v in values])
+        except ModbusSimError as exc:
+            return ExcCodes(exc.code)
+        except Exception:  # a broken values source is a device failure, not a dead server
+            return ExcCodes.DEVICE_FAILURE
+        if words is not None:
+            registers[address - start:address - start + count] = words
+        return None
+
+    bits = [SimData(0, count=16, values=False, datatype=DataType.BITS)]
+    words = [SimData(0, count=0x10000, values=0, datatype=DataType.REGISTERS)]
+    return SimDevice(unit_id, simdata=(bits, list(bits), words, list(words)), action=action)
+
+
+class _ServedSim(ABC):
+    """A pymodbus server in its own event-loop thread, with the fault switch applied through its trace hooks."""
+
+    rtu = False
     _fault: str | None = None
+
+    def __init__(self, units: dict[int, RegisterImage]) -> None:
+        self.units = units
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: Any = None
 
     @property
     def fault(self) -> str | None:
@@ -130,119 +154,137 @@ class _FaultMixin:
             raise ValueError(f"fault {value!r} is not one of {FAULTS}")
         self._fault = value
 
+    def trace_pdu(self, handler: Any, sending: bool, pdu: ModbusPDU) -> ModbusPDU | None:
+        """Drop or replace PDUs as the fault says; None drops a request unanswered."""
+        fault = self.fault
+        if not sending:
+            if self.rtu and pdu.dev_id not in self.units:
+                return None  # another unit's request: on RS485 only the addressed unit answers
+            if fault == "timeout" or (fault == "disconnect" and self.rtu):
+                return None
+            if fault == "disconnect":
+                handler.loop.call_soon(handler.close)
+                return None
+            return pdu
+        if fault == "exception":
+            answer = ExceptionResponse(pdu.function_code & 0x7F, ExcCodes.DEVICE_FAILURE)
+            answer.dev_id, answer.transaction_id = pdu.dev_id, pdu.transaction_id
+            return answer
+        return pdu
 
-class ModbusTcpSim(_FaultMixin):
-    """Modbus TCP on 127.0.0.1 for a set of unit ids, one thread per connection."""
+    def trace_packet(self, sending: bool, data: bytes) -> bytes:
+        """Corrupt or cut an answer's bytes as the fault says."""
+        fault = self.fault
+        if not sending or not data:
+            return data
+        if fault == "bad_crc":
+            if self.rtu:
+                return data[:-1] + bytes([data[-1] ^ 0xFF])
+            # TCP has no CRC: the corruption equivalent is an answer whose byte count disagrees with its data.
+            return data[:8] + bytes([(data[8] + 2) & 0xFF]) + data[9:] if len(data) > 9 else data[:-1]
+        if fault == "truncated":
+            return data[:max(1, len(data) // 2)]
+        return data
+
+    @abstractmethod
+    def _make_server(self) -> Any:
+        """The pymodbus server for this transport (built inside the event loop)."""
+
+    def _devices(self) -> list[SimDevice]:
+        devices = [_device(unit_id, image) for unit_id, image in self.units.items()]
+        if not self.rtu and 0 not in self.units:
+            devices.append(_device(0, None))  # pymodbus routes unknown unit ids to unit 0
+        return devices
+
+    def _serve(self) -> None:
+        assert self._loop is not None
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    def _run(self, coro: Any, timeout: float = 10.0) -> Any:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def start_server(self) -> None:
+        """Start pymodbus's server in its own event-loop thread and wait until it listens."""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, daemon=True, name=f"{type(self).__name__}")
+        self._thread.start()
+
+        async def start() -> Any:
+            server = self._make_server()
+            await server.serve_forever(background=True)
+            return server
+
+        try:
+            self._server = self._run(start())
+        except Exception:
+            self.stop_server()
+            raise
+
+    def stop_server(self) -> None:
+        """Shut the server down, close its connections and end the loop thread."""
+        if self._loop is None:
+            return
+        if self._server is not None:
+            try:
+                self._run(self._server.shutdown(), timeout=5.0)
+            except Exception:  # a server that failed half-way still has a loop to end
+                pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._loop.close()
+        self._loop, self._thread, self._server = None, None, None
+
+
+def _hooked(server_class: type) -> type:
+    """A pymodbus server class whose every connection handler carries the simulator's fault hooks."""
+
+    class Hooked(server_class):
+        sim: _ServedSim
+
+        def callback_new_connection(self) -> Any:
+            handler = super().callback_new_connection()
+            handler.trace_pdu = lambda sending, pdu: self.sim.trace_pdu(handler, sending, pdu)
+            handler.trace_packet = self.sim.trace_packet
+            return handler
+
+    Hooked.__name__ = f"Hooked{server_class.__name__}"
+    return Hooked
+
+
+_TcpServer, _SerialServer = _hooked(ModbusTcpServer), _hooked(ModbusSerialServer)
+
+
+class ModbusTcpSim(_ServedSim):
+    """Modbus TCP on 127.0.0.1 for a set of unit ids (an unknown unit id answers 'gateway target failed')."""
 
     def __init__(self, units: dict[int, RegisterImage], host: str = "127.0.0.1", port: int = 0) -> None:
         if host not in LOOPBACK:
             raise ValueError("simulators listen on loopback only")
-        self.units, self.host, self._port = units, host, port
-        self._sock: socket.socket | None = None
-        self._conns: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
-        self._stopping = threading.Event()
+        super().__init__(units)
+        self.host, self._port = host, port
 
     @property
     def port(self) -> int:
         """The bound TCP port (useful with port=0)."""
         return self._port
 
+    def _make_server(self) -> Any:
+        server = _TcpServer(self._devices(), address=(self.host, self._port))
+        server.sim = self
+        return server
+
     def start(self) -> "ModbusTcpSim":
-        """Bind and serve in background threads."""
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((self.host, self._port))
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self._port = self._sock.getsockname()[1]
-        self._spawn(self._accept)
+        """Bind and serve in a background thread."""
+        self.start_server()
+        self._port = self._server.transport.sockets[0].getsockname()[1]
         return self
-
-    def _spawn(self, target: Callable[..., None], *args: object) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True, name="modbus-tcp-sim")
-        self._threads.append(thread)
-        thread.start()
-
-    def _accept(self) -> None:
-        assert self._sock is not None
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self._conns.add(conn)
-            self._spawn(self._serve, conn)
-
-    def _recv(self, conn: socket.socket, size: int) -> bytes | None:
-        data = b""
-        while len(data) < size:
-            try:
-                chunk = conn.recv(size - len(data))
-            except socket.timeout:
-                if self._stopping.is_set():
-                    return None
-                continue
-            except OSError:
-                return None
-            if not chunk:
-                return None
-            data += chunk
-        return data
-
-    def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(0.2)
-        try:
-            while not self._stopping.is_set():
-                header = self._recv(conn, 7)
-                if header is None:
-                    return
-                tid, _, length, unit_id = struct.unpack(">HHHB", header)
-                pdu = self._recv(conn, length - 1) if length > 1 else b""
-                if pdu is None:
-                    return
-                image = self.units.get(unit_id)
-                answer = handle_pdu(image, pdu) if image else exception_pdu(pdu[:1][0] if pdu else 0, GATEWAY_TARGET)
-                self._send_tcp(conn, tid, unit_id, answer, pdu[:1])
-        except _Hangup:
-            return
-        finally:
-            self._conns.discard(conn)
-            conn.close()
-
-    def _send_tcp(self, conn: socket.socket, tid: int, unit_id: int, answer: bytes, function: bytes) -> None:
-        fault = self.fault
-        if fault == "disconnect":
-            raise _Hangup()
-        if fault == "timeout":
-            return
-        if fault == "exception" and function:
-            answer = exception_pdu(function[0], DEVICE_FAILURE)
-        frame = struct.pack(">HHHB", tid, 0, len(answer) + 1, unit_id) + answer
-        if fault == "bad_crc":
-            # TCP has no CRC: the corruption equivalent is an answer whose byte count disagrees with its data.
-            frame = frame[:8] + bytes([(frame[8] + 2) & 0xFF]) + frame[9:] if len(frame) > 9 else frame[:-1]
-        elif fault == "truncated":
-            frame = frame[: max(1, len(frame) // 2)]
-        try:
-            conn.sendall(frame)
-        except OSError as exc:
-            raise _Hangup() from exc
 
     def stop(self) -> None:
         """Stop serving and close every connection."""
-        self._stopping.set()
-        if self._sock is not None:
-            self._sock.close()
-        for conn in list(self._conns):
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the peer
-        for thread in self._threads:
-            thread.join(timeout=2)
+        self.stop_server()
 
     def __enter__(self) -> "ModbusTcpSim":
         return self.start()
@@ -251,81 +293,47 @@ class ModbusTcpSim(_FaultMixin):
         self.stop()
 
 
-def _request_size(buffer: bytes) -> int | None:
-    """The length of the RTU request at the start of `buffer`, or None if not yet known."""
-    if len(buffer) < 2:
-        return None
-    if buffer[1] in (READ_HOLDING, READ_INPUT, WRITE_SINGLE):
-        return 8
-    if buffer[1] == WRITE_MULTIPLE:
-        return 9 + buffer[6] if len(buffer) >= 7 else None
-    return len(buffer)  # unknown function: take what came as one frame
+class ModbusRtuSim(_ServedSim):
+    """Modbus RTU for a set of unit ids on one line: a pty pair (`path`), or a TCP gateway (`over_tcp=True`).
 
+    `url` is what a client opens: the pty path, or `socket://127.0.0.1:PORT` for RTU framing over TCP.
+    """
 
-class ModbusRtuSim(_FaultMixin):
-    """Modbus RTU on a pseudo-terminal: `path` is the slave end a pyserial client opens."""
+    rtu = True
 
-    def __init__(self, units: dict[int, RegisterImage]) -> None:
-        self.units = units
-        self.path = ""
-        self._master = self._slave = -1
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+    def __init__(self, units: dict[int, RegisterImage], *, over_tcp: bool = False, baudrate: int = 9600) -> None:
+        super().__init__(units)
+        self.over_tcp, self.baudrate = over_tcp, baudrate
+        self.path = self.url = ""
+        self._modem: NullModem | None = None
+
+    def _make_server(self) -> Any:
+        port = "socket://127.0.0.1:0" if self.over_tcp else self._modem.device_path if self._modem else ""
+        server = _SerialServer(self._devices(), framer=FramerType.RTU, port=port, baudrate=self.baudrate,
+                               ignore_missing_devices=True)
+        server.sim = self
+        return server
 
     def start(self) -> "ModbusRtuSim":
-        """Open the pty pair and serve in a background thread."""
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)  # no echo or line editing: the line carries binary frames
-        self.path = os.ttyname(self._slave)
-        self._thread = threading.Thread(target=self._serve, daemon=True, name="modbus-rtu-sim")
-        self._thread.start()
+        """Open the line and serve in a background thread."""
+        if not self.over_tcp:
+            self._modem = NullModem().start()
+            self.path = self.url = self._modem.path
+        try:
+            self.start_server()
+        except Exception:
+            self.stop()
+            raise
+        if self.over_tcp:
+            self.url = f"socket://127.0.0.1:{self._server.transport.sockets[0].getsockname()[1]}"
         return self
 
-    def _serve(self) -> None:
-        buffer = b""
-        while not self._stopping.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.05)
-            if not ready:
-                buffer = b""  # a quiet line ends any partial frame (the RTU inter-frame rule)
-                continue
-            try:
-                buffer += os.read(self._master, 512)
-            except OSError:
-                return
-            while (size := _request_size(buffer)) is not None and len(buffer) >= size:
-                frame, buffer = buffer[:size], buffer[size:]
-                if not crc_ok(frame):
-                    buffer = b""  # real devices stay silent on a corrupt request
-                    break
-                self._answer(frame)
-
-    def _answer(self, frame: bytes) -> None:
-        image = self.units.get(frame[0])
-        fault = self.fault
-        if image is None or fault in ("timeout", "disconnect"):
-            return  # another unit's request, or a dead device: RTU answers nothing
-        answer = handle_pdu(image, frame[1:-2])
-        if fault == "exception":
-            answer = exception_pdu(frame[1], DEVICE_FAILURE)
-        data = rtu_frame(frame[0], answer)
-        if fault == "bad_crc":
-            data = data[:-2] + bytes([data[-2] ^ 0xFF, data[-1]])
-        elif fault == "truncated":
-            data = data[: max(1, len(data) // 2)]
-        try:
-            os.write(self._master, data)
-        except OSError:
-            return
-
     def stop(self) -> None:
-        """Stop serving and close the pty pair."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-        for fd in (self._master, self._slave):
-            if fd >= 0:
-                os.close(fd)
-        self._master = self._slave = -1
+        """Stop serving and close the line."""
+        self.stop_server()
+        if self._modem is not None:
+            self._modem.stop()
+            self._modem = None
 
     def __enter__(self) -> "ModbusRtuSim":
         return self.start()

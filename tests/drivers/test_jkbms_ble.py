@@ -19,7 +19,7 @@ from appliance.drivers.transports.ble import (JK_CHAR_UUID, BleLoop, is_jk_adver
                                               uses_response)
 from appliance.errors import DecodeError, TransportError
 from appliance.sim.jkbms_ble import FakeBleLink
-from appliance.sim.jkbms_render import default_values
+from appliance.sim.jkbms_render import FIRMWARE, default_values
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "bms.json").read_text())
 
@@ -39,7 +39,9 @@ def test_reads_through_random_splits_and_junk(seed: int, max_chunk: int, junk: b
     identity = drv.identify()
     reading = drv.read()
     expected = default_values()
-    assert identity.model == "JK-PB2A16S20P" and identity.serial_number == "SIM00000001"
+    # The device-info frame names a firmware that sends this frame layout (a 24S stream comes from < 11.x).
+    assert identity.model == FIRMWARE[variant]["model"] and identity.serial_number == "SIM00000001"
+    assert reading.values["software_version"] == FIRMWARE[variant]["software_version"]
     assert reading.details["frame_variant"] == variant
     assert reading.values["serial_number"] == "SIM00000001"
     if variant == "JK04":

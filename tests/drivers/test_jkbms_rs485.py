@@ -38,7 +38,9 @@ def test_identify_and_read_on_the_pty(pty_sim: JkPtySim) -> None:
     finally:
         link.close()
     assert driver.protocol == pty_sim.pack.protocol
-    assert identity.model == "JK-PB2A16S20P" and identity.adapter_type == "jkbms_rs485"
+    # A JK-PB on the bus speaks JK02; the legacy 4E 57 protocol is a B1A/B2A unit's (sim jkbms_render).
+    model = "JK-PB2A16S20P" if pty_sim.pack.protocol == "jkpb" else "JK_B1A20S15P"
+    assert identity.model == model and identity.adapter_type == "jkbms_rs485"
     assert reading.values["cell_voltages_v"] == default_values()["cell_voltages_v"]
     assert reading.values["current_a"] == -5.25 and reading.details["protocol"] == pty_sim.pack.protocol
 

@@ -7,8 +7,8 @@ import threading
 from typing import Any, Callable, Iterator
 
 import pytest
+from pymodbus.framer import FramerRTU
 
-from appliance.drivers.jk_frames import crc16_modbus
 from appliance.drivers.jkbms_tcpip import JkBmsTcpIpDriver
 from appliance.drivers.transports.stream import SerialStream
 from appliance.errors import DecodeError, TransportError
@@ -19,10 +19,12 @@ TIMEOUT = 0.25
 
 
 def modbus_meter_reply(data: bytes) -> bytes:
-    """A Modbus RTU meter that accepts any FC16 write (answers the echo ack) and ignores the rest."""
-    if len(data) >= 11 and data[1] == 0x10 and crc16_modbus(data[:-2]) == int.from_bytes(data[-2:], "little"):
+    """A Modbus RTU meter that accepts any FC16 write (answers the echo ack) and ignores the rest.
+
+    Its CRC is pymodbus's (3.16.1), not the appliance's: the two must agree on the wire."""
+    if len(data) >= 11 and data[1] == 0x10 and FramerRTU.check_CRC(data[:-2], int.from_bytes(data[-2:], "big")):
         ack = data[:6]
-        return ack + crc16_modbus(ack).to_bytes(2, "little")
+        return ack + FramerRTU.compute_CRC(ack).to_bytes(2, "big")
     return b""
 
 
@@ -92,13 +94,15 @@ def test_identify_and_read_through_the_gateway(gateway: JkGatewaySim) -> None:
     finally:
         link.close()
     expected = default_values()
-    assert identity.adapter_type == "jkbms_tcpip" and identity.model == "JK-PB2A16S20P"
+    # A JK-PB on the bus speaks JK02; the legacy 4E 57 protocol is a B1A/B2A unit's (sim jkbms_render).
+    model = "JK-PB2A16S20P" if gateway.pack.protocol == "jkpb" else "JK_B1A20S15P"
+    assert identity.adapter_type == "jkbms_tcpip" and identity.model == model
     assert identity.serial_number is not None and identity.serial_number.startswith("SIM00000001")
     v = reading.values
     assert reading.kind == "battery" and v["cell_voltages_v"] == expected["cell_voltages_v"]
     assert v["current_a"] == expected["current_a"] and v["power_w"] < 0  # charging
     assert v["soc_pct"] == 64 and v["cycles"] == 42 and v["full_ah"] == 280.0
-    assert v["model"] == "JK-PB2A16S20P" and v["charge_enabled"] and v["discharge_enabled"]
+    assert v["model"] == model and v["charge_enabled"] and v["discharge_enabled"]
     assert v["cell_delta_v"] == pytest.approx(0.008) and v["alarms"] == []
 
 

@@ -162,8 +162,9 @@ def test_acuvim_reads_in_small_requests(served: Callable[..., Any]) -> None:
     driver = AcuvimDriver({"max_registers_per_request": 6}, served(sim))
     reading = driver.read()
     assert reading.values["power_w"] == pytest.approx(7015.75)
+    assert driver.unit_link.read_holding(16384, 60)[:2] == [0x4248, 0x0000]  # 50.0 Hz; the meter serves 60
     with pytest.raises(TransportError, match="illegal data value"):
-        driver.unit_link.read_holding(16384, 15)  # the simulator, like the meter, refuses 15 registers
+        driver.unit_link.read_holding(16384, 61)  # the simulator, like the meter, refuses more than 60
 
 
 def test_acuvim_power_sign_is_configurable(served: Callable[..., Any]) -> None:

@@ -1,4 +1,4 @@
-"""The Modbus simulator servers and the TCP/RTU buses: exceptions, faults, shared lines, timeouts."""
+"""The Modbus simulator servers (pymodbus's own) and the TCP/RTU buses: exceptions, faults, shared lines, timeouts."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import threading
 from typing import Any, Iterator
 
 import pytest
+import serial
 
 from appliance.drivers.iammeter import IamMeterDriver
 from appliance.drivers.modbus.exceptions import ModbusExceptionError
-from appliance.drivers.modbus.frames import crc16, rtu_frame
 from appliance.drivers.powdrive import PowdriveDriver
 from appliance.drivers.transports.modbus import RtuBus, TcpBus, open_bus, rtu_gap_s
 from appliance.errors import TransportError, ValidationError
 from appliance.sim.iammeter import IamMeterSim
-from appliance.sim.modbus_server import (ILLEGAL_ADDRESS, ModbusRtuSim, ModbusSimError, ModbusTcpSim,
-                                         RegisterImage, handle_pdu)
+from appliance.sim.modbus_server import ILLEGAL_ADDRESS, ModbusRtuSim, ModbusSimError, ModbusTcpSim, RegisterImage
+from appliance.sim.null_modem import NullModem
 from appliance.sim.powdrive import PowdriveSim
 
 FAULTS = ["timeout", "exception", "bad_crc", "truncated", "disconnect"]
@@ -43,14 +43,15 @@ def test_register_image_write_callback() -> None:
         image.write(6, [1, 2])
 
 
-def test_handle_pdu_unknown_function() -> None:
-    assert handle_pdu(_image(), bytes([0x2B, 0x0E])) == bytes([0xAB, 0x01])
-
-
-def test_crc_known_value() -> None:
-    # The classic example: read 1 holding register at 0 from unit 1 -> 01 03 00 00 00 01 84 0A
-    assert rtu_frame(1, bytes([3, 0, 0, 0, 1])).hex() == "010300000001840a"
-    assert crc16(b"123456789") == 0x4B37
+def test_register_image_refuses_functions_and_reads_over_its_limit() -> None:
+    image = RegisterImage({100: 1, 101: 2}, functions=frozenset({3, 16}), max_read=1)
+    with pytest.raises(ModbusSimError) as info:
+        image.answer(6, 100, 1, [5])
+    assert info.value.code == 1
+    with pytest.raises(ModbusSimError) as info:
+        image.answer(3, 100, 2, None)
+    assert info.value.code == 3
+    assert image.answer(3, 101, 1, None) == [2]
 
 
 def test_gap_is_three_and_a_half_characters() -> None:
@@ -63,16 +64,16 @@ def test_simulators_listen_on_loopback_only() -> None:
         ModbusTcpSim({1: _image()}, host="0.0.0.0")
 
 
-@pytest.fixture(params=["tcp", "rtu"])
+@pytest.fixture(params=["tcp", "rtu", "rtu_over_tcp"])
 def bus_and_sim(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
-    """A bus to a two-register-range simulator over TCP or RTU on a pty, with a short timeout."""
+    """A bus to a two-unit simulator over TCP, RTU on a pty, or RTU framing through a TCP gateway (socket://)."""
     units = {1: _image(), 2: RegisterImage({100: 42})}
     if request.param == "tcp":
         sim: Any = ModbusTcpSim(units).start()
         bus: Any = TcpBus("127.0.0.1", sim.port, timeout_s=0.4)
     else:
-        sim = ModbusRtuSim(units).start()
-        bus = RtuBus(sim.path, baudrate=115200, timeout_s=0.4)
+        sim = ModbusRtuSim(units, over_tcp=request.param == "rtu_over_tcp").start()
+        bus = RtuBus(sim.url, baudrate=115200, timeout_s=0.4)
     yield bus, sim
     bus.close()
     sim.stop()
@@ -181,3 +182,43 @@ def test_nothing_listening_is_a_transport_error() -> None:
 def test_missing_serial_port_is_a_transport_error() -> None:
     with pytest.raises(TransportError):
         RtuBus("/dev/does-not-exist-modbus", timeout_s=0.3)
+    with pytest.raises(ValidationError, match="socket://HOST:PORT"):
+        RtuBus("socket://127.0.0.1", timeout_s=0.3)
+
+
+def test_rtu_bus_speaks_the_specifications_bytes() -> None:
+    # Fixed frames, not a second implementation: "read 1 holding register at 0 from unit 1" is
+    # 01 03 00 00 00 01 84 0A on the wire (Modbus over serial line, CRC low byte first); the answer
+    # 01 03 02 00 01 79 84 carries the value 1, and 01 83 02 C0 F1 is exception 2.
+    modem = NullModem().start()
+    bus = RtuBus(modem.path, baudrate=115200, timeout_s=1)
+    device = serial.Serial(modem.device_path, timeout=1)
+    try:
+        for answer, expected in ((bytes.fromhex("01030200017984"), [1]), (bytes.fromhex("018302c0f1"), None)):
+            def respond() -> None:
+                assert device.read(8) == bytes.fromhex("010300000001840a")
+                device.write(answer)
+            thread = threading.Thread(target=respond)
+            thread.start()
+            if expected is None:
+                with pytest.raises(ModbusExceptionError, match="illegal data address"):
+                    bus.unit(1).read_holding(0, 1)
+            else:
+                assert bus.unit(1).read_holding(0, 1) == expected
+            thread.join(timeout=5)
+    finally:
+        device.close()
+        bus.close()
+        modem.stop()
+
+
+def test_an_rtu_over_tcp_gateway_is_a_socket_url_serial_port() -> None:
+    # An RS485 gateway that passes RTU frames through: `transport: rtu`, `serial_port: socket://host:port`.
+    sim = PowdriveSim().rtu(over_tcp=True)
+    bus = open_bus({"transport": "rtu", "serial_port": sim.url, "timeout_s": 1})
+    try:
+        assert sim.url.startswith("socket://127.0.0.1:")
+        assert PowdriveDriver({}, bus.unit(1)).read().values["battery_soc_pct"] == 67
+    finally:
+        bus.close()
+        sim.stop()

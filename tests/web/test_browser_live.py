@@ -15,7 +15,7 @@ PASSWORD = "live browser password"
 #: Left pending by the fixture: the test approves it in the UI.
 UI_APPROVED = "pytes_SIMPY0001"
 #: The JK pack on its TCP gateway: 16 cells in one unit.
-CELL_PACK = "battery_pack:jkbms_tcpip_SIMJK000000"
+CELL_PACK = "battery_pack:jkbms_tcpip_SIMJK0000001"  # the whole serial (issue 15: no longer cut at 11)
 BACKFILL_DAYS = 0.1
 BACKFILL_STEP_S = 120.0
 
@@ -207,7 +207,7 @@ def test_approving_a_discovered_device(page, tmp_path: Path):
 def test_battery_pack_cell_chart(page, tmp_path: Path):
     sign_in(page)
     page.goto("/devices")
-    page.locator("#devices-table tr", has_text="SIMJK000000").locator("a").click()
+    page.locator("#devices-table tr", has_text="SIMJK0000001").locator("a").click()
     page.wait_for_url(f"**/devices/{CELL_PACK}")
     page.wait_for_selector("svg.cell-chart rect.cell")
     chart = page.locator("figure.cells").first

@@ -73,6 +73,21 @@ def hhmm_packed(raw: int) -> str:
     return f"{hours:02d}:{minutes:02d}"
 
 
+def float32_value(bits: int) -> float:
+    """A float32's value as the shortest decimal that is the same float32 (0x42C7CCCD -> 99.9, 12345678.0).
+
+    Rounding to a fixed 7 significant digits would turn the exact counter 12,345,678 into 12,345,680;
+    the shortest round-trip form keeps every float32 exactly and drops only the double's conversion noise."""
+    value = float(struct.unpack(">f", (bits & 0xFFFFFFFF).to_bytes(4, "big"))[0])
+    if not math.isfinite(value):
+        return value
+    for digits in range(1, 10):  # 9 significant digits always round-trip a float32
+        shortest = float(f"{value:.{digits}g}")
+        if struct.pack(">f", shortest) == struct.pack(">f", value):
+            return shortest
+    return value
+
+
 def decimals(scale: float) -> int:
     """Decimal places a scale carries (0.1 -> 1, 0.0003125 -> 7, 10 -> 0)."""
     exponent = Decimal(str(scale)).normalize().as_tuple().exponent
@@ -101,14 +116,12 @@ def raw_value(item: Field, registers: Mapping[int, int]) -> int | float | str | 
     else:
         joined = join32(words[0], words[1], item.word_order)
     if item.type == "float32":
-        return struct.unpack(">f", joined.to_bytes(4, "big"))[0]
+        return float32_value(joined)
     return signed(joined, 32) if item.type == "s32" else joined
 
 
 def scaled(item: Field, raw: int | float) -> int | float:
     """(raw - offset) * scale, rounded to the precision the scale carries."""
-    if item.type == "float32":
-        raw = float(f"{raw:.7g}") if math.isfinite(raw) else raw  # float32 holds ~7 significant digits
     value = (raw - item.offset) * item.scale
     if isinstance(value, float) and not math.isfinite(value):
         return value
@@ -119,10 +132,13 @@ def scaled(item: Field, raw: int | float) -> int | float:
 
 
 def decode_field(item: Field, registers: Mapping[int, int]) -> Any:
-    """One field's value in its unit (enum name, bool for one bit), or None when registers are missing."""
+    """One field's value in its unit (enum name, bool for one bit); None when registers are missing or the
+    raw value is the field's "not installed" sentinel."""
     raw = raw_value(item, registers)
     if raw is None or isinstance(raw, str):
         return raw
+    if raw in item.absent:
+        return None
     if item.type == "enum":
         return item.enum.get(int(raw), f"unknown_{int(raw)}")
     if item.type == "bits":

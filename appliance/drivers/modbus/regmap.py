@@ -55,6 +55,7 @@ class Field:
     alarm: str | None = None
     verified: bool = True
     note: str | None = None
+    absent: tuple[int, ...] = ()  # raw values that mean "not installed" (the value is left out, not decoded)
 
     @property
     def words(self) -> int:
@@ -125,7 +126,7 @@ def _parse_field(where: str, raw: Any, defaults: Mapping[str, Any], kind_vocab: 
     if not isinstance(raw, dict):
         raise _fail(where, "a field must be a mapping")
     known = {"name", "address", "type", "kind", "word_order", "scale", "offset", "unit", "length",
-             "high_address", "enum", "bit", "alarm", "verified", "note"}
+             "high_address", "enum", "bit", "alarm", "verified", "note", "absent"}
     if unknown := set(raw) - known:
         raise _fail(where, f"unknown keys {sorted(unknown)}")
     name = raw.get("name")
@@ -171,11 +172,15 @@ def _parse_field(where: str, raw: Any, defaults: Mapping[str, Any], kind_vocab: 
     high = item.get("high_address")
     if high is not None and ftype not in ("u32", "s32"):
         raise _fail(where, "high_address belongs to u32/s32 fields only")
+    absent = item.get("absent") or []
+    if not isinstance(absent, list) or (absent and ftype in ("ascii", "float32")) or not all(
+            isinstance(raw, int) and not isinstance(raw, bool) for raw in absent):
+        raise _fail(where, "absent lists the raw integers that mean 'not installed' (not for ascii or float32)")
     return Field(name=name, address=_int(where, "address", item.get("address"), 0, 65535), type=ftype,
                  kind=kind, word_order=order, scale=scale, offset=offset, unit=item.get("unit"),
                  length=length, high_address=None if high is None else _int(where, "high_address", high, 0, 65535),
                  enum=dict(enum), bit=bit, alarm=item.get("alarm"), verified=bool(item.get("verified", True)),
-                 note=item.get("note"))
+                 note=item.get("note"), absent=tuple(absent))
 
 
 def _check_overlaps(name: str, fields: tuple[Field, ...]) -> None:
