@@ -12,7 +12,9 @@ from flask import Flask, Response, render_template, request
 from peewee import DatabaseError as PeeweeDatabaseError
 from werkzeug.exceptions import HTTPException
 
-from appliance.errors import ApplianceError, ConflictError, NotFoundError, StoreError, ValidationError
+from appliance.errors import (
+    ApplianceError, ConflictError, DeviceMismatchError, NotFoundError, QuotaError, StoreError, ValidationError,
+)
 from appliance.web.jsonio import StrictJSONProvider
 
 def _static_dir() -> Path:
@@ -34,7 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Strict",
     "SESSION_COOKIE_SECURE": False,  # the LAN UI is plain http; set True behind TLS
 }
-STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, StoreError: 503}
+STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, QuotaError: 429, DeviceMismatchError: 502,
+          StoreError: 503}
 
 
 def error_status(exc: ApplianceError) -> int:
@@ -73,9 +76,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_templates(app)
     for module in (auth, pages, pages_devices, settings_pages, config_pages, api, api_data):
         app.register_blueprint(module.bp)
-    from appliance.web import api_fleet, api_market, api_sync
+    from appliance.web import api_control, api_fleet, api_market, api_sync
 
     api_fleet.register_blueprint(app)
+    api_control.register_blueprint(app)
     api_market.register_blueprint(app)
     api_sync.register_blueprint(app)
     _errors(app)
