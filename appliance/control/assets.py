@@ -283,8 +283,23 @@ def agents(system_id: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
+def _array_telemetry(asset_id: str) -> dict[str, Any]:
+    """A battery array's live values as one battery: the newest of its packs' readings, summed and weighted."""
+    logical = logical_battery(asset_id.removeprefix(ARRAY_PREFIX))
+    readings = [live.latest_reading(p.asset_id) or {} for p in logical.online]
+    stamps = [r["ts"] for r in readings if isinstance(r.get("ts"), int)]
+    body = logical.to_json()
+    ts = max(stamps) if stamps else None
+    return {"asset_id": asset_id, "name": logical.name, "kind": "battery_array", "system_id": logical.system_id,
+            "site_id": logical.system_id, "ts": ts, "timestamp": _iso(ts),
+            "stale": not readings or all(r.get("stale", True) for r in readings), "online": bool(logical.online),
+            "setpoint_w": None, **body, "details": {}}
+
+
 def telemetry(asset_id: Any) -> dict[str, Any]:
     """The asset's latest reading: core values at the top level, family details under `details`, stale flag."""
+    if isinstance(asset_id, str) and asset_id.startswith(ARRAY_PREFIX):
+        return _array_telemetry(asset_id)
     asset = resolve(asset_id)
     reading = dict(live.latest_reading(asset.asset_id) or {})
     state = SetpointState.get_or_none(SetpointState.asset == asset.asset_id)
