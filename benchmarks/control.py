@@ -11,7 +11,8 @@ import time
 from typing import Any, Callable
 
 from appliance.drivers.modbus.control import SetpointContext
-from appliance.drivers.modbus.settings import apply_changes, decode_program, plan_writes
+from appliance.drivers.modbus.settings import decode_program
+from appliance.drivers.modbus.settings_edit import apply_changes, plan_writes
 from appliance.drivers.powdrive import PowdriveDriver
 from appliance.drivers.transports.modbus import RtuBus, TcpBus
 from appliance.sim.powdrive import PowdriveSim

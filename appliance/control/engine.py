@@ -11,8 +11,9 @@ from typing import Any, Callable, Mapping
 from appliance.control import audit, budget
 from appliance.drivers.connect import LinkPool, open_driver
 from appliance.drivers.modbus.control import ProgramControl, SetpointContext
-from appliance.drivers.modbus.settings import (
-    Clamp, SettingsMap, Write, apply_changes, decode_program, mismatches, plan_writes, settings_registers,
+from appliance.drivers.modbus.settings import SettingsMap, decode_program
+from appliance.drivers.modbus.settings_edit import (
+    Clamp, Write, apply_changes, mismatches, plan_writes, settings_registers,
 )
 from appliance.errors import ApplianceError, DeviceMismatchError, TransportError, UnsupportedError
 from appliance.store.models import ControlSnapshot, ControlState, database
@@ -50,14 +51,18 @@ class Outcome:
 
 def _store_state(device_id: str, registers: Mapping[int, int], program: Mapping[str, Any], now: int,
                  error: str | None, *, clear_error: bool) -> None:
-    values: dict[str, Any] = {"registers": json.dumps({str(a): w for a, w in sorted(registers.items())}),
-                              "program": json.dumps(program, sort_keys=True), "read_at": now}
+    values: dict[str, Any] = {"registers": _json({str(a): w for a, w in sorted(registers.items())}),
+                              "program": _json(program), "read_at": now}
     if error is not None:
         values.update(last_error=error, last_error_at=now)
     elif clear_error:
         values.update(last_error=None, last_error_at=None)
     (ControlState.insert(device=device_id, **values)
      .on_conflict(conflict_target=[ControlState.device], update=values).execute())
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, allow_nan=False)
 
 
 def store_error(device_id: str, error: str, now: int) -> None:
@@ -186,9 +191,8 @@ def setpoint(power_w: float, context: Callable[[ProgramControl, dict[str, Any]],
         elif base is None:
             base = settings_registers(smap, current)
             program = decode_program(smap, base)
-            ControlSnapshot.insert(device=device_id, taken_at=now, registers=json.dumps({str(a): w for a, w in
-                                                                                        base.items()}),
-                                   program=json.dumps(program, sort_keys=True)).execute()
+            ControlSnapshot.insert(device=device_id, taken_at=now, registers=_json({str(a): w for a, w in base.items()}),
+                                   program=_json(program)).execute()
             audit.record(device_id, "snapshot_taken", "the owner's program was kept before the first setpoint write",
                          now=now, source=source, holder=holder, details={"registers": base})
         owner = decode_program(smap, base)

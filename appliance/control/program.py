@@ -118,14 +118,22 @@ def change(asset_id: Any, body: Any, *, source: str, holder: str,
             "budget": budget.budget(asset.asset_id, device.config, now).to_json()}
 
 
-def release(asset_id: Any, *, source: str, holder: str, dispatcher: delivery.Dispatcher | None = None
-            ) -> dict[str, Any]:
+def release(asset_id: Any, body: Any = None, *, source: str, holder: str,
+            dispatcher: delivery.Dispatcher | None = None) -> dict[str, Any]:
     """Hand a device back: a setpoint `source` holds ends now (the owner's program is written back) and its
-    lease is released. Another source's lease is refused (409) like any change."""
+    lease is released. Another source's lease is refused (409) like any change. With {dry_run: true} the
+    answer is the writes that would restore the owner's program, and nothing happens."""
     lease.check_source(source)
+    body = {} if body is None else body
+    if not isinstance(body, Mapping) or set(body) - {"dry_run"} or not isinstance(body.get("dry_run", False), bool):
+        raise ValidationError("the body may only hold dry_run (true or false)", field="dry_run")
     asset, device = device_of(asset_id)
     runner = dispatcher or delivery.current()
     now = runner.clock()
+    if body.get("dry_run"):
+        outcome = engine.change(runner.pool, device, engine.restoring(asset.asset_id), now=now, source=source,
+                                holder=holder, dry_run=True)
+        return {"dry_run": True, "asset_id": asset.asset_id, **outcome.to_json()}
     held = lease.conflict(asset.asset_id, source, now)
     if held is not None:
         lease.acquire(asset.asset_id, source, holder, now=now, until=now)  # audits the refusal and raises

@@ -37,7 +37,8 @@ def control_change(asset_id: str) -> Any:
 @bp.post("/<asset_id>/release")
 def control_release(asset_id: str) -> Any:
     """Hand the device back: an API setpoint in force ends (the owner's program is restored), the lease goes."""
-    return jsonify(program.release(asset_id, source="api", holder=_who()))
+    return jsonify(program.release(asset_id, _body() if request.content_length else None, source="api",
+                                   holder=_who()))
 
 
 def register_blueprint(app: Flask) -> None:

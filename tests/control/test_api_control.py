@@ -101,6 +101,11 @@ def test_hand_back_restores_the_owners_program(api, inverter):
     assert api("POST", "/api/dispatch", {"asset_id": inverter.asset_id, "kw": -1.5}).get_json()["outcome"] == \
         "applied"
     assert inverter.registers() != owner
+    writes = inverter.writes
+    dry = api("POST", f"/api/control/{inverter.asset_id}/release", {"dry_run": True}).get_json()
+    assert dry["dry_run"] is True and {w["address"] for w in dry["writes"]} >= {108, 128, 130}
+    assert inverter.writes == writes and inverter.registers() != owner
+    assert api("POST", f"/api/control/{inverter.asset_id}/release", {"dry_run": 1}).status_code == 400
     back = api("POST", f"/api/control/{inverter.asset_id}/release", {})
     assert back.status_code == 200 and back.get_json()["restored"] is True and back.get_json()["lease"] is None
     assert inverter.registers() == owner

@@ -12,9 +12,8 @@ import pytest
 
 from appliance.drivers import powdrive_control
 from appliance.drivers.modbus.control import SetpointContext
-from appliance.drivers.modbus.settings import (
-    DAYS, apply_changes, decode_program, load_settings, mismatches, parse_settings, plan_writes, settings_names,
-)
+from appliance.drivers.modbus.settings import DAYS, decode_program, load_settings, parse_settings, settings_names
+from appliance.drivers.modbus.settings_edit import apply_changes, mismatches, plan_writes
 from appliance.errors import ValidationError
 from appliance.sim import powdrive_settings
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from appliance.drivers.links import ModbusLink
-from appliance.drivers.modbus.settings import SettingsMap, Write
+from appliance.drivers.modbus.settings import SettingsMap
+from appliance.drivers.modbus.settings_edit import Write
 from appliance.errors import TransportError
 
 
