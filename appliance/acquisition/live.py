@@ -11,7 +11,7 @@ from typing import Any
 from appliance.acquisition.context import DeviceContext
 from appliance.drivers.base import Reading
 from appliance.store.models import (
-    BatteryBankSample, BatteryPack, EnergySample, Inverter, Meter, MeterSample, RegistryDevice,
+    BatteryBankSample, BatteryPack, EnergySample, Inverter, InverterArray, Meter, MeterSample, RegistryDevice,
 )
 
 STALE_AFTER_POLLS = 3
@@ -119,8 +119,17 @@ def _from_database(device_id: str, now: int) -> dict[str, Any] | None:
     return body
 
 
+def _part(items: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The sum of one quantity over some readings, with the oldest time stamp and whether any is stale."""
+    values = [b[key] for b in items if isinstance(b.get(key), (int, float)) and not isinstance(b.get(key), bool)]
+    stamps = [b["ts"] for b in items if b.get("ts") and key in b]
+    return {"w": float(sum(values)) if values else None, "ts": min(stamps) if stamps else None,
+            "stale": not values or any(b.get("stale") for b in items if key in b)}
+
+
 def power_flow(system_id: str) -> dict[str, Any]:
-    """PV, load, grid (+ import), battery (+ discharge) in W and the battery SOC, with a stale flag."""
+    """PV, load, grid (+ import), battery (+ discharge) in W and the battery SOC, with a stale flag; `parts`
+    tells each quantity's age and staleness, `arrays` and `packs` the share of each array and pack."""
     readings: list[tuple[str, dict[str, Any]]] = []
     for device in RegistryDevice.select().where((RegistryDevice.system == system_id)
                                                 & RegistryDevice.catalog_id.is_null(False)):
@@ -150,6 +159,12 @@ def power_flow(system_id: str) -> dict[str, Any]:
         soc = sum(socs) / len(socs) if socs else None
     contributors = inverters + packs + meters
     stamps = [b["ts"] for b in contributors if b.get("ts")]
+    battery_part = _part(inverters, "battery_power_w")
+    if battery_part["w"] is None:
+        battery_part = _part(packs, "power_w")
+    parts = {"pv": _part(inverters, "pv_power_w"), "load": _part(inverters, "load_power_w"),
+             "grid": _part(meters, "power_w") if meters else _part(inverters, "grid_power_w"),
+             "battery": battery_part}
     return {
         "system_id": system_id,
         "pv_w": total(inverters, "pv_power_w"),
@@ -161,4 +176,49 @@ def power_flow(system_id: str) -> dict[str, Any]:
         "stale": not contributors or any(b.get("stale") for b in contributors),
         "devices": len(contributors),
         "inverters_configured": Inverter.select().where(Inverter.system == system_id).count(),
+        "parts": parts,
+        "arrays": _arrays(system_id, inverters),
+        "packs": _packs(system_id, packs),
     }
+
+
+def _arrays(system_id: str, inverters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Solar power per inverter array (its inverters' readings), in array order."""
+    array_of = {i.inverter_id: i.array_id for i in Inverter.select().where(Inverter.system == system_id)}
+    out = []
+    for array in InverterArray.select().where(InverterArray.system == system_id).order_by(InverterArray.array_id):
+        mine = [b for b in inverters if array_of.get(b["_catalog_id"]) == array.array_id]
+        if mine:
+            out.append({"id": array.array_id, "name": array.name, **_part(mine, "pv_power_w")})
+    return out
+
+
+def _packs(system_id: str, packs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Power and SOC of each battery pack that has a reading."""
+    names = {p.pack_id: p.name for p in BatteryPack.select().where(BatteryPack.system == system_id)}
+    return [{"id": b["_catalog_id"], "name": names.get(b["_catalog_id"], b["_catalog_id"]),
+             "soc_pct": b.get("soc_pct"), **_part([b], "power_w")}
+            for b in sorted(packs, key=lambda b: b["_catalog_id"])]
+
+
+def cells(device_id: str) -> list[dict[str, Any]]:
+    """The cell voltages of a battery pack's newest reading, per unit: index, voltages, balancing, temperatures.
+
+    The one place the UI reads cells from; a pack reporting its cells at the top level is one unit.
+    """
+    reading = latest_reading(device_id)
+    if not reading:
+        return []
+    units = [u for u in (reading.get("batteries") or reading.get("units") or []) if isinstance(u, dict)]
+    out = []
+    for position, unit in enumerate(units):
+        volts = unit.get("cell_voltages_v") or []
+        if volts:
+            out.append({"index": unit.get("index", position + 1), "volts": list(volts),
+                        "balancing": unit.get("balancing"), "temperatures": list(unit.get("cell_temperatures_c") or []),
+                        "ts": reading.get("ts"), "stale": reading.get("stale")})
+    if not out and reading.get("cell_voltages_v"):
+        out.append({"index": None, "volts": list(reading["cell_voltages_v"]), "balancing": reading.get("balancing"),
+                    "temperatures": list(reading.get("cell_temperatures_c") or []), "ts": reading.get("ts"),
+                    "stale": reading.get("stale")})
+    return out

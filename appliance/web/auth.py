@@ -7,8 +7,12 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from appliance.accounts import passwords
+from appliance.catalog import systems
+from appliance.catalog.localization import CURRENCIES
+from appliance.catalog.validation import check_currency, check_timezone
 from appliance.errors import ApplianceError
 from appliance.web import security
+from appliance.web.entities import timezone_choices
 from appliance.web.htmx import hx_redirect
 
 bp = Blueprint("auth", __name__)
@@ -27,20 +31,33 @@ def _safe_next(target: str | None) -> str:
     # Only local paths: an open redirect after login would help phishing.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("pages.dashboard")
+    return url_for("dashboard.dashboard")
+
+
+def _home() -> dict[str, Any] | None:
+    """The one system a first run asks the time zone and currency of (None when there are several or none)."""
+    found = systems.list_systems()
+    return found[0] if len(found) == 1 else None
 
 
 @bp.route("/setup", methods=["GET", "POST"])
 def setup() -> Any:
-    """First run: set the admin password (with the setup code from the journal when one was issued)."""
+    """First run: set the admin password (with the setup code from the journal when one was issued), and the
+    home's time zone and currency (proposed: the machine's own)."""
     if not passwords.is_first_run():
         return redirect(url_for("auth.login"))
     errors: dict[str, str] = {}
+    home = _home()
+    values = {"timezone": home["timezone"], "currency": home["currency"]} if home else {}
     if request.method == "POST":
         limited = _limited()
         if limited:
             return limited
+        values = {k: request.form.get(k, "") for k in ("timezone", "currency")} if home else {}
         try:
+            if home:  # checked first, so a bad zone sets no password
+                check_timezone(values["timezone"])
+                check_currency(values["currency"])
             passwords.set_initial_password(request.form.get("password"), request.form.get("confirmation"),
                                            request.form.get("setup_code"))
         except ApplianceError as exc:
@@ -48,10 +65,13 @@ def setup() -> Any:
                 security.limiter(current_app).fail(security.client_key())
             errors[exc.field or "password"] = exc.message
         else:
+            if home:
+                systems.update_system(home["system_id"], **values)
             security.log_in()
-            return hx_redirect(url_for("pages.dashboard"))
+            return hx_redirect(url_for("dashboard.dashboard"))
     return render_template("setup.html", errors=errors, code_needed=passwords.setup_code_pending(),
-                           min_length=passwords.MIN_LENGTH), 400 if errors else 200
+                           min_length=passwords.MIN_LENGTH, home=home, values=values,
+                           zones=timezone_choices(None), currencies=CURRENCIES), 400 if errors else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
