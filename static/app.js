@@ -47,7 +47,7 @@
         columns.push(data.lines[i]);
       });
     }
-    var axes = [{}, {scale: spec.unit, label: spec.unit, size: 52,
+    var axes = [{}, {scale: spec.unit, label: narrow ? null : spec.unit, size: narrow ? 38 : 52,
                      values: function (u, ticks) { return ticks.map(function (t) { return Math.abs(t).toLocaleString(); }); }}];
     var scales = {x: {time: true}};
     scales[spec.unit] = {range: function (u, min, max) {
@@ -61,7 +61,8 @@
       scales["%"] = {range: [0, 100]};
     }
     if (spec.lines) {
-      axes.push({scale: spec.lines.unit, side: 1, label: spec.lines.unit, grid: {show: false}, size: 44});
+      axes.push({scale: spec.lines.unit, side: 1, label: narrow ? null : spec.lines.unit, grid: {show: false},
+                 size: narrow ? 30 : 44});
       scales[spec.lines.unit] = {range: function (u, min, max) { return [0, Math.max(1, (max || 0) * 1.08)]; }};
     }
     // Times in the system's zone, 24-hour, year-month-day: the format of every page (appliance/timefmt.py).

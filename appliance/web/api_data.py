@@ -12,7 +12,8 @@ from appliance import timefmt, vocabulary
 from appliance.acquisition import live
 from appliance.catalog import registry, systems
 from appliance.discovery import inbox
-from appliance.energy import history, periods
+from appliance.energy import history as energy_history
+from appliance.energy import periods
 from appliance.errors import ValidationError
 from appliance.store.db import ping
 from appliance.web.api import json_body
@@ -106,7 +107,7 @@ def power_flow(system_id: str) -> Any:
 def _series(level: str, entity_id: str) -> tuple[list[int], dict[str, list[Any]], str, Any]:
     _, zone = entity_zone(level, entity_id)
     resolution, start, end = window(request.args, zone)
-    ts, columns = series_columns(history.series(level, entity_id, resolution, start, end))
+    ts, columns = series_columns(energy_history.series(level, entity_id, resolution, start, end))
     return ts, columns, resolution, zone
 
 
@@ -134,7 +135,7 @@ def _daily_args() -> tuple[str, str, str]:
 @bp.get("/api/energy/daily")
 def energy_daily() -> Any:
     """Daily energy of a system: ?system_id=&from=YYYY-MM-DD&to=YYYY-MM-DD (inclusive)."""
-    return jsonify(history.daily_energy(*_daily_args()))
+    return jsonify(energy_history.daily_energy(*_daily_args()))
 
 
 @bp.get("/api/energy/monthly")
@@ -147,7 +148,7 @@ def energy_monthly() -> Any:
     year = request.args.get("year", "")
     if not year.isdigit() or not 2000 <= int(year) <= 2100:
         raise ValidationError("year must be a year such as 2025", field="year")
-    return jsonify(history.monthly_energy(system_id, int(year)))
+    return jsonify(energy_history.monthly_energy(system_id, int(year)))
 
 
 @bp.get("/api/energy/period")
@@ -188,7 +189,7 @@ def export_csv() -> Any:
     if request.args.get("table") == "daily":
         system_id, start, end = _daily_args()
         zone_name = systems.get_system(system_id)["timezone"]
-        rows = list(history.daily_energy(system_id, start, end) or [])
+        rows = list(energy_history.daily_energy(system_id, start, end) or [])
         header = list(dict.fromkeys(k for r in rows for k in r)) + ["timezone"]
         return _csv(header, [[r.get(k) for k in header[:-1]] + [zone_name] for r in rows],
                     f"{system_id}-daily-{start}-{end}.csv", labels)

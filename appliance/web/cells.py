@@ -11,8 +11,10 @@ from typing import Any
 
 from appliance import vocabulary
 
-WIDTH, HEIGHT = 640, 220
-TOP, BOTTOM, LEFT = 26, 26, 44
+HEIGHT = 200
+TOP, BOTTOM, LEFT = 22, 24, 44
+#: Width per cell: the chart is as wide as its cells need, so a phone shows it at a readable scale.
+CELL_W, MIN_WIDTH = 26, 300
 #: Spread thresholds in mV: below OK_MV is well balanced, above WARN_MV needs attention (LFP practice).
 OK_MV, WARN_MV = 30.0, 80.0
 #: The axis spans at least this many volts, so a perfectly even pack is not drawn as huge differences.
@@ -45,8 +47,9 @@ def chart(volts: list[Any], balancing: Any = None, label: str = "Pack") -> dict[
     span = max(high - low, MIN_SPAN_V)
     floor = low - span * 0.35
     ceiling = high + span * 0.15
+    total_w = max(MIN_WIDTH, LEFT + CELL_W * len(volts))
     plot_h = HEIGHT - TOP - BOTTOM
-    width = (WIDTH - LEFT) / len(volts)
+    width = (total_w - LEFT) / len(volts)
 
     def y_of(value: float) -> float:
         return TOP + (ceiling - value) / (ceiling - floor) * plot_h
@@ -69,7 +72,7 @@ def chart(volts: list[Any], balancing: Any = None, label: str = "Pack") -> dict[
     ticks = [{"y": round(y_of(t), 1), "text": f"{t:.3f}"} for t in _ticks(floor, ceiling)]
     return {"label": label, "bars": bars, "ticks": ticks, "min": low, "max": high, "delta_mv": delta_mv,
             "spread": spread_class(delta_mv), "balancing": balancing if isinstance(balancing, bool) else None,
-            "width": WIDTH, "height": HEIGHT, "left": LEFT, "bottom": HEIGHT - BOTTOM,
+            "width": total_w, "height": HEIGHT, "left": LEFT, "bottom": HEIGHT - BOTTOM,
             "label_every": 1 if len(volts) <= 16 else 2, "min_cell": volts.index(low) + 1,
             "max_cell": volts.index(high) + 1, "mean": sum(known) / len(known)}
 
