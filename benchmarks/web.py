@@ -8,7 +8,8 @@ whole blocks of DAYS days (same columns, same row counts per day), so a year cha
 
 Then it measures, with the Flask test client in a logged-in session, the median and p95 latency of
 GET /dashboard/live, a day chart (/api/history/system/home?resolution=5m over 24 h) and a year chart
-(/api/history/system/home?resolution=1d over 365 days), plus the two HTML history pages that embed them.
+(/api/history/system/home?resolution=1d over 365 days), the two HTML history pages that embed them, and
+the energy page of each period (its bars and, for a day, the power lines are embedded in the page).
 Target: p95 under 50 ms.
 
     .venv/bin/python benchmarks/web.py [--days 30] [--requests 200] [--budget 300]
@@ -223,8 +224,13 @@ def main() -> None:
             ("dashboard fragment", "/dashboard/live"),
             ("day chart, 5m, 24 h (API)", f"/api/history/system/home?resolution=5m&from={day_from}&to={end}"),
             ("year chart, 1d, 365 days (API)", f"/api/history/system/home?resolution=1d&from={year_from}&to={end}"),
-            ("history page, day", f"/history?level=system&id=home&range=day&date={today}"),
-            ("history page, year", f"/history?level=system&id=home&range=year&date={today}"),
+            ("history page, day", f"/history?level=system&id=home&period=day&date={today}"),
+            ("history page, year", f"/history?level=system&id=home&period=year&date={today}"),
+            ("energy page, day (24 bars + lines)", f"/energy?period=day&date={today}"),
+            ("energy page, 7 days", f"/energy?period=week&date={today}"),
+            ("energy page, month", f"/energy?period=month&date={today}"),
+            ("energy page, year (12 bars)", f"/energy?period=year&date={today}"),
+            ("energy bars of a year (API)", f"/api/energy/period?system_id=home&period=year&date={today}"),
             ("day chart of an inverter, 5m (API)", f"/api/history/inverter/inv0?resolution=5m&from={day_from}&to={end}"),
             ("year chart of a pack, 1d (API)", f"/api/history/battery_pack/p1?resolution=1d&from={year_from}&to={end}"),
         ]

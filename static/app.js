@@ -4,10 +4,11 @@
 (function () {
   "use strict";
 
-  function fmt(value, unit) {
+  function fmt(value, unit, magnitude) {
     if (value === null || value === undefined || isNaN(value)) { return "—"; }
     var digits = unit === "%" ? 0 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
-    return Math.abs(value).toFixed(digits) + " " + unit;
+    // Bars drawn below the axis (export, charging) are amounts, not negative numbers.
+    return (magnitude ? Math.abs(value) : value).toFixed(digits).replace("-", "−") + " " + unit;
   }
 
   function merge(spec) {
@@ -32,7 +33,7 @@
     spec.series.forEach(function (s, i) {
       var unit = s.scale === "%" ? "%" : (s.scale || spec.unit);
       var item = {label: s.label, stroke: s.color, scale: s.scale || spec.unit, width: s.type === "bar" ? 0 : 1.6,
-                  value: function (u, v) { return fmt(v, unit); }, spanGaps: s.type !== "bar"};
+                  value: function (u, v) { return fmt(v, unit, s.type === "bar"); }, spanGaps: s.type !== "bar"};
       if (s.type === "bar" && bars) {
         item.fill = s.color; item.points = {show: false};
         item.paths = uPlot.paths.bars({size: [0.38, 60], align: s.align || 0});
@@ -43,13 +44,16 @@
     if (spec.lines) {
       spec.lines.series.forEach(function (s, i) {
         series.push({label: s.label, stroke: s.color, width: 2, scale: spec.lines.unit, spanGaps: true,
-                     points: {show: false}, value: function (u, v) { return fmt(v, spec.lines.unit); }});
+                     points: {show: false}, value: function (u, v) { return fmt(v, spec.lines.unit, false); }});
         columns.push(data.lines[i]);
       });
     }
+    var below = spec.series.some(function (s) { return s.below; });
     var axes = [{}, {scale: spec.unit, label: narrow ? null : spec.unit, size: narrow ? 38 : 52,
-                     values: function (u, ticks) { return ticks.map(function (t) { return Math.abs(t).toLocaleString(); }); }}];
-    var scales = {x: {time: true}};
+                     values: function (u, ticks) {
+                       return ticks.map(function (t) { return (below ? Math.abs(t) : t).toLocaleString("en").replace("-", "−"); });
+                     }}];
+    var scales = {x: spec.range ? {time: true, range: function () { return spec.range; }} : {time: true}};
     scales[spec.unit] = {range: function (u, min, max) {
       // Keep 0 on the axis: bars grow from it, and "out" bars go below it.
       var lo = Math.min(0, min === null ? 0 : min), hi = Math.max(0, max === null ? 1 : max);

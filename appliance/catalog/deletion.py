@@ -18,7 +18,8 @@ from peewee import fn
 from appliance.catalog.common import get
 from appliance.store.models import (
     Adapter, Battery, BatteryArray, BatteryArrayAttachment, BatteryBankSample, BatteryCell, BatteryPack,
-    BatteryPackAdapter, DeviceGroup, DeviceGroupMember, EnergySample, Inverter, InverterArray, Meter, MeterSample, RegistryDevice, System,
+    BatteryPackAdapter, DeviceGroup, DeviceGroupMember, EnergySample, Inverter, InverterArray, Meter, MeterSample,
+    RegistryDevice, System,
 )
 
 KINDS = ("system", "array", "inverter", "battery_array", "battery_pack", "meter", "adapter", "device_group")
@@ -141,11 +142,10 @@ def preview(kind: str, entity_id: str) -> Preview:
     entity = _entity(kind, entity_id)
     name = getattr(entity, "name", None) or entity_id
     if kind == "adapter":
-        users = sorted(adapter_users(entity_id))
-        keeps = tuple(f"{k.replace('_', ' ')} {c} stays, without this adapter: it is no longer read"
-                      for k, c in users)
+        stays = tuple(f"{k.replace('_', ' ')} {c} stays, without this adapter: it is no longer read"
+                      for k, c in sorted(adapter_users(entity_id)))
         return Preview(kind, entity_id, name, (f"adapter {entity_id} ({entity.adapter_type}) and its settings",),
-                       keeps, None, (entity_id,))
+                       stays, None, (entity_id,))
     if kind == "device_group":
         members = DeviceGroupMember.select().where(DeviceGroupMember.group == entity_id).count()
         return Preview(kind, entity_id, name, (f"device group {name}",),
@@ -195,8 +195,8 @@ def preview(kind: str, entity_id: str) -> Preview:
         removes.append(f"{_plural(len(removed), 'adapter')} used only by {'it' if len(devices) == 1 else 'them'}: "
                        f"{', '.join(removed)}")
     for adapter_id, others in kept:
-        users = ", ".join(f"{k.replace('_', ' ')} {c}" for k, c in sorted(others))
-        keeps.append(f"adapter {adapter_id} stays: {users} uses it")
+        named = ", ".join(f"{k.replace('_', ' ')} {c}" for k, c in sorted(others))
+        keeps.append(f"adapter {adapter_id} stays: {named} uses it")
     since = _oldest(devices)
     if since is not None:
         removes.append("all readings, rollups and energy history of these devices")

@@ -84,7 +84,7 @@ def drop_orphans(keep_adapters: bool = False) -> list[str]:
             (RegistryDevice.delete()
              .where((RegistryDevice.kind == kind) & RegistryDevice.catalog_id.is_null(False)
                     & RegistryDevice.catalog_id.not_in(alive)).execute())
-            dead |= {(kind, a.device_id) for a in Adapter.select().where(
+            dead |= {(kind, str(a.device_id)) for a in Adapter.select().where(
                 (Adapter.device_type == kind) & Adapter.device_id.is_null(False) & Adapter.device_id.not_in(alive))}
         # An adapter is its device's connection settings: it goes with the device, unless another device uses it.
         return drop_orphan_adapters(dead, keep_adapters)

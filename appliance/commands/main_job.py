@@ -89,8 +89,11 @@ def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, An
     from appliance.sim.site import SiteModel
     from appliance.vclock import VirtualClock
 
+    from appliance.catalog.localization import machine_timezone
+
     clock = VirtualClock()
-    site = SiteModel(clock=clock.seconds)
+    # The sun follows the zone the default system gets (the machine's), so noon is noon on the dashboard.
+    site = SiteModel(clock=clock.seconds, timezone_name=machine_timezone())
     demo = DemoSite.start(site)
     pool = LinkPool(ble_link_factory=demo.ble_link_factory())
     targets = [{"host": host, "ports": [port], "unit_ids": [1]} for host, port in demo.tcp_endpoints]

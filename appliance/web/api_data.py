@@ -202,14 +202,14 @@ def export_csv() -> Any:
                                       parse_date(request.args.get("date", ""), "date"))
         zone = timefmt.zone_of(found["timezone"])
         keys = [*periods.ENERGY_KEYS, *periods.COST_KEYS, "currency"]
-        rows = [[b["start"], _local(b["start"], zone), found["timezone"], *[b.get(k) for k in keys[:-1]],
-                 found["currency"]] for b in found["bars"]]
-        return _csv(["ts_ms", "time_local", "timezone", *keys], rows,
+        lines = [[b["start"], _local(b["start"], zone), found["timezone"], *[b.get(k) for k in keys[:-1]],
+                  found["currency"]] for b in found["bars"]]
+        return _csv(["ts_ms", "time_local", "timezone", *keys], lines,
                     f"{system_id}-{found['period']}-{found['first']}.csv", labels)
     level, entity_id = request.args.get("level", ""), request.args.get("id", "")
     if not entity_id:
         raise ValidationError("id is required", field="id")
     ts, columns, resolution, zone = _series(level, entity_id)
     names = list(columns)
-    rows = [[t, _local(t, zone), str(zone), *[columns[n][i] for n in names]] for i, t in enumerate(ts)]
-    return _csv(["ts_ms", "time_local", "timezone", *names], rows, f"{level}-{entity_id}-{resolution}.csv", labels)
+    points = [[t, _local(t, zone), str(zone), *[columns[n][i] for n in names]] for i, t in enumerate(ts)]
+    return _csv(["ts_ms", "time_local", "timezone", *names], points, f"{level}-{entity_id}-{resolution}.csv", labels)

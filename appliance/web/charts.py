@@ -26,6 +26,11 @@ def _midpoints(bars: list[dict[str, Any]]) -> list[float]:
     return [(b["start"] + b["end"]) / 2000 for b in bars]
 
 
+def _range(bars: list[dict[str, Any]]) -> list[float] | None:
+    """The x range of a bar chart (seconds): the whole period, so the outer bars are not cut in half."""
+    return [bars[0]["start"] / 1000, bars[-1]["end"] / 1000] if bars else None
+
+
 def _bar(key: str, bars: list[dict[str, Any]], align: int, *, below: bool = False) -> dict[str, Any]:
     values = [None if b.get(key) is None else (-b[key] if below else b[key]) for b in bars]
     return {"key": key, "label": vocabulary.label(key), "values": values, "color": COLORS[key], "type": "bar",
@@ -36,7 +41,8 @@ def energy_charts(period: dict[str, Any], lines: dict[str, Any] | None = None) -
     """The two charts of an energy period: solar and consumption; grid and battery (out of the home below)."""
     bars = period["bars"]
     x = _midpoints(bars)
-    common = {"x": x, "timezone": period["timezone"], "resolution": period["resolution"], "unit": "kWh"}
+    common = {"x": x, "timezone": period["timezone"], "resolution": period["resolution"], "unit": "kWh",
+              "range": _range(bars)}
     first = {"id": "chart-solar", "title": "Solar and consumption",
              "series": [_bar("pv_energy_kwh", bars, -1), _bar("load_energy_kwh", bars, 1)], **common}
     if lines and lines.get("ts"):
@@ -78,7 +84,7 @@ def daily_bars_chart(ts: list[int], columns: dict[str, list[Any]], timezone: str
               "charge_kwh": 1}
     series = [_bar(k, bars, aligns[k], below=k in ("export_kwh", "charge_kwh")) for k in keys]
     return {"id": "history-chart", "title": "Energy per day", "x": _midpoints(bars), "timezone": timezone,
-            "resolution": "day", "unit": "kWh", "series": series}
+            "resolution": "day", "unit": "kWh", "series": series, "range": _range(bars)}
 
 
 def columns(rows: Any) -> tuple[list[int], dict[str, list[Any]]]:

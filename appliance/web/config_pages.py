@@ -270,7 +270,8 @@ def column_label(entity: Entity, column: str) -> str:
     """A people's title of an overview column."""
     if column == entity.id_field:
         return "Id"
-    return COLUMN_LABELS.get(column) or (entity.field(column).label if entity.field(column) else column)
+    field = entity.field(column)
+    return COLUMN_LABELS.get(column) or (field.label if field else column)
 
 
 def _overview(status: int = 200, **extra: Any) -> Any:

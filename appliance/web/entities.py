@@ -40,7 +40,7 @@ class Entity:
     get: Callable[[str], dict[str, Any]]
     create: Callable[..., dict[str, Any]]
     update: Callable[..., dict[str, Any]]
-    delete: Callable[[str], None]
+    delete: Callable[..., None]
     columns: tuple[str, ...] = field(default=())
 
     def field(self, name: str) -> Field | None:

@@ -104,7 +104,7 @@ def _age(part: dict[str, Any] | None, now_ms: int) -> str:
 
 def fit(title: str, r: float) -> str:
     """A node's title cut to what fits inside its circle (11 px text is about 6 px a character)."""
-    room = max(4, int(2 * r * 0.84 / 6.1))
+    room = max(4, int(2 * r * 0.74 / 6.1))
     return title if len(title) <= room else title[: room - 1].rstrip() + "…"
 
 
@@ -141,7 +141,8 @@ def build(flow: dict[str, Any], now_ms: int) -> Diagram:
         stale = bool(item.get("stale")) or item.get("w") is None
         words = "producing" if (item.get("w") or 0) >= IDLE_W else "idle"
         key = f"pv-{item['id']}" if len(pv_parts) > 1 else "pv"
-        nodes.append(Node(key, "pv", fit(item.get("name") or "Solar", spot[2]), vocabulary.power(item.get("w")), words, *spot,
+        nodes.append(Node(key, "pv", fit(item.get("name") or "Solar", spot[2]), vocabulary.power(item.get("w")), words,
+                          *spot,
                           stale, _age(item, now_ms)))
         lines.append(_line(key, "pv", spot, item.get("w"), True, words, stale))
 

@@ -34,7 +34,8 @@ def page(status: int = 200, **extra: Any) -> Any:
     """The settings page, with `extra` (errors, notice, what a failed form held) on top."""
     from appliance.web.settings_home import home_context
 
-    context = {**home_context(), "tariff_errors": {}, "discovery_form": None, "tokens": tokens.list_tokens(), "scopes": tokens.SCOPES, "retention": app_settings.retention(),
+    context = {**home_context(), "discovery_form": None, "tokens": tokens.list_tokens(),
+               "scopes": tokens.SCOPES, "retention": app_settings.retention(),
                "retention_labels": RETENTION_LABELS, "sync": app_settings.sync_settings(),
                "sync_backlog": _sync_backlog(),
                "events": events.recent(limit=50), "errors": {}, "min_length": passwords.MIN_LENGTH,

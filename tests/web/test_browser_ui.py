@@ -73,7 +73,8 @@ def _overflow(page) -> int:
 def _check_page(page, path: str) -> None:
     text = page.inner_text("body")
     found = LITERAL.search(text)
-    assert not found, f"{path}: Python literal {found.group(0)!r} in {text[max(0, found.start() - 60):found.end() + 60]!r}"
+    context = text[max(0, found.start() - 60):found.end() + 60] if found else ""
+    assert not found, f"{path}: Python literal in {context!r}"
     raw = [k for k in RAW_KEYS if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", text)]
     assert not raw, f"{path}: raw reading keys {raw}"
     assert _overflow(page) <= 0, f"{path}: {_overflow(page)} px of sideways scrolling at {page.width} px"

@@ -64,7 +64,7 @@ def test_dashboard_with_one_node_per_array_and_pack(browser, site, monkeypatch):
     for node in ("node-pv-a", "node-pv-b", "node-battery-p1", "node-battery-p2"):
         assert f'id="{node}"' in html
     assert 'id="line-battery-p1" data-direction="out"' in html and 'id="line-battery-p2" data-direction="in"' in html
-    assert "West roo…" in html and "West roof garage" not in html.split("<title")[0], "a long name fits its circle"
+    assert "West ro…" in html and "West roof garage" not in html.split("<title")[0], "a long name fits its circle"
 
 
 def _energy_rows(hours: int = 24) -> None:
