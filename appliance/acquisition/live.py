@@ -74,8 +74,10 @@ def _stale(ts: int | None, interval_s: float, now: int) -> bool:
     return ts is None or now - ts > STALE_AFTER_POLLS * interval_s * 1000
 
 
-def latest_reading(device_id: str) -> dict[str, Any] | None:
-    """A device's newest reading as JSON with `ts`, `stale` and the adapter in use; None if it has none."""
+def latest_reading(device_id: str, device: Any = None) -> dict[str, Any] | None:
+    """A device's newest reading as JSON with `ts`, `stale` and the adapter in use; None if it has none.
+
+    `device` (its registry row) saves a lookup when the caller has it."""
     now = _installed.clock() if _installed else _now_ms()
     entry = _installed.get(device_id) if _installed else None
     if entry is not None:
@@ -83,38 +85,39 @@ def latest_reading(device_id: str) -> dict[str, Any] | None:
         body.update(device_id=device_id, stale=_stale(entry.reading.ts_ms, entry.ctx.poll_interval_s, now),
                     adapter_id=entry.adapter_id, last_error=entry.error)
         return body
-    return _from_database(device_id, now)
+    return _from_database(device_id, now, device)
 
 
-def _from_database(device_id: str, now: int) -> dict[str, Any] | None:
+#: Catalog kind -> (sample model, its device column, reading kind, {reading key: column}) for the stored fallback.
+_STORED = {
+    "inverter": (EnergySample, "inverter", "inverter", {
+        "pv_power_w": "pv_power_w", "load_power_w": "load_power_w", "grid_power_w": "grid_power_w",
+        "battery_power_w": "battery_power_w", "battery_soc_pct": "battery_soc",
+        "battery_voltage_v": "battery_voltage_v"}),
+    "meter": (MeterSample, "meter", "meter", {
+        "power_w": "grid_power_w", "voltage_v": "grid_voltage_v", "frequency_hz": "grid_frequency_hz"}),
+    "battery_pack": (BatteryBankSample, "pack", "battery", {
+        "voltage_v": "voltage", "current_a": "current", "power_w": "power_w", "soc_pct": "soc",
+        "temperature_c": "temperature"}),
+}
+
+
+def _from_database(device_id: str, now: int, device: Any = None) -> dict[str, Any] | None:
     """The newest stored sample of a device (after a restart, before its first poll)."""
-    device = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
-    if device is None or device.catalog_id is None:
+    device = device or RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
+    if device is None or device.catalog_id is None or device.kind not in _STORED:
         return None
-    if device.kind == "inverter":
-        row = (EnergySample.select().where(EnergySample.inverter == device.catalog_id)
-               .order_by(EnergySample.ts.desc()).first())
-        values = row and {"pv_power_w": row.pv_power_w, "load_power_w": row.load_power_w,
-                          "grid_power_w": row.grid_power_w, "battery_power_w": row.battery_power_w,
-                          "battery_soc_pct": row.battery_soc, "battery_voltage_v": row.battery_voltage_v}
-        kind = "inverter"
-    elif device.kind == "meter":
-        row = (MeterSample.select().where(MeterSample.meter == device.catalog_id)
-               .order_by(MeterSample.ts.desc()).first())
-        values = row and {"power_w": row.grid_power_w, "voltage_v": row.grid_voltage_v,
-                          "frequency_hz": row.grid_frequency_hz}
-        kind = "meter"
-    else:
-        row = (BatteryBankSample.select().where(BatteryBankSample.pack == device.catalog_id)
-               .order_by(BatteryBankSample.ts.desc()).first())
-        values = row and {"voltage_v": row.voltage, "current_a": row.current, "power_w": row.power_w,
-                          "soc_pct": row.soc, "temperature_c": row.temperature}
-        kind = "battery"
+    model, owner, kind, columns = _STORED[device.kind]
+    # Only the columns shown: building SQL for every column of a wide sample table costs more than the query.
+    fields = [model.ts, model.details, *(getattr(model, c) for c in columns.values())]
+    row = (model.select(*fields).where(getattr(model, owner) == device.catalog_id)
+           .order_by(model.ts.desc()).limit(1).dicts().first())
     if row is None:
         return None
-    details = json.loads(row.details) if getattr(row, "details", None) else {}
-    body: dict[str, Any] = {"kind": kind, "ts": row.ts, **{k: v for k, v in values.items() if v is not None}}
-    body.update(details=details.get("details", {}), device_id=device_id, stale=_stale(row.ts, 5, now),
+    details = json.loads(row["details"]) if row.get("details") else {}
+    values = {key: row[column] for key, column in columns.items() if row[column] is not None}
+    body: dict[str, Any] = {"kind": kind, "ts": row["ts"], **values}
+    body.update(details=details.get("details", {}), device_id=device_id, stale=_stale(row["ts"], 5, now),
                 adapter_id=None, last_error=None)
     return body
 
@@ -135,7 +138,7 @@ def power_flow(system_id: str) -> dict[str, Any]:
                                                 & RegistryDevice.catalog_id.is_null(False)):
         if device.lifecycle_state in ("maintenance", "decommissioned", "registered"):
             continue
-        body = latest_reading(device.device_id)
+        body = latest_reading(device.device_id, device)
         if body is not None:
             readings.append((device.kind, {**body, "_catalog_id": device.catalog_id}))
     inverters = [b for kind, b in readings if kind == "inverter"]

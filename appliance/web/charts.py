@@ -17,8 +17,9 @@ COLORS = {"pv_energy_kwh": "#e0a100", "load_energy_kwh": "#c0504d", "import_kwh"
           "battery_power_w": "#1f6b42", "soc_pct": "#8a5cc2", "power_w": "#3845a8"}
 #: Which power lines each level's history draws, in order (the others go to the CSV).
 LINE_KEYS = ("pv_power_w", "load_power_w", "grid_power_w", "battery_power_w", "soc_pct")
-LINE_LABELS = {"grid_power_w": "Grid (import +, export −)", "battery_power_w": "Battery (discharge +, charge −)",
-               "soc_pct": "SOC"}
+#: Short enough for a phone's legend; the sign convention in words.
+LINE_LABELS = {"pv_power_w": "Solar kW", "load_power_w": "Home kW", "grid_power_w": "Grid kW (+ import)",
+               "battery_power_w": "Battery kW (+ discharge)", "soc_pct": "SOC %"}
 
 
 def _midpoints(bars: list[dict[str, Any]]) -> list[float]:
@@ -48,7 +49,7 @@ def energy_charts(period: dict[str, Any], lines: dict[str, Any] | None = None) -
     if lines and lines.get("ts"):
         # The day view: power lines over the hourly bars, on their own kW axis, at their own times.
         first["lines"] = {"x": [t / 1000 for t in lines["ts"]], "unit": "kW", "series": [
-            {"key": k, "label": f"{vocabulary.label(k)} (kW)", "color": COLORS[k],
+            {"key": k, "label": LINE_LABELS[k], "color": COLORS[k],
              "values": [None if v is None else round(v / 1000, 3) for v in lines[k]]}
             for k in ("pv_power_w", "load_power_w") if k in lines]}
     second = {"id": "chart-grid", "title": "Grid and battery",
@@ -67,8 +68,8 @@ def history_chart(ts: list[int], columns: dict[str, list[Any]], timezone: str, k
         percent = key.endswith("_pct")
         label = LINE_LABELS.get(key) or vocabulary.label(key, kind)
         if kind == "meter" and key == "grid_power_w":
-            label = "Power (import +, export −)"
-        series.append({"key": key, "label": label + ("" if percent else " (kW)"), "color": COLORS[key],
+            label = "Meter kW (+ import)"
+        series.append({"key": key, "label": label, "color": COLORS[key],
                        "scale": "%" if percent else "kW", "type": "line",
                        "values": values if percent else [None if v is None else round(v / 1000, 3) for v in values]})
     return {"id": "history-chart", "x": [t / 1000 for t in ts], "timezone": timezone, "unit": "kW",

@@ -159,7 +159,7 @@ def test_history_chart_is_drawn(page, tmp_path: Path):
     data = json.loads(page.locator("#history-chart-data").text_content())
     assert len(data["x"]) >= 6  # 5-minute rollups of the backfilled hours
     labels = [s["label"] for s in data["series"]]
-    assert "Solar power (kW)" in labels and not any("_" in label for label in labels), labels
+    assert "Solar kW" in labels and not any("_" in label for label in labels), labels
     assert any(v for s in data["series"] for v in s["values"] if v is not None)
     box = page.locator("#history-chart canvas").bounding_box()
     assert box and box["width"] > 200 and box["height"] > 100

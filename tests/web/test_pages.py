@@ -125,7 +125,7 @@ def test_history_week_is_the_last_seven_days_and_labels_are_words(browser, site,
     html = browser.get("/history?level=system&id=home&period=week&date=2025-06-09").data.decode()  # a Monday
     _, _, resolution, start, end = seen[-1]
     assert (end - start) == 7 * 86_400_000 and resolution == "1h"
-    assert '"label": "Solar power (kW)"' in html and '"pv_power_w"' in html and "1.5" in html
+    assert '"label": "Solar kW"' in html and '"pv_power_w"' in html and "1.5" in html
     assert '"timezone": "Europe/Berlin"' in html
     year = browser.get("/history?level=system&id=home&period=year&date=2025-06-09").data.decode()
     assert '"unit": "kWh"' in year and '"title": "Energy per day"' in year
