@@ -43,6 +43,10 @@ def chart(volts: list[Any], balancing: Any = None, label: str = "Pack") -> dict[
     known = [v for v in volts if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if not known:
         return None
+    # A BMS reports balancing for the pack (a bool) or per cell (a list of bools).
+    per_cell = balancing if isinstance(balancing, list) and len(balancing) == len(volts) else None
+    if per_cell is not None:
+        balancing = any(bool(b) for b in per_cell)
     low, high = min(known), max(known)
     span = max(high - low, MIN_SPAN_V)
     floor = low - span * 0.35
@@ -65,9 +69,11 @@ def chart(volts: list[Any], balancing: Any = None, label: str = "Pack") -> dict[
             continue
         mark = "max" if volt == high and high != low else "min" if volt == low and high != low else ""
         y = y_of(volt)
+        if per_cell is not None and per_cell[index]:
+            mark = f"{mark} balancing".strip()
         bars.append({"index": number, "volt": volt, "text": vocabulary.number(volt, 3, "V"), "x": round(x + 1, 1),
                      "w": round(max(width - 2, 1), 1), "y": round(y, 1), "h": round(HEIGHT - BOTTOM - y, 1),
-                     "mark": mark, "cx": round(x + width / 2, 1)})
+                     "mark": mark, "cx": round(x + width / 2, 1), "balancing": bool(per_cell and per_cell[index])})
     delta_mv = round((high - low) * 1000, 1)
     ticks = [{"y": round(y_of(t), 1), "text": f"{t:.3f}"} for t in _ticks(floor, ceiling)]
     return {"label": label, "bars": bars, "ticks": ticks, "min": low, "max": high, "delta_mv": delta_mv,

@@ -149,7 +149,7 @@ def test_device_page_speaks_words_not_keys(browser, site, monkeypatch):
 def test_cell_chart_is_zoomed_numbered_and_marks_min_max(browser, site, monkeypatch):
     volts = [3.300, 3.305, 3.298, 3.310] * 4
     reading = {"kind": "battery", "ts": 1, "stale": False,
-               "batteries": [{"index": 1, "cell_voltages_v": volts, "balancing": True},
+               "batteries": [{"index": 1, "cell_voltages_v": volts, "balancing": [False, True] + [False] * 14},
                              {"index": 2, "cell_voltages_v": [3.2, 3.35], "balancing": False}]}
     patch_functions(monkeypatch, LIVE, latest_reading=lambda d: reading)
     html = browser.get("/devices/battery_pack:pack1").data.decode()
@@ -159,6 +159,7 @@ def test_cell_chart_is_zoomed_numbered_and_marks_min_max(browser, site, monkeypa
     assert 'aria-label="cell 16: 3.310 V"' in html and ">16</text>" in html
     assert "spread-ok" in html and "12 mV" in html and "spread-bad" in html and "150 mV" in html
     assert 'class="badge balancing"' in html and 'tabindex="0"' in html
+    assert 'aria-label="cell 2: 3.305 V, balancing"' in html and html.count('class="balance-dot"') == 1
 
 
 def test_devices_list_and_maintenance(browser, site):
