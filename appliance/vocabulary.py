@@ -242,9 +242,12 @@ def format_value(key: str, value: Any, kind: str | None = None) -> str:
 
 
 def facts(values: dict[str, Any], kind: str | None = None, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """(label, text) pairs of a reading's values for a page, nested dicts flattened one level, empties left out."""
+    """(label, text) pairs of a reading's values for a page, in the vocabulary's order, nested dicts flattened one
+    level, empties left out."""
     out: list[tuple[str, str]] = []
-    for key, value in values.items():
+    # The vocabulary's order (powers first, lifetime counters later), not the order of a device's registers.
+    order = {key: i for i, key in enumerate(TERMS)}
+    for key, value in sorted(values.items(), key=lambda kv: order.get(kv[0], len(order))):
         if key in skip or value is None or value == {} or (value == [] and not term(key, kind).empty):
             continue
         if isinstance(value, dict):

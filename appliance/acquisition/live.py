@@ -107,6 +107,7 @@ def _from_database(device_id: str, now: int, device: Any = None) -> dict[str, An
     device = device or RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
     if device is None or device.catalog_id is None or device.kind not in _STORED:
         return None
+    model: Any
     model, owner, kind, columns = _STORED[device.kind]
     # Only the columns shown: building SQL for every column of a wide sample table costs more than the query.
     fields = [model.ts, model.details, *(getattr(model, c) for c in columns.values())]
