@@ -30,6 +30,8 @@ class Term:
     words: tuple[str, str] = ("yes", "no")
     #: What an empty list reads as ('' shows nothing).
     empty: str = ""
+    #: Shown value = stored value x factor (a cell spread is stored in V and read in mV).
+    factor: float = 1.0
 
 
 def _t(key: str, label: str, unit: str = "", digits: int = 0, kind: str = "number", **kw: Any) -> Term:
@@ -46,7 +48,7 @@ _TERMS = (
     _t("remaining_ah", "Remaining capacity", "Ah", 1), _t("full_ah", "Full capacity", "Ah", 1),
     _t("cycles", "Cycles", "", 0), _t("temperature_c", "Temperature", "°C", 1),
     _t("cell_voltages_v", "Cell voltages", "V", 3, "list"), _t("cell_min_v", "Lowest cell", "V", 3),
-    _t("cell_max_v", "Highest cell", "V", 3), _t("cell_delta_v", "Cell spread", "V", 3),
+    _t("cell_max_v", "Highest cell", "V", 3), _t("cell_delta_v", "Cell spread", "mV", 0, factor=1000.0),
     _t("cell_temperatures_c", "Cell temperatures", "°C", 1, "list"),
     _t("balancing", "Balancing", kind="bool", words=("balancing", "not balancing")),
     _t("charge_enabled", "Charging", kind="bool", words=("allowed", "blocked")),
@@ -160,7 +162,7 @@ def term(key: str, kind: str | None = None) -> Term:
     signs = KIND_SIGNS.get(kind or "", {}).get(key)
     if label or signs:
         found = Term(found.key, label or found.label, found.unit, found.digits, found.kind,
-                     signs or found.signs, found.words, found.empty)
+                     signs or found.signs, found.words, found.empty, found.factor)
     return found
 
 
@@ -214,7 +216,7 @@ def _scalar(found: Term, value: Any) -> str:
         if found.kind == "power" or found.unit == "W":
             return power(abs(value) if found.signs else value)
         shown = abs(value) if found.signs else value
-        return number(shown, found.digits, found.unit)
+        return number(shown * found.factor, found.digits, found.unit)
     if isinstance(value, str):
         return humanize(value).lower() if re.fullmatch(r"[a-z0-9_]+", value) and "_" in value else value
     return str(value)

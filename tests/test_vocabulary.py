@@ -39,6 +39,7 @@ def test_values_in_words_with_units():
     assert vocabulary.format_value("pv_powers_w", [1200, 900]) == "1\u202f200 · 900 W"
     assert vocabulary.format_value("soc_pct", None) == "—"
     assert vocabulary.number(-0.04, 1) == "0.0"
+    assert vocabulary.format_value("cell_delta_v", 0.012) == "12 mV"
 
 
 def test_unknown_keys_are_labelled_from_their_suffix():
