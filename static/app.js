@@ -49,9 +49,12 @@
       });
     }
     var below = spec.series.some(function (s) { return s.below; });
-    var axes = [{}, {scale: spec.unit, label: narrow ? null : spec.unit, size: narrow ? 38 : 52,
+    var axes = [{}, {scale: spec.unit, label: narrow ? null : spec.unit, size: narrow ? 46 : 56,
                      values: function (u, ticks) {
-                       return ticks.map(function (t) { return (below ? Math.abs(t) : t).toLocaleString("en").replace("-", "−"); });
+                       return ticks.map(function (t) {
+                         var v = below ? Math.abs(t) : t;
+                         return (Math.abs(v) >= 10000 ? (v / 1000) + "k" : String(+v.toFixed(2))).replace("-", "−");
+                       });
                      }}];
     var scales = {x: spec.range ? {time: true, range: function () { return spec.range; }} : {time: true}};
     scales[spec.unit] = {range: function (u, min, max) {
