@@ -43,7 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(commands)
+    _db_after_command(commands)
     return parser
+
+
+def _db_after_command(commands: argparse._SubParsersAction) -> None:
+    """Accept `--db PATH` after the command too (`appliance simulate --days 30 --db FILE`), as the README writes it.
+
+    SUPPRESS as default keeps a --db given before the command when none follows it.
+    """
+    for sub in commands.choices.values():
+        if "--db" not in sub._option_string_actions:  # `headend --db` is the headend's own database
+            sub.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                             help="database file (also accepted before the command)")
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _db_after_command(action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

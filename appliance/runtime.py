@@ -103,6 +103,7 @@ class Runtime:
         self.scheduler.add_job(self.acquisition.sync, "interval", seconds=every.sync_interval_s, id="acquisition-sync")
         self.scheduler.add_job(self.roll_up, "interval", seconds=every.rollup_interval_s, id="rollup")
         self.scheduler.add_job(self.retention, "interval", hours=24, id="retention")
+        self.scheduler.add_job(self.extend_tariffs, "interval", hours=24, id="tariffs")
         self.scheduler.add_job(self.snapshot, "interval", hours=24, id="config-snapshot")
         self.scheduler.add_job(self.discover, "interval", seconds=every.discovery_interval_s, id="discovery")
         self.scheduler.add_job(self.push, "interval", seconds=every.push_interval_s, id="headend-push")
@@ -163,6 +164,12 @@ class Runtime:
 
         self.timekeeper.restamp()
         return roll_up(now_ms=self.clock.ms())
+
+    def extend_tariffs(self) -> int:
+        """Expand time-of-use tariff plans further ahead when their horizon is near (a few points a day)."""
+        from appliance.energy import tariffs
+
+        return tariffs.extend(self.clock.ms())
 
     def retention(self) -> Any:
         """Delete what is older than its retention (the days set on the settings page; 0 = forever)."""

@@ -83,3 +83,30 @@ def test_a_corrupt_database_is_reported_in_one_line(tmp_path):
     result = run("--db", str(db), "export-config")
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
     assert "cannot open database" in result.stderr
+
+
+def test_db_is_accepted_after_the_command_too(tmp_path):
+    # The README writes `appliance simulate --days 30 --db FILE`; init-db shows it the quick way.
+    after = tmp_path / "after.db"
+    assert run("init-db", "--db", str(after)).returncode == 0 and after.exists()
+    before = tmp_path / "before.db"
+    assert run("--db", str(before), "init-db").returncode == 0 and before.exists()
+    nested = tmp_path / "nested.db"
+    assert run("token", "list", "--db", str(nested)).returncode == 0 and nested.exists()
+
+
+def test_a_busy_port_is_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("demo", "--db", str(tmp_path / "demo.db"), "--port", str(port))
+    assert result.returncode == 2 and result.stderr.strip() == f"port {port} is in use; pass --port"
+
+
+def test_export_config_into_a_missing_folder_is_one_line(tmp_path):
+    result = run("export-config", "--db", str(tmp_path / "x.db"), "-o", str(tmp_path / "nope" / "c.yaml"))
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "does not exist" in result.stderr and "Traceback" not in result.stderr

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from peewee import SQL
 
+from appliance.catalog.localization import machine_defaults
 from appliance.store.models import BatteryArray, BatteryArrayAttachment, InverterArray, System, database
 
-DEFAULT_SYSTEM = {"system_id": "system", "name": "My Solar System", "description": "Auto-created default system",
-                  "timezone": "Asia/Karachi"}
+#: The document's default system; its time zone and currency are the machine's own (localization.py),
+#: not the document's Asia/Karachi: a fresh install in Berlin must not count its days in Karachi.
+DEFAULT_SYSTEM = {"system_id": "system", "name": "My Solar System", "description": "Auto-created default system"}
 DEFAULT_ARRAY = {"array_id": "array1", "system": "system", "name": "Default Inverter Array"}
 DEFAULT_BATTERY_ARRAY = {"battery_array_id": "battery_array1", "system": "system", "name": "Default Battery Array"}
 
 
 def ensure_defaults() -> bool:
-    """Create `system`, `array1`, `battery_array1` and their attachment if no system exists; True if created."""
+    """Create `system` (in the machine's zone and currency), `array1`, `battery_array1` and their attachment if no
+    system exists; True if created."""
     with database.atomic():
         # The check and the inserts share one transaction, so two callers cannot both create them.
         if System.select().exists():
             return False
-        System.insert(**DEFAULT_SYSTEM).execute()
+        zone, currency = machine_defaults()
+        System.insert(**DEFAULT_SYSTEM, timezone=zone, currency=currency).execute()
         InverterArray.insert(**DEFAULT_ARRAY).execute()
         BatteryArray.insert(**DEFAULT_BATTERY_ARRAY).execute()
         BatteryArrayAttachment.insert(battery_array="battery_array1", inverter_array="array1",

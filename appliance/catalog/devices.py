@@ -96,12 +96,12 @@ def update_inverter(inverter_id: str, **changes: Any) -> dict[str, Any]:
     return get_inverter(inverter_id)
 
 
-def delete_inverter(inverter_id: str) -> None:
-    """Delete an inverter with its samples and rollups (CASCADE) and its adapter."""
+def delete_inverter(inverter_id: str, *, keep_adapters: bool = False) -> None:
+    """Delete an inverter with its history (CASCADE) and the adapters no other device uses (unless kept)."""
     inverter = get(Inverter, inverter_id, "inverter")
     with database.atomic():
         inverter.delete_instance()
-        registry.drop_orphans()
+        registry.drop_orphans(keep_adapters)
 
 
 def _sync_pack(pack: BatteryPack) -> None:
@@ -196,12 +196,12 @@ def update_battery_pack(pack_id: str, **changes: Any) -> dict[str, Any]:
     return get_battery_pack(pack_id)
 
 
-def delete_battery_pack(pack_id: str) -> None:
-    """Delete a pack with its units, cells, samples, rollups (CASCADE) and adapters."""
+def delete_battery_pack(pack_id: str, *, keep_adapters: bool = False) -> None:
+    """Delete a pack with its units, cells and history (CASCADE) and the adapters no other device uses."""
     pack = get(BatteryPack, pack_id, "battery pack")
     with database.atomic():
         pack.delete_instance()
-        registry.drop_orphans()
+        registry.drop_orphans(keep_adapters)
 
 
 def set_pack_layout(pack_id: str, batteries: int, cells_per_battery: int) -> None:
@@ -360,9 +360,9 @@ def update_meter(meter_id: str, **changes: Any) -> dict[str, Any]:
     return get_meter(meter_id)
 
 
-def delete_meter(meter_id: str) -> None:
-    """Delete a meter with its samples and rollups (CASCADE) and its adapter."""
+def delete_meter(meter_id: str, *, keep_adapters: bool = False) -> None:
+    """Delete a meter with its history (CASCADE) and the adapters no other device uses (unless kept)."""
     meter = get(Meter, meter_id, "meter")
     with database.atomic():
         meter.delete_instance()
-        registry.drop_orphans()
+        registry.drop_orphans(keep_adapters)

@@ -100,18 +100,22 @@ def _with_error(device: dict[str, Any], errors: dict[str, str]) -> dict[str, Any
     return device
 
 
-def drop_orphans() -> None:
-    """Remove registry rows and bound adapters whose catalog device is gone (after CASCADE deletes)."""
+def drop_orphans(keep_adapters: bool = False) -> list[str]:
+    """Remove registry rows whose catalog device is gone (after CASCADE deletes), and the adapters that served
+    only those devices (unbound instead when `keep_adapters`); returns the ids of the deleted adapters."""
+    from appliance.catalog.deletion import drop_orphan_adapters
+
     with database.atomic():
+        dead: set[tuple[str, str]] = set()
         for kind, (model, key) in CATALOG_KINDS.items():
             alive = model.select(getattr(model, key))
             (RegistryDevice.delete()
              .where((RegistryDevice.kind == kind) & RegistryDevice.catalog_id.is_null(False)
                     & RegistryDevice.catalog_id.not_in(alive)).execute())
-            # An adapter instance is its device's connection settings: it goes with the device.
-            (Adapter.delete()
-             .where((Adapter.device_type == kind) & Adapter.device_id.is_null(False)
-                    & Adapter.device_id.not_in(alive)).execute())
+            dead |= {(kind, str(a.device_id)) for a in Adapter.select().where(
+                (Adapter.device_type == kind) & Adapter.device_id.is_null(False) & Adapter.device_id.not_in(alive))}
+        # An adapter is its device's connection settings: it goes with the device, unless another device uses it.
+        return drop_orphan_adapters(dead, keep_adapters)
 
 
 def count_by_lifecycle() -> dict[str, int]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from appliance.catalog import registry
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
+from appliance.catalog.localization import currency_for_zone, machine_timezone
 from appliance.catalog.rows import row, utc_now_iso
 from appliance.catalog.validation import (
     check_currency, check_id, check_name, check_text, check_timestamp, check_timezone,
@@ -13,17 +14,16 @@ from appliance.catalog.validation import (
 from appliance.errors import ValidationError
 from appliance.store.models import BatteryArray, BatteryArrayAttachment, InverterArray, System, database
 
-DEFAULT_TIMEZONE = "Asia/Karachi"
-DEFAULT_CURRENCY = "PKR"  # the default time zone's; tariffs and costs are in the system's currency
-
-
 def create_system(system_id: str, name: str, *, description: str | None = None,
-                  timezone: str = DEFAULT_TIMEZONE, currency: str = DEFAULT_CURRENCY) -> dict[str, Any]:
-    """Create a system (a home or site) with its IANA time zone and the currency of its tariffs."""
+                  timezone: str | None = None, currency: str | None = None) -> dict[str, Any]:
+    """Create a system (a home or site) with its IANA time zone (default: the machine's) and the currency of its
+    tariffs (default: the zone's country's)."""
     check_id(system_id, "system_id")
     ensure_new(System, system_id, "system_id", "system")
+    zone = check_timezone(timezone if timezone is not None else machine_timezone())
+    currency = check_currency(currency if currency is not None else currency_for_zone(zone))
     system = System(system_id=system_id, name=check_name(name), description=check_text(description, "description"),
-                    timezone=check_timezone(timezone), currency=check_currency(currency))
+                    timezone=zone, currency=currency)
     save(system, force_insert=True)
     return get_system(system_id)
 
@@ -39,7 +39,7 @@ def list_systems() -> list[dict[str, Any]]:
 
 
 def update_system(system_id: str, **changes: Any) -> dict[str, Any]:
-    """Change a system's name, description or time zone."""
+    """Change a system's name, description, time zone or currency."""
     unknown_fields(changes, {"name", "description", "timezone", "currency"})
     system = get(System, system_id, "system")
     if "name" in changes:
@@ -55,12 +55,12 @@ def update_system(system_id: str, **changes: Any) -> dict[str, Any]:
     return row(system)
 
 
-def delete_system(system_id: str) -> None:
+def delete_system(system_id: str, *, keep_adapters: bool = False) -> None:
     """Delete a system and, by CASCADE, everything in it."""
     system = get(System, system_id, "system")
     with database.atomic():
         system.delete_instance()
-        registry.drop_orphans()
+        registry.drop_orphans(keep_adapters)
 
 
 def create_array(array_id: str, system_id: str, name: str) -> dict[str, Any]:
@@ -97,12 +97,12 @@ def update_array(array_id: str, **changes: Any) -> dict[str, Any]:
     return row(array)
 
 
-def delete_array(array_id: str) -> None:
+def delete_array(array_id: str, *, keep_adapters: bool = False) -> None:
     """Delete an inverter array; its inverters go with it (CASCADE), array meters become system meters."""
     array = get(InverterArray, array_id, "inverter array")
     with database.atomic():
         array.delete_instance()
-        registry.drop_orphans()
+        registry.drop_orphans(keep_adapters)
 
 
 def create_battery_array(battery_array_id: str, system_id: str, name: str) -> dict[str, Any]:
@@ -142,12 +142,12 @@ def update_battery_array(battery_array_id: str, **changes: Any) -> dict[str, Any
     return get_battery_array(battery_array_id)
 
 
-def delete_battery_array(battery_array_id: str) -> None:
+def delete_battery_array(battery_array_id: str, *, keep_adapters: bool = False) -> None:
     """Delete a battery array; its packs and attachments go with it (CASCADE)."""
     battery_array = get(BatteryArray, battery_array_id, "battery array")
     with database.atomic():
         battery_array.delete_instance()
-        registry.drop_orphans()
+        registry.drop_orphans(keep_adapters)
 
 
 def active_attachment(battery_array_id: str) -> dict[str, Any] | None:

@@ -45,7 +45,13 @@ def cmd_export_config(args: argparse.Namespace) -> int:
 
     open_store_for_cli(args)
     if args.output:
-        config_yaml.export_file(args.output)
+        folder = Path(args.output).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise UsageError(f"export-config -o {args.output}: the folder {folder} does not exist")
+        try:
+            config_yaml.export_file(args.output)
+        except OSError as exc:
+            raise UsageError(f"export-config -o {args.output}: {exc.strerror or exc}") from None
         print(f"exported to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(config_yaml.export_text())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import math
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,42 @@ DEMO_DB = "appliance-demo.db"
 BACKFILL_STEP_S = 60.0
 
 
+def check_port(host: str, port: int) -> None:
+    """Fail in one line, before anything starts, when the web port cannot be listened on."""
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be 0..65535, not {port}")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # what waitress sets: TIME_WAIT is no conflict
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(_port_problem(port, exc)) from None
+
+
+def _port_problem(port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is in use; pass --port"
+    if exc.errno == errno.EACCES:
+        return f"port {port} needs root; pass --port with a port above 1023"
+    return f"cannot listen on port {port}: {exc.strerror or exc}"
+
+
+def _start(runtime: Runtime) -> None:
+    """Start the runtime; a port taken meanwhile is one line too, and nothing is left running."""
+    try:
+        runtime.start()
+    except OSError as exc:
+        runtime.stop()
+        raise UsageError(_port_problem(runtime.options.port, exc)) from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the appliance until SIGTERM (what systemd starts)."""
+    check_port(args.host, args.port)
     runtime = Runtime(settings_of(args), RuntimeOptions(host=args.host, port=args.port))
     runtime.open()
     _announce_setup_code()
-    runtime.start()
+    _start(runtime)
     print(f"appliance running; UI at {runtime.url}" if runtime.url else "appliance running", flush=True)
     runtime.run_forever()
     return EXIT_OK
@@ -57,8 +89,11 @@ def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, An
     from appliance.sim.site import SiteModel
     from appliance.vclock import VirtualClock
 
+    from appliance.catalog.localization import machine_timezone
+
     clock = VirtualClock()
-    site = SiteModel(clock=clock.seconds)
+    # The sun follows the zone the default system gets (the machine's), so noon is noon on the dashboard.
+    site = SiteModel(clock=clock.seconds, timezone_name=machine_timezone())
     demo = DemoSite.start(site)
     pool = LinkPool(ble_link_factory=demo.ble_link_factory())
     targets = [{"host": host, "ports": [port], "unit_ids": [1]} for host, port in demo.tcp_endpoints]
@@ -108,6 +143,8 @@ def _print_devices(runtime: Runtime) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     """A simulated home on 127.0.0.1 with real protocols, discovered, polled, stored and shown."""
     options = RuntimeOptions(host="127.0.0.1", port=args.port, web=not args.no_web, discovery_interval_s=60)
+    if not args.no_web:
+        check_port("127.0.0.1", args.port)  # before a backfill of minutes, not after it
     runtime, demo = build_demo(_demo_settings(args), options)
     try:
         if args.backfill:
@@ -115,7 +152,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             polls = backfill(runtime, demo.site, args.backfill,
                              progress=lambda f: print(f"  {f:.0%}", end="\r", flush=True))
             print(f"backfill done: {polls} readings stored", flush=True)
-        runtime.start()
+        _start(runtime)
         print(f"demo running: {len(runtime.acquisition.pollers)} simulated devices on 127.0.0.1; "
               f"database {runtime.settings.db_path}", flush=True)
         if runtime.url:

@@ -42,10 +42,6 @@ STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, QuotaErr
 
 def error_status(exc: ApplianceError) -> int:
     """The HTTP status of a service error."""
-    from appliance.web.services import NotAvailable
-
-    if isinstance(exc, NotAvailable):
-        return 503
     return next((status for kind, status in STATUS.items() if isinstance(exc, kind)), 500)
 
 
@@ -68,13 +64,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SECRET_KEY", None)
     app.secret_key = app.config["SECRET_KEY"] or secret_key()
     app.jinja_env.autoescape = True  # every template, whatever its file name
-    from appliance.web import api, api_data, auth, config_pages, htmx, pages, pages_devices, security, settings_pages
+    from appliance.web import (
+        api, api_data, auth, config_pages, dashboard, devices_pages, discovery_pages, energy_pages, htmx, security,
+        settings_home, settings_pages,
+    )
     from appliance.web.templating import init_templates
 
     security.init_app(app)
     htmx.init_app(app)
     init_templates(app)
-    for module in (auth, pages, pages_devices, settings_pages, config_pages, api, api_data):
+    assert settings_home.bp is settings_pages.bp  # its routes are on the settings blueprint
+    # Pages by area, then the JSON API.
+    for module in (auth, dashboard, energy_pages, devices_pages, discovery_pages, config_pages, settings_pages, api,
+                   api_data):
         app.register_blueprint(module.bp)
     from appliance.web import api_control, api_fleet, api_market, api_sync
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from appliance import timefmt, vocabulary
+from appliance.acquisition import live
 from appliance.catalog import registry, systems
+from appliance.discovery import inbox
+from appliance.energy import history as energy_history
+from appliance.energy import periods
 from appliance.errors import ValidationError
 from appliance.store.db import NEARLY_FULL, disk_free, ping
-from appliance.web import services
 from appliance.web.api import json_body
+from appliance.web.charts import columns as series_columns
 from appliance.web.timerange import entity_zone, parse_date, window
 
 bp = Blueprint("data", __name__)
@@ -53,19 +57,19 @@ def openapi() -> Any:
 @bp.get("/api/discovery")
 def discovery_list() -> Any:
     """Devices found by discovery and waiting for a decision."""
-    return jsonify(services.inbox("list_inbox"))
+    return jsonify(inbox.list_inbox())
 
 
 @bp.post("/api/discovery/<discovery_id>/approve")
 def discovery_approve(discovery_id: str) -> Any:
     """Approve a discovered device: it becomes a catalog device."""
-    return jsonify(services.inbox("approve", discovery_id))
+    return jsonify(inbox.approve(discovery_id))
 
 
 @bp.post("/api/discovery/<discovery_id>/reject")
 def discovery_reject(discovery_id: str) -> Any:
     """Reject a discovered device."""
-    return jsonify(services.inbox("reject", discovery_id))
+    return jsonify(inbox.reject(discovery_id))
 
 
 @bp.post("/api/discovery/ignore-port")
@@ -74,46 +78,46 @@ def discovery_ignore_port() -> Any:
     port = json_body().get("port")
     if not isinstance(port, str) or not port.strip():
         raise ValidationError("port is required", field="port")
-    return jsonify(services.inbox("ignore_port", port))
+    return jsonify(inbox.ignore_port(port))
 
 
 @bp.post("/api/discovery/scan")
 def discovery_scan() -> Any:
     """Start a discovery scan now."""
-    return jsonify(services.inbox("scan_now")), 202
+    return jsonify(inbox.scan_now()), 202
 
 
 @bp.get("/api/discovery/scan")
 def discovery_scan_status() -> Any:
     """Progress of the current or last scan."""
-    return jsonify(services.inbox("scan_status"))
+    return jsonify(inbox.scan_status())
 
 
 @bp.get("/api/readings/<device_id>/latest")
 def latest_reading(device_id: str) -> Any:
     """A device's latest reading (`reading` is null until there is one; `stale` when too old)."""
     registry.get_device(device_id)
-    return jsonify({"device_id": device_id, "reading": services.latest_reading(device_id)})
+    return jsonify({"device_id": device_id, "reading": live.latest_reading(device_id)})
 
 
 @bp.get("/api/power-flow/<system_id>")
 def power_flow(system_id: str) -> Any:
     """A system's live power flow: pv_w, load_w, grid_w, battery_w, soc_pct, ts, stale."""
     systems.get_system(system_id)
-    return jsonify(services.power_flow(system_id))
+    return jsonify(live.power_flow(system_id))
 
 
-def _series(level: str, entity_id: str) -> tuple[list[int], dict[str, list[Any]], str]:
+def _series(level: str, entity_id: str) -> tuple[list[int], dict[str, list[Any]], str, Any]:
     _, zone = entity_zone(level, entity_id)
     resolution, start, end = window(request.args, zone)
-    ts, columns = services.columns(services.series(level, entity_id, resolution, start, end))
-    return ts, columns, resolution
+    ts, columns = series_columns(energy_history.series(level, entity_id, resolution, start, end))
+    return ts, columns, resolution, zone
 
 
 @bp.get("/api/history/<level>/<entity_id>")
 def history(level: str, entity_id: str) -> Any:
     """Chart series from the rollups: ?resolution=5m|1h|1d&from=&to= (epoch ms, ISO 8601 or YYYY-MM-DD)."""
-    ts, columns, resolution = _series(level, entity_id)
+    ts, columns, resolution, _ = _series(level, entity_id)
     return jsonify({"level": level, "id": entity_id, "resolution": resolution, "ts": ts, **columns})
 
 
@@ -134,7 +138,7 @@ def _daily_args() -> tuple[str, str, str]:
 @bp.get("/api/energy/daily")
 def energy_daily() -> Any:
     """Daily energy of a system: ?system_id=&from=YYYY-MM-DD&to=YYYY-MM-DD (inclusive)."""
-    return jsonify(services.daily_energy(*_daily_args()))
+    return jsonify(energy_history.daily_energy(*_daily_args()))
 
 
 @bp.get("/api/energy/monthly")
@@ -147,34 +151,68 @@ def energy_monthly() -> Any:
     year = request.args.get("year", "")
     if not year.isdigit() or not 2000 <= int(year) <= 2100:
         raise ValidationError("year must be a year such as 2025", field="year")
-    return jsonify(services.monthly_energy(system_id, int(year)))
+    return jsonify(energy_history.monthly_energy(system_id, int(year)))
 
 
-def _csv(header: list[str], rows: list[list[Any]], filename: str) -> Response:
+@bp.get("/api/energy/period")
+def energy_period() -> Any:
+    """Energy bars and totals of a period: ?system_id=&period=day|week|month|year&date=YYYY-MM-DD."""
+    system_id = request.args.get("system_id") or ""
+    if not system_id:
+        raise ValidationError("system_id is required", field="system_id")
+    systems.get_system(system_id)
+    day = parse_date(request.args.get("date", ""), "date")
+    return jsonify(periods.period_energy(system_id, request.args.get("period", ""), day))
+
+
+def _csv(header: list[str], rows: list[list[Any]], filename: str, labels: bool) -> Response:
+    """A CSV: machine names in the header (the API's), or the vocabulary's labels with units for people."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow([_people(h) for h in header] if labels else header)
     writer.writerows(rows)
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds")
+def _people(key: str) -> str:
+    return {"ts_ms": "Epoch ms", "time_local": "Local time", "timezone": "Time zone"}.get(key) or \
+        vocabulary.label_with_unit(key)
+
+
+def _local(ms: int, zone: Any) -> str:
+    return timefmt.datetime_text(ms, zone)
 
 
 @bp.get("/api/export.csv")
 def export_csv() -> Any:
-    """CSV of a history series (?level=&id=&resolution=&from=&to=) or of daily energy (?table=daily&system_id=...)."""
+    """CSV of a history series (?level=&id=&resolution=&from=&to=), of daily energy (?table=daily&system_id=...)
+    or of a period's energy bars (?table=period&system_id=&period=&date=); `headers=labels` for people."""
+    labels = request.args.get("headers") == "labels"
     if request.args.get("table") == "daily":
         system_id, start, end = _daily_args()
-        rows = list(services.daily_energy(system_id, start, end) or [])
-        header = list(dict.fromkeys(k for r in rows for k in r))
-        return _csv(header, [[r.get(k) for k in header] for r in rows], f"{system_id}-daily-{start}-{end}.csv")
+        zone_name = systems.get_system(system_id)["timezone"]
+        rows = list(energy_history.daily_energy(system_id, start, end) or [])
+        header = list(dict.fromkeys(k for r in rows for k in r)) + ["timezone"]
+        return _csv(header, [[r.get(k) for k in header[:-1]] + [zone_name] for r in rows],
+                    f"{system_id}-daily-{start}-{end}.csv", labels)
+    if request.args.get("table") == "period":
+        system_id = request.args.get("system_id") or ""
+        if not system_id:
+            raise ValidationError("system_id is required", field="system_id")
+        systems.get_system(system_id)
+        found = periods.period_energy(system_id, request.args.get("period", ""),
+                                      parse_date(request.args.get("date", ""), "date"))
+        zone = timefmt.zone_of(found["timezone"])
+        keys = [*periods.ENERGY_KEYS, *periods.COST_KEYS, "currency"]
+        lines = [[b["start"], _local(b["start"], zone), found["timezone"], *[b.get(k) for k in keys[:-1]],
+                  found["currency"]] for b in found["bars"]]
+        return _csv(["ts_ms", "time_local", "timezone", *keys], lines,
+                    f"{system_id}-{found['period']}-{found['first']}.csv", labels)
     level, entity_id = request.args.get("level", ""), request.args.get("id", "")
     if not entity_id:
         raise ValidationError("id is required", field="id")
-    ts, columns, resolution = _series(level, entity_id)
+    ts, columns, resolution, zone = _series(level, entity_id)
     names = list(columns)
-    rows = [[t, _iso(t), *[columns[n][i] for n in names]] for i, t in enumerate(ts)]
-    return _csv(["ts_ms", "time_utc", *names], rows, f"{level}-{entity_id}-{resolution}.csv")
+    points = [[t, _local(t, zone), str(zone), *[columns[n][i] for n in names]] for i, t in enumerate(ts)]
+    return _csv(["ts_ms", "time_local", "timezone", *names], points, f"{level}-{entity_id}-{resolution}.csv", labels)

@@ -4,17 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from appliance.catalog import adapters, config_yaml, groups, registry
+from appliance.catalog import adapters, config_yaml, deletion, groups, registry
+from appliance.catalog.localization import machine_timezone as default_timezone
 from appliance.errors import ApplianceError, NotFoundError
-from appliance.web import forms
+from appliance.web import forms, security
+from appliance.web.confirm import Confirmation, run
 from appliance.web.entities import BY_PLURAL, ENTITIES, Entity
 from appliance.web.htmx import hx_redirect, is_htmx
-from appliance.web.templating import current_system_id
+from appliance.web.templating import current_system_id, fmt_ts
 
 bp = Blueprint("config", __name__, url_prefix="/config")
 ROLES = groups.ROLES
+#: The first id offered for a new entity of each kind: "array1", then "array2", ...
+ID_BASES = {"system": "home", "array": "array", "inverter": "inverter", "battery_array": "battery_array",
+            "battery_pack": "pack", "meter": "meter", "adapter": "adapter", "device_group": "group"}
+#: Kinds whose delete can keep the adapters of the devices it removes.
+KEEP_ADAPTER_KINDS = {"system", "array", "inverter", "battery_array", "battery_pack", "meter"}
+
+
+def next_id(entity: Entity) -> str:
+    """A free id for a new entity: its kind's base with the first unused number ("array2")."""
+    taken = {str(item[entity.id_field]) for item in entity.list(None)}
+    base = ID_BASES.get(entity.kind, entity.kind)
+    if entity.kind == "system" and base not in taken:
+        return base
+    return next(f"{base}{n}" for n in range(1 if entity.kind != "system" else 2, len(taken) + 3)
+                if f"{base}{n}" not in taken)
 
 
 def _schema(adapter_type: str | None) -> dict[str, Any] | None:
@@ -29,9 +46,7 @@ def _schema(adapter_type: str | None) -> dict[str, Any] | None:
 @bp.get("")
 def overview() -> Any:
     """Every catalog entity of the selected system, with links to add, edit and delete; config.yaml in and out."""
-    system_id = current_system_id()
-    sections = [{"entity": e, "items": e.list(system_id)} for e in ENTITIES]
-    return render_template("config.html", sections=sections)
+    return _overview()
 
 
 def _extra_context(entity: Entity, item: dict[str, Any] | None) -> dict[str, Any]:
@@ -73,8 +88,13 @@ def _views(entity: Entity) -> None:
     def new_item() -> Any:
         values = {k: v for k, v in request.values.items() if k != "csrf_token"}
         if request.method == "GET":
-            values.setdefault("system_id", current_system_id() or "")
-            values.setdefault("timezone", "UTC")
+            values.setdefault(entity.id_field, next_id(entity))
+            if entity.kind != "system":
+                values.setdefault("system_id", current_system_id() or "")
+            else:
+                values.setdefault("timezone", default_timezone())
+            if entity.kind == "adapter":
+                values.setdefault("enabled", "on")  # a new adapter is meant to be used
             return _render(entity, item=None, values=values, errors={})
         try:
             data = forms.entity_from_form(entity, request.form, creating=True)
@@ -107,18 +127,35 @@ def _views(entity: Entity) -> None:
 
     def delete_item(item_id: str) -> Any:
         try:
-            entity.delete(item_id)
+            preview = deletion.preview(entity.kind, item_id)
         except NotFoundError:
             abort(404, description=f"{label} {item_id!r} does not exist")
-        return hx_redirect(url_for("config.overview") + f"#{entity.plural}")
+        back = url_for("config.overview") + f"#{entity.plural}"
+        keepable = entity.kind in KEEP_ADAPTER_KINDS and bool(preview.adapters_removed)
+        confirmation = Confirmation(
+            "delete", f"{entity.kind}:{item_id}", f"Delete {label} {preview.name}?",
+            url_for(f"config.{entity.kind}_delete", item_id=item_id), back, f"Delete {label} {preview.name}",
+            preview.removes, preview.keeps,
+            f"Its history goes back to {fmt_ts(preview.history_since)}." if preview.history_since else "",
+            preview.fingerprint(), password=entity.kind == "system",
+            options=({"name": "keep_adapters", "label": "Keep the adapters (connection settings) for another device",
+                      "checked": False},) if keepable else ())
+
+        def delete() -> Any:
+            if entity.kind in KEEP_ADAPTER_KINDS:
+                entity.delete(item_id, keep_adapters=request.form.get("keep_adapters") == "on")
+            else:
+                entity.delete(item_id)
+            return hx_redirect(back)
+        return run(confirmation, delete)
 
     new_item.__doc__ = f"Form to create {a} {label}."
     edit_item.__doc__ = f"Form to change {a} {label}."
-    delete_item.__doc__ = f"Delete {a} {label}."
+    delete_item.__doc__ = f"Delete {a} {label}: first a page of what it removes, then the confirmed delete."
     base = f"/{entity.plural}"
     bp.add_url_rule(f"{base}/new", f"{entity.kind}_new", new_item, methods=["GET", "POST"])
     bp.add_url_rule(f"{base}/<item_id>", f"{entity.kind}_edit", edit_item, methods=["GET", "POST"])
-    bp.add_url_rule(f"{base}/<item_id>/delete", f"{entity.kind}_delete", delete_item, methods=["POST"])
+    bp.add_url_rule(f"{base}/<item_id>/delete", f"{entity.kind}_delete", delete_item, methods=["GET", "POST"])
 
 
 for _entity in ENTITIES:
@@ -214,24 +251,64 @@ def export() -> Any:
                     headers={"Content-Disposition": 'attachment; filename="config.yaml"'})
 
 
+def replace_summary() -> list[str]:
+    """What an import with "replace" removes first: every catalog row of every system, and their history."""
+    counts = [(len(e.list(None)), e.label.lower()) for e in ENTITIES]
+    return [f"{n} {label}{'s' if n != 1 else ''}" for n, label in counts if n]
+
+
+#: Column titles of the overview tables where a field has no label of its own.
+COLUMN_LABELS = {"device_type": "Serves", "device_id": "Device", "attached_inverter_array_id": "Attached to",
+                 "batteries": "Units", "type": "Type", "system_id": "System", "array_id": "Array",
+                 "battery_array_id": "Battery array", "adapter_id": "Adapter", "adapter_type": "Type",
+                 "group_type": "Type", "enabled": "Enabled", "timezone": "Time zone", "currency": "Currency",
+                 "model": "Model", "name": "Name", "chemistry": "Chemistry"}
+
+
+def column_label(entity: Entity, column: str) -> str:
+    """A people's title of an overview column."""
+    if column == entity.id_field:
+        return "Id"
+    field = entity.field(column)
+    return COLUMN_LABELS.get(column) or (field.label if field else column)
+
+
+def _overview(status: int = 200, **extra: Any) -> Any:
+    system_id = current_system_id()
+    sections = [{"entity": e, "items": e.list(system_id)} for e in ENTITIES]
+    return render_template("config.html", sections=sections, replace_removes=replace_summary(),
+                           column_label=column_label, **extra), status
+
+
+def _password_refused() -> str | None:
+    """Why the password typed again does not allow a replacing import, or None when it does."""
+    try:
+        if security.password_attempt(request.form.get("password", "")):
+            return None
+    except security.TooManyAttempts as exc:
+        return f"too many wrong passwords: try again in {exc.retry_after} s"
+    return "replacing the catalog needs your password: nothing was imported"
+
+
 @bp.post("/import")
 def import_config() -> Any:
-    """Upload a config.yaml: merged by id (or replacing the catalog), all or nothing."""
+    """Upload a config.yaml: merged by id, or replacing the catalog (the password is needed again), all or nothing."""
     upload = request.files.get("file")
+    replace = request.form.get("replace") == "on"
     error, counts = None, None
     if upload is None or not upload.filename:
         error = "choose a config.yaml file"
+    elif replace and (refused := _password_refused()):
+        # Replacing deletes every system with its history: the owner confirms it is them.
+        error = refused
     else:
         try:
             text = upload.read().decode("utf-8")
-            counts = config_yaml.import_text(text, source=upload.filename, replace=request.form.get("replace") == "on")
+            counts = config_yaml.import_text(text, source=upload.filename, replace=replace)
         except UnicodeDecodeError:
             error = "the file is not UTF-8 text"
         except ApplianceError as exc:
             error = exc.message
-    system_id = current_system_id()
-    sections = [{"entity": e, "items": e.list(system_id)} for e in ENTITIES]
     if is_htmx() and not error:
         return hx_redirect(url_for("config.overview"))
-    return render_template("config.html", sections=sections, import_error=error, import_counts=counts), \
-        400 if error else 200
+    return _overview(400 if error else 200, import_error=error, import_counts=counts)

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 
 from appliance.catalog import adapters, devices, groups, systems
 from appliance.catalog.common import unknown_fields
+from appliance.catalog.localization import CURRENCIES
 
 Choices = Callable[[str | None], list[tuple[str, str]]]
 
@@ -39,7 +40,7 @@ class Entity:
     get: Callable[[str], dict[str, Any]]
     create: Callable[..., dict[str, Any]]
     update: Callable[..., dict[str, Any]]
-    delete: Callable[[str], None]
+    delete: Callable[..., None]
     columns: tuple[str, ...] = field(default=())
 
     def field(self, name: str) -> Field | None:
@@ -87,7 +88,8 @@ def _take(data: dict[str, Any], allowed: set[str], *positional: str) -> tuple[li
 
 
 def _create_system(data: dict[str, Any]) -> dict[str, Any]:
-    (system_id, name), rest = _take(data, {"system_id", "name", "description", "timezone"}, "system_id", "name")
+    (system_id, name), rest = _take(data, {"system_id", "name", "description", "timezone", "currency"}, "system_id",
+                                    "name")
     return systems.create_system(system_id, name, **rest)
 
 
@@ -166,8 +168,10 @@ ENTITIES: tuple[Entity, ...] = (
         Field("name", "Name", required=True),
         Field("description", "Description"),
         Field("timezone", "Time zone", "select", required=True, choices=timezone_choices),
+        Field("currency", "Currency", "select", choices=_fixed(CURRENCIES),
+              help="tariffs, costs and savings are in this currency; empty = the time zone's country's"),
     ), lambda s: systems.list_systems(), systems.get_system, _create_system, systems.update_system,
-        systems.delete_system, ("system_id", "name", "timezone")),
+        systems.delete_system, ("system_id", "name", "timezone", "currency")),
     Entity("array", "arrays", "Inverter array", "array_id", (
         Field("array_id", "Id", required=True, create_only=True, help=ID_HELP),
         Field("system_id", "System", "select", required=True, create_only=True, choices=_system_choices),

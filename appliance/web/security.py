@@ -112,6 +112,14 @@ def login_keys(account: str = passwords.ADMIN) -> tuple[str, ...]:
     return (f"client:{client_key()}", f"account:{account}")
 
 
+def password_attempt(password: str) -> bool:
+    """Check the admin password again (a confirmation): a login attempt under the login's limits (TooManyAttempts)."""
+    with limiter(current_app).attempt(login_keys()) as attempt:
+        if passwords.verify_password(password):
+            attempt.outcome = "ok"
+    return attempt.outcome == "ok"
+
+
 def csrf_token() -> str:
     """This session's CSRF token, made on first use."""
     if "csrf" not in session:

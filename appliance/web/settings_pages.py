@@ -1,4 +1,7 @@
-"""Settings: password change, API tokens, retention, upstream sync, recovery events."""
+"""Settings: the page; password change, API tokens, retention, upstream sync, recovery events.
+
+The home's time zone and currency, tariffs and discovery are in settings_home.py, on this blueprint.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +16,11 @@ from appliance.web import security
 from appliance.web.htmx import hx_redirect
 
 bp = Blueprint("settings", __name__)
-RETENTION_LABELS = {"retention.raw_days": "Raw samples (days)", "retention.five_minute_days": "5-minute (days)",
+RETENTION_LABELS = {"retention.raw_days": "Every reading (days)",
+                    "retention.five_minute_days": "5-minute averages (days, 0 = forever)",
                     "retention.thirty_minute_days": "30-minute meter periods (days, 0 = forever)",
-                    "retention.hourly_days": "Hourly (days, 0 = forever)",
-                    "retention.daily_days": "Daily (days, 0 = forever)"}
+                    "retention.hourly_days": "Hourly energy (days, 0 = forever)",
+                    "retention.daily_days": "Daily energy (days, 0 = forever)"}
 
 
 def _sync_backlog() -> dict[str, Any]:
@@ -26,8 +30,12 @@ def _sync_backlog() -> dict[str, Any]:
     return PushClient().backlog()
 
 
-def _page(status: int = 200, **extra: Any) -> Any:
-    context = {"tokens": tokens.list_tokens(), "scopes": tokens.SCOPES, "retention": app_settings.retention(),
+def page(status: int = 200, **extra: Any) -> Any:
+    """The settings page, with `extra` (errors, notice, what a failed form held) on top."""
+    from appliance.web.settings_home import home_context
+
+    context = {**home_context(), "discovery_form": None, "tokens": tokens.list_tokens(),
+               "scopes": tokens.SCOPES, "retention": app_settings.retention(),
                "retention_labels": RETENTION_LABELS, "sync": app_settings.sync_settings(),
                "sync_backlog": _sync_backlog(),
                "events": events.recent(limit=50), "errors": {}, "min_length": passwords.MIN_LENGTH,
@@ -39,7 +47,7 @@ def _page(status: int = 200, **extra: Any) -> Any:
 @bp.get("/settings")
 def settings() -> Any:
     """The settings page."""
-    return _page()
+    return page()
 
 
 @bp.post("/settings/password")
@@ -49,9 +57,9 @@ def change_password() -> Any:
         passwords.change_password(request.form.get("current_password"), request.form.get("password"),
                                   request.form.get("confirmation"))
     except ApplianceError as exc:
-        return _page(400, errors={exc.field or "password": exc.message})
+        return page(400, errors={exc.field or "password": exc.message})
     security.log_in()  # other sessions end: their password fingerprint no longer matches
-    return _page(notice="Password changed.")
+    return page(notice="Password changed.")
 
 
 @bp.post("/settings/tokens")
@@ -60,8 +68,8 @@ def create_token() -> Any:
     try:
         token, row = tokens.create_token(request.form.get("name", "").strip(), request.form.get("scope"))
     except ApplianceError as exc:
-        return _page(400, errors={exc.field or "name": exc.message}, form=request.form)
-    return _page(new_token={"token": token, **row})
+        return page(400, errors={exc.field or "name": exc.message}, form=request.form)
+    return page(new_token={"token": token, **row})
 
 
 @bp.post("/settings/tokens/<name>/revoke")
@@ -70,7 +78,7 @@ def revoke_token(name: str) -> Any:
     try:
         tokens.revoke_token(name)
     except ApplianceError as exc:
-        return _page(404, notice=exc.message)
+        return page(404, notice=exc.message)
     return hx_redirect(url_for("settings.settings"))
 
 
@@ -80,8 +88,8 @@ def retention() -> Any:
     try:
         app_settings.set_retention({k: request.form.get(k) for k in RETENTION_LABELS if k in request.form})
     except ApplianceError as exc:
-        return _page(400, errors={exc.field or "retention": exc.message}, form=request.form)
-    return _page(notice="Retention saved.")
+        return page(400, errors={exc.field or "retention": exc.message}, form=request.form)
+    return page(notice="Retention saved.")
 
 
 @bp.post("/settings/sync")
@@ -91,5 +99,5 @@ def sync() -> Any:
         app_settings.set_sync_settings(request.form.get("sync.url"), request.form.get("sync.appliance_id"),
                                        request.form.get("sync.token"))
     except ApplianceError as exc:
-        return _page(400, errors={exc.field or "sync.url": exc.message}, form=request.form)
-    return _page(notice="Sync settings saved.")
+        return page(400, errors={exc.field or "sync.url": exc.message}, form=request.form)
+    return page(notice="Sync settings saved.")

@@ -1,18 +1,20 @@
-"""What every template sees: the system selector's state, formatting filters, the CSRF token."""
+"""What every template sees: the navigation, the system selector's state, the vocabulary and time formatters."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
+from datetime import tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request, session
 
+from appliance import timefmt, vocabulary
 from appliance.catalog import systems
 
-NAV = (("pages.dashboard", "Dashboard"), ("pages.history", "History"), ("pages.energy", "Energy"),
-       ("devices.devices_list", "Devices"), ("devices.discovery", "Discovery"), ("config.overview", "Configuration"),
-       ("settings.settings", "Settings"))
+#: The navigation, in order: (endpoint, label). A later page adds itself here.
+NAV = [("dashboard.dashboard", "Home"), ("energy.energy", "Energy"), ("energy.history", "History"),
+       ("devices.devices_list", "Devices"), ("discovery.discovery", "Discovery"), ("config.overview", "Configuration"),
+       ("settings.settings", "Settings")]
 
 
 def all_systems() -> list[dict[str, Any]]:
@@ -35,29 +37,25 @@ def current_system_id() -> str | None:
     return system["system_id"] if system else None
 
 
-def system_zone() -> ZoneInfo:
+def system_zone() -> tzinfo:
     """The selected system's time zone (UTC when there is none)."""
     system = current_system()
-    return ZoneInfo(system["timezone"]) if system and system.get("timezone") else ZoneInfo("UTC")
+    return timefmt.zone_of(system.get("timezone") if system else None)
 
 
-def fmt_ts(value: Any) -> str:
-    """Epoch ms as local date and time of the selected system."""
-    if value in (None, ""):
-        return "—"
-    try:
-        moment = datetime.fromtimestamp(int(value) / 1000, timezone.utc).astimezone(system_zone())
-    except (TypeError, ValueError, OverflowError):
-        return str(value)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+def now_ms() -> int:
+    """The current instant (for ages: 'updated 4 s ago')."""
+    return int(time.time() * 1000)
 
 
-def fmt_num(value: Any, digits: int = 1, unit: str = "") -> str:
-    """A number with fixed decimals and a unit; '—' for none."""
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "—" if value is None else str(value)
-    text = f"{value:,.{digits}f}".replace(",", "\u202f")
-    return f"{text} {unit}".strip()
+def fmt_ts(value: Any, seconds: bool = False) -> str:
+    """An instant as local date and time of the selected system: '2026-05-14 13:05'."""
+    return timefmt.datetime_text(value, system_zone(), seconds=seconds)
+
+
+def fmt_age(value: Any) -> str:
+    """How long ago: '4 s ago'."""
+    return timefmt.age_text(value, now_ms())
 
 
 def stringify(values: dict[str, Any]) -> dict[str, str]:
@@ -65,8 +63,22 @@ def stringify(values: dict[str, Any]) -> dict[str, str]:
     return {k: "" if v is None else str(v) for k, v in values.items()}
 
 
+def words(value: Any) -> str:
+    """A machine word ('self_check', 'battery_pack') as people read it ('self check', 'battery pack')."""
+    if value is None or value == "":
+        return vocabulary.DASH
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("_", " ")
+
+
 def init_templates(app: Flask) -> None:
     """Register the globals and filters."""
-    app.jinja_env.globals.update(nav=NAV, all_systems=all_systems, current_system=current_system)
-    app.jinja_env.filters.update(ts=fmt_ts, num=fmt_num, stringify=stringify,
-                                 zip_pairs=lambda values: [(v, v) for v in values])
+    app.jinja_env.globals.update(nav=NAV, all_systems=all_systems, current_system=current_system, now_ms=now_ms,
+                                 label=vocabulary.label, label_unit=vocabulary.label_with_unit,
+                                 facts=vocabulary.facts, DASH=vocabulary.DASH)
+    app.jinja_env.filters.update(
+        ts=fmt_ts, age=fmt_age, num=vocabulary.number, power=vocabulary.power, stringify=stringify, words=words,
+        value=lambda v, key, kind=None: vocabulary.format_value(key, v, kind),
+        date=lambda v: timefmt.date_text(v, system_zone()), clock=lambda v: timefmt.time_text(v, system_zone()),
+        zip_pairs=lambda values: [(v, v) for v in values])

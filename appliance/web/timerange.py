@@ -77,14 +77,14 @@ def window(args: Any, zone: ZoneInfo) -> tuple[str, int, int]:
 
 
 def period_window(period: str, day: date, zone: ZoneInfo) -> tuple[str, int, int]:
-    """(resolution, start ms, end ms) of the day, week (Mon-Sun), month or year around `day`, local time."""
+    """(resolution, start ms, end ms) of the day, the 7 days ending on `day`, the month or the year, local time."""
     if period not in PERIODS:
         raise ValidationError(f"range must be one of {', '.join(PERIODS)}", field="range")
     if period == "day":
         first, last = day, day + timedelta(days=1)
     elif period == "week":
-        first = day - timedelta(days=day.weekday())
-        last = first + timedelta(days=7)
+        # The last 7 days, not the calendar week: on a Monday a calendar week would show one day.
+        first, last = day - timedelta(days=6), day + timedelta(days=1)
     elif period == "month":
         first = day.replace(day=1)
         last = (first + timedelta(days=32)).replace(day=1)

@@ -25,7 +25,7 @@ def test_system_crud(db):
     created = systems.create_system("s1", "  House  ", description="main", timezone="Europe/Berlin")
     assert created["name"] == "House" and created["timezone"] == "Europe/Berlin"
     assert systems.update_system("s1", name="Villa", timezone="UTC")["timezone"] == "UTC"
-    assert created["currency"] == "PKR" and systems.update_system("s1", currency="EUR")["currency"] == "EUR"
+    assert created["currency"] == "EUR" and systems.update_system("s1", currency="EUR")["currency"] == "EUR"
     assert [s["system_id"] for s in systems.list_systems()] == ["s1"]
     systems.delete_system("s1")
     with pytest.raises(NotFoundError):

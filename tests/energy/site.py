@@ -22,7 +22,7 @@ def local_ms(year: int, month: int, day: int, hour: int = 0, minute: int = 0) ->
 
 def make_site() -> None:
     """System 'home' (Europe/Berlin): arrays a1 (i1, i2) and a2 (i3), pack p1 (10 kWh) on a1, grid meter m1."""
-    systems.create_system("home", "Home", timezone="Europe/Berlin")
+    systems.create_system("home", "Home", timezone="Europe/Berlin", currency="PKR")
     systems.create_array("a1", "home", "Roof")
     systems.create_array("a2", "home", "Garage")
     for inverter, array in INVERTERS.items():

@@ -1,9 +1,9 @@
-"""Web fixtures: an app on the test database, logged-in clients, tokens, and stand-ins for later services."""
+"""Web fixtures: an app on the test database, logged-in clients, tokens, and stand-ins for service functions."""
 
 from __future__ import annotations
 
+import importlib
 import re
-import sys
 import types
 from typing import Any
 
@@ -100,10 +100,9 @@ def site(db) -> dict[str, str]:
     return {"system": "home", "array": "roof", "inverter": "inv1", "pack": "pack1", "meter": "grid"}
 
 
-def install_module(monkeypatch: Any, name: str, **functions: Any) -> types.ModuleType:
-    """Make a later issue's service module importable for one test."""
-    module = types.ModuleType(name)
+def patch_functions(monkeypatch: Any, name: str, **functions: Any) -> types.ModuleType:
+    """Replace some functions of a service module (the web imports them plainly) for one test."""
+    module = importlib.import_module(name)
     for key, func in functions.items():
-        setattr(module, key, func)
-    monkeypatch.setitem(sys.modules, name, module)
+        monkeypatch.setattr(module, key, func)
     return module

@@ -1,12 +1,10 @@
-"""Data endpoints: /health, discovery, readings, power flow, history, energy, CSV; seams missing or present."""
+"""Data endpoints: /health, discovery, readings, power flow, history, energy, CSV."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from tests.web.conftest import bearer, install_module
+from tests.web.conftest import bearer, patch_functions
 
 HISTORY, LIVE, INBOX = "appliance.energy.history", "appliance.acquisition.live", "appliance.discovery.inbox"
 
@@ -32,20 +30,9 @@ def test_health_needs_no_login_and_reports_checks(app, client):
     assert response.json["checks"]["broken"]["ok"] is False
 
 
-@pytest.mark.parametrize("path", ["/api/discovery", "/api/discovery/scan", "/api/readings/inverter:inv1/latest",
-                                  "/api/power-flow/home", "/api/history/system/home?from=2025-01-01",
-                                  "/api/energy/daily?system_id=home&from=2025-01-01&to=2025-01-31",
-                                  "/api/energy/monthly?system_id=home&year=2025"])
-def test_missing_services_answer_503(get, path, monkeypatch):
-    for name in (HISTORY, LIVE, INBOX):
-        monkeypatch.setitem(sys.modules, name, None)  # as before the issues that deliver them
-    response = get(path)
-    assert response.status_code == 503 and response.json["error"]["code"] == "not_available"
-
-
 def test_discovery_inbox(get, post, monkeypatch):
     calls = []
-    install_module(monkeypatch, INBOX, list_inbox=lambda: [{"device_id": "d1", "port": "/dev/ttyUSB0"}],
+    patch_functions(monkeypatch, INBOX, list_inbox=lambda: [{"device_id": "d1", "port": "/dev/ttyUSB0"}],
                    approve=lambda i: calls.append(("approve", i)) or {"approved": i},
                    reject=lambda i: calls.append(("reject", i)) or {"rejected": i},
                    ignore_port=lambda p: calls.append(("ignore", p)) or {"ignored": p},
@@ -65,13 +52,13 @@ def test_inbox_errors_pass_through(get, post, monkeypatch):
 
     def approve(discovery_id):
         raise NotFoundError(f"discovery {discovery_id!r} does not exist", field="discovery_id")
-    install_module(monkeypatch, INBOX, approve=approve)
+    patch_functions(monkeypatch, INBOX, approve=approve)
     response = post("/api/discovery/nope/approve")
     assert response.status_code == 404 and response.json["error"]["field"] == "discovery_id"
 
 
 def test_latest_reading(get, monkeypatch):
-    install_module(monkeypatch, LIVE, latest_reading=lambda d: {"kind": "inverter", "pv_power_w": 1200,
+    patch_functions(monkeypatch, LIVE, latest_reading=lambda d: {"kind": "inverter", "pv_power_w": 1200,
                                                                 "ts": 1, "stale": True} if d == "inverter:inv1" else None)
     assert get("/api/readings/inverter:inv1/latest").json["reading"]["stale"] is True
     assert get("/api/readings/meter:grid/latest").json == {"device_id": "meter:grid", "reading": None}
@@ -79,7 +66,7 @@ def test_latest_reading(get, monkeypatch):
 
 
 def test_power_flow(get, monkeypatch):
-    install_module(monkeypatch, LIVE, power_flow=lambda s: {"pv_w": 1, "load_w": 2, "grid_w": 1, "battery_w": 0,
+    patch_functions(monkeypatch, LIVE, power_flow=lambda s: {"pv_w": 1, "load_w": 2, "grid_w": 1, "battery_w": 0,
                                                             "soc_pct": 50, "ts": 5, "stale": False})
     assert get("/api/power-flow/home").json["soc_pct"] == 50
     assert get("/api/power-flow/nope").status_code == 404
@@ -91,7 +78,7 @@ def test_history(get, monkeypatch):
     def series(level, entity_id, resolution, start_ms, end_ms):
         seen.append((level, entity_id, resolution, start_ms, end_ms))
         return [{"ts": start_ms, "pv_w": 10}, {"ts": start_ms + 300_000, "pv_w": 20}]
-    install_module(monkeypatch, HISTORY, series=series)
+    patch_functions(monkeypatch, HISTORY, series=series)
     body = get("/api/history/inverter/inv1?resolution=5m&from=2025-06-01&to=2025-06-02").json
     assert body["ts"][1] - body["ts"][0] == 300_000 and body["pv_w"] == [10, 20]
     # Dates are local midnights in the system's zone (Europe/Berlin, UTC+2 in June).
@@ -103,19 +90,19 @@ def test_history(get, monkeypatch):
                                          ("from=banana", "from"), ("from=2025-01-02&to=2025-01-01", "to"),
                                          ("resolution=5m&from=2025-01-01&to=2025-06-01", "to")])
 def test_history_validation(get, monkeypatch, query, field):
-    install_module(monkeypatch, HISTORY, series=lambda *a: [])
+    patch_functions(monkeypatch, HISTORY, series=lambda *a: [])
     response = get(f"/api/history/system/home?{query}")
     assert response.status_code == 400 and response.json["error"]["field"] == field
 
 
 def test_history_unknown_level_or_entity(get, monkeypatch):
-    install_module(monkeypatch, HISTORY, series=lambda *a: [])
+    patch_functions(monkeypatch, HISTORY, series=lambda *a: [])
     assert get("/api/history/planet/home?from=2025-01-01").status_code == 400
     assert get("/api/history/inverter/nope?from=2025-01-01").status_code == 404
 
 
 def test_energy(get, monkeypatch):
-    install_module(monkeypatch, HISTORY,
+    patch_functions(monkeypatch, HISTORY,
                    daily_energy=lambda s, a, b: [{"date": a, "pv_kwh": 12.5}, {"date": b, "pv_kwh": 3.0}],
                    monthly_energy=lambda s, y: [{"month": f"{y}-01", "pv_kwh": 300}])
     assert get("/api/energy/daily?system_id=home&from=2025-01-01&to=2025-01-31").json[1]["date"] == "2025-01-31"
@@ -127,12 +114,16 @@ def test_energy(get, monkeypatch):
 
 
 def test_export_csv(get, monkeypatch):
-    install_module(monkeypatch, HISTORY, series=lambda *a: {"ts": [1748728800000], "pv_w": [10], "soc_pct": [55.5]},
+    patch_functions(monkeypatch, HISTORY, series=lambda *a: {"ts": [1748728800000], "pv_w": [10], "soc_pct": [55.5]},
                    daily_energy=lambda s, a, b: [{"date": a, "pv_kwh": 1.5}])
     response = get("/api/export.csv?level=system&id=home&resolution=1h&from=2025-06-01")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     lines = response.data.decode().splitlines()
-    assert lines == ["ts_ms,time_utc,pv_w,soc_pct", "1748728800000,2025-05-31T22:00:00+00:00,10,55.5"]
+    # Machine names stay; the time is the system's local time in the one format, and the CSV states its zone.
+    assert lines == ["ts_ms,time_local,timezone,pv_w,soc_pct",
+                     "1748728800000,2025-06-01 00:00,Europe/Berlin,10,55.5"]
+    people = get("/api/export.csv?level=system&id=home&resolution=1h&from=2025-06-01&headers=labels")
+    assert people.data.decode().splitlines()[0] == "Epoch ms,Local time,Time zone,Solar (W),SOC (%)"
     daily = get("/api/export.csv?table=daily&system_id=home&from=2025-01-01&to=2025-01-02").data.decode()
-    assert daily.splitlines() == ["date,pv_kwh", "2025-01-01,1.5"]
+    assert daily.splitlines() == ["date,pv_kwh,timezone", "2025-01-01,1.5,Europe/Berlin"]
     assert get("/api/export.csv?level=system&resolution=1h&from=2025-06-01").status_code == 400

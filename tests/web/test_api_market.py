@@ -129,9 +129,12 @@ def test_tariffs_cost_the_energy_page(browser, site, post):
     conn.execute("COMMIT")
     body = post({"series": [{"type": 5, "ts": TS, "value": 50}, {"type": 6, "ts": TS, "value": 20}]}).get_json()
     assert body["days_recosted"] == 1
-    daily = browser.get("/energy?view=daily&month=2025-06").get_data(as_text=True)
-    # 4 kWh x 50 paid, 1 kWh x 20 earned, 6 kWh x 50 without PV: saving 300 - 200 + 20.
-    assert "import cost (PKR)" in daily and "saving (PKR)" in daily and "<th>currency</th>" not in daily
+    daily = browser.get("/energy?period=month&date=2025-06-10").get_data(as_text=True)
+    # 4 kWh x 50 paid, 1 kWh x 20 earned, 6 kWh x 50 without PV: saving 300 - 200 + 20. The site is in
+    # Europe/Berlin, so its currency is the zone's: EUR.
+    assert "Import cost (EUR)" in daily and "Saving (EUR)" in daily and "Currency" not in daily
     assert "200.00" in daily and "20.00" in daily and "120.00" in daily
-    monthly = browser.get("/energy?view=monthly&year=2025").get_data(as_text=True)
-    assert "export revenue (PKR)" in monthly and "120.00" in monthly
+    monthly = browser.get("/energy?period=year&date=2025-06-10").get_data(as_text=True)
+    assert "Export revenue (EUR)" in monthly and "120.00" in monthly
+    hourly = browser.get("/energy?period=day&date=2025-06-10").get_data(as_text=True)
+    assert "Saving (EUR)" in hourly and "120.00" in hourly, "the day's hours carry their costs too"

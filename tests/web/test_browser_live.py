@@ -87,7 +87,7 @@ def sign_in(page) -> None:
         page.fill("#f-password", PASSWORD)
         page.click("#login-form button[type=submit]")
     page.wait_for_url("**/")
-    assert page.locator("h1").inner_text() == "Dashboard"
+    assert page.title().startswith("Home") and page.locator("#power-flow").count() == 1
 
 
 def test_first_run_setup_and_login(page, tmp_path: Path):
@@ -105,7 +105,7 @@ def test_first_run_setup_and_login(page, tmp_path: Path):
     page.screenshot(path=str(tmp_path / "setup.png"))
     page.click("#setup-form button[type=submit]")
     page.wait_for_url("**/")
-    assert page.locator("h1").inner_text() == "Dashboard"
+    assert page.title().startswith("Home") and page.locator("#power-flow").count() == 1
 
     page.click("header .logout button")
     page.wait_for_url("**/login")
@@ -131,12 +131,12 @@ def test_dashboard_updates_without_reload(page, tmp_path: Path):
     flow = page.locator("#power-flow")
     # Live values of the simulated site, not placeholders.
     for key in ("pv_w", "load_w", "battery_w", "grid_w", "soc_pct"):
-        text = flow.locator(f"[data-key={key}]").inner_text()
+        text = flow.locator(f"[data-key={key}]").first.text_content()
         assert any(ch.isdigit() for ch in text), (key, text)
     assert "stale" not in _flow_text(page)
-    assert "as of" in _flow_text(page)
+    assert "Updated" in _flow_text(page)
     totals = page.inner_text("#today")
-    assert "PV yield" in totals and "kWh" in totals
+    assert "Solar" in totals and "kWh" in totals and "Self-sufficiency" in totals
     assert "active" in page.inner_text("#health") or "online" in page.inner_text("#health")
     page.screenshot(path=str(tmp_path / "dashboard-before.png"))
 
@@ -156,10 +156,10 @@ def test_history_chart_is_drawn(page, tmp_path: Path):
     sign_in(page)
     page.goto("/history?level=system&range=day")
     page.wait_for_selector("#history-chart canvas")
-    data = json.loads(page.inner_text("#history-data"))
-    assert len(data["ts"]) >= 6  # 5-minute rollups of the backfilled hours
+    data = json.loads(page.locator("#history-chart-data").text_content())
+    assert len(data["x"]) >= 6  # 5-minute rollups of the backfilled hours
     labels = [s["label"] for s in data["series"]]
-    assert any(label.startswith("pv") for label in labels), labels
+    assert "Solar kW" in labels and not any("_" in label for label in labels), labels
     assert any(v for s in data["series"] for v in s["values"] if v is not None)
     box = page.locator("#history-chart canvas").bounding_box()
     assert box and box["width"] > 200 and box["height"] > 100
@@ -171,7 +171,7 @@ def test_history_chart_is_drawn(page, tmp_path: Path):
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; } return n; }""")
     assert painted > 1000, painted
-    assert page.locator("a[download]").inner_text() == "Download CSV"
+    assert page.locator("a[download]").first.inner_text() == "Download CSV"
     page.screenshot(path=str(tmp_path / "history.png"), full_page=True)
     assert not page.console_errors, page.console_errors
 
@@ -183,20 +183,20 @@ def test_approving_a_discovered_device(page, tmp_path: Path):
     assert "SIMPY0001" not in page.inner_text("#devices-table")  # found, but not a device of the system yet
 
     page.goto("/discovery")
-    pending = page.locator("#inbox-table tr", has_text="SIMPY0001")
+    pending = page.locator("#inbox-table li", has_text="SIMPY0001")
     assert "pending" in pending.inner_text()
     page.screenshot(path=str(tmp_path / "inbox-pending.png"), full_page=True)
     pending.locator("button", has_text="Approve").click()
-    page.wait_for_function("""() => [...document.querySelectorAll('#inbox-table tr')]
+    page.wait_for_function("""() => [...document.querySelectorAll('#inbox-table li')]
         .some(r => r.innerText.includes('SIMPY0001') && r.innerText.includes('approved'))""")
-    approved = page.locator("#inbox-table tr", has_text="SIMPY0001")
+    approved = page.locator("#inbox-table li", has_text="SIMPY0001")
     assert approved.locator("button", has_text="Approve").count() == 0
     page.screenshot(path=str(tmp_path / "inbox-approved.png"), full_page=True)
 
     page.goto("/devices")
-    row = page.locator("#devices-table tr", has_text="SIMPY0001")
+    row = page.locator("#devices-table li", has_text="SIMPY0001")
     assert "registered" not in row.inner_text()
-    assert "battery pack" in row.inner_text()
+    assert "battery pack" in row.inner_text().lower()
     row.locator("a").click()
     page.wait_for_selector("#reading")
     assert page.locator("h1").inner_text().endswith("SIMPY0001")
@@ -207,16 +207,20 @@ def test_approving_a_discovered_device(page, tmp_path: Path):
 def test_battery_pack_cell_chart(page, tmp_path: Path):
     sign_in(page)
     page.goto("/devices")
-    page.locator("#devices-table tr", has_text="SIMJK0000001").locator("a").click()
+    page.locator("#devices-table li", has_text="SIMJK0000001").locator("a").click()
     page.wait_for_url(f"**/devices/{CELL_PACK}")
-    page.wait_for_selector("svg.cell-chart rect.cell")
+    page.wait_for_selector("svg.cell-chart g.cell rect")
     chart = page.locator("figure.cells").first
-    assert chart.locator("rect.cell").count() == 16
+    assert chart.locator("g.cell").count() == 16
     caption = chart.locator("figcaption").inner_text()
-    assert "min" in caption and "max" in caption and "delta" in caption and "mV" in caption, caption
+    assert "lowest" in caption and "highest" in caption and "spread" in caption and "mV" in caption, caption
     volts = [float(x) for x in caption.replace(",", " ").split() if x.replace(".", "").isdigit() and "." in x]
     assert len(volts) >= 2 and all(2.5 < v < 3.7 for v in volts[:2]), caption
-    assert chart.locator("rect.cell.min").count() >= 1 and chart.locator("rect.cell.max").count() >= 1
-    assert "cell 1:" in chart.locator("rect.cell title").first.inner_html()
+    assert chart.locator("g.cell.min").count() >= 1 and chart.locator("g.cell.max").count() >= 1
+    assert "Cell 1:" in chart.locator("g.cell title").first.inner_html()
+    # A tap (focus) shows the cell's value on the chart itself.
+    cell = chart.locator("g.cell").nth(2)
+    cell.focus()
+    assert float(cell.locator(".cell-value").evaluate("e => getComputedStyle(e).opacity")) == 1.0
     page.locator("#cells").screenshot(path=str(tmp_path / "cells.png"))
     assert not page.console_errors, page.console_errors

@@ -1,0 +1,60 @@
+"""The home screen: the live power-flow diagram, today's energy with its two ratios, device health."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request, session, url_for
+
+from appliance.acquisition import live
+from appliance.catalog import registry, systems
+from appliance.energy import history
+from appliance.web import flow as flow_diagram
+from appliance.web.htmx import hx_redirect, hx_refresh, is_htmx
+from appliance.web.templating import current_system_id, now_ms
+
+bp = Blueprint("dashboard", __name__)
+TODAY_KEYS = ("pv_energy_kwh", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh", "discharge_kwh")
+#: Health states that need the owner's attention, worst first.
+ATTENTION = ("error", "offline", "degraded")
+
+
+def _live_context() -> dict[str, Any]:
+    system_id = current_system_id()
+    if not system_id:
+        return {"system_id": None, "refresh_s": current_app.config["DASHBOARD_REFRESH_S"]}
+    flow = live.power_flow(system_id)
+    totals = history.today_totals(system_id)
+    registered = registry.list_devices(system_id)
+    health = Counter(d["health_status"] for d in registered)
+    attention = sorted((d for d in registered if d["health_status"] in ATTENTION),
+                       key=lambda d: ATTENTION.index(d["health_status"]))
+    return {"system_id": system_id, "flow": flow, "diagram": flow_diagram.build(flow, now_ms()), "totals": totals,
+            "today_keys": TODAY_KEYS, "health": dict(sorted(health.items())), "devices": len(registered),
+            "attention": attention, "refresh_s": current_app.config["DASHBOARD_REFRESH_S"]}
+
+
+@bp.get("/")
+def dashboard() -> Any:
+    """Home: live power flow, today's energy, self-sufficiency and self-consumption, device health."""
+    return render_template("dashboard.html", **_live_context())
+
+
+@bp.get("/dashboard/live")
+def dashboard_live() -> Any:
+    """The dashboard's live fragment (htmx polls it every few seconds)."""
+    return render_template("_dashboard_live.html", **_live_context())
+
+
+@bp.post("/system")
+def select_system() -> Any:
+    """Choose the system that scopes every page (kept in the session)."""
+    chosen = request.form.get("system_id", "")
+    if any(s["system_id"] == chosen for s in systems.list_systems()):
+        session["system_id"] = chosen
+    if is_htmx():
+        return hx_refresh()
+    target = request.form.get("back", "")
+    safe = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return hx_redirect(target if safe else url_for("dashboard.dashboard"))
