@@ -33,7 +33,9 @@ PAGES = [("dashboard", "/", "#flow-svg"), ("energy-day", "/energy?period=day", "
          ("energy-year", "/energy?period=year", "#chart-solar canvas"),
          ("history", "/history?level=system&period=day", "#history-chart canvas"),
          ("devices", "/devices", "#devices-table"), ("device-battery", "/devices/{pack}", "#cells svg"),
-         ("device-inverter", "/devices/{inverter}", "#reading"), ("discovery", "/discovery", "#inbox"),
+         ("device-inverter", "/devices/{inverter}", "#reading"), ("control", "/devices/{inverter}/control",
+                                                                  "#control-form"),
+         ("discovery", "/discovery", "#inbox"),
          ("configuration", "/config", "#systems"), ("delete-confirmation", "/config/inverters/{inverter_id}/delete",
                                                     "#confirm"),
          ("settings", "/settings", "#tariffs")]

@@ -210,6 +210,20 @@ def assets(system_id: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
+def logical_batteries(system_id: str) -> list[dict[str, Any]]:
+    """A system's battery arrays as logical batteries (the dashboard's cards), with the program inverters that
+    drive each one under `programs`."""
+    found = configured(system_id)
+    limits = {a.asset_id: (a.min_w, a.max_w) for a in found if a.dispatchable and not a.program}
+    out = []
+    for logical in battery_array.arrays(system_id, limits):
+        body = describe_array(logical, array_controllers(logical.battery_array_id, found))
+        body["programs"] = [{"asset_id": a.asset_id, "name": a.name} for a in found
+                            if a.program and logical.battery_array_id in a.battery_arrays]
+        out.append(body)
+    return out
+
+
 def array_controllers(battery_array_id: str, found: list[AssetInfo]) -> list[str]:
     """The assets a setpoint for a battery array goes to: the program inverters that drive it and its packs
     that take setpoints themselves."""

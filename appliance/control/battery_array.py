@@ -13,7 +13,7 @@ from typing import Any
 
 from appliance.acquisition import live
 from appliance.store.models import (
-    BatteryArray, BatteryArrayAttachment, BatteryPack, Inverter, RegistryDevice,
+    BatteryArray, BatteryArrayAttachment, BatteryPack, BatteryPackAdapter, Inverter, RegistryDevice,
 )
 
 ONLINE = ("online", "degraded")
@@ -36,6 +36,7 @@ class PackState:
     max_discharge_w: float | None
     power_w: float | None
     soh_pct: float | None
+    monitored: bool  # False: no adapter reads it, so it is neither online nor offline and its limits are unknown
     cell_min_v: float | None
     cell_max_v: float | None
     temperature_max_c: float | None
@@ -46,7 +47,7 @@ class PackState:
         return {"asset_id": self.asset_id, "pack_id": self.pack_id, "name": self.name, "online": self.online,
                 "health_status": self.health_status, "soc_pct": self.soc_pct, "capacity_kwh": self.capacity_kwh,
                 "max_charge_kw": _kw(self.max_charge_w), "max_discharge_kw": _kw(self.max_discharge_w),
-                "power_w": self.power_w, "soh_pct": self.soh_pct}
+                "power_w": self.power_w, "soh_pct": self.soh_pct, "monitored": self.monitored}
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,8 @@ class LogicalBattery:
             else None
 
     def _limit(self, attr: str) -> float | None:
-        if not self.packs:
-            return None  # an array with no packs configured says nothing about limits
+        if not self.packs or not all(p.monitored for p in self.packs):
+            return None  # no packs, or a pack nothing reads: the array says nothing about limits
         values = [getattr(p, attr) for p in self.online]
         if any(v is None for v in values):
             return None  # one online pack's limit is unknown: so is the sum
@@ -101,10 +102,11 @@ class LogicalBattery:
 
     @property
     def health_status(self) -> str:
-        """The worst of the packs' health."""
-        if not self.packs:
-            return "offline"
-        return max((p.health_status for p in self.packs),
+        """The worst of the monitored packs' health ('unknown' when nothing reads any of them)."""
+        watched = [p for p in self.packs if p.monitored]
+        if not watched:
+            return "unknown"
+        return max((p.health_status for p in watched),
                    key=lambda h: HEALTH_ORDER.index(h) if h in HEALTH_ORDER else len(HEALTH_ORDER))
 
     def cells(self) -> dict[str, Any]:
@@ -141,9 +143,10 @@ def _min_known(*values: float | None) -> float | None:
     return min(known) if known else None
 
 
-def _pack(pack: BatteryPack, device: RegistryDevice | None, asset_limits: dict[str, tuple[float, float]]) -> PackState:
+def _pack(pack: BatteryPack, device: RegistryDevice | None, asset_limits: dict[str, tuple[float, float]],
+          monitored: bool) -> PackState:
     asset_id = device.device_id if device is not None else f"battery_pack:{pack.pack_id}"
-    health = device.health_status if device is not None else "offline"
+    health = device.health_status if device is not None and monitored else "offline"
     reading = live.latest_reading(asset_id) or {}
     details = reading.get("details") or {}
     bms: dict[str, Any] = details["limits"] if isinstance(details.get("limits"), dict) else {}
@@ -171,9 +174,10 @@ def _pack(pack: BatteryPack, device: RegistryDevice | None, asset_limits: dict[s
     temps = [t for t in (reading.get("cell_temperatures_c") or []) if _num(t) is not None]
     if not temps and _num(reading.get("temperature_c")) is not None:
         temps = [reading["temperature_c"]]
-    return PackState(asset_id=asset_id, pack_id=pack.pack_id, name=pack.name, online=health in ONLINE,
+    return PackState(asset_id=asset_id, pack_id=pack.pack_id, name=pack.name, online=monitored and health in ONLINE,
                      health_status=health, soc_pct=soc, capacity_kwh=capacity, max_charge_w=charge,
                      max_discharge_w=discharge, power_w=_num(reading.get("power_w")), soh_pct=_num(reading.get("soh_pct")),
+                     monitored=monitored,
                      cell_min_v=_num(reading.get("cell_min_v")), cell_max_v=_num(reading.get("cell_max_v")),
                      temperature_max_c=max(temps) if temps else None, temperature_min_c=min(temps) if temps else None)
 
@@ -184,8 +188,10 @@ def of_array(array: BatteryArray, asset_limits: dict[str, tuple[float, float]] |
                  .order_by(BatteryPack.pack_id))
     devices = {d.catalog_id: d for d in RegistryDevice.select().where(
         (RegistryDevice.kind == "battery_pack") & RegistryDevice.catalog_id.in_([p.pack_id for p in packs]))}
+    read = {row.pack_id for row in BatteryPackAdapter.select(BatteryPackAdapter.pack)
+            .where(BatteryPackAdapter.pack.in_([p.pack_id for p in packs]) & (BatteryPackAdapter.enabled != False))}  # noqa: E712
     return LogicalBattery(array.battery_array_id, array.name, array.system_id,
-                          tuple(_pack(p, devices.get(p.pack_id), asset_limits or {}) for p in packs))
+                          tuple(_pack(p, devices.get(p.pack_id), asset_limits or {}, p.pack_id in read) for p in packs))
 
 
 def arrays(system_id: str | None = None, asset_limits: dict[str, tuple[float, float]] | None = None

@@ -29,6 +29,15 @@ def device_of(asset_id: Any) -> tuple[asset_info.AssetInfo, engine.Device]:
     return asset, engine.Device(asset.asset_id, adapter.adapter_type, adapter.config)
 
 
+def controllable(asset_id: Any) -> bool:
+    """Whether an asset has a program the appliance can change (its control page exists)."""
+    try:
+        device_of(asset_id)
+    except ApplianceError:
+        return False
+    return True
+
+
 def settings_of(smap: SettingsMap, program: Mapping[str, Any]) -> list[dict[str, Any]]:
     """What each setting is, for a form: name, label, unit, kind, choices and the limits that apply now."""
     out = []

@@ -65,8 +65,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.secret_key = app.config["SECRET_KEY"] or secret_key()
     app.jinja_env.autoescape = True  # every template, whatever its file name
     from appliance.web import (
-        api, api_data, auth, config_pages, dashboard, devices_pages, discovery_pages, energy_pages, htmx, security,
-        settings_home, settings_pages,
+        api, api_data, auth, config_pages, control_pages, dashboard, devices_pages, discovery_pages, energy_pages,
+        htmx, security, settings_home, settings_pages,
     )
     from appliance.web.templating import init_templates
 
@@ -75,8 +75,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_templates(app)
     assert settings_home.bp is settings_pages.bp  # its routes are on the settings blueprint
     # Pages by area, then the JSON API.
-    for module in (auth, dashboard, energy_pages, devices_pages, discovery_pages, config_pages, settings_pages, api,
-                   api_data):
+    for module in (auth, dashboard, energy_pages, devices_pages, control_pages, discovery_pages, config_pages,
+                   settings_pages, api, api_data):
         app.register_blueprint(module.bp)
     from appliance.web import api_control, api_fleet, api_market, api_sync
 
