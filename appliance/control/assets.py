@@ -10,12 +10,13 @@ from typing import Any
 from appliance.acquisition import live
 from appliance.acquisition.context import AdapterRef, load
 from appliance.control import battery_array
-from appliance.drivers import driver_for
+from appliance.drivers import adapter_types, driver_for
 from appliance.drivers.base import CAP_PROGRAM, CAP_SETPOINT
 from appliance.drivers.connect import bus_key
 from appliance.errors import ApplianceError, NotFoundError, ValidationError
 from appliance.store.models import (
-    BatteryArray, BatteryPack, ControlState, DeviceHealth, RegistryDevice, SetpointState, System,
+    Adapter, BatteryArray, BatteryPack, BatteryPackAdapter, ControlState, DeviceHealth, Inverter, RegistryDevice,
+    SetpointState, System,
 )
 
 #: Registry kinds that are configured assets (catalog devices); self-registered devices are not assets.
@@ -210,10 +211,28 @@ def assets(system_id: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
+def _controllers(system_id: str) -> list[AssetInfo]:
+    """The system's assets that take setpoints (program inverters, setpoint packs), found through their adapters'
+    types without loading every device (the dashboard asks every few seconds)."""
+    types = [t for t in adapter_types() if _has_setpoint(t)]
+    inverters = [i.inverter_id for i in Inverter.select(Inverter.inverter_id).join(Adapter).where(
+        (Inverter.system == system_id) & Adapter.base.in_(types))]
+    packs = [row.pack_id for row in BatteryPackAdapter.select(BatteryPackAdapter.pack).join(Adapter).switch(
+        BatteryPackAdapter).join(BatteryPack).where((BatteryPack.system == system_id) & Adapter.base.in_(types))]
+    if not inverters and not packs:
+        return []
+    query = RegistryDevice.select().where(
+        ((RegistryDevice.kind == "inverter") & RegistryDevice.catalog_id.in_(inverters))
+        | ((RegistryDevice.kind == "battery_pack") & RegistryDevice.catalog_id.in_(packs))).order_by(RegistryDevice.device_id)
+    return [_info(d) for d in query]
+
+
 def logical_batteries(system_id: str) -> list[dict[str, Any]]:
     """A system's battery arrays as logical batteries (the dashboard's cards), with the program inverters that
     drive each one under `programs`."""
-    found = configured(system_id)
+    if not BatteryArray.select().where(BatteryArray.system == system_id).exists():
+        return []
+    found = _controllers(system_id)
     limits = {a.asset_id: (a.min_w, a.max_w) for a in found if a.dispatchable and not a.program}
     out = []
     for logical in battery_array.arrays(system_id, limits):
