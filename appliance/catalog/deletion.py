@@ -39,7 +39,7 @@ class Preview:
 
     def fingerprint(self) -> str:
         """A short hash of what the delete does; a confirmation carries it so a changed catalog asks again."""
-        body = json.dumps([self.kind, self.entity_id, self.removes, self.keeps, self.adapters_removed])
+        body = json.dumps([self.kind, self.entity_id, self.removes, self.keeps, self.adapters_removed], allow_nan=False)
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 

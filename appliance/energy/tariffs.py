@@ -145,7 +145,7 @@ def set_plan(system_id: str, plan: dict[str, Any], now_ms: int | None = None) ->
             conn.execute("DELETE FROM market_data WHERE type_id = ? AND system_id = ? AND ts >= ?",
                          (TYPES[side], system_id, start))
             market.store(_points(system_id, side, checked[side], first, last, tz))
-        (AppSetting.insert(key=KEY.format(system_id=system_id), value=json.dumps(saved, sort_keys=True),
+        (AppSetting.insert(key=KEY.format(system_id=system_id), value=json.dumps(saved, sort_keys=True, allow_nan=False),
                            updated_at=datetime.now().isoformat(timespec="seconds"))
          .on_conflict_replace().execute())
     return saved
@@ -175,7 +175,7 @@ def extend(now_ms: int | None = None) -> int:
                     market.store(points)
                     written += len(points)
             plan["until"] = new_until.isoformat()
-            (AppSetting.update(value=json.dumps(plan, sort_keys=True))
+            (AppSetting.update(value=json.dumps(plan, sort_keys=True, allow_nan=False))
              .where(AppSetting.key == setting.key).execute())
     return written
 
