@@ -41,7 +41,7 @@ def _page(state: dict[str, Any], *, errors: dict[str, str] | None = None, messag
 
 
 def _confirmation(device_id: str, state: dict[str, Any], preview: dict[str, Any]) -> Confirmation:
-    plan = json.dumps([(w["address"], w["values"], w["before"]) for w in preview["writes"]])
+    plan = json.dumps([(w["address"], w["values"], w["before"]) for w in preview["writes"]], allow_nan=False)
     notes = []
     held = preview.get("lease")
     if held:
