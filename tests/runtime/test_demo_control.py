@@ -107,6 +107,15 @@ def test_a_dispatch_on_the_demo_moves_the_battery_and_its_end_restores_the_progr
         return found[0] if found and found[0]["dispatchable"] else None
 
     asset = wait_for("the demo inverter to be polled", inverter)
+
+    def logical() -> dict | None:
+        rows = demo.get("/api/assets?system_id=system")
+        return next((a for a in rows if a["kind"] == "battery_array" and a["packs_online"] == 2), None)
+
+    # The Pylontech bank (pty) and the JK pack (TCP gateway) are one battery, driven by the inverter.
+    array = wait_for("both packs to be polled", logical)
+    assert (array["limits"]["max_charge_kw"], array["limits"]["max_discharge_kw"]) == (4.0, 4.0)
+    assert array["controlled_by"] == [asset["asset_id"]] and array["soc_pct"] is not None
     owner = demo.get(f"/api/control/{asset['asset_id']}")["program"]
     assert owner["work_mode"] == "zero_export_to_ct"
     poll_ms = 5000  # the demo's devices are polled every 5 s (the adapters' default)
