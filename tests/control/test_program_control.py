@@ -192,3 +192,25 @@ def test_a_setpoint_is_followed_by_the_battery_within_a_poll(inverter, clock):
         assert result["outcome"] == "applied", result
         assert battery_w() == pytest.approx(kw * 1000, abs=60)
         clock.advance(10)
+
+
+@pytest.mark.parametrize("profile", ["three_phase_hv", "single_phase"])
+def test_hv_and_single_phase_models_take_their_own_registers(home, clock, dispatcher, profile):
+    from appliance.sim.powdrive_settings import LAYOUTS
+
+    inverter = deye_sim.start("tcp", clock, profile=profile)
+    layout = LAYOUTS[profile]
+    owned = range(layout.max_charge_a, layout.flags + 6)
+    try:
+        owner = inverter.registers(owned)
+        assert program.describe(inverter.asset_id)["program"]["rated_power_w"] == (10000 if profile ==
+                                                                                  "three_phase_hv" else 5000)
+        dispatch.dispatch({"asset_id": inverter.asset_id, "kw": 3.05, "duration_s": 60})
+        held = inverter.registers([layout.work_mode, layout.powers])
+        # HV slot powers count in 10 W: 3050 W is raw 305; single phase in W.
+        assert held == {layout.work_mode: 0, layout.powers: 305 if profile == "three_phase_hv" else 3050}
+        assert inverter.sim.controls().slots[0].power_w == 3050
+        dispatch.expire_setpoints(clock.advance(60))
+        assert inverter.registers(owned) == owner
+    finally:
+        inverter.server.stop()
