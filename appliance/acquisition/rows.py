@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 from appliance.acquisition.context import DeviceContext
 from appliance.drivers.base import Reading
+from appliance.store import cells as cell_store
+from appliance.store.details import compact_json
 
 Rows = dict[str, list[tuple[Any, ...]]]
 
@@ -21,8 +22,7 @@ BANK_COLUMNS = ("ts", "pack_id", "battery_array_id", "system_id", "voltage", "cu
 UNIT_COLUMNS = ("ts", "battery_id", "pack_id", "battery_array_id", "system_id", "power", "voltage", "current",
                 "temperature", "soc", "basic_st", "volt_st", "current_st", "temp_st", "soh_st", "coul_st",
                 "heater_st", "bat_events", "power_events", "sys_events", "details", "flags")
-CELL_COLUMNS = ("ts", "cell_id", "battery_id", "pack_id", "battery_array_id", "system_id", "power", "cell",
-                "voltage", "temperature", "soc", "volt_st", "temp_st", "balancing", "flags")
+CELL_COLUMNS = ("ts", "pack_id", "battery_array_id", "system_id", "cells", "flags")
 METER_COLUMNS = ("ts", "meter_id", "system_id", "array_id", "grid_power_w", "grid_voltage_v", "grid_current_a",
                  "grid_frequency_hz", "grid_import_wh", "grid_export_wh", "energy_kwh", "power_factor",
                  "voltage_phase_a", "voltage_phase_b", "voltage_phase_c", "current_phase_a", "current_phase_b",
@@ -31,7 +31,7 @@ METER_COLUMNS = ("ts", "meter_id", "system_id", "array_id", "grid_power_w", "gri
 ARRAY_COLUMNS = ("ts", "array_id", "system_id", "pv_power_w", "load_power_w", "grid_power_w", "batt_power_w",
                  "batt_soc_pct", "batt_voltage_v", "batt_current_a", "flags")
 COLUMNS = {"energy_samples": ENERGY_COLUMNS, "battery_bank_samples": BANK_COLUMNS,
-           "battery_unit_samples": UNIT_COLUMNS, "battery_cell_samples": CELL_COLUMNS,
+           "battery_unit_samples": UNIT_COLUMNS, "battery_cell_readings": CELL_COLUMNS,
            "meter_samples": METER_COLUMNS, "array_samples": ARRAY_COLUMNS}
 
 _INVERTER_MAPPED = {"pv_power_w", "load_power_w", "grid_power_w", "battery_voltage_v", "battery_current_a",
@@ -41,6 +41,12 @@ _INVERTER_MAPPED = {"pv_power_w", "load_power_w", "grid_power_w", "battery_volta
 _BANK_MAPPED = {"voltage_v", "current_a", "temperature_c", "soc_pct", "power_w", "soh_pct", "cycles",
                 "remaining_ah", "full_ah", "cell_min_v", "cell_max_v", "cell_delta_v", "balancing", "batteries",
                 "cell_voltages_v"}
+#: A unit's values that have columns of their own, or live in the cell reading.
+_UNIT_MAPPED = {"voltage_v", "current_a", "temperature_c", "soc_pct", "status", "statuses", "index",
+                "cell_voltages_v", "cell_temperatures_c", "balancing"}
+#: Identity values (READINGS.md) belong to the catalog and registry, not to every sample row.
+IDENTITY = {"serial_number", "model", "hardware_version", "software_version", "device_type", "protocol_version",
+            "rated_power_w"}
 _METER_MAPPED = {"power_w", "voltage_v", "current_a", "frequency_hz", "import_energy_kwh", "export_energy_kwh",
                  "power_factor", "voltages_v", "currents_a", "powers_w", "reactive_power_var", "apparent_power_va"}
 
@@ -64,10 +70,10 @@ def _at(values: Any, index: int) -> float | None:
 
 
 def _details(values: Mapping[str, Any], mapped: set[str], details: Mapping[str, Any]) -> str:
-    extra = {k: v for k, v in values.items() if k not in mapped and v is not None}
+    extra = {k: v for k, v in values.items() if k not in mapped and k not in IDENTITY and v is not None}
     if details:
         extra["details"] = dict(details)
-    return json.dumps(extra, sort_keys=True, default=str, allow_nan=False) if extra else "{}"
+    return compact_json(extra) if extra else "{}"
 
 
 def inverter_rows(ctx: DeviceContext, ts: int, reading: Reading, flags: int = 0) -> Rows:
@@ -87,7 +93,7 @@ def inverter_rows(ctx: DeviceContext, ts: int, reading: Reading, flags: int = 0)
 
 
 def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool = True, flags: int = 0) -> Rows:
-    """One battery_bank_samples row, a row per battery unit, and (when asked) a row per cell."""
+    """One battery_bank_samples row, a row per battery unit, and (when asked) one cell reading."""
     v = dict(reading.values)
     if reading.kind == "bess":
         v.setdefault("soc_pct", v.get("soe_pct"))
@@ -97,42 +103,40 @@ def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: b
     power = _num(v.get("power_w"))
     if power is None and _num(v.get("voltage_v")) is not None and _num(v.get("current_a")) is not None:
         power = float(v["voltage_v"]) * float(v["current_a"])
+    # A single-unit pack's cells (and their probes) are in its cell reading; a bank's are in its units'.
+    bank_mapped = _BANK_MAPPED | ({"cell_temperatures_c"} if not units else set())
     bank = (ts, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, _num(v.get("voltage_v")),
             _num(v.get("current_a")), _num(v.get("temperature_c")), _num(v.get("soc_pct")),
             len(units) or (1 if v.get("cell_voltages_v") else None), cells_per,
             _int(power), _num(v.get("soh_pct")), _int(v.get("cycles")), _num(v.get("remaining_ah")),
             _num(v.get("full_ah")), _num(v.get("cell_min_v")), _num(v.get("cell_max_v")),
             _num(v.get("cell_delta_v")), bool(v["balancing"]) if isinstance(v.get("balancing"), bool) else None,
-            _details(v, _BANK_MAPPED, reading.details), flags)
-    rows: Rows = {"battery_bank_samples": [bank], "battery_unit_samples": [], "battery_cell_samples": []}
-    for position, unit in enumerate(units or [{}]):
+            _details(v, bank_mapped, reading.details), flags)
+    rows: Rows = {"battery_bank_samples": [bank], "battery_unit_samples": [], "battery_cell_readings": []}
+    for position, unit in enumerate(units):
         # The catalog's battery_index is the unit's position in the list (absent units keep their slot);
         # `power`, the document's unit number, is the BMS's own numbering where it gives one.
         number = unit.get("index") if isinstance(unit.get("index"), int) else position + 1
         battery_id = ctx.battery_ids.get(position)
         if battery_id is None or str(unit.get("status", "")).lower() == "absent":
             continue
-        if units:
-            statuses = unit.get("statuses")
-            status: Mapping[str, Any] = statuses if isinstance(statuses, Mapping) else {}
-            rows["battery_unit_samples"].append((
-                ts, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
-                _num(unit.get("voltage_v")), _num(unit.get("current_a")), _num(unit.get("temperature_c")),
-                _num(unit.get("soc_pct")), _text(unit.get("status")), _text(status.get("volt_st")),
-                _text(status.get("current_st")), _text(status.get("temp_st")), _text(status.get("soh_st")),
-                _text(status.get("coul_st")), _text(status.get("heater_st")), None, None, None,
-                json.dumps({k: val for k, val in unit.items() if k not in ("cell_voltages_v",)}, default=str,
-                           sort_keys=True), flags))
-        cells = unit.get("cell_voltages_v") if units else v.get("cell_voltages_v")
-        temps = unit.get("cell_temperatures_c") if units else None
-        if not with_cells or not isinstance(cells, list):
-            continue
-        for cell_index, voltage in enumerate(cells):
-            cell_id = ctx.cell_ids.get((battery_id, cell_index))
-            if cell_id is not None:
-                rows["battery_cell_samples"].append((
-                    ts, cell_id, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
-                    cell_index, _num(voltage), _at(temps, cell_index), None, None, None, None, flags))
+        statuses = unit.get("statuses")
+        status: Mapping[str, Any] = statuses if isinstance(statuses, Mapping) else {}
+        rows["battery_unit_samples"].append((
+            ts, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
+            _num(unit.get("voltage_v")), _num(unit.get("current_a")), _num(unit.get("temperature_c")),
+            _num(unit.get("soc_pct")), _text(unit.get("status")), _text(status.get("volt_st")),
+            _text(status.get("current_st")), _text(status.get("temp_st")), _text(status.get("soh_st")),
+            _text(status.get("coul_st")), _text(status.get("heater_st")), None, None, None,
+            _details(unit, _UNIT_MAPPED, {}), flags))
+    if with_cells:
+        present = [u if str(u.get("status", "")).lower() != "absent" else {} for u in units]
+        cell_units = cell_store.units_from_reading(present or [{
+            "cell_voltages_v": v.get("cell_voltages_v"), "cell_temperatures_c": v.get("cell_temperatures_c"),
+            "balancing": None}])
+        if cell_units:
+            rows["battery_cell_readings"].append((ts, ctx.catalog_id, ctx.battery_array_id, ctx.system_id,
+                                                  cell_store.encode(cell_units), flags))
     return rows
 
 

@@ -7,6 +7,7 @@ import threading
 from typing import Any, Callable
 
 from appliance.acquisition import context as contexts
+from appliance.acquisition.health import HealthBook
 from appliance.acquisition.live import LiveCache
 from appliance.acquisition.poller import DevicePoller, wall_ms
 from appliance.acquisition.writer import SampleWriter
@@ -22,6 +23,9 @@ class Acquisition:
                  clock: Callable[[], int] = wall_ms, poller_options: dict[str, Any] | None = None) -> None:
         self.scheduler, self.writer, self.pool, self.live, self.clock = scheduler, writer, pool, live, clock
         self.poller_options = poller_options or {}
+        # Health lives in memory between changes; its periodic summary rides on the writer's flushes.
+        self.health = HealthBook()
+        writer.add_participant(self.health)
         self.pollers: dict[str, DevicePoller] = {}
         self._fingerprints: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -48,7 +52,9 @@ class Acquisition:
             return {"added": added, "changed": changed, "removed": removed, "polled": len(self.pollers)}
 
     def _add(self, ctx: contexts.DeviceContext, fingerprint: str) -> None:
-        poller = DevicePoller(ctx, self.pool, self.writer, self.live, clock=self.clock, **self.poller_options)
+        self.health.forget(ctx.device_id)  # a new or changed device: its registry row is read again
+        poller = DevicePoller(ctx, self.pool, self.writer, self.live, clock=self.clock, health_book=self.health,
+                              **self.poller_options)
         self.pollers[ctx.device_id] = poller
         self._fingerprints[ctx.device_id] = fingerprint
         if self.scheduler is not None:

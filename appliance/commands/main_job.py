@@ -148,11 +148,20 @@ def _positive(value: str) -> float:
     return number
 
 
+def _flush_flag(parser: argparse.ArgumentParser) -> None:
+    from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S
+
+    parser.add_argument("--flush-interval", type=float, metavar="S",
+                        help=f"seconds between the sample writer's commits (default $APPLIANCE_FLUSH_INTERVAL_S or "
+                             f"{DEFAULT_FLUSH_INTERVAL_S:g}); a kill -9 loses at most this much")
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register run, demo and simulate."""
     run = commands.add_parser("run", help="run the appliance (systemd starts this)")
     run.add_argument("--host", default="0.0.0.0", help="address the web UI listens on (default 0.0.0.0)")
     run.add_argument("--port", type=int, default=8080, help="web UI port (default 8080)")
+    _flush_flag(run)
     run.set_defaults(func=cmd_run)
 
     demo = commands.add_parser("demo", help="run a simulated home on 127.0.0.1 through the real pipeline")
@@ -161,6 +170,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--no-web", action="store_true", help="do not serve the web UI")
     demo.add_argument("--print-every", type=_positive, default=10.0, metavar="S",
                       help="print a line per device every S seconds (default 10)")
+    _flush_flag(demo)
     demo.set_defaults(func=cmd_demo)
 
     simulate = commands.add_parser("simulate", help="fill a database with N days of a simulated home, headless")

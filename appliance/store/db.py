@@ -12,6 +12,8 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from appliance.errors import StoreError
+from appliance.store.cells import CellsAggregate
+from appliance.store.details import CODEC
 from appliance.store.models import database as database_proxy
 
 log = logging.getLogger(__name__)
@@ -21,6 +23,10 @@ PRAGMAS = {
     "foreign_keys": 1,
     "synchronous": 1,  # NORMAL: safe with WAL; a power cut loses at most the last commits
     "busy_timeout": 5000,
+    # The WAL is checkpointed by the sample writer when it is quiet (store/wal.py); this cap only
+    # bounds what other writers let it grow to. After a checkpoint the file is cut back to the limit.
+    "wal_autocheckpoint": 8000,
+    "journal_size_limit": 16 * 1024 * 1024,
 }
 
 
@@ -56,6 +62,8 @@ def migrate(db: SqliteDatabase, target: int | None = None) -> list[int]:
         raise StoreError(f"database schema version {current} is newer than this appliance knows ({len(steps)})")
     applied = []
     conn = db.connection()
+    # Migration 11 folds one-row-per-cell samples into blobs with an aggregate written in Python.
+    conn.create_aggregate("appliance_cells_blob", 6, CellsAggregate)
     for version, name, sql in steps:
         if current < version <= target:
             try:
@@ -93,6 +101,7 @@ def open_database(path: str | Path, *, migrate_to: int | None = None) -> SqliteD
         db.close()
         raise
     database_proxy.initialize(db)
+    CODEC.forget()  # dictionaries cached for another database file would be wrong here
     return db
 
 
