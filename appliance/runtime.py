@@ -78,6 +78,8 @@ class Runtime:
         self._stopped = threading.Event()
         self._last_run: dict[str, float] = {}
         self.storage: Any = None
+        #: Links for a backfill on a virtual clock (the demo's simulators in-process); None: the real buses.
+        self.backfill_pool: Callable[[], LinkPool] | None = None
 
     def open(self) -> "Runtime":
         """Open the store and start the writer (enough for a headless backfill)."""

@@ -71,6 +71,13 @@ class Acquisition:
         if self.scheduler is not None and self.scheduler.get_job(f"poll:{device_id}") is not None:
             self.scheduler.remove_job(f"poll:{device_id}")
 
+    def use_pool(self, pool: LinkPool) -> None:
+        """Poll through another pool from now on (a backfill's in-process simulators, then the real buses)."""
+        with self._lock:
+            self.pool = pool
+            self._fingerprints.clear()  # every poller is rebuilt on its new links at the next sync
+        self.sync()
+
     def poll_all(self) -> int:
         """Poll every device once, in this thread (backfill and tests); return how many readings came."""
         return sum(1 for poller in list(self.pollers.values()) if poller.poll() is not None)

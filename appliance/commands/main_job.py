@@ -9,13 +9,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from appliance.commands import simulation
 from appliance.commands.common import EXIT_OK, UsageError, settings_of
+from appliance.commands.simulation import BACKFILL_STEP_S
 from appliance.runtime import Runtime, RuntimeOptions
 from appliance.settings import Settings
 
 log = logging.getLogger(__name__)
 DEMO_DB = "appliance-demo.db"
-BACKFILL_STEP_S = 60.0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -54,6 +55,7 @@ def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, An
     from appliance.discovery.sources import BleSource, StaticPortSource
     from appliance.drivers.connect import LinkPool
     from appliance.sim.demo import DemoSite
+    from appliance.sim.inprocess import InProcessPool
     from appliance.sim.site import SiteModel
     from appliance.vclock import VirtualClock
 
@@ -65,6 +67,7 @@ def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, An
     # TCP targets come from the discovery settings (shown in the UI), as an owner would configure them.
     sources = Sources(usb=StaticPortSource(demo.serial_ports), ble=BleSource(scanner=demo.ble_scanner()))
     runtime = Runtime(settings, options, pool=pool, discovery_sources=sources, clock=clock)
+    runtime.backfill_pool = lambda: InProcessPool(demo.servers, ble_link_factory=demo.ble_link_factory())
     runtime.open()
     discovery_settings.set_value(discovery_settings.AUTO_APPROVE, True)
     discovery_settings.set_value(discovery_settings.TCP_TARGETS, targets)
@@ -73,27 +76,8 @@ def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, An
 
 def backfill(runtime: Runtime, site: Any, days: float, *, step_s: float = BACKFILL_STEP_S,
              progress: Any = None) -> int:
-    """Fill `days` of history through the same pipeline (sims, drivers, writer, rollups) at an accelerated clock."""
-    now = time.time()
-    start = now - days * 86400
-    runtime.clock.hold(start)
-    site.state.t = start
-    site.state.day = ""
-    runtime.discover()
-    polls = 0
-    steps = int(math.ceil((now - start) / step_s))
-    for step in range(steps):
-        runtime.clock.hold(start + step * step_s)
-        polls += runtime.acquisition.poll_all()
-        if step % int(3600 / step_s) == 0:
-            runtime.writer.flush_now()
-            runtime.roll_up()
-            if progress:
-                progress(step / steps)
-    runtime.clock.release()
-    runtime.writer.flush_now()
-    runtime.roll_up()
-    return polls
+    """Fill `days` of history through the live pipeline on a virtual clock; return the readings stored."""
+    return simulation.backfill(runtime, site, days, step_s=step_s, progress=progress).readings
 
 
 def _print_devices(runtime: Runtime) -> None:
@@ -111,10 +95,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     runtime, demo = build_demo(_demo_settings(args), options)
     try:
         if args.backfill:
-            print(f"backfilling {args.backfill:g} days of history...", flush=True)
-            polls = backfill(runtime, demo.site, args.backfill,
-                             progress=lambda f: print(f"  {f:.0%}", end="\r", flush=True))
-            print(f"backfill done: {polls} readings stored", flush=True)
+            bar = simulation.Progress()
+            result = simulation.backfill(runtime, demo.site, args.backfill, progress=bar.update)
+            bar.close()
+            print(simulation.summary(result, runtime.settings.db_path).replace("simulated", "backfilled", 1),
+                  flush=True)
         runtime.start()
         print(f"demo running: {len(runtime.acquisition.pollers)} simulated devices on 127.0.0.1; "
               f"database {runtime.settings.db_path}", flush=True)
@@ -131,13 +116,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.days <= 0 or args.days > 3660:
         raise UsageError("simulate --days must be between 0 and 3660")
     runtime, demo = build_demo(_demo_settings(args), RuntimeOptions(web=False))
+    bar = simulation.Progress()
     try:
-        polls = backfill(runtime, demo.site, args.days, step_s=args.step)
+        result = simulation.backfill(runtime, demo.site, args.days, step_s=args.step, progress=bar.update)
     finally:
+        bar.close()
         runtime.writer.stop()
+        runtime.storage.checkpoint(truncate=True)
         runtime.pool.close_all()
         demo.stop()
-    print(f"simulated {args.days:g} days: {polls} readings into {runtime.settings.db_path}")
+    print(simulation.summary(result, runtime.settings.db_path), flush=True)
     return EXIT_OK
 
 

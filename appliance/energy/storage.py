@@ -217,9 +217,9 @@ class StorageWatch:
                         time.strftime("%Y-%m-%d %H:%M", time.gmtime(cutoff / 1000)), used, limit)
         return {"deleted": deleted, "cutoff_ms": cutoff, "used_bytes": used, "limit_bytes": limit} if cutoff else {}
 
-    def checkpoint(self) -> tuple[int, int, int]:
-        """A passive WAL checkpoint (the writer just finished: a quiet moment)."""
-        return space_store.checkpoint(database.connection())
+    def checkpoint(self, *, truncate: bool = False) -> tuple[int, int, int]:
+        """A WAL checkpoint: passive after a flush (a quiet moment), truncating at the end of a batch job."""
+        return space_store.checkpoint(database.connection(), truncate=truncate)
 
 
 _installed: StorageWatch | None = None

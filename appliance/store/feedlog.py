@@ -1,9 +1,10 @@
 """SQL of the sync feed: its two logs, and the rows they point at.
 
-`sync_feed` holds one entry per changed catalog, registry, dispatch or rollup row (written by the
-triggers of migration 6), and the entries of sample rows written before migration 11. `sample_changes`
-holds one entry per run of a device's sample rows per flush (store/samples.py). Both share one
-sequence, so a position (a cursor) orders every change.
+`sync_feed` holds one entry per changed catalog, registry, dispatch or health row (written by the
+triggers of migration 6), and the entries of sample and rollup rows written before migration 11.
+`feed_spans` holds one entry per run of rows that carry their own position (`seq`): a device's sample
+rows of one flush (store/samples.py), a rollup row (the triggers of migration 11). Both logs share
+one sequence, so a position (a cursor) orders every change.
 """
 
 from __future__ import annotations
@@ -16,6 +17,22 @@ from typing import Any, Sequence
 from appliance.store import cells as cell_store
 from appliance.store.details import CODEC
 from appliance.store.samples import SAMPLE_TABLES
+
+#: Tables whose rows carry `seq`: their device column and the column a span's [lo, hi] bounds (with the
+#: device, a prefix of the primary key, so a span is found by a seek).
+SPAN_TABLES: dict[str, tuple[str, str]] = {
+    **{table: (device, "ts") for table, device in SAMPLE_TABLES.items()},
+    **{table: (device, "bucket_start") for table, device in (
+        ("energy_5m", "inverter_id"), ("array_5m", "array_id"), ("system_5m", "system_id"),
+        ("meter_5m", "meter_id"), ("meter_30m", "meter_id"), ("battery_bank_5m", "pack_id"))},
+    **{table: (device, "date") for table, device in (
+        ("hourly_energy", "inverter_id"), ("array_hourly_energy", "array_id"),
+        ("system_hourly_energy", "system_id"), ("meter_hourly_energy", "meter_id"),
+        ("battery_bank_hourly", "pack_id"), ("daily_summary", "inverter_id"),
+        ("array_daily_summary", "array_id"), ("system_daily_summary", "system_id"),
+        ("battery_bank_daily", "pack_id"))},
+    "meter_daily": ("meter_id", "day"),
+}
 
 _KEYS_PER_QUERY = 300
 
@@ -33,14 +50,14 @@ class Single:
 
 @dataclass(frozen=True)
 class Span:
-    """A sample_changes entry: `device`'s rows of table `tid` with ts in [ts_lo, ts_hi], seq in [seq_from, seq]."""
+    """A feed_spans entry: `device`'s rows of table `tid` ordered in [lo, hi], seq in [seq_from, seq]."""
 
     seq: int
     seq_from: int
     tid: int
     device: str
-    ts_lo: int
-    ts_hi: int
+    lo: Any
+    hi: Any
     ts: int
 
 
@@ -51,14 +68,14 @@ def singles_after(conn: sqlite3.Connection, after: int, limit: int) -> list[Sing
 
 
 def spans_after(conn: sqlite3.Connection, after: int, limit: int) -> list[Span]:
-    """sample_changes entries that end after position `after`, in order."""
+    """feed_spans entries that end after position `after`, in order."""
     return [Span(*row) for row in conn.execute(
-        "SELECT seq, seq_from, tid, device_id, ts_lo, ts_hi, ts FROM sample_changes WHERE seq > ? "
+        "SELECT seq, seq_from, tid, device_id, lo, hi, ts FROM feed_spans WHERE seq > ? "
         "ORDER BY seq LIMIT ?", (after, limit))]
 
 
 def decoded(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> dict[str, Any]:
-    """A sample row as the feed and the API show it: details and cells decoded, `seq` left out."""
+    """A row as the feed and the API show it: details and cells decoded, `seq` left out."""
     row.pop("seq", None)
     if "details" in row and table in SAMPLE_TABLES:
         row["details"] = json.dumps(CODEC.decode(conn, row["details"]), sort_keys=True)
@@ -69,11 +86,11 @@ def decoded(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> dict[s
 
 def span_rows(conn: sqlite3.Connection, table: str, span: Span, after: int, limit: int) -> list[dict[str, Any]]:
     """The rows of a span still at their place (seq in the span and after `after`), by seq."""
-    device = SAMPLE_TABLES[table]
-    # The primary key (device, ts) finds the run; the seq test drops rows written again since.
-    cursor = conn.execute(f"SELECT * FROM {table} WHERE {device} = ? AND ts BETWEEN ? AND ? "  # noqa: S608
+    device, order = SPAN_TABLES[table]
+    # The primary key finds the run; the seq test drops rows written again since.
+    cursor = conn.execute(f"SELECT * FROM {table} WHERE {device} = ? AND {order} BETWEEN ? AND ? "  # noqa: S608
                           "AND seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
-                          (span.device, span.ts_lo, span.ts_hi, max(span.seq_from, after + 1), span.seq, limit))
+                          (span.device, span.lo, span.hi, max(span.seq_from, after + 1), span.seq, limit))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, values)) for values in cursor.fetchall()]
 
@@ -99,7 +116,7 @@ def fetch(conn: sqlite3.Connection, table: str, key_columns: Sequence[str],
 def backlog(conn: sqlite3.Connection, after: int) -> int:
     """Changes after position `after`: entries of sync_feed plus the positions of sample runs."""
     singles = conn.execute("SELECT COUNT(*) FROM sync_feed WHERE seq > ?", (after,)).fetchone()[0]
-    spans = conn.execute("SELECT COALESCE(SUM(seq - MAX(seq_from, ?) + 1), 0) FROM sample_changes WHERE seq > ?",
+    spans = conn.execute("SELECT COALESCE(SUM(seq - MAX(seq_from, ?) + 1), 0) FROM feed_spans WHERE seq > ?",
                          (after + 1, after)).fetchone()[0]
     return int(singles) + int(spans)
 
@@ -110,7 +127,7 @@ def first_kept(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:
     Change times grow with the position, so this walks the oldest entries only (an index on the time
     would cost every flush a page)."""
     single = conn.execute("SELECT seq FROM sync_feed WHERE ts >= ? ORDER BY seq LIMIT 1", (cutoff_ms,)).fetchone()
-    span = conn.execute("SELECT seq_from FROM sample_changes WHERE ts >= ? ORDER BY seq LIMIT 1",
+    span = conn.execute("SELECT seq_from FROM feed_spans WHERE ts >= ? ORDER BY seq LIMIT 1",
                         (cutoff_ms,)).fetchone()
     found = [row[0] for row in (single, span) if row is not None]
     return min(found) if found else None
@@ -126,7 +143,7 @@ def durable_upserts(conn: sqlite3.Connection, upto: int, tids: Sequence[int]) ->
 def drop_upto(conn: sqlite3.Connection, upto: int) -> int:
     """Delete every entry at or before position `upto`; return how many."""
     singles = conn.execute("DELETE FROM sync_feed WHERE seq <= ?", (upto,)).rowcount
-    spans = conn.execute("DELETE FROM sample_changes WHERE seq <= ?", (upto,)).rowcount
+    spans = conn.execute("DELETE FROM feed_spans WHERE seq <= ?", (upto,)).rowcount
     return int(singles) + int(spans)
 
 

@@ -3,7 +3,7 @@
 Every sample row carries `seq`, its position in the one global order of the sync feed (migration
 11). A flush takes a block of seqs from the feed's sequence (`sqlite_sequence` of `sync_feed`, the
 same counter the catalog and rollup triggers use), gives them to its rows in (table, device, ts)
-order, and logs one `sample_changes` entry per run of a device's rows: (table, device, ts range,
+order, and logs one `feed_spans` entry per run of a device's rows: (table, device, ts range,
 seq range). That entry is all the feed needs to find the rows again; no per-row bookkeeping,
 no trigger, no secondary index is written. A row written again (same device and ts) gets a new
 seq, so the feed serves it once, in its latest version.
@@ -28,6 +28,8 @@ TABLE_IDS: dict[str, int] = {"energy_samples": 1, "array_samples": 2, "battery_b
 #: A device's rows further apart than this in one flush get separate change entries, so a late
 #: sample does not make the feed walk everything in between.
 RUN_GAP_MS = 3_600_000
+#: At most this many rows per change entry: a feed page that resumes inside an entry re-reads it.
+RUN_MAX_ROWS = 1000
 
 Rows = Mapping[str, Sequence[tuple[Any, ...]]]
 
@@ -63,7 +65,8 @@ def _runs(keyed: list[tuple[Any, int, int]]) -> list[tuple[Any, int, int, int, i
     """(device, ts_lo, ts_hi, seq_from, seq_to) of consecutive rows, already ordered by device and ts."""
     runs: list[list[Any]] = []
     for device, ts, seq in keyed:
-        if runs and runs[-1][0] == device and ts - runs[-1][2] <= RUN_GAP_MS and seq == runs[-1][4] + 1:
+        if (runs and runs[-1][0] == device and ts - runs[-1][2] <= RUN_GAP_MS and seq == runs[-1][4] + 1
+                and seq - runs[-1][3] < RUN_MAX_ROWS):
             runs[-1][2], runs[-1][4] = ts, seq
         else:
             runs.append([device, ts, ts, seq, seq])
@@ -73,7 +76,7 @@ def _runs(keyed: list[tuple[Any, int, int]]) -> list[tuple[Any, int, int, int, i
 def log_changes(conn: sqlite3.Connection, table: str, keyed: list[tuple[Any, int, int]], now_ms: int) -> None:
     """Record (device, ts, seq) rows of `table` in the change log, one entry per run."""
     tid = TABLE_IDS[table]
-    conn.executemany("INSERT INTO sample_changes (seq, seq_from, tid, device_id, ts_lo, ts_hi, ts) "
+    conn.executemany("INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [(to, first, tid, device, lo, hi, now_ms) for device, lo, hi, first, to in _runs(keyed)])
 

@@ -49,9 +49,11 @@ def space(conn: sqlite3.Connection) -> Space:
                  size, wal.stat().st_size if wal and wal.exists() else 0)
 
 
-def checkpoint(conn: sqlite3.Connection) -> tuple[int, int, int]:
-    """A passive WAL checkpoint (never waits for readers): (busy, frames in the log, frames copied)."""
-    busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+def checkpoint(conn: sqlite3.Connection, *, truncate: bool = False) -> tuple[int, int, int]:
+    """A WAL checkpoint: (busy, frames in the log, frames copied). PASSIVE never waits for readers;
+    TRUNCATE (at the end of a batch job) empties the log file too."""
+    mode = "TRUNCATE" if truncate else "PASSIVE"
+    busy, log, done = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
     return int(busy), int(log), int(done)
 
 

@@ -2,7 +2,7 @@
 
 Two logs share one sequence (store/feedlog.py). Triggers of migration 6 append a `sync_feed` entry
 per changed catalog, registry, dispatch or rollup row; the sample writer gives each sample row its
-own position and logs one `sample_changes` entry per run of a device's rows (migration 11). Both are
+own position and logs one `feed_spans` entry per run of a device's rows (migration 11). Both are
 written inside the writing transaction, so positions become visible in order (SQLite has one writer
 at a time). A page is read in one read transaction: entries and rows come from the same snapshot.
 """
@@ -17,7 +17,6 @@ from typing import Any
 from appliance.errors import ApplianceError, ValidationError
 from appliance.store import feedlog
 from appliance.store.models import AppSetting, SyncState, SyncTable, database
-from appliance.store.samples import SAMPLE_TABLES
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
@@ -135,7 +134,7 @@ def check_limit(limit: Any) -> int:
 
 
 def _row(conn: Any, table: Table, values: dict[str, Any]) -> dict[str, Any]:
-    return feedlog.decoded(conn, table.name, values) if table.kind == "sample" else values
+    return feedlog.decoded(conn, table.name, values) if table.name in feedlog.SPAN_TABLES else values
 
 
 class _Reader:
@@ -191,7 +190,7 @@ class _Reader:
             row = self.current[entry.tid].get(entry.key)
             if row is None:
                 return  # deleted since (retention, a deleted device): there is nothing left to send
-            if table.name in SAMPLE_TABLES and row.get("seq") is not None:
+            if table.name in feedlog.SPAN_TABLES and row.get("seq") is not None:
                 return  # written again after migration 11: its newer place in the feed serves it
             row = _row(self.conn, table, dict(row))
         self.rows.append({"seq": entry.seq, "table": table.name, "kind": table.kind, "op": entry.op,

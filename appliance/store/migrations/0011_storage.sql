@@ -4,10 +4,10 @@
 -- 1. The sample tables lose the document's secondary indexes (system_id, ts DESC, array_id): no query
 --    uses them (every read is per device, on the primary key; tests/store/test_query_plans.py), and
 --    each one cost the writer a page per flush and about 35 bytes per row.
--- 2. The sync feed stops copying every sample: the per-row triggers go. Each sample row carries `seq`,
---    its place in the feed's one global order, and `sample_changes` logs one entry per run of a
---    device's rows per flush (appliance/store/samples.py). Entries of older rows stay in sync_feed;
---    the feed serves them until the row is written again (then its seq is set) or pruned.
+-- 2. The sync feed stops copying every sample: the per-row triggers go. Each sample and rollup row
+--    carries `seq`, its place in the feed's one global order, and `feed_spans` logs one entry per run
+--    of a device's rows (appliance/store/samples.py; the rollups' triggers below). Entries of older
+--    rows stay in sync_feed; the feed serves them until the row is written again or pruned.
 -- 3. Cells: one row per pack reading in `battery_cell_readings`, the cells in a versioned blob
 --    (appliance/store/cells.py). `battery_cell_samples` becomes a view with the document's columns.
 -- 4. `details` of new rows are deflated against a per-device dictionary (appliance/store/details.py).
@@ -44,15 +44,16 @@ ALTER TABLE battery_bank_samples ADD COLUMN seq INTEGER;
 ALTER TABLE battery_unit_samples ADD COLUMN seq INTEGER;
 ALTER TABLE meter_samples ADD COLUMN seq INTEGER;
 
--- The change log of sample rows: rows of `tid` for `device_id` with ts in [ts_lo, ts_hi] and seq in
--- [seq_from, seq]. `seq` (the run's last position) is the key, so entries are appended in order.
-CREATE TABLE sample_changes (
+-- The change log of rows that carry `seq`: rows of table `tid` for `device_id` whose ordering column
+-- (ts, bucket_start, date or day: store/feedlog.py) is in [lo, hi] and whose seq is in [seq_from, seq].
+-- `seq` (the run's last position) is the key, so entries are appended in order, and no index is kept.
+CREATE TABLE feed_spans (
     seq INTEGER PRIMARY KEY,
     seq_from INTEGER NOT NULL,
-    tid INTEGER NOT NULL,  -- sync_tables.tid (a constant of the writer: no foreign-key lookup per entry)
+    tid INTEGER NOT NULL,  -- sync_tables.tid (constants of the writers: no foreign-key lookup per entry)
     device_id TEXT NOT NULL,
-    ts_lo INTEGER NOT NULL,
-    ts_hi INTEGER NOT NULL,
+    lo NOT NULL,  -- no type: epoch ms for samples and 5-minute rows, a date for hourly and daily rows
+    hi NOT NULL,
     ts INTEGER NOT NULL  -- epoch ms of the change; grows with seq, like sync_feed.ts
 );
 
@@ -128,3 +129,379 @@ SELECT ts, cell_id, battery_id, pack_id, battery_array_id, system_id, number AS 
            AS temperature,
        NULL AS soc, NULL AS volt_st, NULL AS temp_st, bal AS balancing, flags
 FROM raw WHERE mv <> 65535;
+
+
+-- Rollup rows carry their place in the feed too. A trigger gives every written row a new `seq` and logs
+-- it in feed_spans, extending the last span when it is the same table's and device's and ends just before
+-- (a rollup writes a device's rows one after another). The row's own page and the log's last page are
+-- all a rollup write touches, where the triggers of migration 6 deleted and inserted sync_feed entries
+-- and their index entries for every row. The trigger's own UPDATE of seq does not fire it again
+-- (WHEN NEW.seq IS OLD.seq); changes() is the row count of the span UPDATE just before.
+DROP TRIGGER sync_energy_5m_insert;
+DROP TRIGGER sync_energy_5m_update;
+ALTER TABLE energy_5m ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_array_5m_insert;
+DROP TRIGGER sync_array_5m_update;
+ALTER TABLE array_5m ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_system_5m_insert;
+DROP TRIGGER sync_system_5m_update;
+ALTER TABLE system_5m ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_meter_5m_insert;
+DROP TRIGGER sync_meter_5m_update;
+ALTER TABLE meter_5m ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_meter_30m_insert;
+DROP TRIGGER sync_meter_30m_update;
+ALTER TABLE meter_30m ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_battery_bank_5m_insert;
+DROP TRIGGER sync_battery_bank_5m_update;
+ALTER TABLE battery_bank_5m ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_hourly_energy_insert;
+DROP TRIGGER sync_hourly_energy_update;
+ALTER TABLE hourly_energy ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_array_hourly_energy_insert;
+DROP TRIGGER sync_array_hourly_energy_update;
+ALTER TABLE array_hourly_energy ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_system_hourly_energy_insert;
+DROP TRIGGER sync_system_hourly_energy_update;
+ALTER TABLE system_hourly_energy ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_meter_hourly_energy_insert;
+DROP TRIGGER sync_meter_hourly_energy_update;
+ALTER TABLE meter_hourly_energy ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_battery_bank_hourly_insert;
+DROP TRIGGER sync_battery_bank_hourly_update;
+ALTER TABLE battery_bank_hourly ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_daily_summary_insert;
+DROP TRIGGER sync_daily_summary_update;
+ALTER TABLE daily_summary ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_array_daily_summary_insert;
+DROP TRIGGER sync_array_daily_summary_update;
+ALTER TABLE array_daily_summary ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_system_daily_summary_insert;
+DROP TRIGGER sync_system_daily_summary_update;
+ALTER TABLE system_daily_summary ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_meter_daily_insert;
+DROP TRIGGER sync_meter_daily_update;
+ALTER TABLE meter_daily ADD COLUMN seq INTEGER;
+DROP TRIGGER sync_battery_bank_daily_insert;
+DROP TRIGGER sync_battery_bank_daily_update;
+ALTER TABLE battery_bank_daily ADD COLUMN seq INTEGER;
+
+CREATE TRIGGER feed_energy_5m_insert AFTER INSERT ON energy_5m BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE energy_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE inverter_id = NEW.inverter_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 9 AND device_id = NEW.inverter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 9, NEW.inverter_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_energy_5m_update AFTER UPDATE ON energy_5m WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE energy_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE inverter_id = NEW.inverter_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 9 AND device_id = NEW.inverter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 9, NEW.inverter_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_array_5m_insert AFTER INSERT ON array_5m BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE array_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE array_id = NEW.array_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 10 AND device_id = NEW.array_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 10, NEW.array_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_array_5m_update AFTER UPDATE ON array_5m WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE array_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE array_id = NEW.array_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 10 AND device_id = NEW.array_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 10, NEW.array_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_system_5m_insert AFTER INSERT ON system_5m BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE system_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE system_id = NEW.system_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 11 AND device_id = NEW.system_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 11, NEW.system_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_system_5m_update AFTER UPDATE ON system_5m WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE system_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE system_id = NEW.system_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 11 AND device_id = NEW.system_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 11, NEW.system_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_meter_5m_insert AFTER INSERT ON meter_5m BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE meter_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE meter_id = NEW.meter_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 12 AND device_id = NEW.meter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 12, NEW.meter_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_meter_5m_update AFTER UPDATE ON meter_5m WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE meter_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE meter_id = NEW.meter_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 12 AND device_id = NEW.meter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 12, NEW.meter_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_meter_30m_insert AFTER INSERT ON meter_30m BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE meter_30m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE meter_id = NEW.meter_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 13 AND device_id = NEW.meter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 13, NEW.meter_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_meter_30m_update AFTER UPDATE ON meter_30m WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE meter_30m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE meter_id = NEW.meter_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 13 AND device_id = NEW.meter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 13, NEW.meter_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_battery_bank_5m_insert AFTER INSERT ON battery_bank_5m BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE battery_bank_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE pack_id = NEW.pack_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 14 AND device_id = NEW.pack_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 14, NEW.pack_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_battery_bank_5m_update AFTER UPDATE ON battery_bank_5m WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE battery_bank_5m SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE pack_id = NEW.pack_id AND bucket_start = NEW.bucket_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.bucket_start), hi = MAX(hi, NEW.bucket_start)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 14 AND device_id = NEW.pack_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 14, NEW.pack_id, NEW.bucket_start, NEW.bucket_start, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_hourly_energy_insert AFTER INSERT ON hourly_energy BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE hourly_energy SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE inverter_id = NEW.inverter_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 15 AND device_id = NEW.inverter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 15, NEW.inverter_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_hourly_energy_update AFTER UPDATE ON hourly_energy WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE hourly_energy SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE inverter_id = NEW.inverter_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 15 AND device_id = NEW.inverter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 15, NEW.inverter_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_array_hourly_energy_insert AFTER INSERT ON array_hourly_energy BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE array_hourly_energy SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE array_id = NEW.array_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 16 AND device_id = NEW.array_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 16, NEW.array_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_array_hourly_energy_update AFTER UPDATE ON array_hourly_energy WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE array_hourly_energy SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE array_id = NEW.array_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 16 AND device_id = NEW.array_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 16, NEW.array_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_system_hourly_energy_insert AFTER INSERT ON system_hourly_energy BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE system_hourly_energy SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE system_id = NEW.system_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 17 AND device_id = NEW.system_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 17, NEW.system_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_system_hourly_energy_update AFTER UPDATE ON system_hourly_energy WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE system_hourly_energy SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE system_id = NEW.system_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 17 AND device_id = NEW.system_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 17, NEW.system_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_meter_hourly_energy_insert AFTER INSERT ON meter_hourly_energy BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE meter_hourly_energy SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE meter_id = NEW.meter_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 18 AND device_id = NEW.meter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 18, NEW.meter_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_meter_hourly_energy_update AFTER UPDATE ON meter_hourly_energy WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE meter_hourly_energy SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE meter_id = NEW.meter_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 18 AND device_id = NEW.meter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 18, NEW.meter_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_battery_bank_hourly_insert AFTER INSERT ON battery_bank_hourly BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE battery_bank_hourly SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE pack_id = NEW.pack_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 19 AND device_id = NEW.pack_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 19, NEW.pack_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_battery_bank_hourly_update AFTER UPDATE ON battery_bank_hourly WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE battery_bank_hourly SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE pack_id = NEW.pack_id AND date = NEW.date AND hour_start = NEW.hour_start;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 19 AND device_id = NEW.pack_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 19, NEW.pack_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_daily_summary_insert AFTER INSERT ON daily_summary BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE daily_summary SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE date = NEW.date AND inverter_id = NEW.inverter_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 20 AND device_id = NEW.inverter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 20, NEW.inverter_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_daily_summary_update AFTER UPDATE ON daily_summary WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE daily_summary SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE date = NEW.date AND inverter_id = NEW.inverter_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 20 AND device_id = NEW.inverter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 20, NEW.inverter_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_array_daily_summary_insert AFTER INSERT ON array_daily_summary BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE array_daily_summary SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE date = NEW.date AND array_id = NEW.array_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 21 AND device_id = NEW.array_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 21, NEW.array_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_array_daily_summary_update AFTER UPDATE ON array_daily_summary WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE array_daily_summary SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE date = NEW.date AND array_id = NEW.array_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 21 AND device_id = NEW.array_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 21, NEW.array_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_system_daily_summary_insert AFTER INSERT ON system_daily_summary BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE system_daily_summary SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE date = NEW.date AND system_id = NEW.system_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 22 AND device_id = NEW.system_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 22, NEW.system_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_system_daily_summary_update AFTER UPDATE ON system_daily_summary WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE system_daily_summary SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE date = NEW.date AND system_id = NEW.system_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 22 AND device_id = NEW.system_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 22, NEW.system_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_meter_daily_insert AFTER INSERT ON meter_daily BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE meter_daily SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE day = NEW.day AND meter_id = NEW.meter_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.day), hi = MAX(hi, NEW.day)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 23 AND device_id = NEW.meter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 23, NEW.meter_id, NEW.day, NEW.day, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_meter_daily_update AFTER UPDATE ON meter_daily WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE meter_daily SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE day = NEW.day AND meter_id = NEW.meter_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.day), hi = MAX(hi, NEW.day)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 23 AND device_id = NEW.meter_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 23, NEW.meter_id, NEW.day, NEW.day, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_battery_bank_daily_insert AFTER INSERT ON battery_bank_daily BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE battery_bank_daily SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE date = NEW.date AND pack_id = NEW.pack_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 24 AND device_id = NEW.pack_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 24, NEW.pack_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;
+
+CREATE TRIGGER feed_battery_bank_daily_update AFTER UPDATE ON battery_bank_daily WHEN NEW.seq IS OLD.seq BEGIN
+    UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'sync_feed';
+    UPDATE battery_bank_daily SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed') WHERE date = NEW.date AND pack_id = NEW.pack_id;
+    UPDATE feed_spans SET seq = seq + 1, lo = MIN(lo, NEW.date), hi = MAX(hi, NEW.date)
+    WHERE seq = (SELECT seq - 1 FROM sqlite_sequence WHERE name = 'sync_feed') AND tid = 24 AND device_id = NEW.pack_id;
+    INSERT INTO feed_spans (seq, seq_from, tid, device_id, lo, hi, ts)
+    SELECT seq, seq, 24, NEW.pack_id, NEW.date, NEW.date, CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) FROM sqlite_sequence
+    WHERE name = 'sync_feed' AND changes() = 0;
+END;

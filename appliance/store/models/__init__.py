@@ -24,13 +24,13 @@ from appliance.store.models.rollups import (
 )
 from appliance.store.models.samples import (
     ArraySample, BatteryBankSample, BatteryCellReading, BatteryCellSample, BatteryUnitSample, EnergySample,
-    MeterSample, SampleChange, SampleDictionary,
+    MeterSample, FeedSpan, SampleDictionary,
 )
 
 CATALOG_MODELS = (System, AdapterBase, Adapter, InverterArray, Inverter, BatteryArray, BatteryPack, Battery,
                   BatteryCell, BatteryArrayAttachment, BatteryPackAttachment, Meter, BatteryPackAdapter)
 SAMPLE_MODELS = (EnergySample, ArraySample, BatteryBankSample, BatteryUnitSample, BatteryCellReading,
-                 MeterSample, SampleChange, SampleDictionary)
+                 MeterSample, FeedSpan, SampleDictionary)
 #: Read-only models of views (migration 11): not tables, so not in ALL_MODELS.
 VIEW_MODELS = (BatteryCellSample,)
 ROLLUP_MODELS = (HourlyEnergy, ArrayHourlyEnergy, SystemHourlyEnergy, DailySummary, ArrayDailySummary,

@@ -156,19 +156,19 @@ class BatteryCellReading(BaseModel):
         without_rowid = True
 
 
-class SampleChange(BaseModel):
-    """Row of `sample_changes`: one run of a device's sample rows in the sync feed (migration 11)."""
+class FeedSpan(BaseModel):
+    """Row of `feed_spans`: one run of rows in the sync feed (migration 11)."""
 
     seq = IntegerField(primary_key=True)
     seq_from = IntegerField()
     tid = IntegerField()
     device_id = TextField()
-    ts_lo = IntegerField()
-    ts_hi = IntegerField()
+    lo = BareField()
+    hi = BareField()
     ts = IntegerField()
 
     class Meta:
-        table_name = 'sample_changes'
+        table_name = 'feed_spans'
 
 
 class SampleDictionary(BaseModel):

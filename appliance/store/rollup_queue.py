@@ -1,0 +1,53 @@
+"""SQL of the rollups' work queue: which 5-minute buckets hold samples newer than the watermark.
+
+Sample tables have no index on time (migration 11), so new samples are found device by device on
+the primary key (device, ts): a seek per device instead of a scan of the whole table.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+#: Samples taken while the clock was not synchronised (flags bit 1, migration 7) wait for their re-stamp.
+TRUSTED = "IFNULL(flags, 0) & 1 = 0"
+
+
+def watermark(conn: sqlite3.Connection, table: str) -> int | None:
+    """The newest sample of `table` already queued for rollups (None before the first run)."""
+    row = conn.execute("SELECT rolled_to_ts FROM rollup_watermarks WHERE source_table = ?", (table,)).fetchone()
+    return row[0] if row else None
+
+
+def new_buckets(conn: sqlite3.Connection, table: str, device_column: str, device: str, after: int | None,
+                upto: int, bucket_ms: int) -> list[tuple[int, int, int, int]]:
+    """(bucket start, first ts, newest ts, count) of a device's trusted samples in (after, upto]."""
+    low = after if after is not None else -(2 ** 62)
+    return conn.execute(
+        f"SELECT ts - ts % {bucket_ms} AS b, MIN(ts), MAX(ts), COUNT(*) FROM {table} "  # noqa: S608
+        f"WHERE {device_column} = ? AND ts > ? AND ts <= ? AND {TRUSTED} GROUP BY b",
+        (device, low, upto)).fetchall()
+
+
+def last_trusted_at_or_before(conn: sqlite3.Connection, table: str, device_column: str, device: str,
+                              ts: int) -> int | None:
+    """The newest trusted sample of a device at or before `ts`."""
+    return conn.execute(f"SELECT MAX(ts) FROM {table} WHERE {device_column} = ? AND ts <= ? "  # noqa: S608
+                        f"AND {TRUSTED}", (device, ts)).fetchone()[0]
+
+
+def queue(conn: sqlite3.Connection, items: list[tuple[str, str, int]]) -> None:
+    """Queue (source table, device, bucket start) work items."""
+    conn.executemany("INSERT OR IGNORE INTO rollup_dirty (source_table, device_id, bucket_start) VALUES (?, ?, ?)",
+                     items)
+
+
+def move_watermark(conn: sqlite3.Connection, table: str, ts: int) -> None:
+    """Record that samples of `table` up to `ts` are queued."""
+    conn.execute("INSERT INTO rollup_watermarks (source_table, rolled_to_ts) VALUES (?, ?) "
+                 "ON CONFLICT (source_table) DO UPDATE SET rolled_to_ts = excluded.rolled_to_ts, "
+                 "updated_at = CURRENT_TIMESTAMP", (table, ts))
+
+
+def queued(conn: sqlite3.Connection) -> int:
+    """How many work items wait in the queue."""
+    return int(conn.execute("SELECT COUNT(*) FROM rollup_dirty").fetchone()[0])
