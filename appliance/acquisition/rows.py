@@ -69,11 +69,11 @@ def _at(values: Any, index: int) -> float | None:
     return _num(values[index]) if isinstance(values, (list, tuple)) and len(values) > index else None
 
 
-def _details(values: Mapping[str, Any], mapped: set[str], details: Mapping[str, Any]) -> str:
+def _details(values: Mapping[str, Any], mapped: set[str], details: Mapping[str, Any]) -> str | None:
     extra = {k: v for k, v in values.items() if k not in mapped and k not in IDENTITY and v is not None}
     if details:
         extra["details"] = dict(details)
-    return compact_json(extra) if extra else "{}"
+    return compact_json(extra) if extra else None
 
 
 def inverter_rows(ctx: DeviceContext, ts: int, reading: Reading, flags: int = 0) -> Rows:
@@ -166,22 +166,31 @@ def rows_for(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool 
     return battery_rows(ctx, ts, reading, with_cells=with_cells, flags=flags)
 
 
+_ENERGY_AT = {name: i for i, name in enumerate(ENERGY_COLUMNS)}
+_SUMMED = tuple(_ENERGY_AT[c] for c in ("pv_power_w", "load_power_w", "grid_power_w", "battery_power_w"))
+_AVERAGED = tuple(_ENERGY_AT[c] for c in ("battery_soc", "battery_voltage_v"))
+_CURRENT, _TS_AT, _FLAGS_AT = _ENERGY_AT["battery_current_a"], _ENERGY_AT["ts"], _ENERGY_AT["flags"]
+
+
 def array_row(array_id: str, system_id: str, ts: int, latest: list[tuple[Any, ...]]) -> tuple[Any, ...]:
     """An array_samples row from the latest energy_samples row of each of the array's inverters."""
-    col = {name: i for i, name in enumerate(ENERGY_COLUMNS)}
-
-    def total(name: str) -> int | None:
-        values = [r[col[name]] for r in latest if r[col[name]] is not None]
-        return int(sum(values)) if values else None
-
-    def mean(name: str) -> float | None:
-        values = [r[col[name]] for r in latest if r[col[name]] is not None]
-        return sum(values) / len(values) if values else None
-
-    currents = [r[col["battery_current_a"]] for r in latest if r[col["battery_current_a"]] is not None]
+    if len(latest) == 1:  # the usual array: one inverter, its own values
+        row = latest[0]
+        sums: list[Any] = [None if row[at] is None else int(row[at]) for at in _SUMMED]
+        means: list[Any] = [row[at] for at in _AVERAGED]
+        current = row[_CURRENT]
+        flags = row[_FLAGS_AT] if len(row) > _FLAGS_AT else 0
+        return (ts, array_id, system_id, *sums, *means, current, flags)
+    sums = []
+    for at in _SUMMED:
+        values = [r[at] for r in latest if r[at] is not None]
+        sums.append(int(sum(values)) if values else None)
+    means = []
+    for at in _AVERAGED:
+        values = [r[at] for r in latest if r[at] is not None]
+        means.append(sum(values) / len(values) if values else None)
+    currents = [r[_CURRENT] for r in latest if r[_CURRENT] is not None]
     # The array row carries the clock flags of its newest inverter row (rows without the column: 0).
-    newest = max(latest, key=lambda r: r[col["ts"]], default=())
-    flags = newest[col["flags"]] if len(newest) > col["flags"] else 0
-    return (ts, array_id, system_id, total("pv_power_w"), total("load_power_w"), total("grid_power_w"),
-            total("battery_power_w"), mean("battery_soc"), mean("battery_voltage_v"),
-            sum(currents) if currents else None, flags)
+    newest = max(latest, key=lambda r: r[_TS_AT], default=())
+    flags = newest[_FLAGS_AT] if len(newest) > _FLAGS_AT else 0
+    return (ts, array_id, system_id, *sums, *means, sum(currents) if currents else None, flags)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections import deque
+from operator import itemgetter
 import sqlite3
 import threading
 import time
@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 DEFAULT_FLUSH_INTERVAL_S = 300.0
 
 _STOP = object()
-_RECENT = 64  # rows of each inverter kept to sum an array at an instant (a flush of late rows included)
 _ENERGY = {name: i for i, name in enumerate(ENERGY_COLUMNS)}
+_TS, _INVERTER, _ARRAY, _SYSTEM = (_ENERGY[c] for c in ("ts", "inverter_id", "array_id", "system_id"))
 
 
 
@@ -75,7 +75,7 @@ class SampleWriter:
         self._queue: queue.Queue[Any] = queue.Queue()
         self._pending: dict[str, list[tuple[Any, ...]]] = {}
         self._pending_count = 0
-        self._recent: dict[str, deque[tuple[Any, ...]]] = {}
+        self._latest: dict[str, tuple[Any, ...]] = {}  # inverter -> its newest row written
         self._thread: threading.Thread | None = None
         self._failing = False
         self._participants: list[Participant] = []
@@ -142,9 +142,12 @@ class SampleWriter:
     def _add(self, rows: Rows) -> None:
         for table, items in rows.items():
             if items:
-                self._pending.setdefault(table, []).extend(items)
+                pending = self._pending.get(table)
+                if pending is None:
+                    self._pending[table] = list(items)
+                else:
+                    pending.extend(items)
                 self._pending_count += len(items)
-        self._derive_arrays(rows.get("energy_samples") or [])
         self._limit()
 
     def _limit(self) -> None:
@@ -160,31 +163,42 @@ class SampleWriter:
             over -= cut
         self.stats.pending = self._pending_count
 
-    def _derive_arrays(self, rows: list[tuple[Any, ...]]) -> None:
-        """An array_samples row per inverter reading: the array's sum at that instant, from each of its
-        inverters' latest reading at or before it (so array rows follow the polls, not the flushes)."""
-        ts_at, array_at = _ENERGY["ts"], _ENERGY["array_id"]
-        for row in rows:
-            inverter, array, system, ts = row[_ENERGY["inverter_id"]], row[array_at], row[_ENERGY["system_id"]], \
-                row[ts_at]
-            recent = self._recent.setdefault(inverter, deque(maxlen=_RECENT))
-            if not recent or ts >= recent[-1][ts_at]:
-                recent.append(row)
-            members = []
-            for other in self._recent.values():
-                if other and other[-1][array_at] == array:
-                    before = [r for r in other if r[ts_at] <= ts]
-                    if before:
-                        members.append(before[-1])
-            self._pending.setdefault("array_samples", []).append(array_row(array, system, ts, members))
-            self._pending_count += 1
+    def _arrays(self, rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], dict[str, tuple[Any, ...]]]:
+        """array_samples rows for a batch of inverter rows: one per array and poll instant, the array's sum at
+        that instant from each of its inverters' latest reading at or before it (array rows follow the polls,
+        not the flushes). Returns them and each inverter's newest row after the batch."""
+        latest = dict(self._latest)
+        out: list[tuple[Any, ...]] = []
+        ordered = sorted(rows, key=itemgetter(_TS))
+        by_array: dict[str, dict[str, tuple[Any, ...]]] = {}
+        for row in latest.values():
+            if ordered and row[_TS] <= ordered[0][_TS]:  # a late batch does not sum newer readings in
+                by_array.setdefault(row[_ARRAY], {})[row[_INVERTER]] = row
+        at = 0
+        while at < len(ordered):
+            ts = ordered[at][_TS]
+            touched: dict[str, str] = {}
+            while at < len(ordered) and ordered[at][_TS] == ts:
+                row = ordered[at]
+                members = by_array.get(row[_ARRAY])
+                if members is None:
+                    members = by_array[row[_ARRAY]] = {}
+                members[row[_INVERTER]] = row
+                if row[_TS] >= latest.get(row[_INVERTER], row)[_TS]:
+                    latest[row[_INVERTER]] = row
+                touched[row[_ARRAY]] = row[_SYSTEM]
+                at += 1
+            for array, system in touched.items():
+                out.append(array_row(array, system, ts, list(by_array[array].values())))
+        return out, latest
 
     def _flush(self, *, after: bool, force: bool = False) -> None:
         if not self._pending_count and not any(p.due(self._wall_ms()) for p in self._participants):
             if after and force:
                 self._run_after()
             return
-        batch = self._pending
+        arrays, latest = self._arrays(self._pending.get("energy_samples", []))
+        batch = {**self._pending, "array_samples": self._pending.get("array_samples", []) + arrays}
         try:
             result = self._write(batch)
         except (sqlite3.Error, PeeweeDatabaseError) as exc:
@@ -200,6 +214,7 @@ class SampleWriter:
         if self._failing:
             log.warning("sample writes work again")
             self._failing = False
+        self._latest = latest
         self._pending, self._pending_count = {}, 0
         self.stats.rows_written += result.written
         self.stats.dropped += result.dropped
@@ -215,10 +230,23 @@ class SampleWriter:
     def _write(self, batch: dict[str, list[tuple[Any, ...]]]) -> sample_store.BatchResult:
         conn = database.connection()
         now = self._wall_ms()
-        with database.atomic():
-            result = sample_store.write_batch(conn, batch, COLUMNS, now)
-            for work in self._participants:
-                work.write(conn, now)
+        # write_batch checks the batch's parents once per key; SQLite's per-row checks would repeat them.
+        # The pragma only takes effect outside a transaction, hence before BEGIN and after COMMIT.
+        conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = sample_store.write_batch(conn, batch, COLUMNS, now)
+                for work in self._participants:
+                    work.write(conn, now)
+                conn.execute("COMMIT")
+            except BaseException:
+                # A full disk may already have rolled the transaction back: keep its error, not rollback's.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
         return result
 
     def _run_after(self) -> None:

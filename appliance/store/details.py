@@ -72,6 +72,7 @@ class DetailsCodec:
 
     def __init__(self) -> None:
         self._bodies: dict[int, bytes] = {}
+        self._packers: dict[int, Any] = {}  # dict_id -> a compressor primed with it (copied per row)
         self._current: dict[str, tuple[int, int]] = {}  # source -> (dict_id, created_ms)
         self._lock = threading.Lock()
 
@@ -95,9 +96,13 @@ class DetailsCodec:
         return packed
 
     def _pack(self, dict_id: int, data: bytes) -> bytes:
-        body = self._bodies[dict_id]
-        packer = zlib.compressobj(6, zlib.DEFLATED, -_window(len(body) + len(data)), 2, zlib.Z_DEFAULT_STRATEGY,
-                                  zdict=body)
+        primed = self._packers.get(dict_id)
+        if primed is None:
+            body = self._bodies[dict_id]
+            # A small window and memory level: the dictionary and one row fit, and priming is cheap.
+            primed = self._packers[dict_id] = zlib.compressobj(6, zlib.DEFLATED, -_window(2 * len(body)), 2,
+                                                               zlib.Z_DEFAULT_STRATEGY, zdict=body)
+        packer = primed.copy()
         return bytes((VERSION,)) + _varint(dict_id) + packer.compress(data) + packer.flush()
 
     def _load_current(self, conn: sqlite3.Connection, source: str) -> tuple[int, int] | None:
@@ -122,6 +127,7 @@ class DetailsCodec:
         with self._lock:
             self._current.clear()
             self._bodies.clear()
+            self._packers.clear()
 
     def decode(self, conn: sqlite3.Connection, value: Any) -> dict[str, Any]:
         """The details as a dict, whatever form they were stored in."""

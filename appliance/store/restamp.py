@@ -62,7 +62,7 @@ def move(conn: sqlite3.Connection, table: str, segment: int, delta_ms: int, now_
         if cursor.rowcount:
             moved.append((dev, ts + delta_ms))
     dropped = conn.execute(f"DELETE FROM {table} WHERE {_SEGMENT}", (segment,)).rowcount  # noqa: S608
-    refeed(conn, table, moved, now_ms)
+    refeed(conn, table, moved, now_ms)  # also queues the rollups of the new times that are late
     return len(moved), dropped
 
 

@@ -10,6 +10,23 @@ import sqlite3
 
 #: Samples taken while the clock was not synchronised (flags bit 1, migration 7) wait for their re-stamp.
 TRUSTED = "IFNULL(flags, 0) & 1 = 0"
+BUCKET_MS = 300_000
+#: The sample tables the rollups read.
+ROLLED_TABLES = ("energy_samples", "meter_samples", "battery_bank_samples")
+
+
+def queue_late(conn: sqlite3.Connection, table: str, keys: list[tuple[str, int]]) -> int:
+    """Queue the 5-minute buckets of (device, ts) samples written at or below their table's watermark: a
+    backfill, a slow device, a corrected value, a re-stamp. Return how many were late."""
+    if table not in ROLLED_TABLES or not keys:
+        return 0
+    mark = watermark(conn, table)
+    if mark is None:
+        return 0
+    late = {(table, device, ts - ts % BUCKET_MS) for device, ts in keys if ts <= mark}
+    if late:
+        queue(conn, sorted(late))
+    return len(late)
 
 
 def watermark(conn: sqlite3.Connection, table: str) -> int | None:

@@ -11,6 +11,16 @@
 -- 3. Cells: one row per pack reading in `battery_cell_readings`, the cells in a versioned blob
 --    (appliance/store/cells.py). `battery_cell_samples` becomes a view with the document's columns.
 -- 4. `details` of new rows are deflated against a per-device dictionary (appliance/store/details.py).
+-- 5. The late-sample triggers of migration 3 go: a trigger program per inserted row was half the cost of
+--    an insert. The store's write path queues late samples' buckets itself, once per batch
+--    (appliance/store/samples.py); every writer of sample rows goes through it.
+
+DROP TRIGGER energy_samples_late_insert;
+DROP TRIGGER energy_samples_late_update;
+DROP TRIGGER meter_samples_late_insert;
+DROP TRIGGER meter_samples_late_update;
+DROP TRIGGER battery_bank_samples_late_insert;
+DROP TRIGGER battery_bank_samples_late_update;
 
 DROP INDEX idx_energy_samples_system_id;
 DROP INDEX idx_energy_samples_array_id;
