@@ -68,10 +68,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_templates(app)
     for module in (auth, pages, pages_devices, settings_pages, config_pages, api, api_data):
         app.register_blueprint(module.bp)
-    from appliance.web import api_fleet, api_market, api_sync
+    from appliance.web import api_fleet, api_market, api_storage, api_sync
 
     api_fleet.register_blueprint(app)
     api_market.register_blueprint(app)
+    api_storage.register_blueprint(app)
     api_sync.register_blueprint(app)
     _errors(app)
     return app
