@@ -77,6 +77,7 @@ class AnswerStream:
     def __init__(self, answer: Callable[[bytes], bytes | None], name: str) -> None:
         self._answer, self.name = answer, name
         self._rx = bytearray()
+        self._at = 0  # read position in _rx: drivers read a byte at a time, so no copy per byte
         self._closed = False
 
     def write(self, data: bytes) -> None:
@@ -87,33 +88,37 @@ class AnswerStream:
         if reply is None:
             self._closed = True
             return
+        del self._rx[:self._at]
+        self._at = 0
         self._rx += reply
 
     def _take(self, size: int) -> bytes:
-        data = bytes(self._rx[:size])
-        del self._rx[:size]
+        data = bytes(self._rx[self._at:self._at + size])
+        self._at += len(data)
         return data
 
     def read(self, size: int, timeout: float) -> bytes:
         """Exactly `size` bytes if they are there, else a timeout at once."""
-        if len(self._rx) < size:
-            raise TransportError(f"timeout after {timeout:g} s on {self.name}: {len(self._rx)} of {size} bytes")
+        if len(self._rx) - self._at < size:
+            raise TransportError(f"timeout after {timeout:g} s on {self.name}: {len(self._rx) - self._at} of "
+                                 f"{size} bytes")
         return self._take(size)
 
     def read_until(self, terminator: bytes, timeout: float, max_size: int = 65536) -> bytes:
         """Bytes up to and including `terminator` if they are there, else a timeout at once."""
-        at = self._rx.find(terminator)
-        if at < 0 or at > max_size:
+        at = self._rx.find(terminator, self._at)
+        if at < 0 or at - self._at > max_size:
             raise TransportError(f"timeout after {timeout:g} s on {self.name} waiting for {terminator!r}")
-        return self._take(at + len(terminator))
+        return self._take(at + len(terminator) - self._at)
 
     def read_available(self, timeout: float) -> bytes:
         """Whatever is there."""
-        return self._take(len(self._rx))
+        return self._take(len(self._rx) - self._at)
 
     def reset_input(self) -> None:
         """Drop unread input."""
         self._rx.clear()
+        self._at = 0
 
     def close(self) -> None:
         """Nothing to close."""
