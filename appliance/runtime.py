@@ -25,6 +25,11 @@ from appliance.vclock import VirtualClock
 log = logging.getLogger(__name__)
 
 
+def _import_web() -> None:
+    import appliance.web  # noqa: F401 - only loads the modules
+    import appliance.web.server  # noqa: F401
+
+
 def open_store(settings: Settings) -> tuple[SqliteDatabase, StartupReport]:
     """Open the database as the process does at start: recovery, migrations, adapter types, seed, defaults."""
     return prepare(settings)
@@ -86,6 +91,10 @@ class Runtime:
         from appliance.discovery import inbox
         from appliance.discovery.inbox import DiscoveryService
 
+        if self.options.web:
+            # The web UI's imports (Flask, waitress, the blueprints) load while the database opens and migrates:
+            # the UI then answers as soon as the database is ready.
+            threading.Thread(target=_import_web, name="web-imports", daemon=True).start()
         self.database, self.report = open_store(self.settings)
         self.timekeeper.adopt()
         live_readings.install(self.live)

@@ -177,9 +177,10 @@ def main() -> None:
                         help="seconds before the window (default: a flush interval plus 30 s, at most 330)")
     parser.add_argument("--lean-logger", metavar="DB", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=60.0, help=argparse.SUPPRESS)
+    parser.add_argument("--lean-devices", type=int, default=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.lean_logger:
-        lean_logger(Path(args.lean_logger), args.flush_interval or 300.0, 4, 5.0, args.seconds)
+        lean_logger(Path(args.lean_logger), args.flush_interval or 300.0, args.lean_devices, 5.0, args.seconds)
         return
     if not 0 < args.minutes <= 24 * 60 or not 0 < args.every <= 60:
         parser.error("--minutes must be in (0, 1440] and --every in (0, 60]")

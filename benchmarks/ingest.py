@@ -28,26 +28,25 @@ from appliance.store.db import open_database
 
 DEVICES = 10
 TARGET = 0.5
-EMPTY_DETAILS = True
 COLUMN_TYPES = {"ts": "INTEGER NOT NULL", "inverter_id": "TEXT NOT NULL", "array_id": "TEXT NOT NULL",
                 "system_id": "TEXT NOT NULL", "details": "TEXT"}
 
 
-def make_rows(count: int) -> list[tuple]:
-    """`count` energy_samples rows of 10 inverters, 5 s apart, with a Powdrive-like details JSON."""
+def make_rows(count: int, details: bool = False) -> list[tuple]:
+    """`count` energy_samples rows of 10 inverters, 5 s apart; with `details`, a Powdrive-like details JSON
+    (else "{}", as the rows the issue measured)."""
     rows = []
     for n in range(count):
         inverter, step = n % DEVICES, n // DEVICES
         pv = 1000 + n % 500
-        details = json.dumps({"pv_powers_w": [pv // 2, pv - pv // 2, 0, 0], "pv_voltages_v": [380.0, 372.0, 0, 0],
+        extra = json.dumps({"pv_powers_w": [pv // 2, pv - pv // 2, 0, 0], "pv_voltages_v": [380.0, 372.0, 0, 0],
                               "battery_temperature_c": 25.0, "state": "normal", "pv_energy_today_kwh": step / 720,
                               "details": {"fault_word_1": 0, "fault_word_2": 0, "grid_relay_closed": True,
                                           "inverter_powers_w": [pv // 3] * 3, "load_powers_w": [200, 200, 200]}},
                              separators=(",", ":"), sort_keys=True)
-        details = "{}" if EMPTY_DETAILS else details
         rows.append((1_780_000_000_000 + step * 5000, f"inv{inverter}", "roof", "home", pv, 600, -200,
                      52.1, -3.2, 55.0, 55.0, 52.1, -3.2, 1, 38.5, 1.2e6 + step, 3.4e5, -150, 230.1, 50.0,
-                     1234.5 + step / 1000, 2345.6, 345.6, 300.1, details, 0))
+                     1234.5 + step / 1000, 2345.6, 345.6, 300.1, extra if details else "{}", 0))
     return rows
 
 
@@ -126,17 +125,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="inverter rows per run (default 100000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each path; medians are shown (default 3)")
     parser.add_argument("--batch", type=int, default=2000, help="rows per transaction (default 2000)")
+    parser.add_argument("--details", action="store_true", help="rows with a Powdrive-like details JSON")
     args = parser.parse_args()
     if args.rows < DEVICES or args.runs < 1 or args.batch < 1:
         parser.error(f"--rows must be at least {DEVICES}, --runs and --batch at least 1")
-    rows = make_rows(args.rows)
+    rows = make_rows(args.rows, args.details)
     results: dict[str, list[float]] = {"lean": [], "schema": [], "writer": []}
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             for kind, func in (("lean", lean), ("schema", raw_schema), ("writer", through_writer)):
                 results[kind].append(args.rows / func(Path(tmp) / f"{kind}{run}.db", rows, args.batch))
     median = {kind: statistics.median(values) for kind, values in results.items()}
-    print(f"inverter rows per run: {args.rows:,}, runs: {args.runs}, rows per transaction: {args.batch}")
+    print(f"inverter rows per run: {args.rows:,}, runs: {args.runs}, rows per transaction: {args.batch}, details: "
+          f"{'Powdrive-like JSON' if args.details else '{}'}")
     labels = {"lean": "lean table (WAL, NORMAL, PK(device, ts)), executemany",
               "schema": "appliance schema, executemany (no writer)",
               "writer": "appliance SampleWriter (+ derived array rows, feed positions)"}

@@ -31,7 +31,8 @@ def roll_meter_day(conn: sqlite3.Connection, meter: str, hours: tuple[int, int],
         f"{weighted('avg_power_w')}, MAX(max_power_w), MIN(min_power_w), {weighted('avg_voltage_v')}, "
         f"{weighted('avg_current_a')}, {weighted('avg_frequency_hz')}, {weighted('avg_power_factor')}, "
         "MIN(min_power_factor), SUM(import_energy_kwh), SUM(export_energy_kwh), SUM(sample_count) FROM meter_5m "
-        "WHERE meter_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?6 GROUP BY p", window)
+        "WHERE meter_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?6 GROUP BY p", window,
+        parents=("system_id", "array_id"))
     writes.drop_periods_without_source(conn, "meter_30m", "meter_5m", "meter_id", meter, lo, hi, HALF_HOUR_MS)
     writes.put_select(
         conn, "meter_hourly_energy", ("meter_id", "date", "hour_start"),
@@ -40,7 +41,8 @@ def roll_meter_day(conn: sqlite3.Connection, meter: str, hours: tuple[int, int],
         f"SELECT meter_id, system_id, array_id, ?3, {_slot(3_600_000)} "
         "AS h, COALESCE(SUM(import_energy_kwh), 0.0), COALESCE(SUM(export_energy_kwh), 0.0), "
         f"{weighted('avg_power_w')}, SUM(sample_count) FROM meter_5m "
-        "WHERE meter_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?6 GROUP BY h", window)
+        "WHERE meter_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?6 GROUP BY h", window,
+        parents=("system_id", "array_id"))
     writes.drop_hours_without_source(conn, "meter_hourly_energy", "meter_5m", "meter_id", meter, iso, lo, hi)
     writes.put_select(
         conn, "meter_daily", ("day", "meter_id"),
@@ -54,7 +56,8 @@ def roll_meter_day(conn: sqlite3.Connection, meter: str, hours: tuple[int, int],
         " SUM(sample_count) AS n FROM meter_hourly_energy WHERE meter_id = ?4 AND date = ?3 GROUP BY meter_id) h, "
         f"(SELECT MAX(max_power_w) AS max_power_w, MIN(min_power_w) AS min_power_w, {weighted('avg_voltage_v')} AS v,"
         f" {weighted('avg_current_a')} AS a, {weighted('avg_frequency_hz')} AS hz FROM meter_5m "
-        " WHERE meter_id = ?4 AND bucket_start >= ?1 AND bucket_start < ?2) f WHERE true", window[:4])
+        " WHERE meter_id = ?4 AND bucket_start >= ?1 AND bucket_start < ?2) f WHERE true", window[:4],
+        parents=("system_id", "array_id"))
     writes.drop_day_without_hours(conn, "meter_daily", "meter_hourly_energy", "meter_id", meter, "day", iso)
 
 
@@ -75,7 +78,7 @@ def roll_pack_day(conn: sqlite3.Connection, pack: str, hours: tuple[int, int], d
         f"{weighted('avg_power_w')}, {weighted('avg_soc_pct')}, MIN(min_soc_pct), MAX(max_soc_pct), "
         f"{weighted('avg_voltage_v')}, {weighted('avg_current_a')}, {weighted('avg_temperature_c')}, "
         "SUM(sample_count) FROM battery_bank_5m WHERE pack_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?6 "
-        "GROUP BY h", (*window, lo, hi))
+        "GROUP BY h", (*window, lo, hi), parents=("battery_array_id", "system_id"))
     writes.drop_hours_without_source(conn, "battery_bank_hourly", "battery_bank_5m", "pack_id", pack, iso, lo, hi)
     writes.put_select(
         conn, "battery_bank_daily", ("date", "pack_id"),
@@ -91,5 +94,6 @@ def roll_pack_day(conn: sqlite3.Connection, pack: str, hours: tuple[int, int], d
         f" MAX(max_voltage_v), {weighted('avg_voltage_v')}, MIN(min_temperature_c), MAX(max_temperature_c), "
         f" {weighted('avg_temperature_c')}, MIN(min_current_a), MAX(max_current_a), {weighted('avg_current_a')} "
         " FROM battery_bank_5m WHERE pack_id = ?4 AND bucket_start >= ?1 AND bucket_start < ?2) f WHERE true",
-        (*window, day.timetuple().tm_yday, day.year, nominal_kwh if nominal_kwh else None))
+        (*window, day.timetuple().tm_yday, day.year, nominal_kwh if nominal_kwh else None),
+        parents=("battery_array_id", "system_id"))
     writes.drop_day_without_hours(conn, "battery_bank_daily", "battery_bank_hourly", "pack_id", pack, "date", iso)

@@ -56,7 +56,7 @@ def device_hours(conn: sqlite3.Connection, key: str, day_start: int, lo: int, hi
         f"SELECT inverter_id, array_id, system_id, ?3, {hour} AS h, {', '.join(f'SUM({c})' for c in ENERGIES)}, "
         f"{', '.join(weighted(c) for c in AVERAGES)}, SUM(sample_count) FROM energy_5m "
         f"WHERE inverter_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?2 GROUP BY h",
-        (day_start, hi, day, key, lo))
+        (day_start, hi, day, key, lo), parents=("array_id", "system_id"))
     writes.drop_hours_without_source(conn, "hourly_energy", "energy_5m", "inverter_id", key, day, lo, hi)
 
 
@@ -67,7 +67,7 @@ def sum_five_minutes(conn: sqlite3.Connection, target: Level, child: Level, key:
     writes.put_select(conn, target.five, (target.key, "bucket_start"), (*ids, *(c for c, _ in FIVE_MIN_SUMS)),
                       f"SELECT {', '.join(ids)}, {aggregates} FROM {child.five} "
                       f"WHERE {target.key} = ? AND bucket_start >= ? AND bucket_start < ? GROUP BY bucket_start",
-                      (key, lo, hi))
+                      (key, lo, hi), parents=target.parents)
     writes.drop_sums_without_children(conn, target.five, child.five, target.key, key, lo, hi)
 
 
@@ -78,7 +78,7 @@ def sum_hours(conn: sqlite3.Connection, target: Level, child: Level, key: str, d
     writes.put_select(conn, target.hourly, (target.key, "date", "hour_start"), (*ids, *columns),
                       f"SELECT {', '.join(ids)}, {', '.join(f'SUM({c})' for c in columns)} FROM {child.hourly} "
                       f"WHERE {target.key} = ? AND date = ? AND hour_start >= ? AND hour_start < ? GROUP BY hour_start",
-                      (key, day, lo, hi))
+                      (key, day, lo, hi), parents=target.parents)
     writes.drop_hours_without_source(conn, target.hourly, child.hourly, target.key, key, day, lo, hi,
                                      source_is_hourly=True)
 
@@ -126,7 +126,7 @@ def daily(conn: sqlite3.Connection, level: Level, key: str, parents: tuple, day_
                "load_peak_hour", "battery_min_soc_pct", "battery_max_soc_pct", "battery_avg_soc_pct", "battery_cycles",
                "grid_energy_imported_kwh", "grid_energy_exported_kwh", "grid_max_import_w", "grid_max_export_w",
                "sample_count")
-    writes.put_rows(conn, level.daily, ("date", level.key), columns, [values])
+    writes.put_rows(conn, level.daily, ("date", level.key), columns, [values], parents=level.parents)
 
 
 def roll_energy_day(conn: sqlite3.Connection, inverters: dict[str, str], system_id: str, hours: tuple[int, int],

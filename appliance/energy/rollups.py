@@ -152,7 +152,8 @@ def _recompute_buckets(conn: sqlite3.Connection, source: Source, topo: Topology,
         out.append((device, bucket, *parents, *values, *energies, count))
     target_columns = (source.device, "bucket_start", *source.parents, *(c for c, _ in source.stats),
                       *(q.column for q in source.quantities), "sample_count")
-    rollup_writes.put_rows(conn, source.target, (source.device, "bucket_start"), target_columns, out)
+    rollup_writes.put_rows(conn, source.target, (source.device, "bucket_start"), target_columns, out,
+                           parents=source.parents)
     rollup_writes.drop_five_except(conn, source.target, source.device, device, lo, hi, [row[1] for row in out])
     stats["buckets"] += len(out)
     tz = topo.zones[str(topo.system_of(source.table, device))]

@@ -19,6 +19,10 @@ from appliance.store.models import database as database_proxy
 log = logging.getLogger(__name__)
 
 PRAGMAS = {
+    # 2 kB pages (set before the first table, so new databases only): a commit rewrites whole pages, and
+    # the small tables each take one; rows stay far below the 2 kB page's in-page payload limit. Measured
+    # in docs/performance.md ("Page size"); a database made with 4 kB pages keeps them.
+    "page_size": 2048,
     "journal_mode": "wal",
     "foreign_keys": 1,
     "synchronous": 1,  # NORMAL: safe with WAL; a power cut loses at most the last commits

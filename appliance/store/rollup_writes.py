@@ -21,21 +21,40 @@ def _upsert(table: str, keys: Sequence[str], values: Sequence[str]) -> str:
     return f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets} WHERE ({old}) IS NOT ({new})"
 
 
+def _split(keys: Sequence[str], parents: Sequence[str], columns: Sequence[str]) -> list[str]:
+    """The columns an upsert sets: not the key, and not the parents. SQLite rewrites the index entries of
+    every column an UPDATE sets, changed or not, and the parent ids are what the indexes hold."""
+    return [c for c in columns if c not in keys and c not in parents]
+
+
 def put_rows(conn: sqlite3.Connection, table: str, keys: Sequence[str], columns: Sequence[str],
-             rows: Sequence[Sequence[Any]]) -> None:
-    """Insert or update rows (tuples in `columns` order, which starts with `keys`)."""
+             rows: Sequence[Sequence[Any]], parents: Sequence[str] = ()) -> None:
+    """Insert or update rows (tuples in `columns` order); `parents` (the array or system a row belongs to)
+    are set only where they differ, as when a device moved."""
     if not rows:
         return
-    values = [c for c in columns if c not in keys]
     conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-                     + _upsert(table, keys, values), rows)
+                     + _upsert(table, keys, _split(keys, parents, columns)), rows)
+    if parents:
+        at = [columns.index(c) for c in (*parents, *keys)]
+        conn.executemany(f"UPDATE {table} SET {', '.join(f'{p} = ?' for p in parents)} "  # noqa: S608
+                         f"WHERE {' AND '.join(f'{k} = ?' for k in keys)} "
+                         f"AND ({', '.join(parents)}) IS NOT ({', '.join('?' * len(parents))})",
+                         [(*(row[i] for i in at), *(row[columns.index(p)] for p in parents)) for row in rows])
 
 
 def put_select(conn: sqlite3.Connection, table: str, keys: Sequence[str], columns: Sequence[str], select: str,
-               params: Sequence[Any] | dict[str, Any]) -> None:
-    """Insert or update the rows of `select` (its columns in `columns` order; it must have a WHERE)."""
-    values = [c for c in columns if c not in keys]
-    conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) {select}" + _upsert(table, keys, values), params)
+               params: Sequence[Any] | dict[str, Any], parents: Sequence[str] = ()) -> None:
+    """Insert or update the rows of `select` (its columns in `columns` order; it must have a WHERE);
+    `parents` are set only where they differ."""
+    conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) {select}"
+                 + _upsert(table, keys, _split(keys, parents, columns)), params)
+    if parents:
+        conn.execute(f"WITH x({', '.join(columns)}) AS ({select}) "  # noqa: S608
+                     f"UPDATE {table} SET {', '.join(f'{p} = x.{p}' for p in parents)} FROM x "
+                     f"WHERE {' AND '.join(f'{table}.{k} = x.{k}' for k in keys)} "
+                     f"AND ({', '.join(f'{table}.{p}' for p in parents)}) IS NOT "
+                     f"({', '.join(f'x.{p}' for p in parents)})", params)
 
 
 def drop_five_except(conn: sqlite3.Connection, table: str, key: str, device: str, lo: int, hi: int,

@@ -31,7 +31,8 @@ def test_the_budget_deletes_raw_samples_before_a_size_limited_database_fills(db)
     _home()
     # A small "disk": SQLite's max_page_count on the writer's connection and this one (it is per connection).
     writer = SampleWriter(flush_interval_s=3600)
-    limit_pages = _pages() + 600  # about 2.4 MB of room at 4 kB pages
+    page = database.execute_sql("PRAGMA page_size").fetchone()[0]
+    limit_pages = _pages() + 2_400_000 // page  # about 2.4 MB of room
     original = writer._write
 
     def capped(batch):
