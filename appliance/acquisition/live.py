@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from typing import Any
 
 from appliance.acquisition.context import DeviceContext
 from appliance.drivers.base import Reading
+from appliance.store import details as stored_details
 from appliance.store.models import (
     BatteryBankSample, BatteryPack, EnergySample, Inverter, Meter, MeterSample, RegistryDevice,
 )
@@ -112,7 +112,7 @@ def _from_database(device_id: str, now: int) -> dict[str, Any] | None:
         kind = "battery"
     if row is None:
         return None
-    details = json.loads(row.details) if getattr(row, "details", None) else {}
+    details = stored_details.read(getattr(row, "details", None))
     body: dict[str, Any] = {"kind": kind, "ts": row.ts, **{k: v for k, v in values.items() if v is not None}}
     body.update(details=details.get("details", {}), device_id=device_id, stale=_stale(row.ts, 5, now),
                 adapter_id=None, last_error=None)

@@ -139,7 +139,11 @@ def console_stream(served: PylontechConsoleSim, name: str) -> AnswerStream:
     console = PylontechConsoleSim(served.values, fault=served.fault)
     console.layout, console.slots, console.page_lines = served.layout, served.slots, served.page_lines
     out = bytearray()
-    console.send = out.extend  # type: ignore[method-assign] - the pty is replaced by this buffer
+
+    def collect(data: bytes) -> None:
+        out.extend(data)
+
+    setattr(console, "send", collect)  # the pty is replaced by this buffer
 
     def answer(data: bytes) -> bytes:
         console.handle(data)

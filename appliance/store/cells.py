@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from appliance.errors import StoreError
 from appliance.store.models import database
@@ -198,7 +198,7 @@ def latest_cells(pack_id: str) -> CellReading | None:
     return _reading(pack_id, row[0], row[1], row[2]) if row else None
 
 
-def units_from_reading(units: Iterable[dict[str, Any]]) -> list[CellUnit]:
+def units_from_reading(units: Iterable[Mapping[str, Any]]) -> list[CellUnit]:
     """CellUnits from a reading's unit dicts (`cell_voltages_v`, `cell_temperatures_c`, `balancing`, `index`)."""
     out = []
     for position, unit in enumerate(units):
@@ -207,8 +207,9 @@ def units_from_reading(units: Iterable[dict[str, Any]]) -> list[CellUnit]:
             continue
         temps = unit.get("cell_temperatures_c")
         flags = unit.get("balancing")
-        number = unit.get("index") if isinstance(unit.get("index"), int) else position + 1
-        out.append(CellUnit(position, int(number), tuple(volts),
+        index = unit.get("index")
+        number = index if isinstance(index, int) else position + 1
+        out.append(CellUnit(position, number, tuple(volts),
                             tuple(temps) if isinstance(temps, (list, tuple)) else (),
                             tuple(bool(b) for b in flags) if isinstance(flags, (list, tuple)) else None))
     return out

@@ -169,3 +169,10 @@ def _loads(text: str) -> dict[str, Any]:
 
 #: The process's codec (dictionaries are cached per process).
 CODEC = DetailsCodec()
+
+
+def read(value: Any) -> dict[str, Any]:
+    """A stored details value (text, deflated blob or NULL) as a dict, on the open database."""
+    from appliance.store.models import database
+
+    return CODEC.decode(database.connection(), value)
