@@ -60,6 +60,9 @@ class Runtime:
     def __init__(self, settings: Settings, options: RuntimeOptions | None = None, *,
                  pool: LinkPool | None = None, discovery_sources: Any = None,
                  clock: VirtualClock | None = None, timekeeper: Timekeeper | None = None) -> None:
+        from appliance import malloc
+
+        malloc.tune()  # before the threads start: they then share two arenas
         self.settings = settings
         self.options = options or RuntimeOptions()
         self.clock = clock or VirtualClock()
