@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from appliance.energy.retention import DAY_MS, delete_raw_before
+from appliance.errors import ValidationError
 from appliance.store import space as space_store
 from appliance.store.models import AppSetting, RollupWatermark, database
 
@@ -74,6 +75,29 @@ def budget() -> Budget:
     except (TypeError, ValueError):
         free, cap = DEFAULT_MIN_FREE_PCT, DEFAULT_MAX_DB_MB
     return Budget(min(max(free, 0.0), 90.0), max(cap, 1) * 1024 * 1024)
+
+
+def set_budget(changes: dict[str, Any]) -> Budget:
+    """Store `min_free_pct` (0-90) and/or `max_db_mb` (at least 16); unknown keys and bad values are errors."""
+    known = {"min_free_pct": MIN_FREE_KEY, "max_db_mb": MAX_DB_KEY}
+    for key in changes:
+        if key not in known:
+            raise ValidationError(f"unknown storage setting {key!r}", field=key)
+    checked: dict[str, float | int] = {}
+    if "min_free_pct" in changes:
+        value = changes["min_free_pct"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 90:
+            raise ValidationError("min_free_pct must be a number from 0 to 90", field="min_free_pct")
+        checked["min_free_pct"] = float(value)
+    if "max_db_mb" in changes:
+        value = changes["max_db_mb"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 16 <= value <= 10_000_000:
+            raise ValidationError("max_db_mb must be a whole number of MB from 16", field="max_db_mb")
+        checked["max_db_mb"] = value
+    with database.atomic():
+        for key, value in checked.items():
+            _put(known[key], value)
+    return budget()
 
 
 def limit_bytes(space: space_store.Space, fs_total: int, fs_free: int, policy: Budget) -> int:
