@@ -136,3 +136,21 @@ def test_the_writer_forgets_a_dictionary_made_in_a_rolled_back_flush(db):
     with database.atomic():
         packed = codec.encode(conn, "energy_samples:i9", compact_json({"a": "b" * 60}), START)
     assert DetailsCodec().decode(conn, packed) == {"a": "b" * 60}
+
+
+def test_the_history_service_serves_cell_readings_as_plain_values(db):
+    from appliance.energy import history
+
+    systems.create_system("home", "Home")
+    systems.create_battery_array("bank", "home", "Bank")
+    devices.create_battery_pack("p1", "bank", "Pack")
+    with database.atomic():
+        database.execute_sql("INSERT INTO battery_cell_readings (pack_id, ts, battery_array_id, system_id, cells) "
+                             "VALUES ('p1', ?, 'bank', 'home', ?)",
+                             (START, cells.encode([cells.CellUnit(0, 1, (3.3, 3.31), (20.5,))])))
+    got = history.cell_history("p1", START, START + 1)
+    assert got == [{"pack_id": "p1", "ts": START, "flags": 0, "units": [
+        {"position": 0, "number": 1, "voltages_v": [3.3, 3.31], "temperatures_c": [20.5]}]}]
+    assert history.latest_cells("p1") == got[0] and history.latest_cells("nope") is None
+    with pytest.raises(Exception, match="end after start"):
+        history.cell_history("p1", START, START)
