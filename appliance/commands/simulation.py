@@ -19,9 +19,9 @@ from appliance.runtime import Runtime
 BACKFILL_STEP_S = 60.0
 #: Simulated seconds between commits of the writer during a backfill: a commit rewrites the pages it
 #: touches, whatever it adds, so fewer, bigger commits write less (about 1,500 readings of the demo).
-FLUSH_EVERY_S = 6 * 3600.0
+FLUSH_EVERY_S = 24 * 3600.0
 #: Simulated seconds between rollup runs during a backfill (larger runs are cheaper per bucket).
-ROLLUP_EVERY_S = 6 * 3600.0
+ROLLUP_EVERY_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
