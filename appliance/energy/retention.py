@@ -83,19 +83,18 @@ def _delete_batches(conn: sqlite3.Connection, table: str, key: str, column: str,
 
 
 def delete_raw_before(cutoff_ms: int, *, batch: int = 5000) -> dict[str, int]:
-    """Delete raw samples older than `cutoff_ms`, device by device, `batch` rows per transaction; also the
-    rollup work queued for them (it could never be recomputed). Return rows deleted per table."""
+    """Delete raw samples older than `cutoff_ms`, about `batch` rows per transaction; also the rollup work
+    queued for them (it could never be recomputed). Return rows deleted per table."""
     conn = database.connection()
     counts: dict[str, int] = {}
     for table in SAMPLE_TABLES:
         counts[table] = 0
-        for device in space_store.devices(conn, table):
-            while True:
-                with _transaction(conn, table):
-                    count = space_store.delete_raw_before(conn, table, device, cutoff_ms, batch)
-                counts[table] += count
-                if count < batch:
-                    break
+        while True:
+            with _transaction(conn, table):
+                count = space_store.delete_raw_before(conn, table, cutoff_ms, batch)
+            counts[table] += count
+            if count < batch:
+                break
     with _transaction(conn, "rollup_dirty"):
         counts["rollup_dirty"] = space_store.drop_dirty_before(conn, cutoff_ms)
     return counts

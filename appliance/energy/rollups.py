@@ -64,22 +64,22 @@ def _connection() -> sqlite3.Connection:
     return conn
 
 
-def _queue_new_samples(conn: sqlite3.Connection, source: Source, topo: Topology, now_ms: int, cfg: RollupConfig,
+def _queue_new_samples(conn: sqlite3.Connection, source: Source, now_ms: int, cfg: RollupConfig,
                        stats: dict) -> None:
     """Queue the buckets of samples newer than the watermark, and move it up to the newest sample."""
     with immediate(conn):
         mark = queue_sql.watermark(conn, source.table)
         queued: list[tuple[str, str, int]] = []
         total, newest = 0, None
-        # Device by device on the primary key: the sample tables have no index on time.
-        for device in topo.parents[source.table]:
-            buckets = queue_sql.new_buckets(conn, source.table, source.device, device, mark, now_ms, BUCKET_MS)
-            if not buckets:
-                continue
-            first = min(b[1] for b in buckets)
-            newest = max(newest or 0, max(b[2] for b in buckets))
-            total += sum(b[3] for b in buckets)
-            queued.extend((source.table, device, b[0]) for b in buckets)
+        firsts: dict[str, int] = {}
+        # Samples of devices no longer in the catalog went with them (ON DELETE CASCADE): none to skip.
+        for device, bucket, first, last, count in queue_sql.new_buckets(conn, source.table, source.device, mark,
+                                                                         now_ms, BUCKET_MS):
+            queued.append((source.table, device, bucket))
+            firsts[device] = min(first, firsts.get(device, first))
+            newest = max(newest or last, last)
+            total += count
+        for device, first in firsts.items():
             if mark is None:
                 continue
             # The pair from the last rolled sample to the first new one reaches back into its bucket.
@@ -129,9 +129,7 @@ def _recompute_buckets(conn: sqlite3.Connection, source: Source, topo: Topology,
     end = hi + BUCKET_MS
     sql, layout = pairs_sql(source)
     # One sample past the pairs that can reach [lo, hi]: a gap that starts here is then seen and counted here.
-    after = conn.execute(f"SELECT MIN(ts) FROM {source.table} WHERE {source.device} = ? AND ts > ? AND ts <= ? "
-                         f"AND {TRUSTED}",
-                         (device, end + cfg.gap_limit_ms, mark)).fetchone()[0]  # noqa: S608
+    after = queue_sql.first_trusted_after(conn, source.table, source.device, device, end + cfg.gap_limit_ms, mark)
     upper = after if after is not None else min(end + cfg.gap_limit_ms, mark)
     rows = conn.execute(sql, (device, lo - cfg.gap_limit_ms, upper)).fetchall()
     columns = list(zip(*rows)) if rows else [()] * (1 + max(max(p, c or 0) for p, _, c in layout))
@@ -234,7 +232,7 @@ def _run(now_ms: int, cfg: RollupConfig, tables: tuple[Source, ...]) -> dict:
                                                         "gap_ms": 0, "counter_resets": 0} for source in tables}
     with immediate(conn):
         for source in tables:
-            _queue_new_samples(conn, source, topo, now_ms, cfg, stats[source.table])
+            _queue_new_samples(conn, source, now_ms, cfg, stats[source.table])
         small = queue_sql.queued(conn) <= cfg.chunk_buckets
     # An incremental run is one transaction: each page it touches is written once, not once per phase.
     # Big work (a rebuild, a long outage) keeps its chunked transactions, so other writers never wait long.

@@ -34,7 +34,6 @@ SPAN_TABLES: dict[str, tuple[str, str]] = {
     "meter_daily": ("meter_id", "day"),
 }
 
-_KEYS_PER_QUERY = 300
 
 
 @dataclass(frozen=True)
@@ -97,19 +96,18 @@ def span_rows(conn: sqlite3.Connection, table: str, span: Span, after: int, limi
 
 def fetch(conn: sqlite3.Connection, table: str, key_columns: Sequence[str],
           keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The current rows of `table` with these primary keys, by key."""
+    """The current rows of `table` with these primary keys, by key: one primary-key search per key (a
+    row-value IN over many keys made SQLite scan a WITHOUT ROWID table)."""
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for start in range(0, len(keys), _KEYS_PER_QUERY):
-        chunk = keys[start:start + _KEYS_PER_QUERY]
-        one = "(" + ", ".join("?" * len(key_columns)) + ")"
-        # Table and column names come from sync_tables (written by the migrations), never from a client.
-        sql = (f"SELECT * FROM {table} WHERE ({', '.join(key_columns)}) IN "  # noqa: S608
-               f"(VALUES {', '.join([one] * len(chunk))})")
-        cursor = conn.execute(sql, [value for key in chunk for value in key])
-        names = [d[0] for d in cursor.description]
-        for values in cursor.fetchall():
-            item = dict(zip(names, values))
-            found[tuple(item[c] for c in key_columns)] = item
+    # Table and column names come from sync_tables (written by the migrations), never from a client.
+    sql = f"SELECT * FROM {table} WHERE {' AND '.join(f'{c} = ?' for c in key_columns)}"  # noqa: S608
+    names: list[str] | None = None
+    for key in dict.fromkeys(keys):
+        cursor = conn.execute(sql, key)
+        names = names or [d[0] for d in cursor.description]
+        values = cursor.fetchone()
+        if values is not None:
+            found[key] = dict(zip(names, values))
     return found
 
 

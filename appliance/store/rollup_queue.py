@@ -1,7 +1,7 @@
 """SQL of the rollups' work queue: which 5-minute buckets hold samples newer than the watermark.
 
-Sample tables have no index on time (migration 11), so new samples are found device by device on
-the primary key (device, ts): a seek per device instead of a scan of the whole table.
+Sample tables are keyed (ts, device) (migration 11): the samples newer than the watermark are a
+range at the end of the primary key.
 """
 
 from __future__ import annotations
@@ -35,21 +35,29 @@ def watermark(conn: sqlite3.Connection, table: str) -> int | None:
     return row[0] if row else None
 
 
-def new_buckets(conn: sqlite3.Connection, table: str, device_column: str, device: str, after: int | None,
-                upto: int, bucket_ms: int) -> list[tuple[int, int, int, int]]:
-    """(bucket start, first ts, newest ts, count) of a device's trusted samples in (after, upto]."""
+def new_buckets(conn: sqlite3.Connection, table: str, device_column: str, after: int | None,
+                upto: int, bucket_ms: int) -> list[tuple[str, int, int, int, int]]:
+    """(device, bucket start, first ts, newest ts, count) of the trusted samples in (after, upto]."""
     low = after if after is not None else -(2 ** 62)
     return conn.execute(
-        f"SELECT ts - ts % {bucket_ms} AS b, MIN(ts), MAX(ts), COUNT(*) FROM {table} "  # noqa: S608
-        f"WHERE {device_column} = ? AND ts > ? AND ts <= ? AND {TRUSTED} GROUP BY b",
-        (device, low, upto)).fetchall()
+        f"SELECT {device_column}, ts - ts % {bucket_ms} AS b, MIN(ts), MAX(ts), COUNT(*) FROM {table} "  # noqa: S608
+        f"WHERE ts > ? AND ts <= ? AND {TRUSTED} GROUP BY {device_column}, b", (low, upto)).fetchall()
 
 
 def last_trusted_at_or_before(conn: sqlite3.Connection, table: str, device_column: str, device: str,
                               ts: int) -> int | None:
-    """The newest trusted sample of a device at or before `ts`."""
-    return conn.execute(f"SELECT MAX(ts) FROM {table} WHERE {device_column} = ? AND ts <= ? "  # noqa: S608
-                        f"AND {TRUSTED}", (device, ts)).fetchone()[0]
+    """The newest trusted sample of a device at or before `ts` (a walk back from `ts`, not a MAX over all)."""
+    row = conn.execute(f"SELECT ts FROM {table} WHERE ts <= ? AND {device_column} = ? AND {TRUSTED} "  # noqa: S608
+                       "ORDER BY ts DESC LIMIT 1", (ts, device)).fetchone()
+    return row[0] if row else None
+
+
+def first_trusted_after(conn: sqlite3.Connection, table: str, device_column: str, device: str, after: int,
+                        upto: int) -> int | None:
+    """The oldest trusted sample of a device in (after, upto]."""
+    row = conn.execute(f"SELECT ts FROM {table} WHERE ts > ? AND ts <= ? AND {device_column} = ? "  # noqa: S608
+                       f"AND {TRUSTED} ORDER BY ts LIMIT 1", (after, upto, device)).fetchone()
+    return row[0] if row else None
 
 
 def queue(conn: sqlite3.Connection, items: list[tuple[str, str, int]]) -> None:

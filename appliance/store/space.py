@@ -1,7 +1,7 @@
 """SQL of disk use: how big the database is, checkpoints, and deleting the oldest raw samples.
 
-Raw sample tables have no index on time (migration 11): every delete here walks the primary key
-(device, ts) one device at a time, which is what keeps it cheap without that index.
+Raw sample tables are keyed (ts, device) (migration 11): their oldest rows are a range at the start
+of the primary key, so no other index is needed to find or delete them.
 """
 
 from __future__ import annotations
@@ -57,36 +57,21 @@ def checkpoint(conn: sqlite3.Connection, *, truncate: bool = False) -> tuple[int
     return int(busy), int(log), int(done)
 
 
-def devices(conn: sqlite3.Connection, table: str) -> list[str]:
-    """The devices that have rows in a sample table, by seeks on the primary key (no scan)."""
-    column = SAMPLE_TABLES[table]
-    found: list[str] = []
-    row = conn.execute(f"SELECT MIN({column}) FROM {table}").fetchone()  # noqa: S608
-    while row and row[0] is not None:
-        found.append(row[0])
-        row = conn.execute(f"SELECT MIN({column}) FROM {table} WHERE {column} > ?", (row[0],)).fetchone()  # noqa: S608
-    return found
-
-
 def oldest_raw(conn: sqlite3.Connection) -> int | None:
-    """The timestamp of the oldest raw sample of any table and device."""
-    oldest: int | None = None
-    for table, column in SAMPLE_TABLES.items():
-        for device in devices(conn, table):
-            ts = conn.execute(f"SELECT MIN(ts) FROM {table} WHERE {column} = ?", (device,)).fetchone()[0]  # noqa: S608
-            if ts is not None and (oldest is None or ts < oldest):
-                oldest = ts
-    return oldest
+    """The timestamp of the oldest raw sample of any table (the first key of each: tables are keyed by time)."""
+    found = [conn.execute(f"SELECT ts FROM {table} ORDER BY ts LIMIT 1").fetchone()  # noqa: S608
+             for table in SAMPLE_TABLES]
+    stamps = [row[0] for row in found if row is not None]
+    return min(stamps) if stamps else None
 
 
-def delete_raw_before(conn: sqlite3.Connection, table: str, device: str, cutoff_ms: int, batch: int) -> int:
-    """Delete at most `batch` of a device's oldest rows older than `cutoff_ms` (caller's transaction)."""
-    column = SAMPLE_TABLES[table]
-    edge = conn.execute(f"SELECT ts FROM {table} WHERE {column} = ? AND ts < ? ORDER BY ts "  # noqa: S608
-                        "LIMIT 1 OFFSET ?", (device, cutoff_ms, batch)).fetchone()
+def delete_raw_before(conn: sqlite3.Connection, table: str, cutoff_ms: int, batch: int) -> int:
+    """Delete at most about `batch` of a table's oldest rows older than `cutoff_ms` (caller's transaction): a
+    range at the start of its primary key (ts, device)."""
+    edge = conn.execute(f"SELECT ts FROM {table} WHERE ts < ? ORDER BY ts LIMIT 1 OFFSET ?",  # noqa: S608
+                        (cutoff_ms, batch)).fetchone()
     upto = edge[0] if edge else cutoff_ms
-    return int(conn.execute(f"DELETE FROM {table} WHERE {column} = ? AND ts < ?",  # noqa: S608
-                            (device, upto)).rowcount)
+    return int(conn.execute(f"DELETE FROM {table} WHERE ts < ?", (upto,)).rowcount)  # noqa: S608
 
 
 def drop_dirty_before(conn: sqlite3.Connection, cutoff_ms: int) -> int:

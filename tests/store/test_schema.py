@@ -83,14 +83,16 @@ def test_document_indexes_exist_but_the_unused_sample_indexes(db):
     assert not DROPPED_INDEXES & ours
 
 
-def test_sample_timestamps_are_integer_ms_keyed_by_device(db):
+def test_sample_timestamps_are_integer_ms_keyed_by_time_then_device(db):
+    # The document's key order (ts, device) since migration 11: new rows go to the right edge of the tree
+    # (docs/decisions.md "An SD card that lasts"); before it the appliance keyed them (device, ts).
     for table, device in [("energy_samples", "inverter_id"), ("array_samples", "array_id"),
                           ("battery_bank_samples", "pack_id"), ("battery_unit_samples", "battery_id"),
                           ("battery_cell_readings", "pack_id"), ("meter_samples", "meter_id")]:
         info = _columns(db.connection(), table)
         assert info["ts"][2] == "INTEGER"
         pk_order = [name for name, col in sorted(info.items(), key=lambda kv: kv[1][5]) if col[5]]
-        assert pk_order == [device, "ts"], table
+        assert pk_order == ["ts", device], table
         sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE name=?", (table,)).fetchone()[0]
         assert "WITHOUT ROWID" in sql
 

@@ -1,8 +1,9 @@
 -- Migration 11: storage that an SD card survives (issue 14; docs/decisions.md "An SD card that lasts").
--- Frozen once shipped, like every migration. Light on purpose: the big sample tables are not copied.
+-- Frozen once shipped, like every migration. It copies the sample tables once (6. below): on a large
+-- database that takes a while and needs room for a second copy of them until it commits.
 --
 -- 1. The sample tables lose the document's secondary indexes (system_id, ts DESC, array_id): no query
---    uses them (every read is per device, on the primary key; tests/store/test_query_plans.py), and
+--    uses them (every read is a range of the primary key; tests/store/test_query_plans.py), and
 --    each one cost the writer a page per flush and about 35 bytes per row.
 -- 2. The sync feed stops copying every sample: the per-row triggers go. Each sample and rollup row
 --    carries `seq`, its place in the feed's one global order, and `feed_spans` logs one entry per run
@@ -14,45 +15,177 @@
 -- 5. The late-sample triggers of migration 3 go: a trigger program per inserted row was half the cost of
 --    an insert. The store's write path queues late samples' buckets itself, once per batch
 --    (appliance/store/samples.py); every writer of sample rows goes through it.
+-- 6. The sample tables are keyed (ts, device), the document's order, no longer (device, ts): new rows
+--    then go to the right edge of the tree, where a page split rewrites pages of this commit only; in
+--    the middle (after each device's rows) every split also rewrote an old page of the next device.
+--    They are rebuilt (rows copied in key order); their triggers and the document's indexes go with
+--    the old tables, only the partial indexes of marked rows come back.
 
-DROP TRIGGER energy_samples_late_insert;
-DROP TRIGGER energy_samples_late_update;
-DROP TRIGGER meter_samples_late_insert;
-DROP TRIGGER meter_samples_late_update;
-DROP TRIGGER battery_bank_samples_late_insert;
-DROP TRIGGER battery_bank_samples_late_update;
+CREATE TABLE energy_samples_v11 (
+    ts INTEGER NOT NULL,
+    inverter_id TEXT NOT NULL,
+    array_id TEXT NOT NULL,
+    system_id TEXT NOT NULL,
+    pv_power_w INTEGER,
+    load_power_w INTEGER,
+    grid_power_w INTEGER,
+    batt_voltage_v REAL,
+    batt_current_a REAL,
+    soc REAL,
+    battery_soc REAL,
+    battery_voltage_v REAL,
+    battery_current_a REAL,
+    inverter_mode INTEGER,
+    inverter_temp_c REAL,
+    grid_import_wh REAL,
+    grid_export_wh REAL,
+    battery_power_w INTEGER,
+    grid_voltage_v REAL,
+    grid_frequency_hz REAL,
+    pv_energy_total_kwh REAL,
+    load_energy_total_kwh REAL,
+    battery_charge_total_kwh REAL,
+    battery_discharge_total_kwh REAL,
+    details BLOB,  -- JSON text, or deflated against a dictionary (appliance/store/details.py)
+    flags INTEGER DEFAULT 0,
+    seq INTEGER,  -- place in the sync feed's order (NULL: written before this migration)
+    PRIMARY KEY (ts, inverter_id),
+    FOREIGN KEY (inverter_id) REFERENCES inverters(inverter_id) ON DELETE CASCADE,
+    FOREIGN KEY (array_id) REFERENCES arrays(array_id) ON DELETE CASCADE,
+    FOREIGN KEY (system_id) REFERENCES systems(system_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO energy_samples_v11 (ts, inverter_id, array_id, system_id, pv_power_w, load_power_w, grid_power_w, batt_voltage_v, batt_current_a, soc, battery_soc, battery_voltage_v, battery_current_a, inverter_mode, inverter_temp_c, grid_import_wh, grid_export_wh, battery_power_w, grid_voltage_v, grid_frequency_hz, pv_energy_total_kwh, load_energy_total_kwh, battery_charge_total_kwh, battery_discharge_total_kwh, details, flags) SELECT ts, inverter_id, array_id, system_id, pv_power_w, load_power_w, grid_power_w, batt_voltage_v, batt_current_a, soc, battery_soc, battery_voltage_v, battery_current_a, inverter_mode, inverter_temp_c, grid_import_wh, grid_export_wh, battery_power_w, grid_voltage_v, grid_frequency_hz, pv_energy_total_kwh, load_energy_total_kwh, battery_charge_total_kwh, battery_discharge_total_kwh, details, flags FROM energy_samples ORDER BY ts, inverter_id;
+DROP TABLE energy_samples;
+ALTER TABLE energy_samples_v11 RENAME TO energy_samples;
+CREATE INDEX idx_energy_samples_flagged ON energy_samples(flags) WHERE flags <> 0;
 
-DROP INDEX idx_energy_samples_system_id;
-DROP INDEX idx_energy_samples_array_id;
-DROP INDEX idx_energy_samples_ts;
-DROP INDEX idx_array_samples_system_id;
-DROP INDEX idx_array_samples_ts;
-DROP INDEX idx_battery_bank_samples_system_id;
-DROP INDEX idx_battery_bank_samples_ts;
-DROP INDEX idx_battery_unit_samples_system_id;
-DROP INDEX idx_battery_unit_samples_ts;
-DROP INDEX idx_meter_samples_system_id;
-DROP INDEX idx_meter_samples_ts;
+CREATE TABLE array_samples_v11 (
+    ts INTEGER NOT NULL,
+    array_id TEXT NOT NULL,
+    system_id TEXT NOT NULL,
+    pv_power_w INTEGER,
+    load_power_w INTEGER,
+    grid_power_w INTEGER,
+    batt_power_w INTEGER,
+    batt_soc_pct REAL,
+    batt_voltage_v REAL,
+    batt_current_a REAL,
+    flags INTEGER DEFAULT 0,
+    seq INTEGER,  -- place in the sync feed's order (NULL: written before this migration)
+    PRIMARY KEY (ts, array_id),
+    FOREIGN KEY (array_id) REFERENCES arrays(array_id) ON DELETE CASCADE,
+    FOREIGN KEY (system_id) REFERENCES systems(system_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO array_samples_v11 (ts, array_id, system_id, pv_power_w, load_power_w, grid_power_w, batt_power_w, batt_soc_pct, batt_voltage_v, batt_current_a, flags) SELECT ts, array_id, system_id, pv_power_w, load_power_w, grid_power_w, batt_power_w, batt_soc_pct, batt_voltage_v, batt_current_a, flags FROM array_samples ORDER BY ts, array_id;
+DROP TABLE array_samples;
+ALTER TABLE array_samples_v11 RENAME TO array_samples;
+CREATE INDEX idx_array_samples_flagged ON array_samples(flags) WHERE flags <> 0;
 
-DROP TRIGGER sync_energy_samples_insert;
-DROP TRIGGER sync_energy_samples_update;
-DROP TRIGGER sync_array_samples_insert;
-DROP TRIGGER sync_array_samples_update;
-DROP TRIGGER sync_battery_bank_samples_insert;
-DROP TRIGGER sync_battery_bank_samples_update;
-DROP TRIGGER sync_battery_unit_samples_insert;
-DROP TRIGGER sync_battery_unit_samples_update;
-DROP TRIGGER sync_battery_cell_samples_insert;
-DROP TRIGGER sync_battery_cell_samples_update;
-DROP TRIGGER sync_meter_samples_insert;
-DROP TRIGGER sync_meter_samples_update;
+CREATE TABLE battery_bank_samples_v11 (
+    ts INTEGER NOT NULL,
+    pack_id TEXT NOT NULL,
+    battery_array_id TEXT NOT NULL,
+    system_id TEXT NOT NULL,
+    voltage REAL,
+    current REAL,
+    temperature REAL,
+    soc REAL,
+    batteries_count INTEGER,
+    cells_per_battery INTEGER,
+    power_w INTEGER,
+    soh_pct REAL,
+    cycles INTEGER,
+    remaining_ah REAL,
+    full_ah REAL,
+    cell_min_v REAL,
+    cell_max_v REAL,
+    cell_delta_v REAL,
+    balancing BOOLEAN,
+    details BLOB,  -- JSON text, or deflated against a dictionary (appliance/store/details.py)
+    flags INTEGER DEFAULT 0,
+    seq INTEGER,  -- place in the sync feed's order (NULL: written before this migration)
+    PRIMARY KEY (ts, pack_id),
+    FOREIGN KEY (pack_id) REFERENCES battery_packs(pack_id) ON DELETE CASCADE,
+    FOREIGN KEY (battery_array_id) REFERENCES battery_arrays(battery_array_id) ON DELETE CASCADE,
+    FOREIGN KEY (system_id) REFERENCES systems(system_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO battery_bank_samples_v11 (ts, pack_id, battery_array_id, system_id, voltage, current, temperature, soc, batteries_count, cells_per_battery, power_w, soh_pct, cycles, remaining_ah, full_ah, cell_min_v, cell_max_v, cell_delta_v, balancing, details, flags) SELECT ts, pack_id, battery_array_id, system_id, voltage, current, temperature, soc, batteries_count, cells_per_battery, power_w, soh_pct, cycles, remaining_ah, full_ah, cell_min_v, cell_max_v, cell_delta_v, balancing, details, flags FROM battery_bank_samples ORDER BY ts, pack_id;
+DROP TABLE battery_bank_samples;
+ALTER TABLE battery_bank_samples_v11 RENAME TO battery_bank_samples;
+CREATE INDEX idx_battery_bank_samples_flagged ON battery_bank_samples(flags) WHERE flags <> 0;
 
--- NULL for rows written before this migration: the feed finds those through their sync_feed entry.
-ALTER TABLE energy_samples ADD COLUMN seq INTEGER;
-ALTER TABLE array_samples ADD COLUMN seq INTEGER;
-ALTER TABLE battery_bank_samples ADD COLUMN seq INTEGER;
-ALTER TABLE battery_unit_samples ADD COLUMN seq INTEGER;
-ALTER TABLE meter_samples ADD COLUMN seq INTEGER;
+CREATE TABLE battery_unit_samples_v11 (
+    ts INTEGER NOT NULL,
+    battery_id TEXT NOT NULL,
+    pack_id TEXT NOT NULL,
+    battery_array_id TEXT NOT NULL,
+    system_id TEXT NOT NULL,
+    power INTEGER NOT NULL,
+    voltage REAL,
+    current REAL,
+    temperature REAL,
+    soc REAL,
+    basic_st TEXT,
+    volt_st TEXT,
+    current_st TEXT,
+    temp_st TEXT,
+    soh_st TEXT,
+    coul_st TEXT,
+    heater_st TEXT,
+    bat_events INTEGER,
+    power_events INTEGER,
+    sys_events INTEGER,
+    details BLOB,  -- JSON text, or deflated against a dictionary (appliance/store/details.py)
+    flags INTEGER DEFAULT 0,
+    seq INTEGER,  -- place in the sync feed's order (NULL: written before this migration)
+    PRIMARY KEY (ts, battery_id),
+    FOREIGN KEY (battery_id) REFERENCES batteries(battery_id) ON DELETE CASCADE,
+    FOREIGN KEY (battery_array_id) REFERENCES battery_arrays(battery_array_id) ON DELETE CASCADE,
+    FOREIGN KEY (pack_id) REFERENCES battery_packs(pack_id) ON DELETE CASCADE,
+    FOREIGN KEY (system_id) REFERENCES systems(system_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO battery_unit_samples_v11 (ts, battery_id, pack_id, battery_array_id, system_id, power, voltage, current, temperature, soc, basic_st, volt_st, current_st, temp_st, soh_st, coul_st, heater_st, bat_events, power_events, sys_events, details, flags) SELECT ts, battery_id, pack_id, battery_array_id, system_id, power, voltage, current, temperature, soc, basic_st, volt_st, current_st, temp_st, soh_st, coul_st, heater_st, bat_events, power_events, sys_events, details, flags FROM battery_unit_samples ORDER BY ts, battery_id;
+DROP TABLE battery_unit_samples;
+ALTER TABLE battery_unit_samples_v11 RENAME TO battery_unit_samples;
+CREATE INDEX idx_battery_unit_samples_flagged ON battery_unit_samples(flags) WHERE flags <> 0;
+
+CREATE TABLE meter_samples_v11 (
+    ts INTEGER NOT NULL,
+    meter_id TEXT NOT NULL,
+    system_id TEXT NOT NULL,
+    array_id TEXT,
+    grid_power_w INTEGER,
+    grid_voltage_v REAL,
+    grid_current_a REAL,
+    grid_frequency_hz REAL,
+    grid_import_wh INTEGER,
+    grid_export_wh INTEGER,
+    energy_kwh REAL,
+    power_factor REAL,
+    voltage_phase_a REAL,
+    voltage_phase_b REAL,
+    voltage_phase_c REAL,
+    current_phase_a REAL,
+    current_phase_b REAL,
+    current_phase_c REAL,
+    power_phase_a INTEGER,
+    power_phase_b INTEGER,
+    power_phase_c INTEGER,
+    reactive_power_var REAL,
+    apparent_power_va REAL,
+    details BLOB,  -- JSON text, or deflated against a dictionary (appliance/store/details.py)
+    flags INTEGER DEFAULT 0,
+    seq INTEGER,  -- place in the sync feed's order (NULL: written before this migration)
+    PRIMARY KEY (ts, meter_id),
+    FOREIGN KEY (meter_id) REFERENCES meters(meter_id) ON DELETE CASCADE,
+    FOREIGN KEY (array_id) REFERENCES arrays(array_id) ON DELETE SET NULL,
+    FOREIGN KEY (system_id) REFERENCES systems(system_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO meter_samples_v11 (ts, meter_id, system_id, array_id, grid_power_w, grid_voltage_v, grid_current_a, grid_frequency_hz, grid_import_wh, grid_export_wh, energy_kwh, power_factor, voltage_phase_a, voltage_phase_b, voltage_phase_c, current_phase_a, current_phase_b, current_phase_c, power_phase_a, power_phase_b, power_phase_c, reactive_power_var, apparent_power_va, details, flags) SELECT ts, meter_id, system_id, array_id, grid_power_w, grid_voltage_v, grid_current_a, grid_frequency_hz, grid_import_wh, grid_export_wh, energy_kwh, power_factor, voltage_phase_a, voltage_phase_b, voltage_phase_c, current_phase_a, current_phase_b, current_phase_c, power_phase_a, power_phase_b, power_phase_c, reactive_power_var, apparent_power_va, details, flags FROM meter_samples ORDER BY ts, meter_id;
+DROP TABLE meter_samples;
+ALTER TABLE meter_samples_v11 RENAME TO meter_samples;
+CREATE INDEX idx_meter_samples_flagged ON meter_samples(flags) WHERE flags <> 0;
+
 
 -- The change log of rows that carry `seq`: rows of table `tid` for `device_id` whose ordering column
 -- (ts, bucket_start, date or day: store/feedlog.py) is in [lo, hi] and whose seq is in [seq_from, seq].
@@ -84,7 +217,7 @@ CREATE TABLE battery_cell_readings (
     cells BLOB NOT NULL,  -- appliance/store/cells.py, version byte first
     flags INTEGER DEFAULT 0,
     seq INTEGER,
-    PRIMARY KEY (pack_id, ts),
+    PRIMARY KEY (ts, pack_id),
     FOREIGN KEY (pack_id) REFERENCES battery_packs(pack_id) ON DELETE CASCADE,
     FOREIGN KEY (battery_array_id) REFERENCES battery_arrays(battery_array_id) ON DELETE CASCADE,
     FOREIGN KEY (system_id) REFERENCES systems(system_id) ON DELETE CASCADE
