@@ -43,8 +43,9 @@ class RuntimeOptions:
     port: int = 8080
     web: bool = True
     discovery_interval_s: float = 300.0
-    #: Rollups follow the writer's flushes, at most this often (docs: Write path).
-    rollup_interval_s: float = 60.0
+    #: Rollups follow the writer's flushes, at most this often: each run rewrites the current hour's and
+    #: day's rows whatever it adds (docs/performance.md "Write path"). Today's totals add the samples since.
+    rollup_interval_s: float = 900.0
     #: The WAL is checkpointed after a flush at most this often (a quiet moment: the writer just finished).
     checkpoint_interval_s: float = 3600.0
     #: How often the disk budget is checked after a flush (energy/storage.py).
