@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import time
 from pathlib import Path
 from typing import Any
 
