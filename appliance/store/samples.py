@@ -151,14 +151,12 @@ def write_batch(conn: sqlite3.Connection, batch: Rows, columns: Mapping[str, Seq
             continue
         names = columns[table]
         device_at, ts_at = names.index(SAMPLE_TABLES[table]), names.index("ts")
-        # Positions follow (device, ts). Same (device, ts) twice is the same sample: the later one wins.
+        # Positions follow (device, ts). Same (device, ts) twice is the same sample: the sort is stable, so
+        # the later row gets the later position and INSERT OR REPLACE keeps it; the earlier one's position
+        # is a hole in its run, which the feed skips like any row written again.
         key_of = itemgetter(device_at, ts_at)
-        ordered = sorted(rows, key=key_of)  # stable: of equal keys, the later row comes last
+        ordered = sorted(rows, key=key_of)
         keys = list(map(key_of, ordered))
-        if len(set(keys)) < len(keys):
-            latest = dict(zip(keys, ordered))
-            keys = sorted(latest)
-            ordered = [latest[k] for k in keys]
         missing = orphans(conn, table, names, ordered)
         if missing:  # a device deleted meanwhile: its rows go, the rest of the batch stays
             dropped += len(missing)

@@ -73,3 +73,20 @@ def test_rollup_rows_come_once_in_their_latest_version(tmp_path):
     keys = [key_of(r) for r in rows]
     assert len(keys) == len(set(keys))
     handle.close()
+
+
+def test_the_same_sample_twice_in_one_flush_is_stored_and_sent_once_in_its_later_version(tmp_path):
+    handle = open_database(tmp_path / "dup.db")
+    handle.execute_sql("INSERT INTO systems (system_id, name, timezone) VALUES ('home', 'Home', 'UTC')")
+    handle.execute_sql("INSERT INTO arrays (array_id, system_id, name) VALUES ('roof', 'home', 'Roof')")
+    handle.execute_sql("INSERT INTO inverters (inverter_id, array_id, system_id, name) "
+                       "VALUES ('inv1', 'roof', 'home', 'Inverter')")
+    writer = SampleWriter(flush_interval_s=3600).start()
+    writer.submit({"energy_samples": [energy_row("inv1", START_MS, pv=1), energy_row("inv1", START_MS + 5000, pv=7),
+                                      energy_row("inv1", START_MS, pv=2)]})
+    writer.stop()
+    assert database.execute_sql("SELECT pv_power_w FROM energy_samples ORDER BY ts").fetchall() == [(2,), (7,)]
+    rows, _ = follow(None, limit=1)
+    energy = [(r["key"]["ts"], r["row"]["pv_power_w"]) for r in rows if r["table"] == "energy_samples"]
+    assert sorted(energy) == [(START_MS, 2), (START_MS + 5000, 7)]
+    handle.close()
