@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import queue
-from operator import itemgetter
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable, Protocol
 
 from peewee import DatabaseError as PeeweeDatabaseError
@@ -35,7 +35,6 @@ _ENERGY = {name: i for i, name in enumerate(ENERGY_COLUMNS)}
 _TS, _INVERTER, _ARRAY, _SYSTEM = (_ENERGY[c] for c in ("ts", "inverter_id", "array_id", "system_id"))
 
 
-
 class Participant(Protocol):
     """Work written inside a flush's transaction (the health summary), and whether some is due."""
 
@@ -44,6 +43,7 @@ class Participant(Protocol):
 
     def write(self, conn: sqlite3.Connection, now_ms: int) -> None:
         """Write it, inside the flush's transaction."""
+
 
 #: Work done after a flush committed, in the writer thread (rollups, checkpoints).
 AfterFlush = Callable[[], Any]
