@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from footprint import io_of  # noqa: E402 - a sibling script
+from footprint import cpu_s, io_of  # noqa: E402 - a sibling script
 
 REPO = Path(__file__).resolve().parents[1]
 PER_ARRAY = 10
@@ -74,9 +74,9 @@ def measure(count: int, minutes: float, flush: float | None) -> dict[str, float]
         try:
             assert child.stdout is not None and child.stdout.readline().strip() == "ready"
             time.sleep(min(interval, 600) + 30)
-            begin = (time.monotonic(), io_of(child.pid), io_of(lean.pid))
+            begin = (time.monotonic(), io_of(child.pid), io_of(lean.pid), cpu_s(child.pid) or 0.0)
             time.sleep(minutes * 60)
-            end = (time.monotonic(), io_of(child.pid), io_of(lean.pid))
+            end = (time.monotonic(), io_of(child.pid), io_of(lean.pid), cpu_s(child.pid) or 0.0)
         finally:
             for proc in (child, lean):
                 if proc.poll() is None:
@@ -92,7 +92,8 @@ def measure(count: int, minutes: float, flush: float | None) -> dict[str, float]
     window = end[0] - begin[0]
     ours = (end[1].get("write_bytes", 0) - begin[1].get("write_bytes", 0)) / window
     base = (end[2].get("write_bytes", 0) - begin[2].get("write_bytes", 0)) / window
-    return {"devices": count, "write_bps": ours, "lean_bps": base, "window": window, "flush": interval}
+    return {"devices": count, "write_bps": ours, "lean_bps": base, "window": window, "flush": interval,
+            "cpu_pct": 100 * (end[3] - begin[3]) / window}
 
 
 def main() -> None:
@@ -111,7 +112,8 @@ def main() -> None:
         per = r["write_bps"] / r["devices"] / 1024
         lean = f"{r['lean_bps'] / r['devices'] / 1024:.3f}" if r["lean_bps"] else "—"
         print(f"  {r['devices']:3d} devices: {r['write_bps'] / 1024:.2f} KiB/s = {r['write_bps'] * 86400 / 1e9:.3f} "
-              f"GB/day, {per:.3f} KiB/s per device (target <= 2); lean baseline {lean} KiB/s per device")
+              f"GB/day, {per:.3f} KiB/s per device (target <= 2); lean baseline {lean} KiB/s per device; "
+              f"appliance CPU {r['cpu_pct']:.1f} % of one core")
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         print(f"  per-device rate at {last['devices']} vs {first['devices']} devices: "
