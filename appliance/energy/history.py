@@ -12,9 +12,10 @@ from typing import Any
 
 from appliance.energy.localtime import day_bounds, local_date, parse_date, utc_now_ms, zone
 from appliance.energy.pairs import bucket_energies
-from appliance.energy.sources import BUCKET_MS, ENERGY, TRUSTED, RollupConfig, pairs_sql
+from appliance.energy.sources import BUCKET_MS, ENERGY, RollupConfig, pairs_sql
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store import cells as cell_store
+from appliance.store import rollup_queue as queue_sql
 from appliance.store.models import database
 
 LEVELS = {"system": ("systems", "system_id"), "array": ("arrays", "array_id"),
@@ -228,9 +229,8 @@ def _tail(conn: sqlite3.Connection, system_id: str, day_start: int, now_ms: int,
     totals = [0.0] * len(ENERGY.quantities)
     sql, layout = pairs_sql(ENERGY)
     for (inverter,) in conn.execute("SELECT inverter_id FROM inverters WHERE system_id = ?", (system_id,)).fetchall():
-        before = conn.execute("SELECT MAX(ts) FROM energy_samples WHERE inverter_id = ? AND ts <= ? AND ts >= ? "
-                              f"AND {TRUSTED}",
-                              (inverter, floor, day_start - cfg.gap_limit_ms)).fetchone()[0]
+        before = queue_sql.last_trusted_at_or_before(conn, "energy_samples", "inverter_id", inverter, floor,
+                                                     not_before=day_start - cfg.gap_limit_ms)
         rows = conn.execute(sql, (inverter, before if before is not None else day_start, now_ms)).fetchall()
         if len(rows) < 2:
             continue

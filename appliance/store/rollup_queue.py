@@ -45,10 +45,12 @@ def new_buckets(conn: sqlite3.Connection, table: str, device_column: str, after:
 
 
 def last_trusted_at_or_before(conn: sqlite3.Connection, table: str, device_column: str, device: str,
-                              ts: int) -> int | None:
-    """The newest trusted sample of a device at or before `ts` (a walk back from `ts`, not a MAX over all)."""
-    row = conn.execute(f"SELECT ts FROM {table} WHERE ts <= ? AND {device_column} = ? AND {TRUSTED} "  # noqa: S608
-                       "ORDER BY ts DESC LIMIT 1", (ts, device)).fetchone()
+                              ts: int, not_before: int | None = None) -> int | None:
+    """The newest trusted sample of a device at or before `ts` (and not before `not_before`): a walk back
+    from `ts` that stops at the first match, not a MAX over every row in range."""
+    low = not_before if not_before is not None else -(2 ** 62)
+    row = conn.execute(f"SELECT ts FROM {table} WHERE ts <= ? AND ts >= ? AND {device_column} = ? "  # noqa: S608
+                       f"AND {TRUSTED} ORDER BY ts DESC LIMIT 1", (ts, low, device)).fetchone()
     return row[0] if row else None
 
 

@@ -14,6 +14,7 @@ import pytest
 from appliance.acquisition.live import _from_database
 from appliance.acquisition.writer import SampleWriter
 from appliance.catalog import devices, systems
+from appliance.energy import history
 from appliance.energy.retention import apply_retention
 from appliance.energy.rollups import roll_up
 from appliance.store import cells, space
@@ -79,6 +80,7 @@ def test_every_read_of_a_sample_table_is_a_primary_key_search(stored):
                 break
         assert len([r for r in rows if r["table"] == "energy_samples"]) == 60
         _from_database("inverter:inv1", START_MS)
+        history.today_totals("home", START_MS + 3_600_000)  # the dashboard: today's tail of raw samples
         cells.read_cells("p1", 0, START_MS)
         cells.latest_cells("p1")
         space.oldest_raw(database.connection())
