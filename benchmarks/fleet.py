@@ -65,14 +65,17 @@ def measure(count: int, minutes: float, flush: float | None) -> dict[str, float]
     with tempfile.TemporaryDirectory(prefix="fleet-") as tmp:
         db = Path(tmp) / "fleet.db"
         ports = "[" + ",".join(str(s.port) for s in servers) + "]"
+        errors = (Path(tmp) / "child.err").open("w")
         child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), ports, f"{flush:g}" if flush else "default"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
+                                 stdout=subprocess.PIPE, stderr=errors, text=True, cwd=REPO)
         lean = subprocess.Popen([sys.executable, str(Path(__file__).resolve().parent / "footprint.py"),
                                  "--lean-logger", str(Path(tmp) / "lean.db"), "--flush-interval", f"{interval:g}",
                                  "--seconds", str(interval + 30 + minutes * 60 + 10), "--lean-devices", str(count)],
                                 cwd=REPO)
         try:
-            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+            assert child.stdout is not None
+            if child.stdout.readline().strip() != "ready":
+                raise SystemExit("the appliance did not start:\n" + (Path(tmp) / "child.err").read_text()[-3000:])
             time.sleep(min(interval, 600) + 30)
             begin = (time.monotonic(), io_of(child.pid), io_of(lean.pid), cpu_s(child.pid) or 0.0)
             time.sleep(minutes * 60)
@@ -89,6 +92,7 @@ def measure(count: int, minutes: float, flush: float | None) -> dict[str, float]
                     proc.wait(timeout=10)
             for server in servers:
                 server.stop()
+            errors.close()
     window = end[0] - begin[0]
     ours = (end[1].get("write_bytes", 0) - begin[1].get("write_bytes", 0)) / window
     base = (end[2].get("write_bytes", 0) - begin[2].get("write_bytes", 0)) / window
