@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -15,13 +16,18 @@ from appliance.acquisition import live as live_readings
 from appliance.acquisition.live import LiveCache
 from appliance.acquisition.service import Acquisition
 from appliance.acquisition.timekeeping import Timekeeper
-from appliance.acquisition.writer import SampleWriter
+from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S, SampleWriter
 from appliance.catalog.recovery import StartupReport, prepare
 from appliance.drivers.connect import LinkPool
 from appliance.settings import Settings
 from appliance.vclock import VirtualClock
 
 log = logging.getLogger(__name__)
+
+
+def _import_web() -> None:
+    import appliance.web  # noqa: F401 - only loads the modules
+    import appliance.web.server  # noqa: F401
 
 
 def open_store(settings: Settings) -> tuple[SqliteDatabase, StartupReport]:
@@ -42,7 +48,13 @@ class RuntimeOptions:
     port: int = 8080
     web: bool = True
     discovery_interval_s: float = 300.0
-    rollup_interval_s: float = 60.0
+    #: Rollups follow the writer's flushes, at most this often: each run rewrites the current hour's and
+    #: day's rows whatever it adds (docs/performance.md "Write path"). Today's totals add the samples since.
+    rollup_interval_s: float = 900.0
+    #: The WAL is checkpointed after a flush at most this often (a quiet moment: the writer just finished).
+    checkpoint_interval_s: float = 3600.0
+    #: How often the disk budget is checked after a flush (energy/storage.py).
+    budget_interval_s: float = 900.0
     sync_interval_s: float = 10.0
     push_interval_s: float = 10.0
     extra_jobs: list[tuple[Callable[[], Any], float, str]] = field(default_factory=list)
@@ -54,6 +66,9 @@ class Runtime:
     def __init__(self, settings: Settings, options: RuntimeOptions | None = None, *,
                  pool: LinkPool | None = None, discovery_sources: Any = None,
                  clock: VirtualClock | None = None, timekeeper: Timekeeper | None = None) -> None:
+        from appliance import malloc
+
+        malloc.tune()  # before the threads start: they then share two arenas
         self.settings = settings
         self.options = options or RuntimeOptions()
         self.clock = clock or VirtualClock()
@@ -61,7 +76,7 @@ class Runtime:
         self.discovery_sources = discovery_sources
         self.discovery: Any = None
         self.live = LiveCache(clock=self.clock.ms)
-        self.writer = SampleWriter()
+        self.writer = SampleWriter(flush_interval_s=settings.flush_interval_s or DEFAULT_FLUSH_INTERVAL_S)
         self.scheduler = BackgroundScheduler(job_defaults={"max_instances": 1, "coalesce": True},
                                              timezone="UTC")
         # Samples taken while the clock is not synchronised are marked; the rollups wait for them (docs: Time).
@@ -78,20 +93,61 @@ class Runtime:
         self._push_settings: dict[str, Any] | None = None
         self.url: str | None = None
         self._stopped = threading.Event()
+        self._last_run: dict[str, float] = {}
+        self.storage: Any = None
+        #: Links for a backfill on a virtual clock (the demo's simulators in-process); None: the real buses.
+        self.backfill_pool: Callable[[], LinkPool] | None = None
+        #: Called after every discovery scan (the demo gives its approved packs the installer's limits).
+        self.after_discovery: list[Callable[[], Any]] = []
 
     def open(self) -> "Runtime":
         """Open the store and start the writer (enough for a headless backfill)."""
         from appliance.discovery import inbox
         from appliance.discovery.inbox import DiscoveryService
 
+        if self.options.web:
+            # The web UI's imports (Flask, waitress, the blueprints) load while the database opens and migrates:
+            # the UI then answers as soon as the database is ready.
+            threading.Thread(target=_import_web, name="web-imports", daemon=True).start()
         self.database, self.report = open_store(self.settings)
         self.timekeeper.adopt()
         live_readings.install(self.live)
         # One pool for pollers and discovery: a probe borrows a bus the pollers use instead of opening it twice.
         self.discovery = DiscoveryService(self.discovery_sources, pool=self.pool, now_ms=self.clock.ms)
         inbox.configure(self.discovery)
+        from appliance.energy import storage
+
+        self.storage = storage.StorageWatch()
+        storage.install(self.storage)
+        self.writer.after_flush(self._after_flush)
         self.writer.start()
         return self
+
+    def _due(self, name: str, every_s: float) -> bool:
+        """Whether `every_s` (monotonic) seconds passed since `name` last ran; marks it run."""
+        now = time.monotonic()
+        if now - self._last_run.get(name, float("-inf")) < every_s:
+            return False
+        self._last_run[name] = now
+        return True
+
+    def _after_flush(self) -> None:
+        """In the writer thread, right after a flush: rollups, the disk budget, a checkpoint when due.
+
+        Grouped with the flush so the disk sees one burst of writes per interval, not a trickle."""
+        every = self.options
+        if self._due("rollup", every.rollup_interval_s):
+            self.roll_up()
+        if self._due("budget", every.budget_interval_s):
+            done = self.storage.enforce(self.clock.ms())
+            if done:
+                from appliance.sync import feed
+
+                # Raw rows deleted for space leave the feed window with them: a cursor behind gets 410.
+                days = max(1, int((time.time() * 1000 - done["cutoff_ms"]) // 86_400_000))
+                feed.prune(int(time.time() * 1000), keep_days=days)
+        if self._due("checkpoint", every.checkpoint_interval_s):
+            self.storage.checkpoint()
 
     def start(self) -> "Runtime":
         """Start everything; tell systemd the process is ready."""
@@ -100,8 +156,10 @@ class Runtime:
         from appliance import sdnotify
 
         every = self.options
+        # The UI answers as soon as the database is open; discovery (BLE scans included) runs behind it.
+        if every.web:
+            self._start_web()
         self.scheduler.add_job(self.acquisition.sync, "interval", seconds=every.sync_interval_s, id="acquisition-sync")
-        self.scheduler.add_job(self.roll_up, "interval", seconds=every.rollup_interval_s, id="rollup")
         self.scheduler.add_job(self.retention, "interval", hours=24, id="retention")
         self.scheduler.add_job(self.extend_tariffs, "interval", hours=24, id="tariffs")
         self.scheduler.add_job(self.snapshot, "interval", hours=24, id="config-snapshot")
@@ -123,13 +181,12 @@ class Runtime:
                                seconds=registration.sweep_settings()["sweep_every_s"], id="heartbeat-sweep")
         for func, seconds, job_id in every.extra_jobs:
             self.scheduler.add_job(func, "interval", seconds=seconds, id=job_id)
+        # The first scan runs as a job at once: devices already configured are polled meanwhile.
+        self.scheduler.add_job(self.discover, "date", id="discovery-first")
         self.scheduler.start()
         self.discovery.start_monitor()
-        self.discover()
         self.acquisition.sync()
-        self.snapshot()
-        if every.web:
-            self._start_web()
+        self.scheduler.add_job(self.snapshot, "date", id="config-snapshot-first")
         sdnotify.notify_ready()
         sdnotify.notify_status(f"polling {len(self.acquisition.pollers)} devices" +
                                (f", UI at {self.url}" if self.url else ""))
@@ -179,7 +236,10 @@ class Runtime:
         from appliance.sync import feed
 
         policy = {key.removeprefix("retention."): (days or None) for key, days in retention().items()}
+        before = self.storage.used_bytes() if self.storage else 0
         deleted = apply_retention(self.clock.ms(), policy)
+        if self.storage:
+            self.storage.note_freed(before, self.storage.used_bytes())
         feed.prune(self.clock.ms())  # the sync feed's window follows raw retention
         return deleted
 
@@ -209,6 +269,8 @@ class Runtime:
     def discover(self) -> Any:
         """Run the 4-phase discovery with this process's sources; approved devices start polling."""
         result = self.discovery.scan()
+        for hook in self.after_discovery:
+            hook()
         self.acquisition.sync()
         return result
 
@@ -226,6 +288,9 @@ class Runtime:
         self.writer.stop()
         self.pool.close_all()
         live_readings.install(None)
+        from appliance.energy import storage
+
+        storage.install(None)
         self._stopped.set()
 
     def run_forever(self, on_tick: Callable[[], None] | None = None, tick_s: float = 10.0) -> None:

@@ -1,8 +1,21 @@
-"""Resident memory, CPU share and bytes on disk per sample of `appliance demo` running for N minutes.
+"""Memory, CPU, disk writes and storage growth of `appliance demo`, beside a lean logger in the same run.
 
-Run: .venv/bin/python benchmarks/footprint.py [--minutes 10] [--web] [--every 5]
+Run: .venv/bin/python benchmarks/footprint.py [--minutes 20] [--web] [--every 5] [--flush-interval S]
 
-The demo listens on 127.0.0.1 only. Targets (issue 4): median RSS under 100 MB, under 5 % of one core.
+The demo (4 simulated devices on 127.0.0.1, polled every 5 s) runs as a subprocess; its stdout goes
+to /dev/null so only what the appliance itself writes counts. After a warm-up (imports, discovery,
+the first flush), the script reads `/proc/PID/io` and the database's pages (read-only: page_count
+minus freelist_count, what the database holds) at both ends of the window, and prints:
+
+- disk writes: write_bytes per second and per day, write calls per second;
+- the database's own growth per day, the writes over the growth, bytes per stored reading;
+- resident memory and CPU share.
+
+The lean baseline runs at the same time: a second process that stores the same readings (4 devices
+every 5 s, 253-byte rows like a lean table with energy_samples' columns) into one table keyed
+(device, ts) WITHOUT ROWID, WAL, synchronous=NORMAL, committing at the same interval. It is the floor
+of storing those readings in SQLite; the appliance adds its schema, rollups and sync bookkeeping.
+Targets (issue 14): at most 8 KiB/s and under 3x the database's growth; RSS under 100 MB.
 """
 
 from __future__ import annotations
@@ -18,9 +31,18 @@ import tempfile
 import time
 from pathlib import Path
 
-SAMPLE_TABLES = ("energy_samples", "array_samples", "battery_bank_samples", "battery_unit_samples",
-                 "battery_cell_samples", "meter_samples")
+REPO = Path(__file__).resolve().parents[1]
+READING_TABLES = ("energy_samples", "meter_samples", "battery_bank_samples")  # one row per reading
 TICKS = os.sysconf("SC_CLK_TCK")
+DAY = 86400
+
+
+def io_of(pid: int) -> dict[str, int]:
+    """The process's /proc/PID/io counters ({} when it is gone)."""
+    try:
+        return {k: int(v) for k, v in (line.split(":") for line in Path(f"/proc/{pid}/io").read_text().splitlines())}
+    except OSError:
+        return {}
 
 
 def rss_kb(pid: int) -> int | None:
@@ -44,109 +66,144 @@ def cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def count_samples(db: Path) -> dict[str, int]:
-    """Rows per sample table, read-only."""
+def held(db: Path, tables: tuple[str, ...] = READING_TABLES) -> tuple[int, int]:
+    """(bytes in pages that hold data, readings stored) of a database, read-only (WAL included)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     try:
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in SAMPLE_TABLES}  # noqa: S608
+        pages = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        readings = 0
+        for table in tables:
+            try:
+                readings += conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+            except sqlite3.OperationalError:
+                pass  # not created yet
+        return pages * size, readings
     finally:
         conn.close()
 
 
-def table_bytes(db: Path) -> tuple[int, int]:
-    """Bytes in the pages of the sample tables and their indexes, and of the sync feed (dbstat)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-    try:
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_schema WHERE tbl_name IN (%s)" % ",".join("?" * len(SAMPLE_TABLES)),
-            SAMPLE_TABLES)]
-        size = conn.execute("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN (%s)"
-                            % ",".join("?" * len(names)), names).fetchone()[0]
-        feed = conn.execute("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN "
-                            "(SELECT name FROM sqlite_schema WHERE tbl_name = 'sync_feed')").fetchone()[0]
-        return size, feed
-    except sqlite3.OperationalError:
-        return 0, 0  # SQLite built without dbstat
-    finally:
-        conn.close()
+def lean_logger(db: Path, flush_s: float, devices: int, every_s: float, seconds: float) -> None:
+    """The baseline process: store `devices` readings every `every_s` in a lean table, commit every `flush_s`."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS samples (device TEXT NOT NULL, ts INTEGER NOT NULL, body BLOB, "
+                 "PRIMARY KEY (device, ts)) WITHOUT ROWID")
+    body = os.urandom(200)  # with the key, a 253-byte row
+    pending: list[tuple[str, int, bytes]] = []
+    start = time.monotonic()
+    next_poll, next_flush = start, start + flush_s
+    while time.monotonic() - start < seconds:
+        now = time.monotonic()
+        if now >= next_poll:
+            ts = time.time_ns() // 1_000_000
+            pending += [(f"device-{d:02d}-of-the-lean-logger", ts, body) for d in range(devices)]
+            next_poll += every_s
+        if now >= next_flush and pending:
+            conn.execute("BEGIN")
+            conn.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?)", pending)
+            conn.execute("COMMIT")
+            pending, next_flush = [], next_flush + flush_s
+        time.sleep(max(0.0, min(next_poll, next_flush) - time.monotonic()))
+    conn.close()
 
 
-def disk_bytes(db: Path) -> int:
-    """Database plus write-ahead log size in bytes."""
-    return sum(p.stat().st_size for p in (db, db.with_name(db.name + "-wal")) if p.exists())
+def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup_s: float) -> dict[str, float]:
+    """Run the demo and the lean logger side by side; return the figures of the window after the warm-up."""
+    from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S
 
-
-def run(minutes: float, web: bool, every_s: float) -> dict[str, float]:
-    """Start the demo, sample it every `every_s` seconds for `minutes`, stop it, return the figures."""
+    flush = flush_s or DEFAULT_FLUSH_INTERVAL_S
     workdir = Path(tempfile.mkdtemp(prefix="footprint-"))
-    db = workdir / "demo.db"
-    command = [sys.executable, "-m", "appliance.cli", "--db", str(db), "demo", "--print-every", "60"]
+    db, lean_db = workdir / "demo.db", workdir / "lean.db"
+    command = [sys.executable, "-m", "appliance.cli", "--db", str(db), "demo", "--print-every", "3600"]
     command += ["--port", "0"] if web else ["--no-web"]
-    log = (workdir / "demo.log").open("w")
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1])
+    if flush_s:
+        command += ["--flush-interval", str(flush_s)]
+    total_s = warmup_s + minutes * 60
+    demo = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    lean = subprocess.Popen([sys.executable, __file__, "--lean-logger", str(lean_db), "--flush-interval", str(flush),
+                             "--seconds", str(total_s + 5)], cwd=REPO)
     rss: list[int] = []
-    start_wall = time.monotonic()
-    start_cpu: float | None = None
-    end_cpu: float | None = None
-    warmup_s = min(30.0, minutes * 60 / 4)  # imports and discovery are not the steady state
     try:
-        deadline = start_wall + minutes * 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(every_s)
-            now = time.monotonic()
-            cpu, kb = cpu_s(proc.pid), rss_kb(proc.pid)
-            if cpu is None or kb is None:
-                break
-            if now - start_wall >= warmup_s:
-                if start_cpu is None:
-                    start_cpu, steady_from = cpu, now
-                end_cpu, steady_to = cpu, now
+        time.sleep(warmup_s)
+        if demo.poll() is not None:
+            raise SystemExit(f"the demo stopped early (exit {demo.returncode})")
+        begin = {"t": time.monotonic(), "io": io_of(demo.pid), "lean": io_of(lean.pid), "cpu": cpu_s(demo.pid),
+                 "held": held(db), "lean_held": held(lean_db, ("samples",))}
+        deadline = begin["t"] + minutes * 60
+        while time.monotonic() < deadline and demo.poll() is None:
+            time.sleep(min(every_s, max(0.0, deadline - time.monotonic())))
+            kb = rss_kb(demo.pid)
+            if kb is not None:
                 rss.append(kb)
-        total_cpu = cpu_s(proc.pid) or 0.0
-        wall = time.monotonic() - start_wall
+        end = {"t": time.monotonic(), "io": io_of(demo.pid), "lean": io_of(lean.pid), "cpu": cpu_s(demo.pid),
+               "held": held(db), "lean_held": held(lean_db, ("samples",))}
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = proc.wait(timeout=10)
-        log.close()
-    if not rss or start_cpu is None or end_cpu is None:
-        raise SystemExit(f"the demo stopped early (exit {proc.returncode}); see {workdir / 'demo.log'}")
-    counts = count_samples(db)
-    rows = sum(counts.values())
-    in_tables, in_feed = table_bytes(db)
-    steady = max(steady_to - steady_from, 1e-9)
-    return {"minutes": wall / 60, "rss_median_mb": statistics.median(rss) / 1024, "rss_max_mb": max(rss) / 1024,
-            "cpu_steady_pct": 100 * (end_cpu - start_cpu) / steady, "cpu_whole_pct": 100 * total_cpu / wall,
-            "rows": rows, "bytes_per_row": disk_bytes(db) / rows if rows else float("nan"),
-            "table_bytes_per_row": in_tables / rows if rows else float("nan"),
-            "feed_bytes_per_row": in_feed / rows if rows else float("nan"),
-            "exit": code, "cells": counts["battery_cell_samples"]}
+        for proc in (demo, lean):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in (demo, lean):
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+    window = end["t"] - begin["t"]
+
+    def rate(name: str, which: str = "io") -> float:
+        return (end[which].get(name, 0) - begin[which].get(name, 0)) / window
+
+    growth = (end["held"][0] - begin["held"][0]) / window
+    lean_growth = (end["lean_held"][0] - begin["lean_held"][0]) / window
+    readings = end["held"][1] - begin["held"][1]
+    return {"window_s": window, "flush_s": flush, "write_bps": rate("write_bytes"), "calls_ps": rate("syscw"),
+            "growth_bps": growth, "readings": readings,
+            "bytes_per_reading": (end["held"][0] - begin["held"][0]) / readings if readings else float("nan"),
+            "lean_write_bps": rate("write_bytes", "lean"), "lean_growth_bps": lean_growth,
+            "rss_median_mb": statistics.median(rss) / 1024 if rss else float("nan"),
+            "rss_max_mb": max(rss) / 1024 if rss else float("nan"),
+            "cpu_pct": 100 * ((end["cpu"] or 0) - (begin["cpu"] or 0)) / window}
 
 
 def main() -> None:
     """Parse the options, run, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=10.0, help="how long the demo runs (default 10)")
+    parser.add_argument("--minutes", type=float, default=20.0, help="measured window after the warm-up (default 20)")
     parser.add_argument("--web", action="store_true", help="also serve the web UI (on 127.0.0.1, a free port)")
-    parser.add_argument("--every", type=float, default=5.0, help="seconds between samples of RSS and CPU")
+    parser.add_argument("--every", type=float, default=5.0, help="seconds between samples of RSS (default 5)")
+    parser.add_argument("--flush-interval", type=float, default=None, help="the writer's interval (default: its own)")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="seconds before the window (default: a flush interval plus 30 s, at most 330)")
+    parser.add_argument("--lean-logger", metavar="DB", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=60.0, help=argparse.SUPPRESS)
+    parser.add_argument("--lean-devices", type=int, default=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.lean_logger:
+        lean_logger(Path(args.lean_logger), args.flush_interval or 300.0, args.lean_devices, 5.0, args.seconds)
+        return
     if not 0 < args.minutes <= 24 * 60 or not 0 < args.every <= 60:
         parser.error("--minutes must be in (0, 1440] and --every in (0, 60]")
-    figures = run(args.minutes, args.web, args.every)
-    print(f"appliance demo{' with web UI' if args.web else ' --no-web'}, run for {figures['minutes']:.1f} minutes "
-          f"(--minutes {args.minutes:g}), exit code {figures['exit']}")
-    print(f"  resident memory: median {figures['rss_median_mb']:.1f} MB, max {figures['rss_max_mb']:.1f} MB "
-          f"(target < 100 MB)")
-    print(f"  CPU: {figures['cpu_steady_pct']:.2f} % of one core in the steady state, "
-          f"{figures['cpu_whole_pct']:.2f} % including start-up (target < 5 %)")
-    print(f"  disk: {figures['bytes_per_row']:.0f} bytes per stored sample row (db + wal over "
-          f"{figures['rows']} rows, {figures['cells']} of them cell rows)")
-    print(f"        {figures['table_bytes_per_row']:.0f} bytes per row in the sample tables' own pages, "
-          f"{figures['feed_bytes_per_row']:.0f} in the sync feed's (the rest is schema, catalog and free pages)")
+    from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S
+
+    warmup = args.warmup if args.warmup is not None else min(330.0, (args.flush_interval or DEFAULT_FLUSH_INTERVAL_S)
+                                                             + 30.0)
+    f = run(args.minutes, args.web, args.every, args.flush_interval, warmup)
+    kib = f["write_bps"] / 1024
+    ratio = f["write_bps"] / f["growth_bps"] if f["growth_bps"] > 0 else float("inf")
+    lean_ratio = f["lean_write_bps"] / f["lean_growth_bps"] if f["lean_growth_bps"] > 0 else float("inf")
+    print(f"appliance demo{' with web UI' if args.web else ' --no-web'}: {f['window_s'] / 60:.1f} minutes measured "
+          f"after a {warmup:.0f} s warm-up; flush interval {f['flush_s']:g} s; {f['readings']} readings stored")
+    print(f"  disk writes: {kib:.2f} KiB/s = {f['write_bps'] * DAY / 1e9:.3f} GB/day "
+          f"(write_bytes of /proc/PID/io), {f['calls_ps']:.2f} write calls/s (target <= 8 KiB/s)")
+    print(f"  database growth: {f['growth_bps'] * DAY / 1e6:.1f} MB/day; writes / growth = {ratio:.2f} (target < 3); "
+          f"{f['bytes_per_reading']:.0f} bytes per stored reading")
+    print(f"  lean logger, same readings and interval: {f['lean_write_bps'] / 1024:.2f} KiB/s, growth "
+          f"{f['lean_growth_bps'] * DAY / 1e6:.1f} MB/day, writes / growth = {lean_ratio:.2f}; "
+          f"appliance / lean writes = {f['write_bps'] / f['lean_write_bps']:.2f}" if f["lean_write_bps"] else
+          "  lean logger: wrote nothing in the window")
+    print(f"  resident memory: median {f['rss_median_mb']:.1f} MB, max {f['rss_max_mb']:.1f} MB (target < 100 MB); "
+          f"CPU {f['cpu_pct']:.2f} % of one core")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
-"""Print sync feed figures on 127.0.0.1: writer cost of the feed triggers, pull and push throughput
+"""Print sync feed figures on 127.0.0.1: the feed's bookkeeping per sample row, pull and push throughput
 (rows per second, with and without gzip) and bytes per row on the wire, against the reference headend.
 
-Run: .venv/bin/python benchmarks/sync.py [ROWS]
+Since migration 11 a sample row carries its place in the feed and a flush logs one feed_spans entry per
+run of a device's rows; before it, a trigger copied every row's key into sync_feed (136 bytes a row).
+
+Run: .venv/bin/python benchmarks/sync.py [POLLS]
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def _row(columns: tuple[str, ...], **values: Any) -> tuple[Any, ...]:
     return tuple(full[c] for c in columns)
 
 
-def _home(path: Path, *, feed_triggers: bool = True) -> None:
+def _home(path: Path) -> None:
     open_database(path)
     sync_adapter_types()
     systems.create_system("home", "Home", timezone="UTC")
@@ -45,9 +48,13 @@ def _home(path: Path, *, feed_triggers: bool = True) -> None:
     for n in range(4):
         devices.create_inverter(f"inv{n}", "roof", f"Inverter {n}")
     devices.create_meter("m1", "home", "Grid meter")
-    if not feed_triggers:
-        for table in ("energy_samples", "array_samples", "meter_samples"):
-            database.execute_sql(f"DROP TRIGGER sync_{table}_insert")
+
+
+def _pages_of(*names: str) -> int:
+    """Bytes in the pages of these tables (dbstat)."""
+    marks = ", ".join("?" * len(names))
+    return int(database.execute_sql(f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({marks})",
+                                    names).fetchone()[0])
 
 
 def write_samples(count: int) -> float:
@@ -135,18 +142,19 @@ def main(polls: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        rates: dict[bool, list[float]] = {False: [], True: []}
-        for run in range(3):  # alternate, on fresh databases, and take medians: the machine may be busy
-            for triggers in (False, True):
-                _home(folder / f"writer-{run}-{triggers}.db", feed_triggers=triggers)
-                rates[triggers].append(write_samples(polls))
-                database.close()
-        plain, with_feed = statistics.median(rates[False]), statistics.median(rates[True])
+        rates = []
+        for run in range(3):  # fresh databases, and the median: the machine may be busy
+            _home(folder / f"writer-{run}.db")
+            rates.append(write_samples(polls))
+            database.close()
         _home(folder / "appliance.db")
         write_samples(polls)
-        feed_rows = database.execute_sql("SELECT count(*) FROM sync_feed").fetchone()[0]
-        print(f"sample writer: {plain:,.0f} rows/s without the feed triggers, {with_feed:,.0f} rows/s with them "
-              f"({(1 - with_feed / plain) * 100:.0f}% cost); {feed_rows:,} feed entries")
+        samples = sum(database.execute_sql(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                      for t in ("energy_samples", "array_samples", "meter_samples"))
+        spans = database.execute_sql("SELECT count(*) FROM feed_spans").fetchone()[0]
+        print(f"sample writer with the feed's positions: {statistics.median(rates):,.0f} rows/s (median of 3); "
+              f"{samples:,} sample rows logged by {spans:,} feed_spans entries, "
+              f"{_pages_of('feed_spans') / samples:.1f} bytes of feed bookkeeping per row (was 136 with triggers)")
         token = tokens.create_token("bench", "sync")[0]
         web = create_web_app({"SECRET_KEY": "bench-secret-key-0123456789abcdef0123"})
         api_sync.register_blueprint(web)

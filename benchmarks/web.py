@@ -169,6 +169,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30, help="days of 5-second samples (default 30)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per URL (default 200)")
     parser.add_argument("--budget", type=float, default=300.0, help="seconds allowed for writing samples (300)")
+    parser.add_argument("--history-days", type=int, default=YEAR_DAYS,
+                        help="days of rollups the year charts cover (default 365; smaller for a quick check)")
     args = parser.parse_args()
     from appliance.energy.rollups import rebuild
     from appliance.web import create_app
@@ -202,7 +204,7 @@ def main() -> None:
         rollup_rows = count(conn, ROLLUP_TABLES)
         print(f"rollups: rebuild() of the sampled days: {rollup_rows:,} rows in {time.perf_counter() - began:.1f} s")
         block_days = max(1, int(days_written))
-        blocks = math.ceil(YEAR_DAYS / block_days) - 1
+        blocks = max(0, math.ceil(args.history_days / block_days) - 1)
         _BLOCK_START["ms"] = start - DAY_MS  # the block's first local day may start before `start` in UTC
         _BLOCK_START["date"] = datetime.fromtimestamp((start - DAY_MS) / 1000, timezone.utc).date().isoformat()
         began = time.perf_counter()

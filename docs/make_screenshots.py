@@ -81,7 +81,7 @@ def prepare(workdir: Path, days: float):
     """The demo runtime with history, a tariff and a running web server."""
     from appliance.accounts import passwords
     from appliance.catalog import systems
-    from appliance.commands.main_job import build_demo, configure_demo_packs
+    from appliance.commands.main_job import build_demo
     from appliance.energy import tariffs
     from appliance.runtime import RuntimeOptions
     from appliance.settings import Settings
@@ -93,7 +93,6 @@ def prepare(workdir: Path, days: float):
     for system in systems.list_systems():
         systems.update_system(system["system_id"], timezone=ZONE, currency="EUR")
     runtime.discover()  # the real discovery finds the simulators and approves them (demo: auto-approve)
-    configure_demo_packs()
     runtime.acquisition.sync()
     now = time.time()
     print(f"writing {days:g} days of history...", flush=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from typing import Any
 
 from appliance.acquisition.context import DeviceContext
 from appliance.drivers.base import Reading
+from appliance.store import details as stored_details
 from appliance.store.models import (
     BatteryBankSample, BatteryPack, EnergySample, Inverter, InverterArray, Meter, MeterSample, RegistryDevice,
 )
@@ -115,7 +115,7 @@ def _from_database(device_id: str, now: int, device: Any = None) -> dict[str, An
            .order_by(model.ts.desc()).limit(1).dicts().first())
     if row is None:
         return None
-    details = json.loads(row["details"]) if row.get("details") else {}
+    details = stored_details.read(row.get("details"))
     values = {key: row[column] for key, column in columns.items() if row[column] is not None}
     body: dict[str, Any] = {"kind": kind, "ts": row["ts"], **values}
     body.update(details=details.get("details", {}), device_id=device_id, stale=_stale(row["ts"], 5, now),

@@ -33,8 +33,11 @@ class DevicePoller:
 
     def __init__(self, ctx: DeviceContext, pool: LinkPool, writer: SampleWriter, live: LiveCache, *,
                  clock: Callable[[], int] = wall_ms, failover_after: int = 3, failback_every: int = 6,
-                 max_backoff_s: float = 300.0, cell_interval_s: float = 60.0, timekeeper: Any = None) -> None:
+                 max_backoff_s: float = 300.0, cell_interval_s: float = 60.0, timekeeper: Any = None,
+                 health_book: health.HealthBook | None = None) -> None:
         self.ctx = ctx
+        # Without a book of the acquisition's, every poll is written through (a poller used on its own).
+        self.health = health_book or health.HealthBook(summary_every_s=0)
         self.timekeeper = timekeeper  # acquisition.timekeeping.Timekeeper: flags samples while the clock is unsure
         self._flags = 0
         self.pool, self.writer, self.live, self.clock = pool, writer, live, clock
@@ -82,7 +85,10 @@ class DevicePoller:
     def _in_maintenance(self) -> bool:
         state = (RegistryDevice.select(RegistryDevice.lifecycle_state)
                  .where(RegistryDevice.device_id == self.ctx.device_id).scalar())
-        return state in ("maintenance", "decommissioned", None)
+        if state in ("maintenance", "decommissioned", None):
+            self.health.forget(self.ctx.device_id)  # set from outside: read it again after maintenance
+            return True
+        return False
 
     def _driver(self, adapter: AdapterRef) -> Any:
         if adapter.adapter_id not in self._drivers:
@@ -139,8 +145,8 @@ class DevicePoller:
         if self.failures == 1:
             log.warning("%s: poll failed via %s: %s", self.ctx.device_id, self.adapter.adapter_id, exc)
         garbled = isinstance(exc, DecodeError)
-        health.record(self.ctx.device_id, health.PollOutcome(False, error=str(exc), garbled=garbled), now,
-                      failures=self.failures, failed_after=self.failover_after)
+        self.health.record(self.ctx.device_id, health.PollOutcome(False, error=str(exc), garbled=garbled), now,
+                           failures=self.failures, failed_after=self.failover_after)
         self.live.mark_failed(self.ctx.device_id, str(exc))
         if self.adapter_failures >= self.failover_after and len(self.ctx.adapters) > 1:
             previous = self.adapter.adapter_id
@@ -170,8 +176,8 @@ class DevicePoller:
         stamped = Reading(reading.kind, reading.values, reading.details, now)
         self.writer.submit(rows_for(self.ctx, now, stamped, with_cells=with_cells, flags=self._flags))
         self.live.update(self.ctx, stamped, adapter_id=self.adapter.adapter_id)
-        health.record(self.ctx.device_id, health.PollOutcome(True, response_time_ms=elapsed_ms), now,
-                      failures=0)
+        self.health.record(self.ctx.device_id, health.PollOutcome(True, response_time_ms=elapsed_ms), now,
+                           failures=0)
 
     def _learn_layout(self, reading: Reading) -> None:
         """A pack found by discovery has no units yet: take them from its first reading."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 from appliance.acquisition.context import DeviceContext
 from appliance.drivers.base import Reading
+from appliance.store import cells as cell_store
+from appliance.store.details import compact_json
 
 Rows = dict[str, list[tuple[Any, ...]]]
 
@@ -21,8 +22,7 @@ BANK_COLUMNS = ("ts", "pack_id", "battery_array_id", "system_id", "voltage", "cu
 UNIT_COLUMNS = ("ts", "battery_id", "pack_id", "battery_array_id", "system_id", "power", "voltage", "current",
                 "temperature", "soc", "basic_st", "volt_st", "current_st", "temp_st", "soh_st", "coul_st",
                 "heater_st", "bat_events", "power_events", "sys_events", "details", "flags")
-CELL_COLUMNS = ("ts", "cell_id", "battery_id", "pack_id", "battery_array_id", "system_id", "power", "cell",
-                "voltage", "temperature", "soc", "volt_st", "temp_st", "balancing", "flags")
+CELL_COLUMNS = ("ts", "pack_id", "battery_array_id", "system_id", "cells", "flags")
 METER_COLUMNS = ("ts", "meter_id", "system_id", "array_id", "grid_power_w", "grid_voltage_v", "grid_current_a",
                  "grid_frequency_hz", "grid_import_wh", "grid_export_wh", "energy_kwh", "power_factor",
                  "voltage_phase_a", "voltage_phase_b", "voltage_phase_c", "current_phase_a", "current_phase_b",
@@ -31,7 +31,7 @@ METER_COLUMNS = ("ts", "meter_id", "system_id", "array_id", "grid_power_w", "gri
 ARRAY_COLUMNS = ("ts", "array_id", "system_id", "pv_power_w", "load_power_w", "grid_power_w", "batt_power_w",
                  "batt_soc_pct", "batt_voltage_v", "batt_current_a", "flags")
 COLUMNS = {"energy_samples": ENERGY_COLUMNS, "battery_bank_samples": BANK_COLUMNS,
-           "battery_unit_samples": UNIT_COLUMNS, "battery_cell_samples": CELL_COLUMNS,
+           "battery_unit_samples": UNIT_COLUMNS, "battery_cell_readings": CELL_COLUMNS,
            "meter_samples": METER_COLUMNS, "array_samples": ARRAY_COLUMNS}
 
 _INVERTER_MAPPED = {"pv_power_w", "load_power_w", "grid_power_w", "battery_voltage_v", "battery_current_a",
@@ -41,6 +41,12 @@ _INVERTER_MAPPED = {"pv_power_w", "load_power_w", "grid_power_w", "battery_volta
 _BANK_MAPPED = {"voltage_v", "current_a", "temperature_c", "soc_pct", "power_w", "soh_pct", "cycles",
                 "remaining_ah", "full_ah", "cell_min_v", "cell_max_v", "cell_delta_v", "balancing", "batteries",
                 "cell_voltages_v"}
+#: A unit's values that have columns of their own, or live in the cell reading.
+_UNIT_MAPPED = {"voltage_v", "current_a", "temperature_c", "soc_pct", "status", "statuses", "index",
+                "cell_voltages_v", "cell_temperatures_c", "balancing"}
+#: Identity values (READINGS.md) belong to the catalog and registry, not to every sample row.
+IDENTITY = {"serial_number", "model", "hardware_version", "software_version", "device_type", "protocol_version",
+            "rated_power_w"}
 _METER_MAPPED = {"power_w", "voltage_v", "current_a", "frequency_hz", "import_energy_kwh", "export_energy_kwh",
                  "power_factor", "voltages_v", "currents_a", "powers_w", "reactive_power_var", "apparent_power_va"}
 
@@ -64,11 +70,11 @@ def _at(values: Any, index: int) -> float | None:
     return _num(values[index]) if isinstance(values, (list, tuple)) and len(values) > index else None
 
 
-def _details(values: Mapping[str, Any], mapped: set[str], details: Mapping[str, Any]) -> str:
-    extra = {k: v for k, v in values.items() if k not in mapped and v is not None}
+def _details(values: Mapping[str, Any], mapped: set[str], details: Mapping[str, Any]) -> str | None:
+    extra = {k: v for k, v in values.items() if k not in mapped and k not in IDENTITY and v is not None}
     if details:
         extra["details"] = dict(details)
-    return json.dumps(extra, sort_keys=True, default=str, allow_nan=False) if extra else "{}"
+    return compact_json(extra) if extra else None
 
 
 def inverter_rows(ctx: DeviceContext, ts: int, reading: Reading, flags: int = 0) -> Rows:
@@ -88,7 +94,7 @@ def inverter_rows(ctx: DeviceContext, ts: int, reading: Reading, flags: int = 0)
 
 
 def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool = True, flags: int = 0) -> Rows:
-    """One battery_bank_samples row, a row per battery unit, and (when asked) a row per cell."""
+    """One battery_bank_samples row, a row per battery unit, and (when asked) one cell reading."""
     v = dict(reading.values)
     if reading.kind == "bess":
         v.setdefault("soc_pct", v.get("soe_pct"))
@@ -98,42 +104,40 @@ def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: b
     power = _num(v.get("power_w"))
     if power is None and _num(v.get("voltage_v")) is not None and _num(v.get("current_a")) is not None:
         power = float(v["voltage_v"]) * float(v["current_a"])
+    # A single-unit pack's cells (and their probes) are in its cell reading; a bank's are in its units'.
+    bank_mapped = _BANK_MAPPED | ({"cell_temperatures_c"} if not units else set())
     bank = (ts, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, _num(v.get("voltage_v")),
             _num(v.get("current_a")), _num(v.get("temperature_c")), _num(v.get("soc_pct")),
             len(units) or (1 if v.get("cell_voltages_v") else None), cells_per,
             _int(power), _num(v.get("soh_pct")), _int(v.get("cycles")), _num(v.get("remaining_ah")),
             _num(v.get("full_ah")), _num(v.get("cell_min_v")), _num(v.get("cell_max_v")),
             _num(v.get("cell_delta_v")), bool(v["balancing"]) if isinstance(v.get("balancing"), bool) else None,
-            _details(v, _BANK_MAPPED, reading.details), flags)
-    rows: Rows = {"battery_bank_samples": [bank], "battery_unit_samples": [], "battery_cell_samples": []}
-    for position, unit in enumerate(units or [{}]):
+            _details(v, bank_mapped, reading.details), flags)
+    rows: Rows = {"battery_bank_samples": [bank], "battery_unit_samples": [], "battery_cell_readings": []}
+    for position, unit in enumerate(units):
         # The catalog's battery_index is the unit's position in the list (absent units keep their slot);
         # `power`, the document's unit number, is the BMS's own numbering where it gives one.
         number = unit.get("index") if isinstance(unit.get("index"), int) else position + 1
         battery_id = ctx.battery_ids.get(position)
         if battery_id is None or str(unit.get("status", "")).lower() == "absent":
             continue
-        if units:
-            statuses = unit.get("statuses")
-            status: Mapping[str, Any] = statuses if isinstance(statuses, Mapping) else {}
-            rows["battery_unit_samples"].append((
-                ts, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
-                _num(unit.get("voltage_v")), _num(unit.get("current_a")), _num(unit.get("temperature_c")),
-                _num(unit.get("soc_pct")), _text(unit.get("status")), _text(status.get("volt_st")),
-                _text(status.get("current_st")), _text(status.get("temp_st")), _text(status.get("soh_st")),
-                _text(status.get("coul_st")), _text(status.get("heater_st")), None, None, None,
-                json.dumps({k: val for k, val in unit.items() if k not in ("cell_voltages_v",)}, default=str,
-                           sort_keys=True, allow_nan=False), flags))
-        cells = unit.get("cell_voltages_v") if units else v.get("cell_voltages_v")
-        temps = unit.get("cell_temperatures_c") if units else None
-        if not with_cells or not isinstance(cells, list):
-            continue
-        for cell_index, voltage in enumerate(cells):
-            cell_id = ctx.cell_ids.get((battery_id, cell_index))
-            if cell_id is not None:
-                rows["battery_cell_samples"].append((
-                    ts, cell_id, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
-                    cell_index, _num(voltage), _at(temps, cell_index), None, None, None, None, flags))
+        statuses = unit.get("statuses")
+        status: Mapping[str, Any] = statuses if isinstance(statuses, Mapping) else {}
+        rows["battery_unit_samples"].append((
+            ts, battery_id, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, number,
+            _num(unit.get("voltage_v")), _num(unit.get("current_a")), _num(unit.get("temperature_c")),
+            _num(unit.get("soc_pct")), _text(unit.get("status")), _text(status.get("volt_st")),
+            _text(status.get("current_st")), _text(status.get("temp_st")), _text(status.get("soh_st")),
+            _text(status.get("coul_st")), _text(status.get("heater_st")), None, None, None,
+            _details(unit, _UNIT_MAPPED, {}), flags))
+    if with_cells:
+        present = [u if str(u.get("status", "")).lower() != "absent" else {} for u in units]
+        cell_units = cell_store.units_from_reading(present or [{
+            "cell_voltages_v": v.get("cell_voltages_v"), "cell_temperatures_c": v.get("cell_temperatures_c"),
+            "balancing": None}])
+        if cell_units:
+            rows["battery_cell_readings"].append((ts, ctx.catalog_id, ctx.battery_array_id, ctx.system_id,
+                                                  cell_store.encode(cell_units), flags))
     return rows
 
 
@@ -163,22 +167,31 @@ def rows_for(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: bool 
     return battery_rows(ctx, ts, reading, with_cells=with_cells, flags=flags)
 
 
+_ENERGY_AT = {name: i for i, name in enumerate(ENERGY_COLUMNS)}
+_SUMMED = tuple(_ENERGY_AT[c] for c in ("pv_power_w", "load_power_w", "grid_power_w", "battery_power_w"))
+_AVERAGED = tuple(_ENERGY_AT[c] for c in ("battery_soc", "battery_voltage_v"))
+_CURRENT, _TS_AT, _FLAGS_AT = _ENERGY_AT["battery_current_a"], _ENERGY_AT["ts"], _ENERGY_AT["flags"]
+
+
 def array_row(array_id: str, system_id: str, ts: int, latest: list[tuple[Any, ...]]) -> tuple[Any, ...]:
     """An array_samples row from the latest energy_samples row of each of the array's inverters."""
-    col = {name: i for i, name in enumerate(ENERGY_COLUMNS)}
-
-    def total(name: str) -> int | None:
-        values = [r[col[name]] for r in latest if r[col[name]] is not None]
-        return int(sum(values)) if values else None
-
-    def mean(name: str) -> float | None:
-        values = [r[col[name]] for r in latest if r[col[name]] is not None]
-        return sum(values) / len(values) if values else None
-
-    currents = [r[col["battery_current_a"]] for r in latest if r[col["battery_current_a"]] is not None]
+    if len(latest) == 1:  # the usual array: one inverter, its own values
+        row = latest[0]
+        sums: list[Any] = [None if row[at] is None else int(row[at]) for at in _SUMMED]
+        means: list[Any] = [row[at] for at in _AVERAGED]
+        current = row[_CURRENT]
+        flags = row[_FLAGS_AT] if len(row) > _FLAGS_AT else 0
+        return (ts, array_id, system_id, *sums, *means, current, flags)
+    sums = []
+    for at in _SUMMED:
+        values = [r[at] for r in latest if r[at] is not None]
+        sums.append(int(sum(values)) if values else None)
+    means = []
+    for at in _AVERAGED:
+        values = [r[at] for r in latest if r[at] is not None]
+        means.append(sum(values) / len(values) if values else None)
+    currents = [r[_CURRENT] for r in latest if r[_CURRENT] is not None]
     # The array row carries the clock flags of its newest inverter row (rows without the column: 0).
-    newest = max(latest, key=lambda r: r[col["ts"]], default=())
-    flags = newest[col["flags"]] if len(newest) > col["flags"] else 0
-    return (ts, array_id, system_id, total("pv_power_w"), total("load_power_w"), total("grid_power_w"),
-            total("battery_power_w"), mean("battery_soc"), mean("battery_voltage_v"),
-            sum(currents) if currents else None, flags)
+    newest = max(latest, key=lambda r: r[_TS_AT], default=())
+    flags = newest[_FLAGS_AT] if len(newest) > _FLAGS_AT else 0
+    return (ts, array_id, system_id, *sums, *means, sum(currents) if currents else None, flags)

@@ -30,6 +30,9 @@ class Acquisition:
         self.poller_options = poller_options or {}
         # The adapter schema check (catalog's), given by runtime: a stored row is checked before it is polled.
         self.check_config = check_config
+        # Health lives in memory between changes; its periodic summary rides on the writer's flushes.
+        self.health = health.HealthBook()
+        writer.add_participant(self.health)
         self.pollers: dict[str, DevicePoller] = {}
         self._fingerprints: dict[str, str] = {}
         self._disabled: dict[str, str] = {}
@@ -82,11 +85,14 @@ class Acquisition:
             return
         self._disabled[device_id] = reason
         log.error("%s: not polled: %s (fix it on the device's configuration page)", device_id, reason)
+        self.health.forget(device_id)
         health.disable(device_id, f"not polled: {reason}", self.clock())
         self.live.mark_failed(device_id, reason)
 
     def _add(self, ctx: contexts.DeviceContext, fingerprint: str) -> None:
-        poller = DevicePoller(ctx, self.pool, self.writer, self.live, clock=self.clock, **self.poller_options)
+        self.health.forget(ctx.device_id)  # a new or changed device: its registry row is read again
+        poller = DevicePoller(ctx, self.pool, self.writer, self.live, clock=self.clock, health_book=self.health,
+                              **self.poller_options)
         self.pollers[ctx.device_id] = poller
         self._fingerprints[ctx.device_id] = fingerprint
         if self.scheduler is not None:
@@ -102,6 +108,13 @@ class Acquisition:
         self._fingerprints.pop(device_id, None)
         if self.scheduler is not None and self.scheduler.get_job(f"poll:{device_id}") is not None:
             self.scheduler.remove_job(f"poll:{device_id}")
+
+    def use_pool(self, pool: LinkPool) -> None:
+        """Poll through another pool from now on (a backfill's in-process simulators, then the real buses)."""
+        with self._lock:
+            self.pool = pool
+            self._fingerprints.clear()  # every poller is rebuilt on its new links at the next sync
+        self.sync()
 
     def poll_all(self) -> int:
         """Poll every device once, in this thread (backfill and tests); return how many readings came."""

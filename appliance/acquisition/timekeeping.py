@@ -13,20 +13,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from appliance.clock import DEFAULT_TOLERANCE_MS, MIN_SANE_MS, ClockGuard, clock_synchronised, sane_time
+from appliance.store import restamp as restamp_store
 from appliance.store.models import database
+from appliance.store.samples import SAMPLE_TABLES
 
 log = logging.getLogger(__name__)
 
-FLAG_UNSYNCED = 1
-SEGMENT_SHIFT = 1
+FLAG_UNSYNCED = restamp_store.FLAG_UNSYNCED
+SEGMENT_SHIFT = restamp_store.SEGMENT_SHIFT
 MAX_SEGMENT = (1 << 30) - 1
 RECHECK_S = 60.0
-#: Each sample table and the column that, with ts, is its primary key.
-SAMPLE_TABLES = {"energy_samples": "inverter_id", "array_samples": "array_id", "battery_bank_samples": "pack_id",
-                 "battery_unit_samples": "battery_id", "battery_cell_samples": "cell_id", "meter_samples": "meter_id"}
+__all__ = ["SAMPLE_TABLES", "Timekeeper"]
 
 
 class Timekeeper:
@@ -91,12 +91,8 @@ class Timekeeper:
 
     def adopt(self) -> int:
         """At start: samples flagged by an earlier process keep the flag but lose their segment (offset unknown)."""
-        changed = 0
         with database.atomic():
-            for table in SAMPLE_TABLES:
-                sql = f"UPDATE {table} SET flags = ? WHERE flags <> 0 AND flags <> ?"  # noqa: S608
-                changed += database.execute_sql(sql, (FLAG_UNSYNCED, FLAG_UNSYNCED)).rowcount
-        return changed
+            return restamp_store.adopt(database.connection(), _now_ms())
 
     def restamp(self) -> dict[str, int]:
         """When synchronised: move each segment's flagged samples by the jump measured since, and clear the flag."""
@@ -107,37 +103,32 @@ class Timekeeper:
             current = self._observe()
             offsets = dict(self._offsets)
         with database.atomic():
-            for table, key in SAMPLE_TABLES.items():
-                self._restamp_table(table, key, current, offsets, result)
+            conn = database.connection()
+            for table in SAMPLE_TABLES:
+                self._restamp_table(conn, table, current, offsets, result)
             # A re-stamped row queued its old (pre-2024) bucket through the late-sample triggers: no rollup there.
-            database.execute_sql("DELETE FROM rollup_dirty WHERE bucket_start < ?", (MIN_SANE_MS,))
+            restamp_store.forget_dirty_before(conn, MIN_SANE_MS)
         if any(result.values()):
             log.warning("clock synchronised: %d samples re-stamped, %d cleared, %d dropped (their new time was taken)",
                         result["moved"], result["cleared"], result["dropped"])
         return result
 
-    def _restamp_table(self, table: str, key: str, current: int, offsets: dict[int, int],
+    def _restamp_table(self, conn: Any, table: str, current: int, offsets: dict[int, int],
                        result: dict[str, int]) -> None:
         """Re-stamp and clear one table's flagged rows, segment by segment."""
-        segments = [row[0] for row in database.execute_sql(
-            f"SELECT DISTINCT flags >> {SEGMENT_SHIFT} FROM {table} WHERE flags <> 0 AND flags & 1")]  # noqa: S608
-        for segment in segments:
-            where = f"flags <> 0 AND flags & 1 AND flags >> {SEGMENT_SHIFT} = ?"
+        now = _now_ms()
+        for segment in restamp_store.segments(conn, table):
             delta = current - offsets[segment] if segment in offsets else 0
             if abs(delta) <= self.tolerance_ms:
                 # No jump since (or unknown): the stored time stands; only a time before 2024 stays out.
-                result["cleared"] += database.execute_sql(
-                    f"UPDATE {table} SET flags = 0 WHERE {where} AND ts >= ?",  # noqa: S608
-                    (segment, MIN_SANE_MS)).rowcount
+                result["cleared"] += restamp_store.clear(conn, table, segment, MIN_SANE_MS, now)
                 continue
-            # Row by row, the far end first, so a row never lands on a row of its own segment not yet moved.
-            order = "DESC" if delta > 0 else "ASC"
-            select = f"SELECT {key}, ts FROM {table} WHERE {where} ORDER BY ts {order}"  # noqa: S608
-            keys = database.execute_sql(select, (segment,)).fetchall()
-            cursor = database.connection().executemany(
-                f"UPDATE OR IGNORE {table} SET ts = ts + ?, flags = 0 WHERE {key} = ? AND ts = ?",  # noqa: S608
-                [(delta, device, ts) for device, ts in keys])
-            result["moved"] += cursor.rowcount
+            moved, dropped = restamp_store.move(conn, table, segment, delta, now)
+            result["moved"] += moved
             # A re-stamped time already holds a sample of that device: the flagged one cannot be placed.
-            result["dropped"] += database.execute_sql(f"DELETE FROM {table} WHERE {where}",  # noqa: S608
-                                                      (segment,)).rowcount
+            result["dropped"] += dropped
+
+
+def _now_ms() -> int:
+    """Real time for the feed's change times."""
+    return time.time_ns() // 1_000_000

@@ -1,4 +1,10 @@
-"""The one sample writer: readings queue up and are written in one transaction per flush."""
+"""The one sample writer: readings queue up in memory and are written in one transaction per flush.
+
+Group commits are what keep an SD card alive: every commit rewrites at least one page per table
+and device it touches, whatever it adds, so the disk writes per day fall with the flush interval.
+What a kill -9 (or a power cut) can lose is at most one interval of readings; SIGTERM flushes.
+The default interval and the measurements behind it are in docs/performance.md.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,39 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, Callable, Protocol
 
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from appliance.acquisition.rows import COLUMNS, ENERGY_COLUMNS, Rows, array_row
+from appliance.settings import check_flush_interval
+from appliance.store import samples as sample_store
+from appliance.store.details import CODEC
 from appliance.store.models import database
 
 log = logging.getLogger(__name__)
 
+#: Seconds between flushes: the measured trade-off of docs/performance.md ("Write path").
+DEFAULT_FLUSH_INTERVAL_S = 300.0
+
 _STOP = object()
 _ENERGY = {name: i for i, name in enumerate(ENERGY_COLUMNS)}
+_TS, _INVERTER, _ARRAY, _SYSTEM = (_ENERGY[c] for c in ("ts", "inverter_id", "array_id", "system_id"))
+
+
+class Participant(Protocol):
+    """Work written inside a flush's transaction (the health summary), and whether some is due."""
+
+    def due(self, now_ms: int) -> bool:
+        """Whether there is something to write even when no sample is pending."""
+
+    def write(self, conn: sqlite3.Connection, now_ms: int) -> None:
+        """Write it, inside the flush's transaction."""
+
+
+#: Work done after a flush committed, in the writer thread (rollups, checkpoints).
+AfterFlush = Callable[[], Any]
 
 
 @dataclass
@@ -33,28 +61,33 @@ class WriterStats:
     last_error: str | None = None
 
 
-def _sql(table: str, width: int | None = None) -> str:
-    # Rows may stop short of the newest columns (flags): those keep their defaults.
-    columns = COLUMNS[table][:width]
-    # Same (device, ts) twice means the same sample: the later write wins instead of failing the batch.
-    return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-
 class SampleWriter:
     """Owns every sample write; flushes at most every `flush_interval_s` or every `max_rows` rows."""
 
-    def __init__(self, *, flush_interval_s: float = 1.0, max_rows: int = 2000, max_pending: int = 200_000) -> None:
-        self.flush_interval_s = flush_interval_s
+    def __init__(self, *, flush_interval_s: float = DEFAULT_FLUSH_INTERVAL_S, max_rows: int = 20_000,
+                 max_pending: int = 200_000, wall_ms: Callable[[], int] | None = None) -> None:
+        self.flush_interval_s = check_flush_interval(flush_interval_s)
         self.max_rows = max_rows
         self.max_pending = max_pending
         self.stats = WriterStats()
+        # Change times in the feed are real time, even while a backfill holds the process's clock.
+        self._wall_ms = wall_ms or (lambda: time.time_ns() // 1_000_000)
         self._queue: queue.Queue[Any] = queue.Queue()
         self._pending: dict[str, list[tuple[Any, ...]]] = {}
         self._pending_count = 0
-        self._latest_inverter: dict[str, tuple[Any, ...]] = {}
+        self._latest: dict[str, tuple[Any, ...]] = {}  # inverter -> its newest row written
         self._thread: threading.Thread | None = None
-        self._flushed = threading.Condition()
         self._failing = False
+        self._participants: list[Participant] = []
+        self._after: list[AfterFlush] = []
+
+    def add_participant(self, work: Participant) -> None:
+        """Let `work` write inside every flush's transaction (before the commit)."""
+        self._participants.append(work)
+
+    def after_flush(self, work: AfterFlush) -> None:
+        """Run `work()` in the writer thread after every committed flush."""
+        self._after.append(work)
 
     def start(self) -> "SampleWriter":
         """Start the writer thread."""
@@ -66,7 +99,7 @@ class SampleWriter:
         """Queue rows for the next flush (any thread)."""
         self._queue.put(rows)
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
         """Flush what is queued and stop the thread (SIGTERM path)."""
         if self._thread is None:
             return
@@ -74,11 +107,11 @@ class SampleWriter:
         self._thread.join(timeout)
         self._thread = None
 
-    def flush_now(self, timeout: float = 10.0) -> None:
-        """Block until everything submitted so far is written (tests, backfill)."""
-        marker = threading.Event()
+    def flush_now(self, timeout: float = 60.0, *, after: bool = True) -> None:
+        """Block until everything submitted so far is written (tests, backfill, shutdown)."""
+        marker = _Marker(after)
         self._queue.put(marker)
-        marker.wait(timeout)
+        marker.done.wait(timeout)
 
     @property
     def alive(self) -> bool:
@@ -93,23 +126,27 @@ class SampleWriter:
             except queue.Empty:
                 item = None
             if item is _STOP:
-                self._flush()
+                self._flush(after=False)  # shutting down: rollups catch up at the next start
                 database.close()
                 return
-            if isinstance(item, threading.Event):
-                self._flush()
-                item.set()
+            if isinstance(item, _Marker):
+                self._flush(after=item.after, force=True)
+                item.done.set()
                 continue
             if item is not None:
                 self._add(item)
             if self._pending_count >= self.max_rows or time.monotonic() >= deadline:
-                self._flush()
+                self._flush(after=True)
                 deadline = time.monotonic() + self.flush_interval_s
 
     def _add(self, rows: Rows) -> None:
         for table, items in rows.items():
             if items:
-                self._pending.setdefault(table, []).extend(items)
+                pending = self._pending.get(table)
+                if pending is None:
+                    self._pending[table] = list(items)
+                else:
+                    pending.extend(items)
                 self._pending_count += len(items)
         self._limit()
 
@@ -126,73 +163,103 @@ class SampleWriter:
             over -= cut
         self.stats.pending = self._pending_count
 
-    def _derive_arrays(self) -> None:
-        """array_samples from the newest row of each inverter, one per array touched in this batch."""
-        touched: dict[tuple[str, str], int] = {}
-        for row in self._pending.get("energy_samples", []):
-            inverter, array, system, ts = row[_ENERGY["inverter_id"]], row[_ENERGY["array_id"]], \
-                row[_ENERGY["system_id"]], row[_ENERGY["ts"]]
-            if ts >= self._latest_inverter.get(inverter, (0,))[0]:
-                self._latest_inverter[inverter] = row
-            touched[(array, system)] = max(ts, touched.get((array, system), 0))
-        for (array, system), ts in touched.items():
-            members = [r for r in self._latest_inverter.values() if r[_ENERGY["array_id"]] == array]
-            self._pending.setdefault("array_samples", []).append(array_row(array, system, ts, members))
-            self._pending_count += 1
+    def _arrays(self, rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], dict[str, tuple[Any, ...]]]:
+        """array_samples rows for a batch of inverter rows: one per array and poll instant, the array's sum at
+        that instant from each of its inverters' latest reading at or before it (array rows follow the polls,
+        not the flushes). Returns them and each inverter's newest row after the batch."""
+        latest = dict(self._latest)
+        out: list[tuple[Any, ...]] = []
+        ordered = sorted(rows, key=itemgetter(_TS))
+        by_array: dict[str, dict[str, tuple[Any, ...]]] = {}
+        for row in latest.values():
+            if ordered and row[_TS] <= ordered[0][_TS]:  # a late batch does not sum newer readings in
+                by_array.setdefault(row[_ARRAY], {})[row[_INVERTER]] = row
+        at = 0
+        while at < len(ordered):
+            ts = ordered[at][_TS]
+            touched: dict[str, str] = {}
+            while at < len(ordered) and ordered[at][_TS] == ts:
+                row = ordered[at]
+                members = by_array.get(row[_ARRAY])
+                if members is None:
+                    members = by_array[row[_ARRAY]] = {}
+                members[row[_INVERTER]] = row
+                if row[_TS] >= latest.get(row[_INVERTER], row)[_TS]:
+                    latest[row[_INVERTER]] = row
+                touched[row[_ARRAY]] = row[_SYSTEM]
+                at += 1
+            for array, system in touched.items():
+                out.append(array_row(array, system, ts, list(by_array[array].values())))
+        return out, latest
 
-    def _flush(self) -> None:
-        if not self._pending_count:
+    def _flush(self, *, after: bool, force: bool = False) -> None:
+        if not self._pending_count and not any(p.due(self._wall_ms()) for p in self._participants):
+            if after and force:
+                self._run_after()
             return
-        self._derive_arrays()
-        batch, count = self._pending, self._pending_count
+        arrays, latest = self._arrays(self._pending.get("energy_samples", []))
+        batch = {**self._pending, "array_samples": self._pending.get("array_samples", []) + arrays}
         try:
-            self._write(batch)
-        except (sqlite3.OperationalError, PeeweeDatabaseError) as exc:
+            result = self._write(batch)
+        except (sqlite3.Error, PeeweeDatabaseError) as exc:
             # Keep the rows (bounded) and retry at the next flush; log the first failure only.
+            CODEC.forget()  # a dictionary made in the rolled-back transaction does not exist
             self.stats.last_error = str(exc)
             if not self._failing:
                 log.error("cannot write samples (%s); keeping up to %d rows in memory and retrying",
                           exc, self.max_pending)
             self._failing = True
-            self._pending.pop("array_samples", None)
-            self._pending_count = sum(len(v) for v in self._pending.values())
             self._limit()
             return
         if self._failing:
             log.warning("sample writes work again")
             self._failing = False
+        self._latest = latest
         self._pending, self._pending_count = {}, 0
-        self.stats.rows_written += count
+        self.stats.rows_written += result.written
+        self.stats.dropped += result.dropped
+        if result.dropped:
+            log.warning("dropped %d sample rows whose device no longer exists", result.dropped)
         self.stats.flushes += 1
         self.stats.pending = 0
         self.stats.last_error = None
-        self.stats.last_flush_ms = int(time.time() * 1000)
-        with self._flushed:
-            self._flushed.notify_all()
+        self.stats.last_flush_ms = self._wall_ms()
+        if after:
+            self._run_after()
 
-    def _write(self, batch: dict[str, list[tuple[Any, ...]]]) -> None:
+    def _write(self, batch: dict[str, list[tuple[Any, ...]]]) -> sample_store.BatchResult:
         conn = database.connection()
-        with database.atomic():
-            for table, rows in batch.items():
-                if not rows:
-                    continue
-                widths = {len(row) for row in rows}
-                for width in sorted(widths):
-                    same = rows if len(widths) == 1 else [row for row in rows if len(row) == width]
-                    try:
-                        conn.executemany(_sql(table, width), same)
-                    except sqlite3.IntegrityError:
-                        self._write_one_by_one(conn, table, same)
-
-    def _write_one_by_one(self, conn: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
-        """A row whose device was deleted meanwhile fails its foreign key: drop that row, keep the rest."""
-        bad = 0
-        for row in rows:
+        now = self._wall_ms()
+        # write_batch checks the batch's parents once per key; SQLite's per-row checks would repeat them.
+        # The pragma only takes effect outside a transaction, hence before BEGIN and after COMMIT.
+        conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.execute(_sql(table, len(row)), row)
-            except sqlite3.IntegrityError:
-                bad += 1
-        if bad:
-            self.stats.dropped += bad
-            log.warning("dropped %d %s rows whose device no longer exists", bad, table)
+                result = sample_store.write_batch(conn, batch, COLUMNS, now)
+                for work in self._participants:
+                    work.write(conn, now)
+                conn.execute("COMMIT")
+            except BaseException:
+                # A full disk may already have rolled the transaction back: keep its error, not rollback's.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
+        return result
 
+    def _run_after(self) -> None:
+        for work in self._after:
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - a failing rollup or checkpoint must not stop the writer
+                log.exception("work after a flush failed")
+
+
+class _Marker:
+    """A flush request in the queue; `done` is set when everything before it is written."""
+
+    def __init__(self, after: bool) -> None:
+        self.after = after
+        self.done = threading.Event()

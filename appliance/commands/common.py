@@ -14,8 +14,11 @@ class UsageError(Exception):
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with --db applied."""
-    return from_env().with_db(getattr(args, "db", None))
+    """Settings from the environment, with --db (and --flush-interval where a command has it) applied."""
+    try:
+        return from_env().with_db(getattr(args, "db", None)).with_flush_interval(getattr(args, "flush_interval", None))
+    except ValueError as exc:
+        raise UsageError(f"appliance: {exc}") from exc
 
 
 def open_store_for_cli(args: argparse.Namespace) -> Settings:

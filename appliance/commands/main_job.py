@@ -7,17 +7,17 @@ import errno
 import logging
 import math
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
+from appliance.commands import simulation
 from appliance.commands.common import EXIT_OK, UsageError, settings_of
+from appliance.commands.simulation import BACKFILL_STEP_S
 from appliance.runtime import Runtime, RuntimeOptions
 from appliance.settings import Settings
 
 log = logging.getLogger(__name__)
 DEMO_DB = "appliance-demo.db"
-BACKFILL_STEP_S = 60.0
 
 
 def check_port(host: str, port: int) -> None:
@@ -86,6 +86,7 @@ def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, An
     from appliance.discovery.sources import BleSource, StaticPortSource
     from appliance.drivers.connect import LinkPool
     from appliance.sim.demo import DemoSite
+    from appliance.sim.inprocess import InProcessPool
     from appliance.sim.site import SiteModel
     from appliance.vclock import VirtualClock
 
@@ -100,7 +101,9 @@ def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, An
     # TCP targets come from the discovery settings (shown in the UI), as an owner would configure them.
     sources = Sources(usb=StaticPortSource(demo.serial_ports), ble=BleSource(scanner=demo.ble_scanner()))
     runtime = Runtime(settings, options, pool=pool, discovery_sources=sources, clock=clock)
+    runtime.backfill_pool = lambda: InProcessPool(demo.servers, ble_link_factory=demo.ble_link_factory())
     runtime.open()
+    runtime.after_discovery.append(configure_demo_packs)  # as the installer would, once the packs are approved
     discovery_settings.set_value(discovery_settings.AUTO_APPROVE, True)
     discovery_settings.set_value(discovery_settings.TCP_TARGETS, targets)
     return runtime, demo
@@ -126,27 +129,8 @@ def configure_demo_packs() -> int:
 
 def backfill(runtime: Runtime, site: Any, days: float, *, step_s: float = BACKFILL_STEP_S,
              progress: Any = None) -> int:
-    """Fill `days` of history through the same pipeline (sims, drivers, writer, rollups) at an accelerated clock."""
-    now = time.time()
-    start = now - days * 86400
-    runtime.clock.hold(start)
-    site.state.t = start
-    site.state.day = ""
-    runtime.discover()
-    polls = 0
-    steps = int(math.ceil((now - start) / step_s))
-    for step in range(steps):
-        runtime.clock.hold(start + step * step_s)
-        polls += runtime.acquisition.poll_all()
-        if step % int(3600 / step_s) == 0:
-            runtime.writer.flush_now()
-            runtime.roll_up()
-            if progress:
-                progress(step / steps)
-    runtime.clock.release()
-    runtime.writer.flush_now()
-    runtime.roll_up()
-    return polls
+    """Fill `days` of history through the live pipeline on a virtual clock; return the readings stored."""
+    return simulation.backfill(runtime, site, days, step_s=step_s, progress=progress).readings
 
 
 def _print_devices(runtime: Runtime) -> None:
@@ -166,12 +150,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     runtime, demo = build_demo(_demo_settings(args), options)
     try:
         if args.backfill:
-            print(f"backfilling {args.backfill:g} days of history...", flush=True)
-            polls = backfill(runtime, demo.site, args.backfill,
-                             progress=lambda f: print(f"  {f:.0%}", end="\r", flush=True))
-            print(f"backfill done: {polls} readings stored", flush=True)
+            bar = simulation.Progress()
+            result = simulation.backfill(runtime, demo.site, args.backfill, progress=bar.update)
+            bar.close()
+            print(simulation.summary(result, runtime.settings.db_path).replace("simulated", "backfilled", 1),
+                  flush=True)
         _start(runtime)
-        configure_demo_packs()  # the packs were approved by the start's discovery
         print(f"demo running: {len(runtime.acquisition.pollers)} simulated devices on 127.0.0.1; "
               f"database {runtime.settings.db_path}", flush=True)
         if runtime.url:
@@ -187,13 +171,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.days <= 0 or args.days > 3660:
         raise UsageError("simulate --days must be between 0 and 3660")
     runtime, demo = build_demo(_demo_settings(args), RuntimeOptions(web=False))
+    bar = simulation.Progress()
     try:
-        polls = backfill(runtime, demo.site, args.days, step_s=args.step)
+        result = simulation.backfill(runtime, demo.site, args.days, step_s=args.step, progress=bar.update)
     finally:
+        bar.close()
         runtime.writer.stop()
+        runtime.storage.checkpoint(truncate=True)
         runtime.pool.close_all()
         demo.stop()
-    print(f"simulated {args.days:g} days: {polls} readings into {runtime.settings.db_path}")
+    print(simulation.summary(result, runtime.settings.db_path), flush=True)
     return EXIT_OK
 
 
@@ -204,11 +191,20 @@ def _positive(value: str) -> float:
     return number
 
 
+def _flush_flag(parser: argparse.ArgumentParser) -> None:
+    from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S
+
+    parser.add_argument("--flush-interval", type=float, metavar="S",
+                        help=f"seconds between the sample writer's commits (default $APPLIANCE_FLUSH_INTERVAL_S or "
+                             f"{DEFAULT_FLUSH_INTERVAL_S:g}); a kill -9 loses at most this much")
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register run, demo and simulate."""
     run = commands.add_parser("run", help="run the appliance (systemd starts this)")
     run.add_argument("--host", default="0.0.0.0", help="address the web UI listens on (default 0.0.0.0)")
     run.add_argument("--port", type=int, default=8080, help="web UI port (default 8080)")
+    _flush_flag(run)
     run.set_defaults(func=cmd_run)
 
     demo = commands.add_parser("demo", help="run a simulated home on 127.0.0.1 through the real pipeline")
@@ -217,6 +213,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--no-web", action="store_true", help="do not serve the web UI")
     demo.add_argument("--print-every", type=_positive, default=10.0, metavar="S",
                       help="print a line per device every S seconds (default 10)")
+    _flush_flag(demo)
     demo.set_defaults(func=cmd_demo)
 
     simulate = commands.add_parser("simulate", help="fill a database with N days of a simulated home, headless")

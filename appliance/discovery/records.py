@@ -134,9 +134,17 @@ def move(row: DeviceDiscovery, new_port: str) -> None:
 
 
 def mark_seen(row: DeviceDiscovery, now_ms: int) -> None:
-    """The device answered: active, failures cleared."""
+    """The device answered: active, failures cleared. A device already so is written again only when its
+    last_seen_at is an hour old: every scan rewriting every row (and its sync-feed entry) wore the SD card."""
+    settled = row.status == ACTIVE and not row.failure_count and row.next_retry_at is None
+    if settled and row.last_seen_at is not None and 0 <= now_ms - row.last_seen_at < SEEN_REFRESH_MS:
+        return
     (DeviceDiscovery.update(status=ACTIVE, failure_count=0, next_retry_at=None, last_seen_at=now_ms)
      .where(DeviceDiscovery.device_id == row.device_id).execute())
+
+
+#: How stale a settled device's last_seen_at may get before a scan writes it again.
+SEEN_REFRESH_MS = 3_600_000
 
 
 def retry_delay_ms(failures: int) -> int:

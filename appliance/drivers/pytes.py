@@ -191,9 +191,14 @@ class PytesDriver(Driver):
             if remaining <= 0:
                 raise TransportError(f"console gave no complete reply to {line!r} within {wait:g} s")
             # The paging prompt has no terminator: it is complete once the line stays quiet briefly.
-            paging = buffer[-1:] not in (b"\r", b"\n", b"") and PAGING_END.search(buffer[-120:])
+            tail = buffer[-120:]
+            # The regex only where a prompt can be: it ran for every byte read and was most of a poll's CPU.
+            paging = buffer[-1:] not in (b"\r", b"\n", b"") and (b"nter" in tail or b"NTER" in tail) \
+                and PAGING_END.search(tail)
             try:
                 buffer += self.link.read(1, min(remaining, PAGING_QUIET_S) if paging else remaining)
+                # And whatever has arrived with it: the checks below then run per chunk, not per byte.
+                buffer += self.link.read_available(0)
             except TransportError:
                 if not paging:
                     raise

@@ -12,8 +12,10 @@ from typing import Any
 
 from appliance.energy.localtime import day_bounds, local_date, parse_date, utc_now_ms, zone
 from appliance.energy.pairs import bucket_energies
-from appliance.energy.sources import BUCKET_MS, ENERGY, TRUSTED, RollupConfig, pairs_sql
+from appliance.energy.sources import BUCKET_MS, ENERGY, RollupConfig, pairs_sql
 from appliance.errors import NotFoundError, ValidationError
+from appliance.store import cells as cell_store
+from appliance.store import rollup_queue as queue_sql
 from appliance.store.models import database
 
 LEVELS = {"system": ("systems", "system_id"), "array": ("arrays", "array_id"),
@@ -227,9 +229,8 @@ def _tail(conn: sqlite3.Connection, system_id: str, day_start: int, now_ms: int,
     totals = [0.0] * len(ENERGY.quantities)
     sql, layout = pairs_sql(ENERGY)
     for (inverter,) in conn.execute("SELECT inverter_id FROM inverters WHERE system_id = ?", (system_id,)).fetchall():
-        before = conn.execute("SELECT MAX(ts) FROM energy_samples WHERE inverter_id = ? AND ts <= ? AND ts >= ? "
-                              f"AND {TRUSTED}",
-                              (inverter, floor, day_start - cfg.gap_limit_ms)).fetchone()[0]
+        before = queue_sql.last_trusted_at_or_before(conn, "energy_samples", "inverter_id", inverter, floor,
+                                                     not_before=day_start - cfg.gap_limit_ms)
         rows = conn.execute(sql, (inverter, before if before is not None else day_start, now_ms)).fetchall()
         if len(rows) < 2:
             continue
@@ -268,3 +269,19 @@ def today_totals(system_id: str, now_ms: int | None = None) -> dict[str, Any]:
     return {"date": today.isoformat(), "pv_energy_kwh": pv, "load_energy_kwh": load, "import_kwh": imported,
             "export_kwh": exported, "charge_kwh": charge, "discharge_kwh": discharge,
             "self_consumption_pct": _pct(pv - exported, pv), "autarky_pct": _pct(load - imported, load)}
+
+
+def cell_history(pack_id: str, start_ms: int, end_ms: int, limit: int = 2000) -> list[dict[str, Any]]:
+    """A pack's cell readings in [start_ms, end_ms), oldest first: per reading its units with cell voltages,
+    probe temperatures and balancing (the stored encoding stays in appliance.store.cells)."""
+    if not isinstance(start_ms, int) or not isinstance(end_ms, int) or end_ms <= start_ms:
+        raise ValidationError("cell history needs whole epoch ms with end after start", field="to")
+    if not 1 <= limit <= 10_000:
+        raise ValidationError("limit must be between 1 and 10000", field="limit")
+    return [reading.to_json() for reading in cell_store.read_cells(pack_id, start_ms, end_ms, limit=limit)]
+
+
+def latest_cells(pack_id: str) -> dict[str, Any] | None:
+    """A pack's newest cell reading (units, cell voltages, probes, balancing), or None."""
+    reading = cell_store.latest_cells(pack_id)
+    return reading.to_json() if reading is not None else None

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from appliance.energy import market
 from appliance.energy.localtime import local_hour
+from appliance.store import rollup_writes as writes
 
 ENERGIES = ("solar_energy_kwh", "load_energy_kwh", "battery_charge_energy_kwh", "battery_discharge_energy_kwh",
             "grid_import_energy_kwh", "grid_export_energy_kwh")
@@ -48,40 +49,38 @@ def weighted(column: str) -> str:
 
 def device_hours(conn: sqlite3.Connection, key: str, day_start: int, lo: int, hi: int, day: str) -> None:
     """Recompute an inverter's hourly rows [lo, hi) of one local day from its 5-minute rows."""
-    conn.execute("DELETE FROM hourly_energy WHERE inverter_id = ? AND date = ? AND hour_start >= ? AND hour_start < ?",
-                 (key, day, lo, hi))
-    hour = f"?1 + ((bucket_start - ?1) / 3600000) * 3600000"
-    conn.execute(
-        f"INSERT INTO hourly_energy (inverter_id, array_id, system_id, date, hour_start, {', '.join(ENERGIES)}, "
-        f"{', '.join(AVERAGES)}, sample_count) "
+    hour = "?1 + ((bucket_start - ?1) / 3600000) * 3600000"
+    columns = ("inverter_id", "array_id", "system_id", "date", "hour_start", *ENERGIES, *AVERAGES, "sample_count")
+    writes.put_select(
+        conn, "hourly_energy", ("inverter_id", "date", "hour_start"), columns,
         f"SELECT inverter_id, array_id, system_id, ?3, {hour} AS h, {', '.join(f'SUM({c})' for c in ENERGIES)}, "
         f"{', '.join(weighted(c) for c in AVERAGES)}, SUM(sample_count) FROM energy_5m "
         f"WHERE inverter_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?2 GROUP BY h",
-        (day_start, hi, day, key, lo))
+        (day_start, hi, day, key, lo), parents=("array_id", "system_id"))
+    writes.drop_hours_without_source(conn, "hourly_energy", "energy_5m", "inverter_id", key, day, lo, hi)
 
 
 def sum_five_minutes(conn: sqlite3.Connection, target: Level, child: Level, key: str, lo: int, hi: int) -> None:
     """Recompute an array's (or system's) 5-minute rows [lo, hi) as the sums of its children's."""
-    conn.execute(f"DELETE FROM {target.five} WHERE {target.key} = ? AND bucket_start >= ? AND bucket_start < ?",
-                 (key, lo, hi))
-    columns = ", ".join(c for c, _ in FIVE_MIN_SUMS)
     aggregates = ", ".join(f"{fn}({c})" for c, fn in FIVE_MIN_SUMS)
-    ids = ", ".join((target.key, "bucket_start", *target.parents))
-    conn.execute(f"INSERT INTO {target.five} ({ids}, {columns}) SELECT {ids}, {aggregates} FROM {child.five} "
-                 f"WHERE {target.key} = ? AND bucket_start >= ? AND bucket_start < ? GROUP BY bucket_start",
-                 (key, lo, hi))
+    ids = (target.key, "bucket_start", *target.parents)
+    writes.put_select(conn, target.five, (target.key, "bucket_start"), (*ids, *(c for c, _ in FIVE_MIN_SUMS)),
+                      f"SELECT {', '.join(ids)}, {aggregates} FROM {child.five} "
+                      f"WHERE {target.key} = ? AND bucket_start >= ? AND bucket_start < ? GROUP BY bucket_start",
+                      (key, lo, hi), parents=target.parents)
+    writes.drop_sums_without_children(conn, target.five, child.five, target.key, key, lo, hi)
 
 
 def sum_hours(conn: sqlite3.Connection, target: Level, child: Level, key: str, day: str, lo: int, hi: int) -> None:
     """Recompute an array's (or system's) hourly rows [lo, hi) of one day as the sums of its children's."""
-    conn.execute(f"DELETE FROM {target.hourly} WHERE {target.key} = ? AND date = ? AND hour_start >= ? "
-                 f"AND hour_start < ?", (key, day, lo, hi))
     columns = (*ENERGIES, *AVERAGES, "sample_count")
-    ids = ", ".join((target.key, *target.parents, "date", "hour_start"))
-    conn.execute(f"INSERT INTO {target.hourly} ({ids}, {', '.join(columns)}) "
-                 f"SELECT {ids}, {', '.join(f'SUM({c})' for c in columns)} FROM {child.hourly} "
-                 f"WHERE {target.key} = ? AND date = ? AND hour_start >= ? AND hour_start < ? GROUP BY hour_start",
-                 (key, day, lo, hi))
+    ids = (target.key, *target.parents, "date", "hour_start")
+    writes.put_select(conn, target.hourly, (target.key, "date", "hour_start"), (*ids, *columns),
+                      f"SELECT {', '.join(ids)}, {', '.join(f'SUM({c})' for c in columns)} FROM {child.hourly} "
+                      f"WHERE {target.key} = ? AND date = ? AND hour_start >= ? AND hour_start < ? GROUP BY hour_start",
+                      (key, day, lo, hi), parents=target.parents)
+    writes.drop_hours_without_source(conn, target.hourly, child.hourly, target.key, key, day, lo, hi,
+                                     source_is_hourly=True)
 
 
 def _total(values: list) -> float | None:
@@ -106,8 +105,8 @@ def daily(conn: sqlite3.Connection, level: Level, key: str, parents: tuple, day_
     hours = conn.execute(
         f"SELECT hour_start, {', '.join(ENERGIES)}, avg_solar_power_w, avg_load_power_w, sample_count "
         f"FROM {level.hourly} WHERE {level.key} = ? AND date = ? ORDER BY hour_start", (key, iso)).fetchall()
-    conn.execute(f"DELETE FROM {level.daily} WHERE {level.key} = ? AND date = ?", (key, iso))
     if not hours:
+        writes.drop_day(conn, level.daily, level.key, key, "date", iso)
         return
     pv, load, charge, discharge, imported, exported = (_total([h[i] for h in hours]) for i in range(1, 7))
     peaks = conn.execute(
@@ -122,13 +121,12 @@ def daily(conn: sqlite3.Connection, level: Level, key: str, parents: tuple, day_
               min_soc, max_soc, avg_soc, cycles, imported, exported,
               None if max_grid is None else max(max_grid, 0.0), None if min_grid is None else max(-min_grid, 0.0),
               sum(h[-1] or 0 for h in hours))
-    ids = ", ".join(("date", level.key, *level.parents))
-    conn.execute(
-        f"INSERT INTO {level.daily} ({ids}, day_of_year, year, pv_energy_kwh, pv_max_power_w, pv_avg_power_w, "
-        f"pv_peak_hour, load_energy_kwh, load_max_power_w, load_avg_power_w, load_peak_hour, "
-        f"battery_min_soc_pct, battery_max_soc_pct, battery_avg_soc_pct, battery_cycles, "
-        f"grid_energy_imported_kwh, grid_energy_exported_kwh, grid_max_import_w, grid_max_export_w, sample_count) "
-        f"VALUES ({', '.join('?' * len(values))})", values)
+    columns = ("date", level.key, *level.parents, "day_of_year", "year", "pv_energy_kwh", "pv_max_power_w",
+               "pv_avg_power_w", "pv_peak_hour", "load_energy_kwh", "load_max_power_w", "load_avg_power_w",
+               "load_peak_hour", "battery_min_soc_pct", "battery_max_soc_pct", "battery_avg_soc_pct", "battery_cycles",
+               "grid_energy_imported_kwh", "grid_energy_exported_kwh", "grid_max_import_w", "grid_max_export_w",
+               "sample_count")
+    writes.put_rows(conn, level.daily, ("date", level.key), columns, [values], parents=level.parents)
 
 
 def roll_energy_day(conn: sqlite3.Connection, inverters: dict[str, str], system_id: str, hours: tuple[int, int],

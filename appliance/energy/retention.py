@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from appliance.errors import StoreError, ValidationError
+from appliance.store import space as space_store
 from appliance.store.models import database
+from appliance.store.samples import SAMPLE_TABLES
 
 DAY_MS = 86_400_000
 
@@ -20,14 +22,9 @@ DEFAULT_POLICY: dict[str, int | None] = {
     "daily_days": None,
 }
 
-#: (table, key columns, time column, kind of time column) per class. The raw class also clears
-#: rollup_dirty rows that point at deleted samples: they could never be recomputed.
+#: (table, key columns, time column, kind of time column) per class of aggregates. Raw samples
+#: (every table of store.samples.SAMPLE_TABLES) are deleted device by device on their primary key.
 TABLES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
-    "raw_days": (*((t, k, "ts", "ms") for t, k in (
-        ("energy_samples", "inverter_id, ts"), ("array_samples", "array_id, ts"),
-        ("battery_bank_samples", "pack_id, ts"), ("battery_unit_samples", "battery_id, ts"),
-        ("battery_cell_samples", "cell_id, ts"), ("meter_samples", "meter_id, ts"))),
-        ("rollup_dirty", "source_table, device_id, bucket_start", "bucket_start", "ms")),
     "five_minute_days": tuple((t, k, "bucket_start", "ms") for t, k in (
         ("energy_5m", "inverter_id, bucket_start"), ("array_5m", "array_id, bucket_start"),
         ("system_5m", "system_id, bucket_start"), ("meter_5m", "meter_id, bucket_start"),
@@ -85,6 +82,49 @@ def _delete_batches(conn: sqlite3.Connection, table: str, key: str, column: str,
             return deleted
 
 
+def delete_raw_before(cutoff_ms: int, *, batch: int = 5000) -> dict[str, int]:
+    """Delete raw samples older than `cutoff_ms`, about `batch` rows per transaction; also the rollup work
+    queued for them (it could never be recomputed). Return rows deleted per table."""
+    conn = database.connection()
+    counts: dict[str, int] = {}
+    for table in SAMPLE_TABLES:
+        counts[table] = 0
+        while True:
+            with _transaction(conn, table):
+                count = space_store.delete_raw_before(conn, table, cutoff_ms, batch)
+            counts[table] += count
+            if count < batch:
+                break
+    with _transaction(conn, "rollup_dirty"):
+        counts["rollup_dirty"] = space_store.drop_dirty_before(conn, cutoff_ms)
+    return counts
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT, turning SQLite errors into StoreError naming the table."""
+
+    def __init__(self, conn: sqlite3.Connection, table: str) -> None:
+        self.conn, self.table = conn, table
+
+    def __enter__(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"retention of {self.table} failed: {exc}") from exc
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if kind is None:
+            try:
+                self.conn.commit()
+                return
+            except sqlite3.Error as error:
+                exc = error
+        if self.conn.in_transaction:
+            self.conn.rollback()
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"retention of {self.table} failed: {exc}") from exc
+
+
 def apply_retention(now_ms: int, policy: Mapping[str, Any] | None = None, *, batch: int = 5000) -> dict[str, int]:
     """Delete samples and aggregates older than the policy keeps them; return rows deleted per table."""
     if batch < 1:
@@ -94,8 +134,10 @@ def apply_retention(now_ms: int, policy: Mapping[str, Any] | None = None, *, bat
     if conn.in_transaction:
         raise StoreError("retention runs in its own transactions, not inside another")
     counts: dict[str, int] = {}
+    if settings["raw_days"] is not None:
+        counts.update(delete_raw_before(now_ms - settings["raw_days"] * DAY_MS, batch=batch))
     for key, days in settings.items():
-        if days is None:
+        if days is None or key == "raw_days":
             continue
         for table, columns, column, kind in TABLES[key]:
             counts[table] = _delete_batches(conn, table, columns, column, _cutoff(now_ms, days, kind), batch)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import defaultdict, deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Iterator
 
 from appliance.energy import device_days, levels
@@ -31,6 +31,8 @@ from appliance.energy.sources import (
 )
 from appliance.energy.topology import Topology, load
 from appliance.errors import NotFoundError, StoreError
+from appliance.store import rollup_queue as queue_sql
+from appliance.store import rollup_writes
 from appliance.store.models import database
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,11 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One short write transaction; BEGIN IMMEDIATE so reads and writes see the same snapshot."""
+    """One short write transaction; BEGIN IMMEDIATE so reads and writes see the same snapshot. Inside a
+    run's own transaction (a small incremental run) it adds nothing: the run commits once."""
+    if conn.in_transaction:
+        yield conn
+        return
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.Error as exc:
@@ -62,42 +68,33 @@ def _queue_new_samples(conn: sqlite3.Connection, source: Source, now_ms: int, cf
                        stats: dict) -> None:
     """Queue the buckets of samples newer than the watermark, and move it up to the newest sample."""
     with immediate(conn):
-        row = conn.execute("SELECT rolled_to_ts FROM rollup_watermarks WHERE source_table = ?",
-                           (source.table,)).fetchone()
-        mark = row[0] if row else None
-        after = f"{TRUSTED} AND " + ("ts > ? AND " if mark is not None else "")
-        bounds = (mark,) if mark is not None else ()
-        newest = conn.execute(f"SELECT MAX(ts) FROM {source.table} WHERE {after}ts <= ?",  # noqa: S608
-                              (*bounds, now_ms)).fetchone()[0]
+        mark = queue_sql.watermark(conn, source.table)
+        queued: list[tuple[str, str, int]] = []
+        total, newest = 0, None
+        firsts: dict[str, int] = {}
+        # Samples of devices no longer in the catalog went with them (ON DELETE CASCADE): none to skip.
+        for device, bucket, first, last, count in queue_sql.new_buckets(conn, source.table, source.device, mark,
+                                                                         now_ms, BUCKET_MS):
+            queued.append((source.table, device, bucket))
+            firsts[device] = min(first, firsts.get(device, first))
+            newest = max(newest or last, last)
+            total += count
+        for device, first in firsts.items():
+            if mark is None:
+                continue
+            # The pair from the last rolled sample to the first new one reaches back into its bucket.
+            before = queue_sql.last_trusted_at_or_before(conn, source.table, source.device, device, mark)
+            if before is None:
+                continue
+            if first - before <= cfg.gap_limit_ms:
+                queued.append((source.table, device, before - before % BUCKET_MS))
+            else:  # a device back after a gap: the gap spans the watermark, so it is counted here
+                stats["gaps"] += 1
+                stats["gap_ms"] += first - before
         if newest is None:
             return
-        # Only buckets that hold new samples: a device silent for months queues nothing in between.
-        buckets = conn.execute(
-            f"SELECT {source.device}, ts - ts % {BUCKET_MS} AS b, MIN(ts), COUNT(*) FROM {source.table} "  # noqa: S608
-            f"WHERE {after}ts <= ? GROUP BY {source.device}, b", (*bounds, newest)).fetchall()
-        queued: list[tuple[str, str, int]] = []
-        total, firsts = 0, dict[str, int]()
-        for device, bucket, first, count in buckets:
-            total += count
-            firsts[device] = min(first, firsts.get(device, first))
-            queued.append((source.table, device, bucket))
-        if mark is not None:
-            for device, first in firsts.items():
-                # The pair from the last rolled sample to the first new one reaches back into its bucket.
-                before = conn.execute(f"SELECT MAX(ts) FROM {source.table} WHERE {source.device} = ? "  # noqa: S608
-                                      f"AND ts <= ? AND {TRUSTED}", (device, mark)).fetchone()[0]
-                if before is None:
-                    continue
-                if first - before <= cfg.gap_limit_ms:
-                    queued.append((source.table, device, before - before % BUCKET_MS))
-                else:  # a device back after a gap: the gap spans the watermark, so it is counted here
-                    stats["gaps"] += 1
-                    stats["gap_ms"] += first - before
-        conn.executemany("INSERT OR IGNORE INTO rollup_dirty (source_table, device_id, bucket_start) VALUES (?, ?, ?)",
-                         queued)
-        conn.execute("INSERT INTO rollup_watermarks (source_table, rolled_to_ts) VALUES (?, ?) "
-                     "ON CONFLICT (source_table) DO UPDATE SET rolled_to_ts = excluded.rolled_to_ts, "
-                     "updated_at = CURRENT_TIMESTAMP", (source.table, newest))
+        queue_sql.queue(conn, queued)
+        queue_sql.move_watermark(conn, source.table, newest)
         stats["samples"] = total
 
 
@@ -132,9 +129,7 @@ def _recompute_buckets(conn: sqlite3.Connection, source: Source, topo: Topology,
     end = hi + BUCKET_MS
     sql, layout = pairs_sql(source)
     # One sample past the pairs that can reach [lo, hi]: a gap that starts here is then seen and counted here.
-    after = conn.execute(f"SELECT MIN(ts) FROM {source.table} WHERE {source.device} = ? AND ts > ? AND ts <= ? "
-                         f"AND {TRUSTED}",
-                         (device, end + cfg.gap_limit_ms, mark)).fetchone()[0]  # noqa: S608
+    after = queue_sql.first_trusted_after(conn, source.table, source.device, device, end + cfg.gap_limit_ms, mark)
     upper = after if after is not None else min(end + cfg.gap_limit_ms, mark)
     rows = conn.execute(sql, (device, lo - cfg.gap_limit_ms, upper)).fetchall()
     columns = list(zip(*rows)) if rows else [()] * (1 + max(max(p, c or 0) for p, _, c in layout))
@@ -155,10 +150,9 @@ def _recompute_buckets(conn: sqlite3.Connection, source: Source, topo: Topology,
         out.append((device, bucket, *parents, *values, *energies, count))
     target_columns = (source.device, "bucket_start", *source.parents, *(c for c, _ in source.stats),
                       *(q.column for q in source.quantities), "sample_count")
-    conn.execute(f"DELETE FROM {source.target} WHERE {source.device} = ? AND bucket_start BETWEEN ? AND ?",
-                 (device, lo, hi))
-    conn.executemany(f"INSERT INTO {source.target} ({', '.join(target_columns)}) "  # noqa: S608
-                     f"VALUES ({', '.join('?' * len(target_columns))})", out)
+    rollup_writes.put_rows(conn, source.target, (source.device, "bucket_start"), target_columns, out,
+                           parents=source.parents)
+    rollup_writes.drop_five_except(conn, source.target, source.device, device, lo, hi, [row[1] for row in out])
     stats["buckets"] += len(out)
     tz = topo.zones[str(topo.system_of(source.table, device))]
     conn.executemany("INSERT OR IGNORE INTO rollup_dirty (source_table, device_id, bucket_start) VALUES (?, ?, ?)",
@@ -234,15 +228,21 @@ def _run(now_ms: int, cfg: RollupConfig, tables: tuple[Source, ...]) -> dict:
     conn = _connection()
     topo = load(conn)
     result: dict = {}
+    stats: dict[str, dict[str, Any]] = {source.table: {"samples": 0, "buckets": 0, "days": 0, "gaps": 0,
+                                                        "gap_ms": 0, "counter_resets": 0} for source in tables}
+    with immediate(conn):
+        for source in tables:
+            _queue_new_samples(conn, source, now_ms, cfg, stats[source.table])
+        small = queue_sql.queued(conn) <= cfg.chunk_buckets
+    # An incremental run is one transaction: each page it touches is written once, not once per phase.
+    # Big work (a rebuild, a long outage) keeps its chunked transactions, so other writers never wait long.
+    with immediate(conn) if small else nullcontext(conn):
+        for source in tables:
+            _process_buckets(conn, source, topo, cfg, stats[source.table])
+            _process_days(conn, source, topo, stats[source.table])
     for source in tables:
-        stats: dict[str, Any] = {"samples": 0, "buckets": 0, "days": 0, "gaps": 0, "gap_ms": 0, "counter_resets": 0}
-        _queue_new_samples(conn, source, now_ms, cfg, stats)
-        _process_buckets(conn, source, topo, cfg, stats)
-        _process_days(conn, source, topo, stats)
-        mark = conn.execute("SELECT rolled_to_ts FROM rollup_watermarks WHERE source_table = ?",
-                            (source.table,)).fetchone()
-        stats["watermark"] = mark[0] if mark else None
-        result[source.table] = stats
+        stats[source.table]["watermark"] = queue_sql.watermark(conn, source.table)
+        result[source.table] = stats[source.table]
     log.debug("rollup: %s", result)
     return result
 

@@ -57,6 +57,11 @@ class DemoSite:
         log.info("demo devices: tcp %s, serial %s, ble %s", demo.tcp_endpoints, demo.serial_ports, JK_BLE_ADDRESS)
         return demo
 
+    @property
+    def servers(self) -> list[Any]:
+        """The running simulators (for reaching them in-process: sim/inprocess.py)."""
+        return list(self._servers)
+
     def jk_values(self) -> dict[str, Any]:
         """The JK pack's view: 40 % of the site battery, one 16-cell unit."""
         values = self.site.battery_values(share=0.4, units=1, cells=16, serial_prefix="SIMJK")

@@ -14,6 +14,8 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
 
 from appliance.errors import StoreError
+from appliance.store.cells import CellsAggregate
+from appliance.store.details import CODEC
 from appliance.store.models import database as database_proxy
 
 log = logging.getLogger(__name__)
@@ -25,10 +27,18 @@ CORRUPTION = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 NEARLY_FULL = 1024 * 1024
 READ_ONLY = "the file or its disk is read-only (check the permissions and that the disk is mounted read-write)"
 PRAGMAS = {
+    # 2 kB pages (set before the first table, so new databases only): a commit rewrites whole pages, and
+    # the small tables each take one; rows stay far below the 2 kB page's in-page payload limit. Measured
+    # in docs/performance.md ("Page size"); a database made with 4 kB pages keeps them.
+    "page_size": 2048,
     "journal_mode": "wal",
     "foreign_keys": 1,
     "synchronous": 1,  # NORMAL: safe with WAL; a power cut loses at most the last commits
     "busy_timeout": 5000,
+    # The WAL is checkpointed by the sample writer when it is quiet (store/wal.py); this cap only
+    # bounds what other writers let it grow to. After a checkpoint the file is cut back to the limit.
+    "wal_autocheckpoint": 8000,
+    "journal_size_limit": 16 * 1024 * 1024,
 }
 
 
@@ -64,6 +74,8 @@ def migrate(db: SqliteDatabase, target: int | None = None) -> list[int]:
         raise StoreError(f"database schema version {current} is newer than this appliance knows ({len(steps)})")
     applied = []
     conn = db.connection()
+    # Migration 11 folds one-row-per-cell samples into blobs with an aggregate written in Python.
+    conn.create_aggregate("appliance_cells_blob", 6, CellsAggregate)
     for version, name, sql in steps:
         if current < version <= target:
             try:
@@ -113,6 +125,7 @@ def open_database(path: str | Path, *, migrate_to: int | None = None) -> SqliteD
         db.close()
         raise
     database_proxy.initialize(db)
+    CODEC.forget()  # dictionaries cached for another database file would be wrong here
     return db
 
 

@@ -1,8 +1,10 @@
 """The sync feed: every change a headend needs, in one global order, read page by page with a cursor.
 
-Triggers of migration 6 append one `sync_feed` entry per changed row inside the writing transaction,
-so entries become visible in seq order (SQLite has one writer at a time). A page is read in one
-read transaction: the entries and the rows they point at come from the same snapshot.
+Two logs share one sequence (store/feedlog.py). Triggers of migration 6 append a `sync_feed` entry
+per changed catalog, registry, dispatch or rollup row; the sample writer gives each sample row its
+own position and logs one `feed_spans` entry per run of a device's rows (migration 11). Both are
+written inside the writing transaction, so positions become visible in order (SQLite has one writer
+at a time). A page is read in one read transaction: entries and rows come from the same snapshot.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from appliance.errors import ApplianceError, ValidationError
-from appliance.store.models import AppSetting, SyncFeed, SyncState, SyncTable, database
+from appliance.store import feedlog
+from appliance.store.models import AppSetting, SyncState, SyncTable, database
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
@@ -21,7 +24,8 @@ DAY_MS = 86_400_000
 #: Kinds of table whose rows live on beyond the feed window: pruning re-announces them at the head.
 DURABLE_KINDS = ("catalog", "registry")
 _CURSOR = re.compile(r"^([0-9a-f]{12})-([0-9]{1,19})$")
-_KEYS_PER_QUERY = 300
+#: Entries looked at per page at most, so a page over rows deleted since stays short.
+_EXAMINE_PER_ROW = 20
 
 
 class FeedGone(ApplianceError):
@@ -129,22 +133,84 @@ def check_limit(limit: Any) -> int:
     return value
 
 
-def _fetch(table: Table, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The current rows of `table` with these primary keys, by key."""
-    found: dict[tuple[Any, ...], dict[str, Any]] = {}
-    cols = table.key_columns
-    for start in range(0, len(keys), _KEYS_PER_QUERY):
-        chunk = keys[start:start + _KEYS_PER_QUERY]
-        one = "(" + ", ".join("?" * len(cols)) + ")"
-        # Table and column names come from sync_tables (written by the migration), never from a client.
-        sql = (f"SELECT * FROM {table.name} WHERE ({', '.join(cols)}) IN "  # noqa: S608
-               f"(VALUES {', '.join([one] * len(chunk))})")
-        cursor = database.execute_sql(sql, [value for key in chunk for value in key])
-        names = [d[0] for d in cursor.description]
-        for values in cursor.fetchall():
-            item = dict(zip(names, values))
-            found[tuple(item[c] for c in cols)] = item
-    return found
+def _row(conn: Any, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    return feedlog.decoded(conn, table.name, values) if table.name in feedlog.SPAN_TABLES else values
+
+
+class _Reader:
+    """One page's walk over both logs, in position order."""
+
+    def __init__(self, conn: Any, known: dict[int, Table], start: int, limit: int) -> None:
+        self.conn, self.known, self.pos, self.limit = conn, known, start, limit
+        self.rows: list[dict[str, Any]] = []
+        self.examined = 0
+        self.current: dict[int, dict[tuple[Any, ...], dict[str, Any]]] = {}
+
+    def full(self) -> bool:
+        return len(self.rows) >= self.limit
+
+    def run(self) -> bool:
+        """Fill the page; return whether more may follow."""
+        batch = self.limit
+        while not self.full():
+            singles = feedlog.singles_after(self.conn, self.pos, batch)
+            spans = feedlog.spans_after(self.conn, self.pos, batch)
+            if not singles and not spans:
+                return False
+            # A list cut at `batch` only tells what comes before its last entry.
+            bound = min([lst[-1].seq for lst in (singles, spans) if len(lst) == batch], default=None)
+            merged = sorted([(e.seq, e) for e in singles] + [(max(e.seq_from, self.pos + 1), e) for e in spans],
+                            key=lambda pair: pair[0])
+            self._prefetch([e for _, e in merged if isinstance(e, feedlog.Single)])
+            for begin, entry in merged:
+                if bound is not None and begin > bound:
+                    break
+                if isinstance(entry, feedlog.Single):
+                    self._single(entry)
+                elif not self._span(entry):
+                    return True  # the page filled up inside a run of rows
+                self.examined += 1
+                if self.full() or self.examined >= _EXAMINE_PER_ROW * self.limit:
+                    return True
+        return True
+
+    def _prefetch(self, singles: list[feedlog.Single]) -> None:
+        wanted: dict[int, list[tuple[Any, ...]]] = {}
+        for entry in singles:
+            if entry.op == "upsert":
+                wanted.setdefault(entry.tid, []).append(entry.key)
+        self.current = {tid: feedlog.fetch(self.conn, self.known[tid].name, self.known[tid].key_columns, keys)
+                        for tid, keys in wanted.items()}
+
+    def _single(self, entry: feedlog.Single) -> None:
+        self.pos = entry.seq
+        table = self.known[entry.tid]
+        row = None
+        if entry.op == "upsert":
+            row = self.current[entry.tid].get(entry.key)
+            if row is None:
+                return  # deleted since (retention, a deleted device): there is nothing left to send
+            if table.name in feedlog.SPAN_TABLES and row.get("seq") is not None:
+                return  # written again after migration 11: its newer place in the feed serves it
+            row = _row(self.conn, table, dict(row))
+        self.rows.append({"seq": entry.seq, "table": table.name, "kind": table.kind, "op": entry.op,
+                          "key": dict(zip(table.key_columns, entry.key)), "changed_at": entry.ts, "row": row})
+
+    def _span(self, span: feedlog.Span) -> bool:
+        """Add a run's rows; False when the page filled before the run's end."""
+        table = self.known[span.tid]
+        room = self.limit - len(self.rows)
+        found = feedlog.span_rows(self.conn, table.name, span, self.pos, room)
+        for values in found:
+            seq = values["seq"]
+            key = {c: values[c] for c in table.key_columns}
+            self.rows.append({"seq": seq, "table": table.name, "kind": table.kind, "op": "upsert", "key": key,
+                              "changed_at": span.ts, "row": _row(self.conn, table, values)})
+            self.pos = seq
+        if len(found) == room:
+            return False
+        self.pos = span.seq
+        return True
 
 
 def read_page(cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
@@ -155,34 +221,17 @@ def read_page(cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> Page:
     with database.atomic(lock_type="DEFERRED"):
         fid = feed_id()
         start = decode_cursor(cursor)
-        known = tables()
-        entries: list[tuple[Any, ...]] = database.execute_sql(
-            "SELECT seq, tid, key, op, ts FROM sync_feed WHERE seq > ? ORDER BY seq LIMIT ?", (start, limit)).fetchall()
-        wanted: dict[int, list[tuple[Any, ...]]] = {}
-        for _, tid, key, op, _ in entries:
-            if op == "upsert":
-                wanted.setdefault(tid, []).append(tuple(json.loads(key)))
-        current = {tid: _fetch(known[tid], keys) for tid, keys in wanted.items()}
+        reader = _Reader(database.connection(), tables(), start, limit)
+        more = reader.run()
         oldest = encode_cursor(horizon(), fid)
-    rows = []
-    for seq, tid, key, op, ts in entries:
-        table, key_values = known[tid], json.loads(key)
-        row = None
-        if op == "upsert":
-            row = current[tid].get(tuple(key_values))
-            if row is None:
-                continue  # deleted since (retention, a deleted device): there is nothing left to send
-        rows.append({"seq": seq, "table": table.name, "kind": table.kind, "op": op,
-                     "key": dict(zip(table.key_columns, key_values)), "changed_at": ts, "row": row})
-    end = entries[-1][0] if entries else start
-    return Page(cursor or encode_cursor(start, fid), encode_cursor(end, fid), len(entries) == limit, oldest, rows)
+    return Page(cursor or encode_cursor(start, fid), encode_cursor(reader.pos, fid), more, oldest, reader.rows)
 
 
 def backlog(cursor: str | None) -> int:
     """How many changes lie after `cursor` (all of them when it is None)."""
     with database.atomic(lock_type="DEFERRED"):
         start = decode_cursor(cursor)
-        return SyncFeed.select().where(SyncFeed.seq > start).count()
+        return feedlog.backlog(database.connection(), start)
 
 
 def raw_retention_days(default: int = 90) -> int:
@@ -203,20 +252,14 @@ def prune(now_ms: int, keep_days: int | None = None) -> dict[str, int]:
     cutoff = now_ms - keep_days * DAY_MS
     conn = database.connection()
     with database.atomic():
-        # Change times grow with seq, so the window starts at the first change inside it: a walk of the
-        # oldest entries only (an index on ts would cost the sample writer on every row).
-        first = conn.execute("SELECT seq FROM sync_feed WHERE ts >= ? ORDER BY seq LIMIT 1", (cutoff,)).fetchone()
-        new_horizon = first[0] - 1 if first else head()
+        first = feedlog.first_kept(conn, cutoff)
+        new_horizon = first - 1 if first is not None else head()
         if new_horizon <= horizon():
             return {"horizon": horizon(), "pruned": 0, "reannounced": 0}
         durable = [t.tid for t in tables().values() if t.kind in DURABLE_KINDS]
-        marks = ", ".join("?" * len(durable))
-        keep = conn.execute(f"SELECT tid, key FROM sync_feed WHERE seq <= ? AND op = 'upsert' "  # noqa: S608
-                            f"AND tid IN ({marks}) ORDER BY seq", (new_horizon, *durable)).fetchall()
-        pruned = conn.execute("DELETE FROM sync_feed WHERE seq <= ?", (new_horizon,)).rowcount
+        keep = feedlog.durable_upserts(conn, new_horizon, durable)
+        pruned = feedlog.drop_upto(conn, new_horizon)
         # A catalog row unchanged for the whole window must still reach a headend that starts now.
-        conn.executemany("INSERT INTO sync_feed (tid, key, op, ts) VALUES (?, ?, 'upsert', ?)",
-                         [(tid, key, now_ms) for tid, key in keep])
-        conn.execute("UPDATE sync_state SET value = ?, updated_at = CURRENT_TIMESTAMP WHERE key = 'feed.horizon'",
-                     (json.dumps(new_horizon, allow_nan=False),))
+        feedlog.reannounce(conn, keep, now_ms)
+        feedlog.set_horizon(conn, new_horizon)
     return {"horizon": new_horizon, "pruned": pruned - len(keep), "reannounced": len(keep)}

@@ -78,11 +78,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module in (auth, dashboard, energy_pages, devices_pages, control_pages, discovery_pages, config_pages,
                    settings_pages, api, api_data):
         app.register_blueprint(module.bp)
-    from appliance.web import api_control, api_fleet, api_market, api_sync
+    from appliance.web import api_control, api_fleet, api_market, api_storage, api_sync
 
     api_fleet.register_blueprint(app)
     api_control.register_blueprint(app)
     api_market.register_blueprint(app)
+    api_storage.register_blueprint(app)
     api_sync.register_blueprint(app)
     _errors(app)
     return app

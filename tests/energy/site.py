@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from appliance.catalog import devices, systems
 from appliance.store.models import database
+from appliance.store.samples import write_batch
 
 BERLIN = ZoneInfo("Europe/Berlin")
 INVERTERS = {"i1": "a1", "i2": "a1", "i3": "a2"}
@@ -65,11 +66,11 @@ def energy_rows(start: int, end: int, step_ms: int = 60_000, inverters=tuple(INV
 
 
 def insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Write sample rows in one transaction, as the sample writer does."""
+    """Write sample rows in one transaction through the store's write path, as the sample writer does (it also
+    queues the rollup work of late samples)."""
     conn = database.connection()
     conn.execute("BEGIN")
-    conn.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                     rows)
+    write_batch(conn, {table: rows}, {table: columns}, 1_780_000_000_000)
     conn.execute("COMMIT")
 
 

@@ -52,7 +52,8 @@ def all_active_with_samples() -> bool:
 @pytest.fixture
 def demo(tmp_path: Path):
     """The demo home started in-process (no web UI); stopped with its simulators after the test."""
-    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "demo.db", config_file=tmp_path / "none.yaml")
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "demo.db", config_file=tmp_path / "none.yaml",
+                        flush_interval_s=1.0)  # samples reach the database within a second
     runtime, site = build_demo(settings, RuntimeOptions(web=False, discovery_interval_s=3600))
     try:
         runtime.start()

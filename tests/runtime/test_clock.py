@@ -22,7 +22,7 @@ from appliance.sim.jkbms_gateway import JkGatewaySim
 from appliance.store.models import database
 
 REAL_MS = int(datetime(2026, 6, 3, 10, 0, tzinfo=timezone.utc).timestamp() * 1000)
-SAMPLE_TABLES = ("battery_bank_samples", "battery_unit_samples", "battery_cell_samples")
+SAMPLE_TABLES = ("battery_bank_samples", "battery_unit_samples", "battery_cell_readings")
 
 
 class Clocks:
@@ -145,7 +145,7 @@ def test_samples_before_sync_are_stored_marked_then_restamped_and_rolled_up(rig)
     database.execute_sql("INSERT INTO rollup_watermarks (source_table, rolled_to_ts) VALUES (?, ?)",
                          ("battery_bank_samples", REAL_MS - 86_400_000))
     assert _poll(clocks, acq, writer, 24) == 24  # two minutes in 1970: stored, marked
-    assert _flagged() == 24 and _flagged("battery_cell_samples") > 0
+    assert _flagged() == 24 and _flagged("battery_cell_readings") > 0
     clocks.jump((REAL_MS - clocks.wall) / 1000)  # the clock is set: a jump forward of 56 years
     assert _poll(clocks, acq, writer, 24) == 24  # sane now, but not yet reported synchronised
     assert _flagged() == 48 and keeper.segment == 2

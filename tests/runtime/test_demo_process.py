@@ -15,7 +15,7 @@ from appliance.clock import clock_synchronised
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = ("energy_samples", "meter_samples", "battery_bank_samples", "battery_unit_samples",
-          "battery_cell_samples", "array_samples")
+          "battery_cell_readings", "array_samples")
 DEVICE_SAMPLES = """
     SELECT d.device_id, d.lifecycle_state,
            (SELECT COUNT(*) FROM energy_samples s WHERE s.inverter_id = d.catalog_id)
@@ -45,10 +45,11 @@ def _totals(db: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture
 def demo_process(tmp_path: Path):
-    """`python -m appliance.cli --db TMP demo --no-web --print-every 5`, killed if a test leaves it running."""
+    """`python -m appliance.cli --db TMP demo --no-web --print-every 5 --flush-interval 2`, killed if a test leaves
+    it running (samples reach the database every 2 s instead of the production interval)."""
     out = (tmp_path / "stdout.txt").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "--db", str(tmp_path / "demo.db"), "demo",
-                             "--no-web", "--print-every", "5"], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+                             "--no-web", "--print-every", "5", "--flush-interval", "2"], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     try:
         yield proc, tmp_path / "demo.db", tmp_path / "stdout.txt"
     finally:

@@ -35,7 +35,8 @@ def demo(tmp_path_factory):
     from appliance.settings import Settings
 
     root = tmp_path_factory.mktemp("live")
-    settings = Settings(data_dir=root / "data", db_path=root / "appliance.db", config_file=root / "no-config.yaml")
+    settings = Settings(data_dir=root / "data", db_path=root / "appliance.db", config_file=root / "no-config.yaml",
+                        flush_interval_s=1.0)
     runtime, sims = build_demo(settings, RuntimeOptions(host="127.0.0.1", port=0, discovery_interval_s=3600,
                                                         sync_interval_s=2))
     try:

@@ -24,13 +24,16 @@ from appliance.store.models.rollups import (
     MeterDaily, MeterHourlyEnergy, SystemDailySummary, SystemHourlyEnergy,
 )
 from appliance.store.models.samples import (
-    ArraySample, BatteryBankSample, BatteryCellSample, BatteryUnitSample, EnergySample, MeterSample,
+    ArraySample, BatteryBankSample, BatteryCellReading, BatteryCellSample, BatteryUnitSample, EnergySample,
+    MeterSample, FeedSpan, SampleDictionary,
 )
 
 CATALOG_MODELS = (System, AdapterBase, Adapter, InverterArray, Inverter, BatteryArray, BatteryPack, Battery,
                   BatteryCell, BatteryArrayAttachment, BatteryPackAttachment, Meter, BatteryPackAdapter)
-SAMPLE_MODELS = (EnergySample, ArraySample, BatteryBankSample, BatteryUnitSample, BatteryCellSample,
-                 MeterSample)
+SAMPLE_MODELS = (EnergySample, ArraySample, BatteryBankSample, BatteryUnitSample, BatteryCellReading,
+                 MeterSample, FeedSpan, SampleDictionary)
+#: Read-only models of views (migration 11): not tables, so not in ALL_MODELS.
+VIEW_MODELS = (BatteryCellSample,)
 ROLLUP_MODELS = (HourlyEnergy, ArrayHourlyEnergy, SystemHourlyEnergy, DailySummary, ArrayDailySummary,
                  SystemDailySummary, MeterHourlyEnergy, MeterDaily, BatteryBankHourly, BatteryBankDaily)
 REGISTRY_MODELS = (RegistryDevice, DeviceDiscovery, DeviceHealth, DeviceGroup, DeviceGroupMember,

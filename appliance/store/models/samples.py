@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peewee import BooleanField, CompositeKey, FloatField, ForeignKeyField, IntegerField, TextField
+from peewee import BareField, BlobField, BooleanField, CompositeKey, FloatField, ForeignKeyField, IntegerField, TextField
 
 from appliance.store.models.base import BaseModel
 from appliance.store.models.catalog import Battery
@@ -42,8 +42,9 @@ class EnergySample(BaseModel):
     load_energy_total_kwh = FloatField(null=True)
     battery_charge_total_kwh = FloatField(null=True)
     battery_discharge_total_kwh = FloatField(null=True)
-    details = TextField(null=True)
+    details = BareField(null=True)  # JSON text, or a deflated blob (migration 11): read with store.details
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
 
     class Meta:
         table_name = 'energy_samples'
@@ -65,6 +66,7 @@ class ArraySample(BaseModel):
     batt_voltage_v = FloatField(null=True)
     batt_current_a = FloatField(null=True)
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
 
     class Meta:
         table_name = 'array_samples'
@@ -94,8 +96,9 @@ class BatteryBankSample(BaseModel):
     cell_max_v = FloatField(null=True)
     cell_delta_v = FloatField(null=True)
     balancing = BooleanField(null=True)
-    details = TextField(null=True)
+    details = BareField(null=True)  # JSON text, or a deflated blob (migration 11): read with store.details
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
 
     class Meta:
         table_name = 'battery_bank_samples'
@@ -126,8 +129,9 @@ class BatteryUnitSample(BaseModel):
     bat_events = IntegerField(null=True)
     power_events = IntegerField(null=True)
     sys_events = IntegerField(null=True)
-    details = TextField(null=True)
+    details = BareField(null=True)  # JSON text, or a deflated blob (migration 11): read with store.details
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
 
     class Meta:
         table_name = 'battery_unit_samples'
@@ -135,8 +139,52 @@ class BatteryUnitSample(BaseModel):
         without_rowid = True
 
 
+class BatteryCellReading(BaseModel):
+    """Row of `battery_cell_readings`: one pack reading's cells in a blob (read with store.cells)."""
+
+    pack = ForeignKeyField(BatteryPack, column_name='pack_id', field='pack_id', on_delete='CASCADE')
+    ts = IntegerField()
+    battery_array = ForeignKeyField(BatteryArray, column_name='battery_array_id', field='battery_array_id', on_delete='CASCADE')
+    system = ForeignKeyField(System, column_name='system_id', field='system_id', on_delete='CASCADE')
+    cells = BlobField()
+    flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+
+    class Meta:
+        table_name = 'battery_cell_readings'
+        primary_key = CompositeKey('pack', 'ts')
+        without_rowid = True
+
+
+class FeedSpan(BaseModel):
+    """Row of `feed_spans`: one run of rows in the sync feed (migration 11)."""
+
+    seq = IntegerField(primary_key=True)
+    seq_from = IntegerField()
+    tid = IntegerField()
+    device_id = TextField()
+    lo = BareField()
+    hi = BareField()
+    ts = IntegerField()
+
+    class Meta:
+        table_name = 'feed_spans'
+
+
+class SampleDictionary(BaseModel):
+    """Row of `sample_dictionaries`: what a device's details are deflated against (migration 11)."""
+
+    dict_id = IntegerField(primary_key=True)
+    source = TextField()
+    created_ms = IntegerField()
+    body = BlobField()
+
+    class Meta:
+        table_name = 'sample_dictionaries'
+
+
 class BatteryCellSample(BaseModel):
-    """Row of `battery_cell_samples`."""
+    """Row of the view `battery_cell_samples` (migration 11): read-only, decoded from battery_cell_readings."""
 
     ts = IntegerField()
     battery_cell = ForeignKeyField(BatteryCell, column_name='cell_id', field='cell_id', on_delete='CASCADE',
@@ -158,7 +206,6 @@ class BatteryCellSample(BaseModel):
     class Meta:
         table_name = 'battery_cell_samples'
         primary_key = CompositeKey('battery_cell', 'ts')
-        without_rowid = True
 
 
 class MeterSample(BaseModel):
@@ -187,8 +234,9 @@ class MeterSample(BaseModel):
     power_phase_c = IntegerField(null=True)
     reactive_power_var = FloatField(null=True)
     apparent_power_va = FloatField(null=True)
-    details = TextField(null=True)
+    details = BareField(null=True)  # JSON text, or a deflated blob (migration 11): read with store.details
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
 
     class Meta:
         table_name = 'meter_samples'

@@ -1,0 +1,51 @@
+"""Every script in benchmarks/ runs with tiny sizes and prints its figures, so none can rot unnoticed.
+
+A benchmark is only measured by hand (docs/performance.md); this checks that it still runs against the
+code as it is now, and that what it prints has the figures it is for.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+#: Script -> (tiny arguments, words its output must contain).
+TINY: dict[str, tuple[list[str], tuple[str, ...]]] = {
+    "footprint.py": (["--minutes", "0.25", "--warmup", "20", "--every", "1", "--flush-interval", "2"],
+                     ("KiB/s", "GB/day", "writes / growth", "lean logger", "resident memory")),
+    "ingest.py": (["--rows", "200", "--runs", "1"], ("rows/s", "ratio writer/lean")),
+    "modbus_poll.py": ([], ("powdrive",)),
+    "rollup.py": (["--days", "1", "--runs", "1"], ("one new hour", "full rebuild")),
+    "sync.py": (["40"], ("rows/s", "bytes/row")),
+    "web.py": (["--days", "1", "--requests", "2", "--budget", "30", "--history-days", "2"], ("median ms", "p95")),
+    "simulate.py": (["--days", "0.02"], ("bytes per stored reading", "x the database", "lean baseline")),
+    "storage.py": (["--rows", "200"], ("bytes per row", "ratio appliance/lean")),
+    "startup.py": (["--runs", "1"], ("first 200", "baseline")),
+    "fleet.py": (["--devices", "2", "--minutes", "0.2", "--flush-interval", "2"], ("per device", "lean baseline")),
+    "flush_table.py": (["--intervals", "1", "2", "--minutes", "0.25"], ("flush interval", "lost on kill -9")),
+    "memory.py": (["--days", "0.02", "--requests", "20"], ("resident memory", "baseline")),
+}
+
+
+def test_every_benchmark_script_has_a_tiny_run():
+    scripts = {p.name for p in BENCHMARKS.glob("*.py")}
+    assert scripts == set(TINY), f"give these a tiny run here: {sorted(scripts ^ set(TINY))}"
+
+
+@pytest.mark.parametrize("script", sorted(TINY))
+def test_a_benchmark_runs_and_prints_its_figures(script, tmp_path):
+    args, words = TINY[script]
+    result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True,
+                            timeout=600, cwd=BENCHMARKS.parent)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for word in words:
+        assert word in out, f"{script} printed no {word!r}:\n{out}"
+    assert re.search(r"\d", out), out
+    assert "nan" not in out.lower().split(), out
