@@ -45,6 +45,10 @@ class RuntimeOptions:
     rollup_interval_s: float = 60.0
     sync_interval_s: float = 10.0
     push_interval_s: float = 10.0
+    #: The alert rules' timer: holds that ran out, the disk, the clock, the headend (alerts/service.py).
+    alerts_interval_s: float = 5.0
+    #: Rule settings over the stored ones for this process only (the demo's scenarios shorten holds).
+    alert_overrides: dict[str, float] = field(default_factory=dict)
     extra_jobs: list[tuple[Callable[[], Any], float, str]] = field(default_factory=list)
 
 
@@ -73,6 +77,12 @@ class Runtime:
                                        check_config=check_adapter_config)
         self.database: SqliteDatabase | None = None
         self.report: StartupReport | None = None
+        from appliance.alerts.service import AlertsService
+
+        # Built here, started in start(): a backfill's polls of the past raise no alert and send nothing.
+        self.alerts = AlertsService(self.acquisition, self._alert_collaborators(), clock=self.clock.ms,
+                                    overrides=self.options.alert_overrides)
+        self._run_started: int | None = None
         self.web_server: Any = None
         self._push: Any = None
         self._push_settings: dict[str, Any] | None = None
@@ -98,8 +108,12 @@ class Runtime:
         if self.database is None:
             self.open()
         from appliance import sdnotify
+        from appliance.alerts import restart
 
         every = self.options
+        self._run_started = self.clock.ms()
+        self.alerts.start(restart.begin(self.settings.data_dir, self._run_started))
+        self.scheduler.add_job(self.alerts.tick, "interval", seconds=every.alerts_interval_s, id="alerts")
         self.scheduler.add_job(self.acquisition.sync, "interval", seconds=every.sync_interval_s, id="acquisition-sync")
         self.scheduler.add_job(self.roll_up, "interval", seconds=every.rollup_interval_s, id="rollup")
         self.scheduler.add_job(self.retention, "interval", hours=24, id="retention")
@@ -139,7 +153,7 @@ class Runtime:
         from appliance.web import create_app
         from appliance.web.server import serve
 
-        app = create_app({"HEALTH_CHECKS": self.health_checks()})
+        app = create_app({"HEALTH_CHECKS": self.health_checks(), "ALERTS": self.alerts})
         self.web_server = serve(app, self.options.host, self.options.port)
         threading.Thread(target=self.web_server.run, name="web", daemon=True).start()
         port = self.web_server.port
@@ -157,6 +171,49 @@ class Runtime:
             return bool(self.scheduler.running), f"{len(self.scheduler.get_jobs())} jobs"
 
         return {"writer": writer, "scheduler": scheduler}
+
+    def _alert_collaborators(self) -> Any:
+        """What the alert rules and the status page read, each from its owner (alerts.service.Collaborators)."""
+        from appliance.alerts.box import DiskRoom
+        from appliance.alerts.service import Collaborators
+        from appliance.alerts.status import SchedulerState, WriterState
+        from appliance.catalog import registry, systems
+        from appliance.store.db import database_room
+
+        def disk_room() -> DiskRoom | None:
+            room = database_room()
+            return None if room is None else DiskRoom(room, str(self.settings.data_dir))
+
+        def writer() -> WriterState:
+            stats = self.writer.stats
+            return WriterState(self.writer.alive, stats.last_flush_ms, stats.pending, stats.rows_written,
+                               stats.last_error)
+
+        def name_of(device_id: str) -> str:
+            return str(registry.get_device(device_id)["name"])
+
+        def appliance_name() -> str:
+            found = systems.list_systems()
+            return str(found[0]["name"]) if found else "Appliance"
+
+        return Collaborators(
+            disk_room=disk_room, database_problem=lambda: self.writer.stats.last_error,
+            clock_synchronised=self.timekeeper.synchronised, headend=self.headend_link, writer=writer,
+            scheduler=lambda: SchedulerState(bool(self.scheduler.running), len(self.scheduler.get_jobs())),
+            device_name=name_of, appliance_name=appliance_name)
+
+    def headend_link(self) -> Any:
+        """The headend link for the alerts and the status page: settings, last push and pull, backlog."""
+        from appliance.alerts.box import HeadendLink
+        from appliance.clock import parse_ms
+        from appliance.store.alerts import last_token_use
+        from appliance.sync.push import PushClient
+
+        push = self._push if self._push is not None else PushClient()
+        backlog = push.backlog()
+        return HeadendLink(configured=push.configured, url=push.url or None, last_push_ms=backlog["last_push_at"],
+                           last_pull_ms=parse_ms(last_token_use("sync")), last_error=push.last_error, failures=push.failures,
+                           backlog_rows=backlog["pending"], oldest_unsent_ms=backlog.get("oldest_unsent_at"))
 
     def roll_up(self) -> Any:
         """Re-stamp samples marked before the clock was synchronised, then fold new samples into the rollups."""
@@ -178,14 +235,17 @@ class Runtime:
 
         from appliance.sync import feed
 
-        policy = {key.removeprefix("retention."): (days or None) for key, days in retention().items()}
+        kept = retention()
+        self.alerts.prune(kept.pop("retention.alerts_days", 0))
+        policy = {key.removeprefix("retention."): (days or None) for key, days in kept.items()}
         deleted = apply_retention(self.clock.ms(), policy)
         feed.prune(self.clock.ms())  # the sync feed's window follows raw retention
         return deleted
 
     def push(self) -> None:
         """One round of the headend link (register, heartbeat, push, commands) when a headend is set."""
-        from appliance.sync import state
+        from appliance.clock import parse_ms
+        from appliance.store.alerts import last_token_use
         from appliance.sync.push import PushClient
 
         settings = state.settings()
@@ -219,6 +279,7 @@ class Runtime:
         sdnotify.notify_stopping()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.alerts.stop()
         if self.web_server is not None:
             self.web_server.close()
         if self.discovery is not None:
@@ -226,6 +287,10 @@ class Runtime:
         self.writer.stop()
         self.pool.close_all()
         live_readings.install(None)
+        if self._run_started is not None:
+            from appliance.alerts import restart
+
+            restart.end(self.settings.data_dir, self.clock.ms(), self._run_started)
         self._stopped.set()
 
     def run_forever(self, on_tick: Callable[[], None] | None = None, tick_s: float = 10.0) -> None:

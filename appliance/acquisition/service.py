@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from appliance.acquisition import context as contexts
 from appliance.acquisition import health
+from appliance.acquisition.events import Listeners
 from appliance.acquisition.live import LiveCache
 from appliance.acquisition.poller import DevicePoller, wall_ms
 from appliance.acquisition.writer import SampleWriter
@@ -31,6 +32,8 @@ class Acquisition:
         # The adapter schema check (catalog's), given by runtime: a stored row is checked before it is polled.
         self.check_config = check_config
         self.pollers: dict[str, DevicePoller] = {}
+        #: Everyone who hears each poll (the alert rules); see acquisition/events.py.
+        self.listeners = Listeners()
         self._fingerprints: dict[str, str] = {}
         self._disabled: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -88,6 +91,7 @@ class Acquisition:
     def _add(self, ctx: contexts.DeviceContext, fingerprint: str) -> None:
         poller = DevicePoller(ctx, self.pool, self.writer, self.live, clock=self.clock, **self.poller_options)
         self.pollers[ctx.device_id] = poller
+        poller.on_poll = self.listeners
         self._fingerprints[ctx.device_id] = fingerprint
         if self.scheduler is not None:
             # max_instances=1 and coalesce: a slow device never piles up jobs or delays another.
@@ -102,6 +106,11 @@ class Acquisition:
         self._fingerprints.pop(device_id, None)
         if self.scheduler is not None and self.scheduler.get_job(f"poll:{device_id}") is not None:
             self.scheduler.remove_job(f"poll:{device_id}")
+
+    def devices(self) -> list[contexts.DeviceContext]:
+        """The devices being polled now."""
+        with self._lock:
+            return [poller.ctx for poller in self.pollers.values()]
 
     def poll_all(self) -> int:
         """Poll every device once, in this thread (backfill and tests); return how many readings came."""
