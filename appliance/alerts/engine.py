@@ -267,6 +267,11 @@ class Engine:
                 except Exception:  # noqa: BLE001 - a subscriber's bug never stops the alerts
                     log.exception("alert listener %r failed", listener)
 
+    def flush(self) -> None:
+        """Try again to write the records the database refused (write_error says whether it took them)."""
+        with self._lock:
+            self._save()
+
     def pending_writes(self) -> int:
         """Records changed but not yet written (the database refused them)."""
         with self._lock:

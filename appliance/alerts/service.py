@@ -125,6 +125,7 @@ class AlertsService:
         now = self.clock()
         settings = self.rule_settings()
         c = self.collaborators
+        self.engine.flush()  # first: whether the database takes writes again is part of what is observed
         observations = []
         observations += box.disk(_ask(c.disk_room), now, settings)
         problem = _ask(c.database_problem) if c.database_problem else None

@@ -128,6 +128,7 @@ class Rig:
         for _ in range(times):
             self.clock.advance(seconds)
             self.acquisition.poll_all()
+            self.writer.flush_now()
             self.alerts.tick()
 
     def active(self, kind: str) -> list[Any]:
