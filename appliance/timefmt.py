@@ -76,7 +76,13 @@ def age_text(value: Any, now_ms: int) -> str:
     moment = to_local(value, timezone.utc)
     if moment is None:
         return "never"
-    seconds = (now_ms - moment.timestamp() * 1000) / 1000
+    return ago_text((now_ms - moment.timestamp() * 1000) / 1000)
+
+
+def ago_text(seconds: Any) -> str:
+    """An age in seconds in words: 'just now', '40 s ago', '3 min ago', '2 h ago', '5 days ago'."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds != seconds:
+        return "never"
     if seconds < 0:
         return "in the future"
     if seconds < 5:

@@ -164,6 +164,7 @@ def headend_hop(link: HeadendLink | None, now: int) -> dict[str, Any]:
     else:
         state = "ok"
     return {"state": state, "configured": link.configured, "url": link.url, "last_push": iso_ms(link.last_push_ms),
-            "last_pull": iso_ms(link.last_pull_ms), "last_success": iso_ms(last), "age_s": _age(now, last),
+            "last_push_ms": link.last_push_ms, "last_pull": iso_ms(link.last_pull_ms), "last_pull_ms": link.last_pull_ms,
+            "last_success": iso_ms(last), "age_s": _age(now, last),
             "backlog_rows": link.backlog_rows, "oldest_unsent": iso_ms(link.oldest_unsent_ms),
             "oldest_unsent_age_s": _age(now, link.oldest_unsent_ms), "error": link.last_error}

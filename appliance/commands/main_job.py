@@ -178,6 +178,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_note_exit(args: argparse.Namespace) -> int:
+    """Keep how the service stopped for the next start (systemd runs this as ExecStopPost=)."""
+    import os
+
+    from appliance.alerts import restart
+    from appliance.clock import now_ms
+
+    note = restart.note_exit(settings_of(args).data_dir, os.environ, now_ms())
+    print(f"noted: {note['service_result'] or 'no result given'}", flush=True)
+    return EXIT_OK
+
+
 def _positive(value: str) -> float:
     number = float(value)
     if not math.isfinite(number) or number <= 0:
@@ -199,6 +211,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--print-every", type=_positive, default=10.0, metavar="S",
                       help="print a line per device every S seconds (default 10)")
     demo.set_defaults(func=cmd_demo)
+
+    note = commands.add_parser("note-exit", help="note how the service stopped, for the next start's alerts "
+                                                 "(systemd runs it as ExecStopPost= with $SERVICE_RESULT)")
+    note.set_defaults(func=cmd_note_exit)
 
     simulate = commands.add_parser("simulate", help="fill a database with N days of a simulated home, headless")
     simulate.add_argument("--days", type=_positive, required=True, help="how many days of history")

@@ -24,7 +24,7 @@ HISTORY_ROWS = 200
 def _history_window() -> tuple[date, date, int, int]:
     """The history's first and last local day (default: the last 30 days) and their bounds in ms."""
     zone = system_zone()
-    today = datetime.now(zone).date()
+    today = _today(zone)
     last = parse_date(request.args["to"], "to") if request.args.get("to") else today
     first = parse_date(request.args["from"], "from") if request.args.get("from") else last - timedelta(
         days=HISTORY_DAYS - 1)
@@ -56,9 +56,14 @@ def alerts_page() -> Any:
                            part=_part, more=len(found) >= HISTORY_ROWS)
 
 
+def _today(zone: Any) -> date:
+    """Today in the system's zone, by the alerts' own clock (the demo's virtual clock included)."""
+    return datetime.fromtimestamp(service().clock() / 1000, zone).date()
+
+
 def _default_window() -> tuple[date, date, int, int]:
     zone = system_zone()
-    last = datetime.now(zone).date()
+    last = _today(zone)
     first = last - timedelta(days=HISTORY_DAYS - 1)
     return (first, last, int(datetime.combine(first, time(), zone).timestamp() * 1000),
             int(datetime.combine(last + timedelta(days=1), time(), zone).timestamp() * 1000))

@@ -90,7 +90,8 @@ def init_templates(app: Flask) -> None:
                                  facts=vocabulary.facts, DASH=vocabulary.DASH, alerts_summary=alerts_summary,
                                  alert_label=alert_kinds.label)
     app.jinja_env.filters.update(
-        ts=fmt_ts, age=fmt_age, duration=timefmt.duration_text, num=vocabulary.number, power=vocabulary.power, stringify=stringify, words=words,
+        ts=fmt_ts, age=fmt_age, ago=timefmt.ago_text, duration=timefmt.duration_text,
+        ago_from=timefmt.age_text, duration_s=lambda s: timefmt.duration_text(s * 1000 if s is not None else None), num=vocabulary.number, power=vocabulary.power, stringify=stringify, words=words,
         value=lambda v, key, kind=None: vocabulary.format_value(key, v, kind),
         date=lambda v: timefmt.date_text(v, system_zone()), clock=lambda v: timefmt.time_text(v, system_zone()),
         zip_pairs=lambda values: [(v, v) for v in values])
