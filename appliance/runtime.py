@@ -244,8 +244,7 @@ class Runtime:
 
     def push(self) -> None:
         """One round of the headend link (register, heartbeat, push, commands) when a headend is set."""
-        from appliance.clock import parse_ms
-        from appliance.store.alerts import last_token_use
+        from appliance.sync import state
         from appliance.sync.push import PushClient
 
         settings = state.settings()

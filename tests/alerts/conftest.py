@@ -140,10 +140,11 @@ class Rig:
         return list(AlertRow.select().where(AlertRow.kind == kind).order_by(AlertRow.alert_id))
 
 
-def make_rig(clock: Clock, collaborators: Collaborators | None = None, **options: Any) -> Rig:
+def make_rig(clock: Clock, collaborators: Collaborators | None = None, *, pool: LinkPool | None = None,
+             **options: Any) -> Rig:
     """Acquisition (no scheduler: polled by hand) and the alerts service, started."""
     writer = SampleWriter(flush_interval_s=0.05).start()
-    pool = LinkPool()
+    pool = pool or LinkPool()
     acquisition = Acquisition(None, writer, pool, LiveCache(clock=clock), clock=clock)
     acquisition.sync()
     service = AlertsService(acquisition, collaborators, clock=clock, backoff_s=(0.05, 0.1, 0.2), **options)

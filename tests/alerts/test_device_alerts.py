@@ -3,9 +3,13 @@ adapter; each raised after its hold, once (idempotent), acknowledged, cleared, a
 
 from __future__ import annotations
 
+import pytest
+
 from appliance.alerts.settings import PREFIX
+from appliance.catalog import adapters
+from appliance.drivers.connect import LinkPool
 from appliance.store.models import AlertRow
-from tests.alerts.conftest import METER, PACK
+from tests.alerts.conftest import METER, PACK, make_rig
 
 
 def test_a_stopped_meter_raises_device_offline_after_its_hold_once_and_clears(rig, sims):
@@ -141,3 +145,52 @@ def test_a_pack_gateway_stopped_is_an_offline_pack(rig, sims):
     sims.start_pack()
     rig.step(seconds=400)
     assert rig.active("device_offline") == []
+
+
+def test_a_garbled_answer_is_a_degraded_device_not_an_offline_one(rig, sims):
+    rig.alerts.save_rule_settings({PREFIX + "device_degraded.hold_s": "10", PREFIX + "device_degraded.clear_s": "0"})
+    rig.step()
+    sims.gateway.pack.fault = "bad_checksum"  # the pack answers, but its frames do not check out
+    rig.step(seconds=30, times=3)
+    [alert] = rig.active("device_degraded")
+    assert alert.device_id == PACK and "answers with data that cannot be read" in alert.message
+    assert rig.active("device_offline") == []
+    sims.gateway.pack.fault = None
+    rig.step(seconds=400)
+    assert rig.active("device_degraded") == []
+
+
+@pytest.fixture
+def failover_rig(home, clock):
+    """The pack also reachable over Bluetooth (a simulated BLE link) as its backup adapter."""
+    from appliance.sim.jkbms_ble import FakeBleLink
+
+    adapters.create_adapter("p1_ble", "jkbms_ble", {"bt_addresses": ["C8:47:8C:00:00:01"], "timeout_s": 0.5})
+    adapters.link_pack_adapter("p1", "p1_ble")
+    made = make_rig(clock, pool=LinkPool(ble_link_factory=lambda address, timeout: FakeBleLink(address=address,
+                                                                                                seed=3)))
+    yield made
+    made.alerts.stop()
+    made.writer.stop()
+    made.pool.close_all()
+
+
+def test_failover_to_the_backup_adapter_raises_and_failing_back_clears(failover_rig, sims):
+    rig = failover_rig
+    rig.step(times=2)
+    sims.stop_pack()
+    rig.step(times=4)  # three failed polls on the gateway, then the BLE backup answers
+    [alert] = rig.active("adapter_failover")
+    assert alert.device_id == PACK and alert.entity == "adapter p1_ble"
+    assert "read through its backup adapter p1_ble: p1_tcp does not answer" in alert.message
+    assert rig.active("device_offline") == [], "the pack answers through its backup: it is not offline"
+    rig.step(times=3)
+    assert len(rig.rows("adapter_failover")) == 1
+    rig.alerts.acknowledge(alert.alert_id, "installer")
+    sims.start_pack()
+    rig.step(times=8)  # the poller tries its preferred adapter again every few polls
+    assert rig.active("adapter_failover") == []
+    status = rig.alerts.status()["devices"]
+    pack = next(d for d in status if d["device_id"] == PACK)
+    assert [(a["adapter_id"], a["in_use"], a["state"]) for a in pack["adapters"]] == [
+        ("p1_tcp", True, "ok"), ("p1_ble", False, "standby")]
