@@ -86,13 +86,14 @@ def bell() -> Any:
 
 def settings_page(status: int = 200, **extra: Any) -> Any:
     """The rules' thresholds and holds, and the notification channels with their test buttons."""
-    current = service().rule_settings()
-    values = {key: f"{current.values[key]:g}" for key in alert_settings.PARAMS}
+    stored = alert_settings.load()  # what the owner set: this run's overrides (a demo's) are shown apart
+    values = {key: f"{stored.values[key]:g}" for key in alert_settings.PARAMS}
+    overrides = [(alert_settings.PARAMS[k], v) for k, v in service().overrides.items() if k in alert_settings.PARAMS]
     channels = notify.load_channels()
     context = {"rules": alert_settings.RULES, "values": values, "errors": {}, "notice": None,
                "channels": stringify(channels.shown()), "enabled": channels.enabled(),
                "severities": [(s, s) for s in kinds.SEVERITIES], "security": [(s, s) for s in notify.SECURITY],
-               "rule_label": _rule_label, "channel_status": service().outbox.status}
+               "rule_label": _rule_label, "channel_status": service().outbox.status, "overrides": overrides}
     context.update(extra)
     return render_template("alert_settings.html", **context), status
 
