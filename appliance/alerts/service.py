@@ -21,7 +21,7 @@ from appliance.alerts.settings import RuleSettings
 from appliance.alerts.engine import Change, Engine
 from appliance.alerts.grid import GridWatch
 from appliance.alerts.outbox import BACKOFF_S, ChannelStatus, Outbox
-from appliance.clock import now_ms
+from appliance.clock import iso_ms, now_ms
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store import alerts as store
 from appliance.store.alerts import AlertRecord
@@ -279,9 +279,14 @@ class AlertsService:
                           "disk": status.disk_hop(_ask(c.disk_room) if c.disk_room else None, limit),
                           "alerts_pending_writes": self.engine.pending_writes()},
             "headend": status.headend_hop(_ask(c.headend) if c.headend else None, now),
-            "notifications": {name: vars(self.outbox.status.get(name) or ChannelStatus())
+            "notifications": {name: _channel(self.outbox.status.get(name) or ChannelStatus())
                               for name in notify.load_channels().enabled()},
         }
+
+
+def _channel(found: ChannelStatus) -> dict[str, Any]:
+    """A channel's delivery record for the status page and the API."""
+    return {**vars(found), "last_sent": iso_ms(found.last_ok_ms), "last_error_at": iso_ms(found.last_error_ms)}
 
 
 def _ask(func: Callable[[], Any] | None) -> Any:
