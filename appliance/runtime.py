@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -22,6 +23,8 @@ from appliance.settings import Settings
 from appliance.vclock import VirtualClock
 
 log = logging.getLogger(__name__)
+#: The headend link's state (backlog count included) is read at most this often for alerts and the status page.
+LINK_TTL_S = 5.0
 
 
 def open_store(settings: Settings) -> tuple[SqliteDatabase, StartupReport]:
@@ -83,6 +86,7 @@ class Runtime:
         self.alerts = AlertsService(self.acquisition, self._alert_collaborators(), clock=self.clock.ms,
                                     overrides=self.options.alert_overrides)
         self._run_started: int | None = None
+        self._link: tuple[float, Any] | None = None
         self.web_server: Any = None
         self._push: Any = None
         self._push_settings: dict[str, Any] | None = None
@@ -203,7 +207,17 @@ class Runtime:
             device_name=name_of, appliance_name=appliance_name)
 
     def headend_link(self) -> Any:
-        """The headend link for the alerts and the status page: settings, last push and pull, backlog."""
+        """The headend link for the alerts and the status page: settings, last push and pull, backlog.
+
+        Counting the backlog walks the waiting changes: the answer is kept for LINK_TTL_S."""
+        cached = self._link
+        if cached is not None and time.monotonic() - cached[0] < LINK_TTL_S:
+            return cached[1]
+        link = self._headend_link()
+        self._link = (time.monotonic(), link)
+        return link
+
+    def _headend_link(self) -> Any:
         from appliance.alerts.box import HeadendLink
         from appliance.clock import parse_ms
         from appliance.store.alerts import last_token_use
