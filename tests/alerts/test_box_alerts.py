@@ -160,3 +160,31 @@ def test_alerts_that_cannot_be_written_are_kept_listed_and_written_later(home, c
         rig.alerts.stop()
         rig.writer.stop()
         rig.pool.close_all()
+
+
+def test_control_events_open_write_mismatch_and_budget_alerts_and_a_good_write_ends_them(home, clock):
+    """Issue 11's audit log feeds these; until it lands, the source is whatever the runtime passes in."""
+    from appliance.alerts.box import ControlEvent
+
+    log: list[ControlEvent] = [ControlEvent(1, "write_mismatch", "inverter:inv1", "an old one, before this start", 0)]
+    rig = make_rig(clock, Collaborators(control_events=lambda after: [e for e in log if e.event_id > after]))
+    try:
+        rig.alerts.tick()
+        assert rig.alerts.active() == [], "events of earlier runs were seen then"
+        log.append(ControlEvent(2, "write_mismatch", "inverter:inv1", "register 142 reads 500, 300 was written",
+                                clock.now))
+        log.append(ControlEvent(3, "budget_exhausted", "inverter:inv1", "the day's 100 writes are used up", clock.now))
+        rig.step()
+        found = {a.kind: a for a in rig.alerts.active()}
+        assert set(found) == {"write_mismatch", "write_budget_exhausted"}
+        assert found["write_mismatch"].message == "Inverter: register 142 reads 500, 300 was written"
+        log.append(ControlEvent(4, "write_mismatch", "inverter:inv1", "again", clock.now))
+        rig.step()
+        assert len(rig.rows("write_mismatch")) == 1, "raised again while open: the same alert"
+        log.append(ControlEvent(5, "write", "inverter:inv1", "written and read back", clock.now))
+        rig.step()
+        assert rig.alerts.active() == []
+    finally:
+        rig.alerts.stop()
+        rig.writer.stop()
+        rig.pool.close_all()
