@@ -137,7 +137,7 @@ class Engine:
                 if track.false_since is None:
                     track.false_since = obs.ts
                 if now - track.false_since >= clear:
-                    return self._close(key, now)
+                    return self._close(key, now, track.false_since)
         return []
 
     def tick(self, now_ms: int) -> list[Change]:
@@ -151,7 +151,7 @@ class Engine:
                         and now_ms - track.true_since >= hold:
                     changes += self._raise(key, track.latest, now_ms, settings)
                 elif track.false_since is not None and key in self._open and now_ms - track.false_since >= clear:
-                    changes += self._close(key, now_ms)
+                    changes += self._close(key, now_ms, track.false_since)
             self._save()
         self._emit(changes)
         return changes
@@ -213,7 +213,9 @@ class Engine:
             log.info("alert %d reopened (%s, %s): %s", alert.alert_id, obs.kind, obs.subject, alert.message)
             return [Change("reopened", alert)]
         self._next_id = max(self._next_id, 1)
-        alert = AlertRecord(self._next_id, obs.kind, obs.subject, severity, obs.message, now, now,
+        # It started when the condition began (the hold only made sure it was no flicker), not when raised.
+        started = min(now, track.true_since) if track.true_since is not None else now
+        alert = AlertRecord(self._next_id, obs.kind, obs.subject, severity, obs.message, started, now,
                             device_id=obs.device_id, system_id=obs.system_id, entity=obs.entity,
                             details=dict(obs.details))
         self._next_id += 1
@@ -232,8 +234,11 @@ class Engine:
         self._store(key, alert)
         return [Change("updated", alert)]
 
-    def _close(self, key: Key, now: int) -> list[Change]:
-        alert = replace(self._open.pop(key), ended_at=now, updated_at=now)
+    def _close(self, key: Key, now: int, cleared_at: int | None = None) -> list[Change]:
+        """Close an open alert; it ended when its condition cleared (`cleared_at`), else now."""
+        alert = self._open.pop(key)
+        ended = max(alert.started_at, min(now, cleared_at)) if cleared_at is not None else now
+        alert = replace(alert, ended_at=ended, updated_at=now)
         self._dirty[alert.alert_id] = alert
         self._closed[key] = alert
         track = self._tracks.get(key)

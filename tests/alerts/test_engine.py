@@ -31,7 +31,8 @@ def test_holds_hysteresis_and_one_open_alert(db):
     engine.observe([_soc(None, 90)])  # in the band: neither holds nor clears; the hold keeps running
     engine.tick(T0 + 120_000)
     [alert] = engine.active()
-    assert alert.started_at == T0 + 120_000 and heard == [("opened", alert.alert_id)]
+    assert heard == [("opened", alert.alert_id)]
+    assert alert.started_at == T0 and alert.updated_at == T0 + 120_000, "it started when the condition began"
     engine.observe([_soc(True, 130), _soc(True, 140)])
     engine.raise_event(_soc(True, 150))
     assert [a.alert_id for a in engine.active()] == [alert.alert_id] and AlertRow.select().count() == 1
@@ -42,6 +43,7 @@ def test_holds_hysteresis_and_one_open_alert(db):
     assert engine.active(), "50 s clear of a 60 s hold"
     engine.tick(T0 + 300_000)
     assert engine.active() == [] and heard[-1] == ("closed", alert.alert_id)
+    assert AlertRow.get_by_id(alert.alert_id).ended_at == T0 + 240_000, "it ended when the condition cleared"
     engine.observe([_soc(True, 310, "battery_pack:p2")])
     engine.tick(T0 + 430_000)
     assert [a.subject for a in engine.active()] == ["battery_pack:p2"], "another subject is another alert"
