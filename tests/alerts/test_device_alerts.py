@@ -148,7 +148,9 @@ def test_a_pack_gateway_stopped_is_an_offline_pack(rig, sims):
 
 
 def test_a_garbled_answer_is_a_degraded_device_not_an_offline_one(rig, sims):
-    rig.alerts.save_rule_settings({PREFIX + "device_degraded.hold_s": "10", PREFIX + "device_degraded.clear_s": "0"})
+    # Slowness is the other half of this rule: a loaded test machine must not make the pack "slow" here.
+    rig.alerts.save_rule_settings({PREFIX + "device_degraded.hold_s": "10", PREFIX + "device_degraded.clear_s": "0",
+                                   PREFIX + "device_degraded.response_ms": "60000"})
     rig.step()
     sims.gateway.pack.fault = "bad_checksum"  # the pack answers, but its frames do not check out
     rig.step(seconds=30, times=3)
