@@ -178,8 +178,9 @@ class Runtime:
 
     def _alert_collaborators(self) -> Any:
         """What the alert rules and the status page read, each from its owner (alerts.service.Collaborators)."""
-        from appliance.alerts.box import DiskRoom
+        from appliance.alerts.box import CONTROL_KINDS, ControlEvent, ControlEvents, DiskRoom
         from appliance.alerts.service import Collaborators
+        from appliance.control import audit
         from appliance.alerts.status import SchedulerState, WriterState
         from appliance.catalog import registry, systems
         from appliance.store.db import database_room
@@ -200,7 +201,12 @@ class Runtime:
             found = systems.list_systems()
             return str(found[0]["name"]) if found else "Appliance"
 
+        def control_events(after: int) -> list[ControlEvent]:
+            return [ControlEvent(e["audit_id"], e["kind"], e["device_id"], e["message"], e["ts"])
+                    for e in audit.since(after, CONTROL_KINDS)]
+
         return Collaborators(
+            control_events=ControlEvents(audit.latest_id, control_events),
             disk_room=disk_room, database_problem=lambda: self.writer.stats.last_error,
             clock_synchronised=self.timekeeper.synchronised, headend=self.headend_link, writer=writer,
             scheduler=lambda: SchedulerState(bool(self.scheduler.running), len(self.scheduler.get_jobs())),

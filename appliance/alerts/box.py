@@ -51,8 +51,16 @@ class ControlEvent:
 #: Control audit kind -> (alert kind it opens, audit kinds that end it).
 CONTROL_RULES = {"write_mismatch": ("write_mismatch", ("write",)),
                  "budget_exhausted": ("write_budget_exhausted", ("write",))}
-#: After cursor (an event id, 0 = from the start of this run) -> the events after it, oldest first.
-ControlEvents = Callable[[int], list[ControlEvent]]
+#: The audit kinds the rules read (issue 11's control_audit.kind).
+CONTROL_KINDS = tuple(sorted({*CONTROL_RULES, *(k for _, enders in CONTROL_RULES.values() for k in enders)}))
+
+
+@dataclass(frozen=True)
+class ControlEvents:
+    """Where control audit entries come from (issue 11's log, passed in by the runtime)."""
+
+    latest: Callable[[], int]  # the newest entry's id now: a start takes up after it (earlier ones were seen)
+    after: Callable[[int], list[ControlEvent]]  # the entries of interest after an id, oldest first
 
 
 def disk(room: DiskRoom | None, now: int, settings: RuleSettings) -> list[Observation]:
@@ -106,17 +114,16 @@ def headend(link: HeadendLink | None, now: int, settings: RuleSettings) -> list[
     return out
 
 
-def control(events: list[ControlEvent], name_of: Callable[[str], str]
-            ) -> tuple[list[Observation], list[tuple[str, str, int]]]:
-    """Event alerts to open, and (alert kind, device, ts) to end, from control audit entries."""
-    opened: list[Observation] = []
-    ended: list[tuple[str, str, int]] = []
+def control(events: list[ControlEvent], name_of: Callable[[str], str]) -> list[Observation]:
+    """What control audit entries mean for alerts, in their order: an observation that holds opens an event
+    alert, one that is clear (a write that read back right) ends it. Order matters: a write and the mismatch
+    it found are logged one after the other, and the mismatch must win."""
+    out: list[Observation] = []
     for event in events:
         if event.kind in CONTROL_RULES:
             kind, _ = CONTROL_RULES[event.kind]
-            opened.append(Observation(kind, event.device_id, True, event.ts,
-                                      f"{name_of(event.device_id)}: {event.message}", device_id=event.device_id,
-                                      entity="control", details={"audit_id": event.event_id}))
-        ended += [(alert_kind, event.device_id, event.ts) for alert_kind, enders in CONTROL_RULES.values()
-                  if event.kind in enders]
-    return opened, ended
+            out.append(Observation(kind, event.device_id, True, event.ts, f"{name_of(event.device_id)}: {event.message}",
+                                   device_id=event.device_id, entity="control", details={"audit_id": event.event_id}))
+        out += [Observation(kind, event.device_id, False, event.ts) for kind, enders in CONTROL_RULES.values()
+                if event.kind in enders]
+    return out

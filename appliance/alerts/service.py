@@ -81,7 +81,7 @@ class AlertsService:
             self.engine.raise_event(observation)
         if self.collaborators.control_events is not None:
             # Control events are raised as they happen from now on; those of earlier runs were seen then.
-            self._control_cursor = max((e.event_id for e in self.collaborators.control_events(0)), default=0)
+            self._control_cursor = int(_ask(self.collaborators.control_events.latest) or 0)
         if self.acquisition is not None:
             self.acquisition.listeners.add(self.on_poll)
         self.outbox.start()
@@ -144,16 +144,16 @@ class AlertsService:
         source = self.collaborators.control_events
         if source is None:
             return []
-        events = _ask(lambda: source(self._control_cursor)) or []
+        events = _ask(lambda: source.after(self._control_cursor)) or []
         if not events:
             return []
         self._control_cursor = max(e.event_id for e in events)
-        opened, ended = box.control(events, self.device_name)
         changes: list[Change] = []
-        for kind, device_id, ts in ended:
-            changes += self.engine.end(kind, device_id, ts)
-        for observation in opened:
-            changes += self.engine.raise_event(observation)
+        for observation in box.control(sorted(events, key=lambda e: e.event_id), self.device_name):
+            if observation.state:
+                changes += self.engine.raise_event(observation)
+            else:
+                changes += self.engine.end(observation.kind, observation.subject, observation.ts)
         return changes
 
     def _devices_gone(self, now: int) -> list[Change]:

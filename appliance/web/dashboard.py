@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, render_template, request, session, url
 from appliance.acquisition import live
 from appliance.alerts import kinds as alert_kinds
 from appliance.catalog import registry, systems
+from appliance.control import assets
 from appliance.energy import history
 from appliance.web import flow as flow_diagram
 from appliance.web.htmx import hx_redirect, hx_refresh, is_htmx
@@ -22,6 +23,7 @@ ATTENTION = ("error", "offline", "degraded")
 #: An alert's part of the flow, in words (next to each alert under the diagram).
 PART_WORDS = {"grid": "Grid", "pv": "Solar", "load": "Home", "battery": "Battery", "hub": "Inverter",
               "appliance": "Appliance", "headend": "Headend"}
+
 
 def _live_context() -> dict[str, Any]:
     system_id = current_system_id()
@@ -37,7 +39,8 @@ def _live_context() -> dict[str, Any]:
     return {"system_id": system_id, "flow": flow, "diagram": flow_diagram.build(flow, now_ms(), _marks(alerts)),
             "totals": totals, "today_keys": TODAY_KEYS, "health": dict(sorted(health.items())),
             "devices": len(registered), "attention": attention, "alerts": alerts, "part_words": PART_WORDS,
-            "refresh_s": current_app.config["DASHBOARD_REFRESH_S"]}
+            "refresh_s": current_app.config["DASHBOARD_REFRESH_S"],
+            "batteries": [b for b in assets.logical_batteries(system_id) if b["packs_total"]]}
 
 
 def _alerts(system_id: str) -> list[tuple[str, Any]]:

@@ -164,10 +164,11 @@ def test_alerts_that_cannot_be_written_are_kept_listed_and_written_later(home, c
 
 def test_control_events_open_write_mismatch_and_budget_alerts_and_a_good_write_ends_them(home, clock):
     """Issue 11's audit log feeds these; until it lands, the source is whatever the runtime passes in."""
-    from appliance.alerts.box import ControlEvent
+    from appliance.alerts.box import ControlEvent, ControlEvents
 
     log: list[ControlEvent] = [ControlEvent(1, "write_mismatch", "inverter:inv1", "an old one, before this start", 0)]
-    rig = make_rig(clock, Collaborators(control_events=lambda after: [e for e in log if e.event_id > after]))
+    source = ControlEvents(lambda: max(e.event_id for e in log), lambda after: [e for e in log if e.event_id > after])
+    rig = make_rig(clock, Collaborators(control_events=source))
     try:
         rig.alerts.tick()
         assert rig.alerts.active() == [], "events of earlier runs were seen then"
