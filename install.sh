@@ -19,6 +19,7 @@ DEV_APT_PACKAGES=(
   systemd-analyze:systemd        # tests/deploy: systemd-analyze verify of the unit
   udevadm:udev                   # tests/deploy: udev itself checks the serial-adapter rules
   chromium:chromium              # tests/web: the browser tests drive Debian's Chromium (no download)
+  openssl:openssl                # tests/alerts: a throwaway certificate for the STARTTLS test server
 )
 
 # System mode layout.

@@ -111,3 +111,28 @@ def wall_interval_s(previous_ms: int, current_ms: int, max_s: float | None = Non
     if seconds <= 0 or (max_s is not None and seconds > max_s):
         return None
     return seconds
+
+
+def now_ms() -> int:
+    """The wall clock in epoch milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+def iso_ms(ms: int | None) -> str | None:
+    """Epoch ms as ISO 8601 UTC with milliseconds ('2026-05-14T11:05:00.000Z'), the API's instants; None stays None."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_ms(text: str | None) -> int | None:
+    """An ISO 8601 instant ('2026-05-14T11:05:00.000Z'; no zone means UTC) as epoch ms; None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)

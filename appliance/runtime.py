@@ -23,6 +23,8 @@ from appliance.settings import Settings
 from appliance.vclock import VirtualClock
 
 log = logging.getLogger(__name__)
+#: The headend link's state (backlog count included) is read at most this often for alerts and the status page.
+LINK_TTL_S = 5.0
 
 
 def _import_web() -> None:
@@ -57,6 +59,10 @@ class RuntimeOptions:
     budget_interval_s: float = 900.0
     sync_interval_s: float = 10.0
     push_interval_s: float = 10.0
+    #: The alert rules' timer: holds that ran out, the disk, the clock, the headend (alerts/service.py).
+    alerts_interval_s: float = 5.0
+    #: Rule settings over the stored ones for this process only (the demo's scenarios shorten holds).
+    alert_overrides: dict[str, float] = field(default_factory=dict)
     extra_jobs: list[tuple[Callable[[], Any], float, str]] = field(default_factory=list)
 
 
@@ -88,6 +94,13 @@ class Runtime:
                                        check_config=check_adapter_config)
         self.database: SqliteDatabase | None = None
         self.report: StartupReport | None = None
+        from appliance.alerts.service import AlertsService
+
+        # Built here, started in start(): a backfill's polls of the past raise no alert and send nothing.
+        self.alerts = AlertsService(self.acquisition, self._alert_collaborators(), clock=self.clock.ms,
+                                    overrides=self.options.alert_overrides)
+        self._run_started: int | None = None
+        self._link: tuple[float, Any] | None = None
         self.web_server: Any = None
         self._push: Any = None
         self._push_settings: dict[str, Any] | None = None
@@ -154,8 +167,12 @@ class Runtime:
         if self.database is None:
             self.open()
         from appliance import sdnotify
+        from appliance.alerts import restart
 
         every = self.options
+        self._run_started = self.clock.ms()
+        self.alerts.start(restart.begin(self.settings.data_dir, self._run_started))
+        self.scheduler.add_job(self.alerts.tick, "interval", seconds=every.alerts_interval_s, id="alerts")
         # The UI answers as soon as the database is open; discovery (BLE scans included) runs behind it.
         if every.web:
             self._start_web()
@@ -196,7 +213,7 @@ class Runtime:
         from appliance.web import create_app
         from appliance.web.server import serve
 
-        app = create_app({"HEALTH_CHECKS": self.health_checks()})
+        app = create_app({"HEALTH_CHECKS": self.health_checks(), "ALERTS": self.alerts})
         self.web_server = serve(app, self.options.host, self.options.port)
         threading.Thread(target=self.web_server.run, name="web", daemon=True).start()
         port = self.web_server.port
@@ -214,6 +231,65 @@ class Runtime:
             return bool(self.scheduler.running), f"{len(self.scheduler.get_jobs())} jobs"
 
         return {"writer": writer, "scheduler": scheduler}
+
+    def _alert_collaborators(self) -> Any:
+        """What the alert rules and the status page read, each from its owner (alerts.service.Collaborators)."""
+        from appliance.alerts.box import CONTROL_KINDS, ControlEvent, ControlEvents, DiskRoom
+        from appliance.alerts.service import Collaborators
+        from appliance.control import audit
+        from appliance.alerts.status import SchedulerState, WriterState
+        from appliance.catalog import registry, systems
+        from appliance.store.db import database_room
+
+        def disk_room() -> DiskRoom | None:
+            room = database_room()
+            return None if room is None else DiskRoom(room, str(self.settings.data_dir))
+
+        def writer() -> WriterState:
+            stats = self.writer.stats
+            return WriterState(self.writer.alive, stats.last_flush_ms, stats.pending, stats.rows_written,
+                               stats.last_error)
+
+        def name_of(device_id: str) -> str:
+            return str(registry.get_device(device_id)["name"])
+
+        def appliance_name() -> str:
+            found = systems.list_systems()
+            return str(found[0]["name"]) if found else "Appliance"
+
+        def control_events(after: int) -> list[ControlEvent]:
+            return [ControlEvent(e["audit_id"], e["kind"], e["device_id"], e["message"], e["ts"])
+                    for e in audit.since(after, CONTROL_KINDS)]
+
+        return Collaborators(
+            control_events=ControlEvents(audit.latest_id, control_events),
+            disk_room=disk_room, database_problem=lambda: self.writer.stats.last_error,
+            clock_synchronised=self.timekeeper.synchronised, headend=self.headend_link, writer=writer,
+            scheduler=lambda: SchedulerState(bool(self.scheduler.running), len(self.scheduler.get_jobs())),
+            device_name=name_of, appliance_name=appliance_name)
+
+    def headend_link(self) -> Any:
+        """The headend link for the alerts and the status page: settings, last push and pull, backlog.
+
+        Counting the backlog walks the waiting changes: the answer is kept for LINK_TTL_S."""
+        cached = self._link
+        if cached is not None and time.monotonic() - cached[0] < LINK_TTL_S:
+            return cached[1]
+        link = self._headend_link()
+        self._link = (time.monotonic(), link)
+        return link
+
+    def _headend_link(self) -> Any:
+        from appliance.alerts.box import HeadendLink
+        from appliance.clock import parse_ms
+        from appliance.store.alerts import last_token_use
+        from appliance.sync.push import PushClient
+
+        push = self._push if self._push is not None else PushClient()
+        backlog = push.backlog()
+        return HeadendLink(configured=push.configured, url=push.url or None, last_push_ms=backlog["last_push_at"],
+                           last_pull_ms=parse_ms(last_token_use("sync")), last_error=push.last_error, failures=push.failures,
+                           backlog_rows=backlog["pending"], oldest_unsent_ms=backlog.get("oldest_unsent_at"))
 
     def roll_up(self) -> Any:
         """Re-stamp samples marked before the clock was synchronised, then fold new samples into the rollups."""
@@ -235,7 +311,9 @@ class Runtime:
 
         from appliance.sync import feed
 
-        policy = {key.removeprefix("retention."): (days or None) for key, days in retention().items()}
+        kept = retention()
+        self.alerts.prune(kept.pop("retention.alerts_days", 0))
+        policy = {key.removeprefix("retention."): (days or None) for key, days in kept.items()}
         before = self.storage.used_bytes() if self.storage else 0
         deleted = apply_retention(self.clock.ms(), policy)
         if self.storage:
@@ -281,6 +359,7 @@ class Runtime:
         sdnotify.notify_stopping()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.alerts.stop()
         if self.web_server is not None:
             self.web_server.close()
         if self.discovery is not None:
@@ -291,6 +370,10 @@ class Runtime:
         from appliance.energy import storage
 
         storage.install(None)
+        if self._run_started is not None:
+            from appliance.alerts import restart
+
+            restart.end(self.settings.data_dir, self.clock.ms(), self._run_started)
         self._stopped.set()
 
     def run_forever(self, on_tick: Callable[[], None] | None = None, tick_s: float = 10.0) -> None:

@@ -76,7 +76,13 @@ def age_text(value: Any, now_ms: int) -> str:
     moment = to_local(value, timezone.utc)
     if moment is None:
         return "never"
-    seconds = (now_ms - moment.timestamp() * 1000) / 1000
+    return ago_text((now_ms - moment.timestamp() * 1000) / 1000)
+
+
+def ago_text(seconds: Any) -> str:
+    """An age in seconds in words: 'just now', '40 s ago', '3 min ago', '2 h ago', '5 days ago'."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds != seconds:
+        return "never"
     if seconds < 0:
         return "in the future"
     if seconds < 5:
@@ -88,6 +94,23 @@ def age_text(value: Any, now_ms: int) -> str:
     if seconds < 36 * 3600:
         return f"{round(seconds / 3600)} h ago"
     return f"{round(seconds / 86400)} days ago"
+
+
+def duration_text(ms: Any) -> str:
+    """A length of time in words: '40 s', '12 min', '2 h 5 min', '3 days 4 h'; '—' when unknown."""
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms != ms or ms < 0:
+        return DASH
+    seconds = int(ms // 1000)
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 36:
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    days, hours = divmod(round(seconds / 3600), 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
 
 
 def utc_offset_text(moment: datetime) -> str:

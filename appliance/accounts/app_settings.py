@@ -13,9 +13,10 @@ from appliance.errors import ValidationError
 
 SECRET_KEY = "web.secret_key"
 #: Retention per table family in days; 0 keeps rows forever. Defaults are the domain document's:
-#: raw 90 days, 5-minute 1 year, 30-minute 5 years, hourly and daily forever.
+#: raw 90 days, 5-minute 1 year, 30-minute 5 years, hourly and daily forever; alerts that ended, 1 year.
 RETENTION_DEFAULTS = {"retention.raw_days": 90, "retention.five_minute_days": 365,
-                      "retention.thirty_minute_days": 5 * 365, "retention.hourly_days": 0, "retention.daily_days": 0}
+                      "retention.thirty_minute_days": 5 * 365, "retention.hourly_days": 0, "retention.daily_days": 0,
+                      "retention.alerts_days": 365}
 SYNC_KEYS = ("sync.url", "sync.token", "sync.appliance_id")
 TOKEN_PATTERN = re.compile(r"^[\x21-\x7e]{8,512}$")
 

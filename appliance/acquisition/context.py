@@ -40,6 +40,8 @@ class DeviceContext:
     adapters: tuple[AdapterRef, ...] = ()
     battery_ids: dict[int, str] = field(default_factory=dict)
     cell_ids: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: A meter's type (grid, consumption, generation, ...; None when unset): the alert rules read the grid's.
+    role: str | None = None
 
     @property
     def poll_interval_s(self) -> float:
@@ -50,7 +52,7 @@ class DeviceContext:
         """Changes whenever anything a poller depends on changes."""
         return json.dumps([self.name, self.system_id, self.array_id, self.battery_array_id,
                            [(a.adapter_id, a.adapter_type, a.config, a.priority) for a in self.adapters],
-                           sorted(self.battery_ids.items())], sort_keys=True, default=str, allow_nan=False)
+                           sorted(self.battery_ids.items()), self.role], sort_keys=True, default=str, allow_nan=False)
 
 
 def _adapter(adapter: Adapter, priority: int = 1) -> AdapterRef:
@@ -81,7 +83,8 @@ def load(device: RegistryDevice) -> DeviceContext | None:
         adapter = Adapter.get_or_none(Adapter.adapter_id == owner.adapter_id) if owner.adapter_id else None
         adapters = (_adapter(adapter),) if adapter is not None and adapter.enabled else ()
         return DeviceContext(device.device_id, device.kind, str(device.catalog_id), owner.name, owner.system_id,
-                             array_id=owner.array_id, adapters=adapters)
+                             array_id=owner.array_id, adapters=adapters,
+                             role=owner.type if isinstance(owner, Meter) else None)
     if device.kind == "battery_pack":
         pack = BatteryPack.get_or_none(BatteryPack.pack_id == device.catalog_id)
         if pack is None:

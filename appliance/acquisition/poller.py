@@ -10,6 +10,7 @@ from typing import Any, Callable
 from appliance.acquisition import context as contexts
 from appliance.acquisition import health
 from appliance.acquisition.context import AdapterRef, DeviceContext
+from appliance.acquisition.events import PollEvent, PollListener
 from appliance.acquisition.live import LiveCache
 from appliance.acquisition.rows import rows_for
 from appliance.acquisition.writer import SampleWriter
@@ -30,6 +31,9 @@ def wall_ms() -> int:
 
 class DevicePoller:
     """Polls one device through its adapters in priority order; safe to call from any scheduler thread."""
+
+    #: Told of every attempt that counts (not a fail-back probe that failed); the Acquisition sets it.
+    on_poll: PollListener | None = None
 
     def __init__(self, ctx: DeviceContext, pool: LinkPool, writer: SampleWriter, live: LiveCache, *,
                  clock: Callable[[], int] = wall_ms, failover_after: int = 3, failback_every: int = 6,
@@ -124,12 +128,20 @@ class DevicePoller:
             self._forget(adapter)
             if not probing:
                 self._failed(exc, now)
+                self._tell(PollEvent(self.ctx, now, False, adapter.adapter_id, index, error=str(exc),
+                                     garbled=isinstance(exc, DecodeError), failures=self.failures))
             return None
         if index != self.current:
             log.warning("%s: back on preferred adapter %s", self.ctx.device_id, adapter.adapter_id)
             self.current, self.adapter_failures, self.polls_since_switch = index, 0, 0
         self._succeeded(reading, elapsed_ms, now)
+        self._tell(PollEvent(self.ctx, now, True, adapter.adapter_id, index,
+                             Reading(reading.kind, reading.values, reading.details, now), elapsed_ms))
         return reading
+
+    def _tell(self, event: PollEvent) -> None:
+        if self.on_poll is not None:
+            self.on_poll(event)
 
     def _forget(self, adapter: AdapterRef) -> None:
         """Drop the driver and close its bus, so the next poll reopens it (an adapter may have been replugged)."""

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from appliance.acquisition import context as contexts
 from appliance.acquisition import health
+from appliance.acquisition.events import Listeners
 from appliance.acquisition.live import LiveCache
 from appliance.acquisition.poller import DevicePoller, wall_ms
 from appliance.acquisition.writer import SampleWriter
@@ -34,6 +35,8 @@ class Acquisition:
         self.health = health.HealthBook()
         writer.add_participant(self.health)
         self.pollers: dict[str, DevicePoller] = {}
+        #: Everyone who hears each poll (the alert rules); see acquisition/events.py.
+        self.listeners = Listeners()
         self._fingerprints: dict[str, str] = {}
         self._disabled: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -94,6 +97,7 @@ class Acquisition:
         poller = DevicePoller(ctx, self.pool, self.writer, self.live, clock=self.clock, health_book=self.health,
                               **self.poller_options)
         self.pollers[ctx.device_id] = poller
+        poller.on_poll = self.listeners
         self._fingerprints[ctx.device_id] = fingerprint
         if self.scheduler is not None:
             # max_instances=1 and coalesce: a slow device never piles up jobs or delays another.
@@ -115,6 +119,11 @@ class Acquisition:
             self.pool = pool
             self._fingerprints.clear()  # every poller is rebuilt on its new links at the next sync
         self.sync()
+
+    def devices(self) -> list[contexts.DeviceContext]:
+        """The devices being polled now."""
+        with self._lock:
+            return [poller.ctx for poller in self.pollers.values()]
 
     def poll_all(self) -> int:
         """Poll every device once, in this thread (backfill and tests); return how many readings came."""

@@ -18,6 +18,8 @@ from appliance.settings import Settings
 
 log = logging.getLogger(__name__)
 DEMO_DB = "appliance-demo.db"
+#: `demo --scenario` names (appliance/commands/scenarios.py; listed here so --help needs no import of it).
+SCENARIO_NAMES = ("grid-outage", "pack-offline", "cell-imbalance", "headend-down")
 
 
 def check_port(host: str, port: int) -> None:
@@ -144,10 +146,16 @@ def _print_devices(runtime: Runtime) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """A simulated home on 127.0.0.1 with real protocols, discovered, polled, stored and shown."""
-    options = RuntimeOptions(host="127.0.0.1", port=args.port, web=not args.no_web, discovery_interval_s=60)
+    from appliance.commands import scenarios
+
+    scenario = scenarios.SCENARIOS[args.scenario] if args.scenario else None
+    options = RuntimeOptions(host="127.0.0.1", port=args.port, web=not args.no_web, discovery_interval_s=60,
+                             alert_overrides=dict(scenario.overrides) if scenario else {})
     if not args.no_web:
         check_port("127.0.0.1", args.port)  # before a backfill of minutes, not after it
     runtime, demo = build_demo(_demo_settings(args), options)
+    player: Any = None
+    headend: Any = None
     try:
         if args.backfill:
             bar = simulation.Progress()
@@ -160,10 +168,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
               f"database {runtime.settings.db_path}", flush=True)
         if runtime.url:
             print(f"open {runtime.url} in a browser (Ctrl-C stops the demo)", flush=True)
+        if scenario is not None:
+            headend = scenarios.prepare_headend(runtime.settings.data_dir) if scenario.name == "headend-down" else None
+            player = play_scenario(runtime, demo, scenario, headend)
         runtime.run_forever(on_tick=lambda: _print_devices(runtime), tick_s=args.print_every)
     finally:
+        if player is not None:
+            player.stop()
+        if headend is not None:
+            headend.close()
         demo.stop()
     return EXIT_OK
+
+
+def play_scenario(runtime: Runtime, demo: Any, scenario: Any, headend: Any = None, *, pace: float = 1.0) -> Any:
+    """Print every alert change, and play the scenario once every device has answered (and the headend)."""
+    from appliance.alerts import kinds
+    from appliance.commands import scenarios
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    runtime.alerts.subscribe(lambda change: say(
+        f"alert {change.alert.alert_id} {change.event} ({kinds.label(change.alert.kind)}, {change.alert.severity})"
+        f": {change.alert.message}"))
+    say(f"scenario {scenario.name}: {scenario.summary}")
+    for key, value in scenario.overrides.items():
+        say(f"scenario {scenario.name}: {key} = {value:g} for this run (a demo takes minutes, not hours)")
+
+    def ready() -> bool:
+        answered = len(runtime.live.entries()) >= 4
+        if headend is None:
+            return answered
+        link = runtime.headend_link()
+        return answered and link.last_push_ms is not None and link.last_error is None
+
+    return scenarios.Player(scenario, scenarios.Stage(demo, headend, say), pace=pace, ready=ready).start()
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -181,6 +221,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         runtime.pool.close_all()
         demo.stop()
     print(simulation.summary(result, runtime.settings.db_path), flush=True)
+    return EXIT_OK
+
+
+def cmd_note_exit(args: argparse.Namespace) -> int:
+    """Keep how the service stopped for the next start (systemd runs this as ExecStopPost=)."""
+    import os
+
+    from appliance.alerts import restart
+    from appliance.clock import now_ms
+
+    note = restart.note_exit(settings_of(args).data_dir, os.environ, now_ms())
+    print(f"noted: {note['service_result'] or 'no result given'}", flush=True)
     return EXIT_OK
 
 
@@ -213,8 +265,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--no-web", action="store_true", help="do not serve the web UI")
     demo.add_argument("--print-every", type=_positive, default=10.0, metavar="S",
                       help="print a line per device every S seconds (default 10)")
+    demo.add_argument("--scenario", choices=sorted(SCENARIO_NAMES),
+                      help="play a scripted fault once the home is up, to see its alert end to end: "
+                           + ", ".join(sorted(SCENARIO_NAMES)))
     _flush_flag(demo)
     demo.set_defaults(func=cmd_demo)
+
+    note = commands.add_parser("note-exit", help="note how the service stopped, for the next start's alerts "
+                                                 "(systemd runs it as ExecStopPost= with $SERVICE_RESULT)")
+    note.set_defaults(func=cmd_note_exit)
 
     simulate = commands.add_parser("simulate", help="fill a database with N days of a simulated home, headless")
     simulate.add_argument("--days", type=_positive, required=True, help="how many days of history")

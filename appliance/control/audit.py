@@ -14,6 +14,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from peewee import fn
+
 from appliance.errors import ValidationError
 from appliance.store.models import ControlAudit
 
@@ -62,4 +64,16 @@ def entries(*, device_id: str | None = None, kind: str | None = None, limit: Any
         if kind not in KINDS:
             raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
         query = query.where(ControlAudit.kind == kind)
+    return [_entry(row) for row in query]
+
+
+def latest_id() -> int:
+    """The newest entry's id (0 when the log is empty)."""
+    return int(ControlAudit.select(fn.MAX(ControlAudit.audit_id)).scalar() or 0)
+
+
+def since(audit_id: int, kinds: tuple[str, ...], limit: int = MAX_ENTRIES) -> list[dict[str, Any]]:
+    """Entries of `kinds` after `audit_id`, oldest first, at most `limit` (the alerts service follows the log)."""
+    query = (ControlAudit.select().where((ControlAudit.audit_id > audit_id) & ControlAudit.kind.in_(kinds))
+             .order_by(ControlAudit.audit_id).limit(limit))
     return [_entry(row) for row in query]

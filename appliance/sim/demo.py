@@ -29,6 +29,8 @@ class DemoSite:
     tcp_endpoints: list[tuple[str, int]] = field(default_factory=list)
     serial_ports: list[str] = field(default_factory=list)
     ble_advertisements: list[Advertisement] = field(default_factory=list)
+    #: A scripted fault (appliance demo --scenario): JK cell index (1-based) -> volts added to that cell.
+    jk_cell_offsets: dict[int, float] = field(default_factory=dict)
     _servers: list[Any] = field(default_factory=list)
 
     @classmethod
@@ -67,7 +69,15 @@ class DemoSite:
         values = self.site.battery_values(share=0.4, units=1, cells=16, serial_prefix="SIMJK")
         values.update(serial_number=JK_SERIAL, model="JK-PB2A16S20P")
         values.pop("batteries", None)
+        if self.jk_cell_offsets:
+            cells = [round(v + self.jk_cell_offsets.get(i + 1, 0.0), 3) for i, v in enumerate(values["cell_voltages_v"])]
+            values.update(cell_voltages_v=cells, cell_min_v=min(cells), cell_max_v=max(cells),
+                          cell_delta_v=round(max(cells) - min(cells), 3))
         return values
+
+    def bank(self) -> PylontechConsoleSim:
+        """The Pylontech bank's console simulator (its `fault` makes it go silent)."""
+        return next(s for s in self._servers if isinstance(s, PylontechConsoleSim))
 
     def ble_link_factory(self) -> Callable[[str, float], Any]:
         """Links for the simulated BLE pack, split at random boundaries with junk between frames."""

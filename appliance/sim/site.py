@@ -51,6 +51,8 @@ class SiteModel:
         self.target_w: float | None = None  # a dispatch setpoint overrides self-consumption (+ = discharge)
         # The inverter's controls (work mode, limits, time of use) when an inverter simulator drives the battery.
         self.controls: Callable[[], Controls | None] | None = None
+        #: False during a grid outage: the battery carries the home, surplus solar is curtailed, 0 V at the grid.
+        self.grid_up = True
         self.state = SiteState(t=self.clock(), soc_pct=start_soc_pct)
         self._lock = threading.Lock()
         self._settle(self.state.t)
@@ -92,7 +94,9 @@ class SiteModel:
         s = self.state
         pv, load = self.pv_w(t), self.load_w(t)
         controls = self.controls() if self.controls is not None and self.target_w is None else None
-        if controls is None:
+        if not self.grid_up:
+            want = load - pv  # islanded: no setpoint or program can trade with a grid that is not there
+        elif controls is None:
             want = self.target_w if self.target_w is not None else load - pv
         else:
             obeyed = flow(controls, datetime.fromtimestamp(t, self.tz), pv, load, s.soc_pct,
@@ -101,6 +105,14 @@ class SiteModel:
         s.pv_w, s.load_w = pv, load
         s.battery_w = self._battery_w(want, s.soc_pct)
         s.grid_w = s.load_w - s.pv_w - s.battery_w
+        if not self.grid_up:
+            # Islanded: no import or export. Surplus solar is curtailed; a shortfall the battery cannot
+            # cover is load the backup port sheds.
+            if s.grid_w < 0:
+                s.pv_w += s.grid_w
+            else:
+                s.load_w -= s.grid_w
+            s.grid_w = 0.0
 
     def advance(self, to: float | None = None) -> SiteState:
         """Integrate from the last instant to `to` (default: the clock); counters only increase."""
@@ -137,7 +149,7 @@ class SiteModel:
             "load_power_w": round(s.load_w), "grid_power_w": round(s.grid_w), "battery_power_w": round(s.battery_w),
             "battery_voltage_v": round(voltage, 1), "battery_current_a": round(s.battery_w / voltage, 1),
             "battery_soc_pct": round(s.soc_pct), "battery_temperature_c": 25.0, "inverter_temperature_c": 38.5,
-            "grid_voltage_v": 230.1, "grid_frequency_hz": 50.0,
+            "grid_voltage_v": 230.1 if self.grid_up else 0.0, "grid_frequency_hz": 50.0 if self.grid_up else 0.0,
             "pv_energy_total_kwh": round(s.totals_kwh["pv"], 1), "load_energy_total_kwh": round(s.totals_kwh["load"], 1),
             "grid_import_total_kwh": round(s.totals_kwh["import"], 1),
             "grid_export_total_kwh": round(s.totals_kwh["export"], 1),
@@ -154,9 +166,10 @@ class SiteModel:
         """The grid meter's view: + = import, counters in kWh, three phases."""
         s = self.advance()
         per_phase = s.grid_w / 3
-        return {"power_w": round(s.grid_w), "powers_w": [round(per_phase)] * 3, "voltage_v": 230.0,
-                "voltages_v": [230.2, 229.8, 230.0], "currents_a": [round(abs(per_phase) / 230, 2)] * 3,
-                "current_a": round(abs(s.grid_w) / 230, 2), "frequency_hz": 50.0, "power_factor": 0.98,
+        up = 1.0 if self.grid_up else 0.0  # the meter measures the grid side: 0 V when it is down
+        return {"power_w": round(s.grid_w), "powers_w": [round(per_phase)] * 3, "voltage_v": 230.0 * up,
+                "voltages_v": [230.2 * up, 229.8 * up, 230.0 * up], "currents_a": [round(abs(per_phase) / 230, 2)] * 3,
+                "current_a": round(abs(s.grid_w) / 230, 2), "frequency_hz": 50.0 * up, "power_factor": 0.98,
                 "import_energy_kwh": round(s.totals_kwh["import"], 2),
                 "export_energy_kwh": round(s.totals_kwh["export"], 2)}
 

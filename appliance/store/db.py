@@ -140,6 +140,18 @@ def disk_free() -> int | None:
     return free_bytes(Path(path).parent) if path and path != ":memory:" else None
 
 
+def database_room() -> int | None:
+    """Bytes the open database can still grow by: the disk's free space, or less when SQLite's
+    max_page_count caps the file first (free pages inside the file count as room). None: in memory."""
+    free = disk_free()
+    if free is None:
+        return None
+    pragma = {name: int(database_proxy.execute_sql(f"PRAGMA {name}").fetchone()[0])
+              for name in ("page_size", "page_count", "freelist_count", "max_page_count")}
+    capped = (pragma["max_page_count"] - pragma["page_count"] + pragma["freelist_count"]) * pragma["page_size"]
+    return max(0, min(free, capped))
+
+
 def ping() -> None:
     """Run one trivial query on the open database; raises when it cannot answer (for /health)."""
     database_proxy.execute_sql("SELECT 1").fetchone()

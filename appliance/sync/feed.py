@@ -234,6 +234,17 @@ def backlog(cursor: str | None) -> int:
         return feedlog.backlog(database.connection(), start)
 
 
+def oldest_pending(cursor: str | None) -> int | None:
+    """When the oldest change after `cursor` was made (epoch ms); None when nothing waits."""
+    with database.atomic(lock_type="DEFERRED"):
+        try:
+            start = decode_cursor(cursor)
+        except FeedGone:
+            start = horizon()
+        row = SyncFeed.select(SyncFeed.ts).where(SyncFeed.seq > start).order_by(SyncFeed.seq).limit(1).first()
+    return int(row.ts) if row is not None else None
+
+
 def raw_retention_days(default: int = 90) -> int:
     """Days of raw samples kept (app setting retention.raw_days): the feed keeps changes as long."""
     setting = AppSetting.get_or_none(AppSetting.key == "retention.raw_days")

@@ -255,6 +255,7 @@ class PushClient:
             pending = feed.backlog(None)
         stats = state.get("push.stats") or {}
         return {"configured": self.configured, "url": self.url or None, "pending": pending, "cursor": cursor,
+                "oldest_unsent_at": feed.oldest_pending(cursor) if pending else None,
                 "rows_pushed": stats.get("rows_pushed", 0), "last_push_at": stats.get("last_push_at"),
                 "cursor_resets": stats.get("cursor_resets", 0), "last_error": self.last_error,
                 "failures": self.failures, "next_try_in_s": max(0.0, round(self.next_try - self.clock(), 1))}

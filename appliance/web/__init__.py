@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_SLOW_DELAY_S": 2.0,  # the slow lane's wait: at most one guess per 2 s in all once over the limit
     "DASHBOARD_REFRESH_S": 5,
     "HEALTH_CHECKS": {},
+    "ALERTS": None,  # the running AlertsService (runtime.py passes it); without it the alert pages answer 503
     "SESSION_COOKIE_NAME": "appliance_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Strict",
@@ -65,8 +66,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.secret_key = app.config["SECRET_KEY"] or secret_key()
     app.jinja_env.autoescape = True  # every template, whatever its file name
     from appliance.web import (
-        api, api_data, auth, config_pages, control_pages, dashboard, devices_pages, discovery_pages, energy_pages,
-        htmx, security, settings_home, settings_pages,
+        alerts_pages, api, api_alerts, api_data, auth, config_pages, control_pages, dashboard, devices_pages,
+        discovery_pages, energy_pages, htmx, security, settings_home, settings_pages, status_pages,
     )
     from appliance.web.templating import init_templates
 
@@ -75,8 +76,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_templates(app)
     assert settings_home.bp is settings_pages.bp  # its routes are on the settings blueprint
     # Pages by area, then the JSON API.
-    for module in (auth, dashboard, energy_pages, devices_pages, control_pages, discovery_pages, config_pages,
-                   settings_pages, api, api_data):
+    for module in (auth, dashboard, energy_pages, devices_pages, control_pages, status_pages, alerts_pages,
+                   discovery_pages, config_pages, settings_pages, api, api_data, api_alerts):
         app.register_blueprint(module.bp)
     from appliance.web import api_control, api_fleet, api_market, api_storage, api_sync
 

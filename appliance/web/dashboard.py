@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request, session, url_for
 
 from appliance.acquisition import live
+from appliance.alerts import kinds as alert_kinds
 from appliance.catalog import registry, systems
 from appliance.control import assets
 from appliance.energy import history
@@ -19,6 +20,9 @@ bp = Blueprint("dashboard", __name__)
 TODAY_KEYS = ("pv_energy_kwh", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh", "discharge_kwh")
 #: Health states that need the owner's attention, worst first.
 ATTENTION = ("error", "offline", "degraded")
+#: An alert's part of the flow, in words (next to each alert under the diagram).
+PART_WORDS = {"grid": "Grid", "pv": "Solar", "load": "Home", "battery": "Battery", "hub": "Inverter",
+              "appliance": "Appliance", "headend": "Headend"}
 
 
 def _live_context() -> dict[str, Any]:
@@ -31,10 +35,39 @@ def _live_context() -> dict[str, Any]:
     health = Counter(d["health_status"] for d in registered)
     attention = sorted((d for d in registered if d["health_status"] in ATTENTION),
                        key=lambda d: ATTENTION.index(d["health_status"]))
-    return {"system_id": system_id, "flow": flow, "diagram": flow_diagram.build(flow, now_ms()), "totals": totals,
-            "today_keys": TODAY_KEYS, "health": dict(sorted(health.items())), "devices": len(registered),
-            "attention": attention, "refresh_s": current_app.config["DASHBOARD_REFRESH_S"],
+    alerts = _alerts(system_id)
+    return {"system_id": system_id, "flow": flow, "diagram": flow_diagram.build(flow, now_ms(), _marks(alerts)),
+            "totals": totals, "today_keys": TODAY_KEYS, "health": dict(sorted(health.items())),
+            "devices": len(registered), "attention": attention, "alerts": alerts, "part_words": PART_WORDS,
+            "refresh_s": current_app.config["DASHBOARD_REFRESH_S"],
             "batteries": [b for b in assets.logical_batteries(system_id) if b["packs_total"]]}
+
+
+def _alerts(system_id: str) -> list[tuple[str, Any]]:
+    """(part of the flow, alert) of the active alerts about this system or the appliance, worst first."""
+    service = current_app.config.get("ALERTS")
+    if service is None:
+        return []
+    out = []
+    for alert in service.active():
+        if alert.system_id not in (None, system_id):
+            continue
+        device_kind = alert.device_id.split(":", 1)[0] if alert.device_id and ":" in alert.device_id else None
+        out.append((alert_kinds.part_of(alert.kind, device_kind), alert))
+    return out
+
+
+def _marks(alerts: list[tuple[str, Any]]) -> dict[str, str]:
+    """Flow node key -> the worst severity of the alerts about it (a pack's own node when there are several)."""
+    marks: dict[str, str] = {}
+    for part, alert in alerts:
+        keys = [part]
+        if part == "battery" and alert.device_id and alert.device_id.startswith("battery_pack:"):
+            keys.append(f"battery-{alert.device_id.split(':', 1)[1]}")
+        for key in keys:
+            if alert_kinds.rank(alert.severity) >= alert_kinds.rank(marks.get(key, "info")):
+                marks[key] = alert.severity
+    return marks
 
 
 @bp.get("/")

@@ -7,8 +7,8 @@ is drawn from where the energy comes from to where it goes, so one animation ser
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
 
 from appliance import timefmt, vocabulary
 
@@ -35,6 +35,7 @@ class Node:
     age: str
     soc: float | None = None
     soc_dash: str = ""
+    alert: str = ""  # the worst active alert's severity about this part ('' when none)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Diagram:
     nodes: tuple[Node, ...] = field(default=())
     lines: tuple[Line, ...] = field(default=())
     summary: str = ""
+    hub_alert: str = ""  # the worst active alert about the inverter at the hub
 
 
 def _thickness(watts: float | None) -> tuple[float, int]:
@@ -123,8 +125,9 @@ def _soc_dash(soc: Any, r: float) -> str:
     return f"{filled:.1f} {circumference:.1f}"
 
 
-def build(flow: dict[str, Any], now_ms: int) -> Diagram:
-    """The diagram of a `live.power_flow` answer at `now_ms`."""
+def build(flow: dict[str, Any], now_ms: int, marks: Mapping[str, str] | None = None) -> Diagram:
+    """The diagram of a `live.power_flow` answer at `now_ms`; `marks` (node key or "hub" -> severity) flags the
+    parts an active alert is about."""
     parts = flow.get("parts") or {}
     nodes: list[Node] = []
     lines: list[Line] = []
@@ -174,7 +177,9 @@ def build(flow: dict[str, Any], now_ms: int) -> Diagram:
                           vocabulary.power(abs(watts) if watts is not None else None), words, *spot, stale,
                           _age(item, now_ms), item.get("soc_pct"), _soc_dash(item.get("soc_pct"), spot[2])))
         lines.append(_line(key, "battery", spot, watts, True, words, stale))
-    return Diagram(WIDTH, HEIGHT, HUB, tuple(nodes), tuple(lines), summary(flow))
+    marks = marks or {}
+    marked = tuple(replace(n, alert=marks.get(n.key, "")) for n in nodes)
+    return Diagram(WIDTH, HEIGHT, HUB, marked, tuple(lines), summary(flow), marks.get("hub", ""))
 
 
 def summary(flow: dict[str, Any]) -> str:

@@ -20,7 +20,8 @@ RETENTION_LABELS = {"retention.raw_days": "Every reading (days)",
                     "retention.five_minute_days": "5-minute averages (days, 0 = forever)",
                     "retention.thirty_minute_days": "30-minute meter periods (days, 0 = forever)",
                     "retention.hourly_days": "Hourly energy (days, 0 = forever)",
-                    "retention.daily_days": "Daily energy (days, 0 = forever)"}
+                    "retention.daily_days": "Daily energy (days, 0 = forever)",
+                    "retention.alerts_days": "Alerts that ended (days, 0 = forever)"}
 
 
 def _sync_backlog() -> dict[str, Any]:

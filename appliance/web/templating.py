@@ -6,15 +6,16 @@ import time
 from datetime import tzinfo
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 
 from appliance import timefmt, vocabulary
+from appliance.alerts import kinds as alert_kinds
 from appliance.catalog import systems
 
 #: The navigation, in order: (endpoint, label). A later page adds itself here.
 NAV = [("dashboard.dashboard", "Home"), ("energy.energy", "Energy"), ("energy.history", "History"),
-       ("devices.devices_list", "Devices"), ("discovery.discovery", "Discovery"), ("config.overview", "Configuration"),
-       ("settings.settings", "Settings")]
+       ("devices.devices_list", "Devices"), ("status.status_page", "Status"), ("discovery.discovery", "Discovery"),
+       ("config.overview", "Configuration"), ("settings.settings", "Settings")]
 
 
 def all_systems() -> list[dict[str, Any]]:
@@ -72,13 +73,25 @@ def words(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
+def alerts_summary() -> dict[str, Any] | None:
+    """The bell's figures (active, unacknowledged, worst severity), or None when no alerts service runs here."""
+    service = current_app.config.get("ALERTS")
+    if service is None:
+        return None
+    if "alerts_summary" not in g:
+        g.alerts_summary = service.summary()
+    return dict(g.alerts_summary)
+
+
 def init_templates(app: Flask) -> None:
     """Register the globals and filters."""
     app.jinja_env.globals.update(nav=NAV, all_systems=all_systems, current_system=current_system, now_ms=now_ms,
                                  label=vocabulary.label, label_unit=vocabulary.label_with_unit,
-                                 facts=vocabulary.facts, DASH=vocabulary.DASH)
+                                 facts=vocabulary.facts, DASH=vocabulary.DASH, alerts_summary=alerts_summary,
+                                 alert_label=alert_kinds.label)
     app.jinja_env.filters.update(
-        ts=fmt_ts, age=fmt_age, num=vocabulary.number, power=vocabulary.power, stringify=stringify, words=words,
+        ts=fmt_ts, age=fmt_age, ago=timefmt.ago_text, duration=timefmt.duration_text,
+        ago_from=timefmt.age_text, duration_s=lambda s: timefmt.duration_text(s * 1000 if s is not None else None), num=vocabulary.number, power=vocabulary.power, stringify=stringify, words=words,
         value=lambda v, key, kind=None: vocabulary.format_value(key, v, kind),
         date=lambda v: timefmt.date_text(v, system_zone()), clock=lambda v: timefmt.time_text(v, system_zone()),
         zip_pairs=lambda values: [(v, v) for v in values])

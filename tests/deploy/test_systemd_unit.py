@@ -22,7 +22,7 @@ def _analyze() -> str:
 
 
 def _runnable_copy(tmp_path: Path, name: str) -> Path:
-    """The unit with ExecStart pointing at a binary that exists on this machine.
+    """The unit with ExecStart and ExecStopPost pointing at a binary that exists on this machine.
 
     `systemd-analyze verify` refuses a unit whose ExecStart binary is missing, and
     /opt/appliance/bin/appliance exists only where the appliance is installed; everything else is
@@ -30,7 +30,7 @@ def _runnable_copy(tmp_path: Path, name: str) -> Path:
     """
     text = (REPO / "systemd" / name).read_text()
     copy = tmp_path / name
-    copy.write_text(re.sub(r"(?m)^ExecStart=\S+", "ExecStart=/bin/true", text))
+    copy.write_text(re.sub(r"(?m)^(ExecStart|ExecStopPost)=\S+", r"\1=/bin/true", text))
     return copy
 
 
@@ -65,6 +65,8 @@ def test_the_service_is_a_watched_notify_service_of_its_own_user():
     # Port 80 with the one capability kept, so http://appliance.local/ needs no port number.
     assert s["Service.ExecStart"] == ["/opt/appliance/bin/appliance run --port 80"]
     assert s["Service.WatchdogSec"] == ["60"] and s["Service.Restart"] == ["on-failure"]
+    # How it stopped (systemd's $SERVICE_RESULT) is kept for the next start: a watchdog restart is an alert.
+    assert s["Service.ExecStopPost"] == ["/opt/appliance/bin/appliance note-exit"]
     assert s["Service.User"] == ["appliance"]
     assert s["Service.StateDirectory"] == ["appliance"] and s["Service.StateDirectoryMode"] == ["0700"]
     assert s["Service.ConfigurationDirectory"] == ["appliance"]

@@ -17,9 +17,19 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def app(db):
-    """The app on the test's database, with a test secret key."""
-    return create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-0123456789abcdef"})
+def alerts(db):
+    """An alerts service on the test's database, as runtime.py builds it (no devices polled, no timer)."""
+    from appliance.alerts.service import AlertsService
+
+    service = AlertsService(None)
+    service.engine.load(service.clock())
+    return service
+
+
+@pytest.fixture
+def app(db, alerts):
+    """The app on the test's database, with a test secret key and the alerts service."""
+    return create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-0123456789abcdef", "ALERTS": alerts})
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from appliance.store.models.aggregates import (
     Array5m, BatteryBank5m, Energy5m, Meter5m, Meter30m, RollupDirty, RollupWatermark, System5m,
 )
+from appliance.store.models.alerts import AlertRow
 from appliance.store.models.auth import ApiToken, User, WebSession
 from appliance.store.models.base import BaseModel, database
 from appliance.store.models.control import (
@@ -42,7 +43,8 @@ AGGREGATE_MODELS = (Energy5m, Array5m, System5m, Meter5m, Meter30m, BatteryBank5
 AUTH_MODELS = (User, ApiToken, WebSession)
 CONTROL_MODELS = (DispatchLog, SetpointState, DeviceHeartbeat, DeviceMetric, SyncState, SyncTable, SyncFeed,
                   ControlLease, ControlAudit, ControlWriteBudget, ControlSnapshot, ControlState)
+ALERT_MODELS = (AlertRow,)
 ALL_MODELS = (CATALOG_MODELS + SAMPLE_MODELS + ROLLUP_MODELS + REGISTRY_MODELS + AGGREGATE_MODELS + AUTH_MODELS
-              + CONTROL_MODELS)
+              + CONTROL_MODELS + ALERT_MODELS)
 
 __all__ = [name for name in dir() if not name.startswith("_")]
