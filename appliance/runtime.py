@@ -45,6 +45,11 @@ class RuntimeOptions:
     rollup_interval_s: float = 60.0
     sync_interval_s: float = 10.0
     push_interval_s: float = 10.0
+    mqtt_interval_s: float = 10.0
+    #: `--mqtt mqtt[s]://user:pass@host:port`: the broker for this process, over the stored settings.
+    mqtt_url: str | None = None
+    #: What the appliance calls itself on MQTT (the client id's first part): the demo is not the real box.
+    mqtt_role: str = "appliance"
     extra_jobs: list[tuple[Callable[[], Any], float, str]] = field(default_factory=list)
 
 
@@ -76,6 +81,7 @@ class Runtime:
         self.web_server: Any = None
         self._push: Any = None
         self._push_settings: dict[str, Any] | None = None
+        self.mqtt: Any = None
         self.url: str | None = None
         self._stopped = threading.Event()
 
@@ -121,6 +127,7 @@ class Runtime:
                                id="setpoint-expiry")
         self.scheduler.add_job(lambda: registration.sweep_offline(self.clock.ms()), "interval",
                                seconds=registration.sweep_settings()["sweep_every_s"], id="heartbeat-sweep")
+        self._start_mqtt()
         for func, seconds, job_id in every.extra_jobs:
             self.scheduler.add_job(func, "interval", seconds=seconds, id=job_id)
         self.scheduler.start()
@@ -139,7 +146,8 @@ class Runtime:
         from appliance.web import create_app
         from appliance.web.server import serve
 
-        app = create_app({"HEALTH_CHECKS": self.health_checks()})
+        app = create_app({"HEALTH_CHECKS": self.health_checks(),
+                          "MQTT_STATUS": self.mqtt.status if self.mqtt is not None else None})
         self.web_server = serve(app, self.options.host, self.options.port)
         threading.Thread(target=self.web_server.run, name="web", daemon=True).start()
         port = self.web_server.port
@@ -156,14 +164,95 @@ class Runtime:
         def scheduler() -> tuple[bool, str]:
             return bool(self.scheduler.running), f"{len(self.scheduler.get_jobs())} jobs"
 
-        return {"writer": writer, "scheduler": scheduler}
+        checks = {"writer": writer, "scheduler": scheduler}
+        if self.mqtt is not None:
+            checks["mqtt"] = self.mqtt.health
+        return checks
+
+    def _start_mqtt(self) -> None:
+        """The MQTT publisher, handed what it reads; the live cache tells it of every poll."""
+        from appliance.catalog import registry, systems
+        from appliance.energy.totals import system_totals
+        from appliance.mqtt import settings as mqtt_settings
+        from appliance.mqtt.commands import Commands
+        from appliance.mqtt.service import MqttService, Sources
+
+        def system_list() -> list[tuple[str, str]]:
+            return [(s["system_id"], s["name"]) for s in systems.list_systems()]
+
+        sources = Sources(devices=lambda: registry.list_devices(), health=None, systems=system_list,
+                          energy=lambda system_id: system_totals(system_id, self.clock.ms()),
+                          appliance=self.appliance_state,
+                          commands=Commands(maintenance=self._maintenance, clock=self.clock.ms))
+        self.mqtt = MqttService(mqtt_settings.load, self._mqtt_identity(system_list()), sources,
+                                override_url=self.options.mqtt_url).start()
+        self.live.subscribe(self.mqtt.on_reading, self.mqtt.on_failure)
+        self.scheduler.add_job(self.mqtt.tick, "interval", seconds=self.options.mqtt_interval_s, id="mqtt")
+
+    def _mqtt_identity(self, system_list: list[tuple[str, str]]) -> Any:
+        from appliance.mqtt.service import identity_of
+        from appliance.sync import state
+        from appliance.sync.state import SyncError
+
+        try:
+            hardware = state.hardware_id()
+        except SyncError:
+            import hashlib
+
+            # No Pi serial and no machine id: the database's path is the next most stable thing we have.
+            hardware = hashlib.sha256(str(self.settings.db_path).encode()).hexdigest()[:16]
+        name = f"{system_list[0][1]} appliance" if system_list else "Solar appliance"
+        return identity_of(hardware, name=name, role=self.options.mqtt_role)
+
+    @staticmethod
+    def _maintenance(device_id: str, on: bool, reason: str) -> Any:
+        """Maintenance on or off, as PATCH /api/devices/<id> does it (the same checks)."""
+        from appliance.catalog import registration
+
+        changes = {"status": "maintenance" if on else "online"}
+        if on:
+            changes["maintenance_reason"] = reason
+        return registration.patch(device_id, changes)
+
+    def appliance_state(self) -> dict[str, Any]:
+        """The appliance's own state for MQTT: health, devices online, disk, backlogs, clock."""
+        from appliance.catalog import registry
+        from appliance.store.db import disk_free
+        from appliance.sync.push import PushClient
+
+        problems = []
+        for name, check in self.health_checks().items():
+            if name == "mqtt":
+                continue
+            try:
+                ok, detail = check()
+            except Exception as exc:  # noqa: BLE001 - a failing check is a problem to report, not a crash
+                ok, detail = False, str(exc)
+            if not ok:
+                problems.append(f"{name}: {detail}")
+        devices = registry.list_devices()
+        free = disk_free()
+        size = sum(p.stat().st_size for p in self.settings.db_path.parent.glob(self.settings.db_path.name + "*")
+                   if p.is_file())
+        try:
+            backlog = (self._push or PushClient()).backlog()["pending"]
+        except Exception:  # noqa: BLE001 - the headend link's state is optional here
+            backlog = None
+        return {"problem": bool(problems), "health": "; ".join(problems)[:250] or "ok",
+                "devices_online": sum(1 for d in devices if d["health_status"] in ("online", "degraded")),
+                "devices_total": len(devices), "disk_free_mb": None if free is None else round(free / 1e6),
+                "database_mb": round(size / 1e6, 1), "sync_backlog": backlog,
+                "write_backlog": self.writer.stats.pending, "clock_synchronised": self.timekeeper.synchronised()}
 
     def roll_up(self) -> Any:
         """Re-stamp samples marked before the clock was synchronised, then fold new samples into the rollups."""
         from appliance.energy.rollups import roll_up
 
         self.timekeeper.restamp()
-        return roll_up(now_ms=self.clock.ms())
+        result = roll_up(now_ms=self.clock.ms())
+        if self.mqtt is not None:
+            self.mqtt.publish_energy()  # HA's Energy dashboard gets the new totals after each rollup
+        return result
 
     def extend_tariffs(self) -> int:
         """Expand time-of-use tariff plans further ahead when their horizon is near (a few points a day)."""
@@ -219,6 +308,8 @@ class Runtime:
         sdnotify.notify_stopping()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.mqtt is not None:
+            self.mqtt.stop()  # after the pollers: `offline` is the last thing the broker hears
         if self.web_server is not None:
             self.web_server.close()
         if self.discovery is not None:

@@ -1,0 +1,416 @@
+"""The MQTT service: readings to state messages, devices to HA discovery, health to availability.
+
+Runtime hands it everything it reads (catalog devices, health, energy totals, the appliance's own state,
+the command port); it builds no fallback of its own. Pollers call `on_reading`/`on_failure`, which only
+encode and queue (never wait on the broker); the scheduler calls `tick` and, after each rollup,
+`publish_energy`; the link's thread publishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from appliance.mqtt import discovery, entities
+from appliance.mqtt import settings as mqtt_settings
+from appliance.mqtt.config import MqttConfig
+from appliance.mqtt.discovery import OFFLINE, ONLINE, ApplianceInfo, DeviceInfo, Topics, encode
+from appliance.mqtt.link import Link, LinkStatus
+from appliance.mqtt.outbox import Message, Outbox
+
+log = logging.getLogger(__name__)
+
+#: A state message goes out at most once per poll interval (with this much slack for a poll's jitter).
+MIN_GAP = 0.8
+APPLIANCE_EVERY_S = 60.0
+STALE_AFTER_POLLS = 3
+OFFLINE_HEALTH = ("offline", "error", "maintenance")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the appliance is on the broker: the MQTT client id and HA's node and device name."""
+
+    client_id: str
+    node: str
+    name: str
+    serial_number: str | None = None
+
+
+def identity_of(hardware_id: str, *, name: str = "Solar appliance", role: str = "appliance") -> Identity:
+    """The client id and node id from the appliance's hardware id (23 characters at most: MQTT 3.1.1)."""
+    short = discovery.slug(hardware_id)[-12:]
+    ident = f"{role[:10]}-{short}"
+    return Identity(client_id=ident[:23], node=discovery.slug(ident), name=name, serial_number=hardware_id)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the service reads, handed in by runtime."""
+
+    devices: Callable[[], list[Mapping[str, Any]]]
+    health: Callable[[str], str | None] | None  # None: the health the catalog rows hold
+    systems: Callable[[], list[tuple[str, str]]]
+    energy: Callable[[str], Mapping[str, Any]]
+    appliance: Callable[[], Mapping[str, Any]]
+    commands: Any = None  # appliance.mqtt.commands.Commands, or None
+
+
+@dataclass
+class _Device:
+    info: DeviceInfo
+    interval_s: float = 5.0
+    signature: tuple = ()
+    entity_list: list[entities.Entity] = field(default_factory=list)
+    values: Mapping[str, Any] | None = None
+    ts: int | None = None
+    sent_at: float = -1e18
+    available: bool | None = None
+
+
+def _shape(value: Any) -> Any:
+    if isinstance(value, list):
+        return len(value), tuple(tuple(sorted((k, _shape(x)) for k, x in v.items()))
+                                 for v in value if isinstance(v, dict))
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return type(value).__name__
+    return "number" if isinstance(value, (int, float)) else "other"
+
+
+def _signature(values: Mapping[str, Any]) -> tuple:
+    """What decides a device's entity set: its keys, the kind of each value, list lengths, units' keys."""
+    return tuple((key, _shape(values[key])) for key in sorted(values))
+
+
+class MqttService:
+    """One per process; `start`, `tick`, `stop` from runtime."""
+
+    def __init__(self, config: Callable[[], MqttConfig], identity: Identity, sources: Sources, *,
+                 override_url: str | None = None, clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic, link_options: Mapping[str, Any] | None = None) -> None:
+        self._config_source, self.identity, self.sources = config, identity, sources
+        self.override_url = override_url
+        self.clock, self.monotonic = clock, monotonic
+        self.link_options = dict(link_options or {})
+        self.config = MqttConfig()
+        self.topics: Topics | None = None
+        self.link: Link | None = None
+        self.outbox = Outbox(self.config.queue_size)
+        self._lock = threading.RLock()
+        self._devices: dict[str, _Device] = {}
+        self._catalog: dict[str, Mapping[str, Any]] = {}
+        self._systems: list[tuple[str, str]] = []
+        self._published = mqtt_settings.load_published()
+        self._published_dirty = False
+        self._appliance_sent = -1e18
+        self._control: dict[str, bytes] = {}
+        self.dropped_before = 0
+
+    # -- configuration and the link -------------------------------------------------------------------------
+
+    def current_config(self) -> MqttConfig:
+        """The stored settings with `--mqtt` on top."""
+        return mqtt_settings.with_override(self._config_source(), self.override_url)
+
+    def start(self) -> "MqttService":
+        """Read the catalog and the settings; connect when MQTT is on."""
+        self._refresh_catalog()
+        self._apply(self.current_config())
+        return self
+
+    def _topics_for(self, config: MqttConfig) -> Topics:
+        first = self._systems[0][0] if self._systems else "appliance"
+        return Topics(config.discovery_prefix, config.topic_base or f"appliance/{first}", self.identity.node)
+
+    def _apply(self, config: MqttConfig) -> None:
+        """Use new settings: stop the old link, start a new one when configured."""
+        if self.link is not None:
+            self.link.stop()
+            self.dropped_before += self.outbox.dropped
+            self.link = None
+        self.config = config
+        self.outbox = Outbox(config.queue_size)
+        with self._lock:
+            for device in self._devices.values():
+                device.available, device.sent_at = None, -1e18
+            self._control.clear()
+        if not config.configured:
+            self.topics = None
+            return
+        self.topics = topics = self._topics_for(config)
+        subscriptions = (topics.ha_status,) + ((topics.commands,) if config.commands else ())
+        self.link = Link(config, self.outbox, client_id=self.identity.client_id,
+                         will=Message(topics.status, OFFLINE.encode(), retain=True),
+                         online=Message(topics.status, ONLINE.encode(), retain=True), subscriptions=subscriptions,
+                         on_connected=self._on_connected, on_message=self._on_message, **self.link_options).start()
+        log.info("MQTT: publishing to %s under %s (discovery prefix %s, commands %s)", config.broker, topics.base,
+                 topics.prefix, "on" if config.commands else "off")
+
+    def stop(self) -> None:
+        """Say offline and disconnect."""
+        if self.link is not None:
+            self.link.stop()
+            self.link = None
+        if self.sources.commands is not None:
+            self.sources.commands.stop()
+        self._save_published()
+
+    # -- the scheduler's tick --------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Settings changed? Devices removed? Availability, the appliance's state, the published record."""
+        config = self.current_config()
+        self._refresh_catalog()
+        if config != self.config or (self.topics is not None and self._topics_for(config) != self.topics):
+            self._apply(config)
+        if self.topics is None:
+            return
+        self._remove_gone()
+        self._sweep_availability()
+        self._publish_control()
+        if self.monotonic() - self._appliance_sent >= APPLIANCE_EVERY_S:
+            self.publish_appliance()
+        self._save_published()
+
+    def _refresh_catalog(self) -> None:
+        self._catalog = {d["device_id"]: d for d in self.sources.devices()}
+        self._systems = list(self.sources.systems())
+
+    def _remove_gone(self) -> None:
+        """A device gone from the catalog: its retained configs and availability are cleared."""
+        if self.link is None or not self.link.connected or self.topics is None:
+            return  # cleared only when the clears can go out now (the record keeps them until then)
+        systems = {f"energy-{s}" for s, _ in self._systems}
+        for owner in list(self._published):
+            if owner == "appliance" or owner in systems or owner in self._catalog:
+                continue
+            self._clear(owner)
+            if not owner.startswith("energy-"):
+                self.outbox.retain(Message(self.topics.availability(owner), b"", retain=True))
+                log.info("MQTT: %s left the catalog; its Home Assistant entities are removed", owner)
+            with self._lock:
+                self._devices.pop(owner, None)
+
+    def _publish_control(self) -> None:
+        """Each device's command state (maintenance on or off), retained, when it changed."""
+        if self.topics is None or not self.config.commands:
+            return
+        for device_id, row in self._catalog.items():
+            state = encode({"maintenance": row.get("lifecycle_state") == "maintenance"})
+            if self._control.get(device_id) != state:
+                self._control[device_id] = state
+                self.outbox.retain(Message(self.topics.command_state(device_id), state, retain=True))
+
+    def _sweep_availability(self) -> None:
+        now_ms = int(self.clock() * 1000)
+        with self._lock:
+            devices = list(self._devices.items())
+        for device_id, device in devices:
+            health = (self.sources.health(device_id) if self.sources.health is not None
+                      else self._catalog.get(device_id, {}).get("health_status"))
+            stale = device.ts is None or now_ms - device.ts > STALE_AFTER_POLLS * device.interval_s * 1000
+            if health in OFFLINE_HEALTH or stale:
+                self._set_available(device_id, device, False)
+
+    # -- readings (poller threads: encode and queue, never wait) ---------------------------------------------
+
+    def on_reading(self, ctx: Any, reading: Any) -> None:
+        """A device's new reading: its state (once per poll interval), its entities when they changed."""
+        topics = self.topics
+        if topics is None:
+            return
+        device_id = ctx.device_id
+        with self._lock:
+            device = self._devices.get(device_id)
+            if device is None:
+                device = self._devices[device_id] = _Device(self._info(ctx, reading))
+            device.interval_s = float(getattr(ctx, "poll_interval_s", 5.0))
+            device.values, device.ts = reading.values, reading.ts_ms
+            now = self.monotonic()
+            due = now - device.sent_at >= MIN_GAP * device.interval_s
+            if due:
+                device.sent_at = now
+            signature = _signature(reading.values)
+            changed = signature != device.signature
+            if changed:
+                device.signature = signature
+                device.info = self._info(ctx, reading)
+                device.entity_list = entities.for_reading(reading.kind, reading.values)
+        if changed:
+            self._announce(device_id, device)
+        self._set_available(device_id, device, True)
+        if due:
+            self.outbox.state(Message(topics.state(device_id), discovery.state_payload(reading.values, reading.ts_ms)))
+
+    def on_failure(self, device_id: str, error: str) -> None:
+        """A failed poll: the device is unavailable in HA until it answers again."""
+        with self._lock:
+            device = self._devices.get(device_id)
+        if device is not None:
+            self._set_available(device_id, device, False)
+
+    def _set_available(self, device_id: str, device: _Device, available: bool) -> None:
+        if device.available == available or self.topics is None:
+            return
+        device.available = available
+        self.outbox.retain(Message(self.topics.availability(device_id), (ONLINE if available else OFFLINE).encode(),
+                                   retain=True))
+
+    def _info(self, ctx: Any, reading: Any) -> DeviceInfo:
+        """A device's HA identity: what it says of itself, else what the catalog knows."""
+        row = self._catalog.get(ctx.device_id, {})
+        metadata: Mapping[str, Any] = row["metadata"] if isinstance(row.get("metadata"), Mapping) else {}
+        adapter = ctx.adapters[0].adapter_type if getattr(ctx, "adapters", None) else row.get("device_type")
+        values, details = reading.values, reading.details or {}
+        return DeviceInfo(
+            device_id=ctx.device_id, kind=ctx.kind, name=row.get("name") or ctx.name,
+            system_id=getattr(ctx, "system_id", None),
+            manufacturer=(details.get("manufacturer") if isinstance(details, Mapping) else None)
+            or discovery.MANUFACTURERS.get(adapter or ""),
+            model=values.get("model") or metadata.get("model"),
+            serial_number=values.get("serial_number") or row.get("hardware_id"),
+            sw_version=values.get("software_version") or row.get("firmware_version"),
+            hw_version=values.get("hardware_version"))
+
+    def _announce(self, device_id: str, device: _Device) -> None:
+        """Publish a device's configs (retained) and clear the ones it no longer has."""
+        if self.topics is None:
+            return
+        extra = self.sources.commands.entities(device.info, self.topics) if (
+            self.config.commands and self.sources.commands is not None) else []
+        configs = discovery.device_configs(device.info, device.entity_list + extra, self.topics, self._appliance())
+        self._reconcile(device_id, configs)
+
+    # -- the appliance, energy totals ------------------------------------------------------------------------
+
+    def _appliance(self) -> ApplianceInfo:
+        return ApplianceInfo(self.identity.node, self.identity.name, self.identity.serial_number)
+
+    def publish_appliance(self) -> None:
+        """The appliance's own state: health, devices online, disk, backlogs, clock, MQTT drops."""
+        if self.topics is None:
+            return
+        self._appliance_sent = self.monotonic()
+        state = dict(self.sources.appliance())
+        state["mqtt_dropped"] = self.dropped_before + self.outbox.dropped
+        self.outbox.state(Message(self.topics.appliance_state, encode(state)))
+
+    def publish_energy(self) -> None:
+        """Each system's energy totals (after a rollup)."""
+        if self.topics is None:
+            return
+        for system_id, _ in self._systems:
+            totals = self.sources.energy(system_id)
+            if totals:
+                self.outbox.state(Message(self.topics.energy_state(system_id), encode(dict(totals))))
+
+    # -- (re)connection, HA's birth, commands ----------------------------------------------------------------
+
+    def _on_connected(self) -> None:
+        """Everything again: configs, availability, the newest state of each device (in the link's thread)."""
+        self._republish()
+
+    def _republish(self) -> None:
+        if self.topics is None:
+            return
+        self._reconcile("appliance", discovery.appliance_configs(self.topics, self._appliance()))
+        for system_id, name in self._systems:
+            self._reconcile(f"energy-{system_id}", discovery.energy_configs(system_id, name, self.topics,
+                                                                            self._appliance()))
+        with self._lock:
+            devices = list(self._devices.items())
+        for device_id, device in devices:
+            self._announce(device_id, device)
+            if device.available is not None:
+                self.outbox.retain(Message(self.topics.availability(device_id),
+                                           (ONLINE if device.available else OFFLINE).encode(), retain=True))
+            if device.values is not None:
+                self.outbox.state(Message(self.topics.state(device_id),
+                                          discovery.state_payload(device.values, device.ts)))
+        with self._lock:
+            self._control.clear()
+        self._publish_control()
+        self._appliance_sent = -1e18
+
+    def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        if self.topics is None:
+            return
+        if topic == self.topics.ha_status:
+            if payload.strip().lower() == b"online":
+                log.info("MQTT: Home Assistant (re)started; sending the discovery configs again")
+                self._republish()
+            return
+        parsed = self.topics.parse_command(topic)
+        if parsed is None or retained or not self.config.commands or self.sources.commands is None:
+            return  # a retained command is an old one: never replayed
+        device_id, name = parsed
+        topics = self.topics
+
+        def reply(outcome: dict[str, Any]) -> None:
+            self.outbox.state(Message(topics.result(device_id), encode(outcome)))
+            if outcome.get("ok"):
+                # The switch and the availability follow at once, not at the next tick.
+                self._refresh_catalog()
+                self._publish_control()
+                self._sweep_availability()
+
+        self.sources.commands.submit(device_id, name, payload, reply)
+
+    # -- retained configs: publish, clear, remember --------------------------------------------------------------
+
+    def _reconcile(self, owner: str, configs: Mapping[str, Mapping[str, Any]]) -> None:
+        for topic, payload in configs.items():
+            self.outbox.retain(Message(topic, encode(payload), retain=True))
+        with self._lock:
+            old = set(self._published.get(owner, ()))
+            for topic in old - set(configs):
+                self.outbox.retain(Message(topic, b"", retain=True))
+            if old != set(configs):
+                self._published[owner] = sorted(configs)
+                self._published_dirty = True
+
+    def _clear(self, owner: str) -> None:
+        with self._lock:
+            for topic in self._published.pop(owner, []):
+                self.outbox.retain(Message(topic, b"", retain=True))
+            self._published_dirty = True
+
+    def _save_published(self) -> None:
+        with self._lock:
+            if not self._published_dirty:
+                return
+            record, self._published_dirty = {k: list(v) for k, v in self._published.items()}, False
+        mqtt_settings.save_published(record)
+
+    # -- status ---------------------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """For the settings page and /health: on or off, the link's state and counts."""
+        link: LinkStatus | None = self.link.status() if self.link is not None else None
+        out: dict[str, Any] = {"enabled": self.config.configured, "broker": self.config.broker,
+                               "from_command_line": bool(self.override_url),
+                               "base": self.topics.base if self.topics else None,
+                               "prefix": self.topics.prefix if self.topics else None,
+                               "commands": self.config.commands, "devices": len(self._devices),
+                               "dropped": self.dropped_before + self.outbox.dropped}
+        if link is not None:
+            out.update(state=link.state, last_error=link.last_error, failures=link.failures,
+                       published=link.published, waiting=link.waiting, since_ms=link.since_ms,
+                       retry_in_s=link.retry_in_s, client_id=link.client_id, protocol=link.protocol)
+        else:
+            out.update(state="off", last_error=None, failures=0, published=0, waiting=0, since_ms=None,
+                       retry_in_s=None, client_id=self.identity.client_id, protocol=self.config.protocol)
+        return out
+
+    def health(self) -> tuple[bool, str]:
+        """The /health check: ok when off or connected; the drops are always told."""
+        status = self.status()
+        drops = f"{status['dropped']} state messages dropped"
+        if not status["enabled"]:
+            return True, "off"
+        if status["state"] == "connected":
+            return True, f"connected to {status['broker']}; {status['published']} published, {drops}"
+        return False, f"{status['state']}: {status['last_error'] or 'connecting'}; {drops}"
