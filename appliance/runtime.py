@@ -28,10 +28,12 @@ def open_store(settings: Settings) -> tuple[SqliteDatabase, StartupReport]:
     """Open the database as the process does at start: recovery, migrations, adapter types, seed, defaults."""
     from appliance.accounts.backup import restore_state
     from appliance.discovery import settings as discovery_settings
+    from appliance.mqtt import settings as mqtt_settings
 
     # A recovered box gets its owner's access and settings back from the snapshot's state section.
-    checks = {"discovery.": discovery_settings.check}
-    return prepare(settings, restore_state=lambda state: restore_state(state, checks))
+    checks = {"discovery.": discovery_settings.check, "mqtt.": mqtt_settings.check_setting}
+    return prepare(settings, restore_state=lambda state: restore_state(state, checks),
+                   sections=mqtt_settings.config_sections())
 
 
 @dataclass

@@ -192,7 +192,7 @@ def _mqtt_url(value: str) -> str:
     from appliance.mqtt.config import parse_url
 
     try:
-        parse_url(value, "--mqtt")
+        parse_url(value, "the URL")
     except ValidationError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
     return value

@@ -215,6 +215,8 @@ def from_mapping(values: Mapping[str, Any], base: MqttConfig | None = None, *, p
                                   field=f"{where}queue_size")
         changes["queue_size"] = size
     config = replace(config, **changes)
+    if "username" in values and config.username is None and "password" not in changes:
+        config = replace(config, password=None)  # no user, no password: a left-over one is not kept
     return check(config, prefix)
 
 

@@ -8,6 +8,7 @@ dashboard takes as they are; cells and diagnostics are `entity_category: diagnos
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -69,9 +70,21 @@ class Entity:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+def expression(path: str) -> str:
+    """A Jinja expression for a path of the state JSON ('batteries[1].cell_voltages_v[3]') that is undefined,
+    not an error, when any step is missing (a shorter list, a unit that did not answer)."""
+    expr = "value_json"
+    for name, index in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", path):
+        if name:
+            expr = f"{expr}.{name}" if expr == "value_json" else f"({expr} or {{}}).{name}"
+        else:
+            expr = f"({expr} or [])[{index}]"
+    return expr
+
+
 def value_template(path: str) -> str:
     """A template that reads one value of the state JSON; a value the device did not send is unknown in HA."""
-    return "{{ value_json.%s | default(none) }}" % path
+    return "{{ %s | default(none) }}" % expression(path)
 
 
 def _classes(key: str, kind: str | None) -> tuple[str | None, str | None, str | None]:
@@ -106,8 +119,9 @@ def for_value(key: str, value: Any, kind: str | None, *, prefix: str = "", name_
         return []
     label = name_prefix + vocabulary.label(key, kind)
     if isinstance(value, bool):
+        value = expression(path)
         return [Entity("binary_sensor", path.replace(".", "_").replace("[", "_").replace("]", ""), label,
-                       "{{ 'ON' if value_json.%s else ('OFF' if value_json.%s is false else none) }}" % (path, path),
+                       "{{ 'ON' if %s else ('OFF' if %s is false else none) }}" % (value, value),
                        category="diagnostic" if diagnostic else None, icon=ICONS.get(key),
                        extra={"payload_on": "ON", "payload_off": "OFF"})]
     if _is_number(value):
@@ -116,7 +130,8 @@ def for_value(key: str, value: Any, kind: str | None, *, prefix: str = "", name_
         return [Entity("sensor", path.replace(".", "_").replace("[", "_").replace("]", ""), label,
                        value_template(path), category="diagnostic" if diagnostic else None, icon=ICONS.get(key))]
     if key == "alarms" and isinstance(value, list):
-        template = "{{ (value_json.%s | join(', ')) if value_json.%s else 'none' }}" % (path, path)
+        value = expression(path)
+        template = "{{ (%s | join(', ')) if %s else 'none' }}" % (value, value)
         return [Entity("sensor", path.replace(".", "_"), label, template, icon=ICONS["alarms"])]
     if key in ("batteries", "units") and isinstance(value, list):
         return _units(value, kind, prefix)

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from appliance.mqtt import discovery, entities
 from appliance.mqtt import settings as mqtt_settings
@@ -51,9 +51,9 @@ def identity_of(hardware_id: str, *, name: str = "Solar appliance", role: str = 
 class Sources:
     """What the service reads, handed in by runtime."""
 
-    devices: Callable[[], list[Mapping[str, Any]]]
+    devices: Callable[[], Sequence[Mapping[str, Any]]]
     health: Callable[[str], str | None] | None  # None: the health the catalog rows hold
-    systems: Callable[[], list[tuple[str, str]]]
+    systems: Callable[[], Sequence[tuple[str, str]]]
     energy: Callable[[str], Mapping[str, Any]]
     appliance: Callable[[], Mapping[str, Any]]
     commands: Any = None  # appliance.mqtt.commands.Commands, or None

@@ -132,8 +132,10 @@ def import_section(section: Any) -> MqttConfig:
     return update(section)
 
 
-def export_section() -> dict[str, Any]:
-    """The `mqtt:` section of config.yaml (no password)."""
+def export_section() -> dict[str, Any] | None:
+    """The `mqtt:` section of config.yaml (no password); None while MQTT was never set."""
+    if _read(CONFIG_KEY) is None:
+        return None
     return mqtt_config.to_mapping(load())
 
 
@@ -175,3 +177,8 @@ def check_published(value: Any) -> dict[str, list[str]]:
             for k, v in value.items()) or sum(len(v) for v in value.values()) > MAX_PUBLISHED_TOPICS:
         raise ValidationError(f"{PUBLISHED_KEY} must map owners to lists of topics", field=PUBLISHED_KEY)
     return {k: list(v) for k, v in value.items()}
+
+
+def config_sections() -> dict[str, tuple[Any, Any]]:
+    """The config.yaml section MQTT owns, for the edges to hand to catalog's import and export."""
+    return {"mqtt": (import_section, export_section)}

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_SLOW_DELAY_S": 2.0,  # the slow lane's wait: at most one guess per 2 s in all once over the limit
     "DASHBOARD_REFRESH_S": 5,
     "HEALTH_CHECKS": {},
+    "MQTT_STATUS": None,  # the running MQTT service's status (runtime sets it); None: not running here
     "SESSION_COOKIE_NAME": "appliance_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Strict",
@@ -63,14 +64,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = True  # every template, whatever its file name
     from appliance.web import (
         api, api_data, auth, config_pages, dashboard, devices_pages, discovery_pages, energy_pages, htmx, security,
-        settings_home, settings_pages,
+        settings_home, settings_mqtt, settings_pages,
     )
     from appliance.web.templating import init_templates
 
     security.init_app(app)
     htmx.init_app(app)
     init_templates(app)
-    assert settings_home.bp is settings_pages.bp  # its routes are on the settings blueprint
+    assert settings_home.bp is settings_pages.bp is settings_mqtt.bp  # their routes are on the settings blueprint
     # Pages by area, then the JSON API.
     for module in (auth, dashboard, energy_pages, devices_pages, discovery_pages, config_pages, settings_pages, api,
                    api_data):
