@@ -222,6 +222,8 @@ def from_mapping(values: Mapping[str, Any], base: MqttConfig | None = None, *, p
 
 def check(config: MqttConfig, prefix: str = "") -> MqttConfig:
     """The rules across fields: a client key needs its certificate, an enabled link needs a broker."""
+    if config.enabled and not config.host:
+        raise ValidationError(f"{prefix}url: MQTT is enabled but no broker is set", field=f"{prefix}url")
     if config.client_key and not config.client_cert:
         raise ValidationError(f"{prefix}client_key needs client_cert", field=f"{prefix}client_cert")
     if (config.ca_file or config.client_cert) and not config.tls:
@@ -229,8 +231,6 @@ def check(config: MqttConfig, prefix: str = "") -> MqttConfig:
                               field=f"{prefix}url")
     if config.password and not config.username:
         raise ValidationError(f"{prefix}username: a password needs a user name", field=f"{prefix}username")
-    if config.enabled and not config.host:
-        raise ValidationError(f"{prefix}url: MQTT is enabled but no broker is set", field=f"{prefix}url")
     return config
 
 

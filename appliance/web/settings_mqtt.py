@@ -66,5 +66,7 @@ def mqtt() -> Any:
         mqtt_settings.update(values_from_form(form), prefix="mqtt.")
     except ApplianceError as exc:
         field = exc.field if exc.field and exc.field.startswith("mqtt.") else "mqtt.url"
-        return page(400, errors={field: exc.message}, mqtt_form={**form, "mqtt.password": ""})
+        # Shown beside its field: the field's name in front of the message would say it twice.
+        message = exc.message.removeprefix(f"{field}: ").removeprefix(f"{field} ")
+        return page(400, errors={field: message}, mqtt_form={**form, "mqtt.password": ""})
     return page(notice="MQTT settings saved; the link reconnects with them within 10 s.")
