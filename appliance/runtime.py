@@ -86,6 +86,7 @@ class Runtime:
         self.mqtt: Any = None
         self.url: str | None = None
         self._stopped = threading.Event()
+        self._stop_asked: threading.Event | None = None
 
     def open(self) -> "Runtime":
         """Open the store and start the writer (enough for a headless backfill)."""
@@ -321,11 +322,18 @@ class Runtime:
         live_readings.install(None)
         self._stopped.set()
 
+    def handle_signals(self) -> threading.Event:
+        """From now on SIGTERM and SIGINT ask for a clean stop (call it before `start`: a stop asked for while
+        starting is then kept, not a death without saying `offline`)."""
+        if self._stop_asked is None:
+            self._stop_asked = threading.Event()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self._stop_asked.set() if self._stop_asked else None)
+        return self._stop_asked
+
     def run_forever(self, on_tick: Callable[[], None] | None = None, tick_s: float = 10.0) -> None:
         """Block until SIGTERM or SIGINT, then stop cleanly."""
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+        stop = self.handle_signals()
         while not stop.wait(tick_s):
             if on_tick is not None:
                 on_tick()

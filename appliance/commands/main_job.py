@@ -53,6 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the appliance until SIGTERM (what systemd starts)."""
     check_port(args.host, args.port)
     runtime = Runtime(settings_of(args), RuntimeOptions(host=args.host, port=args.port, mqtt_url=args.mqtt))
+    runtime.handle_signals()
     runtime.open()
     _announce_setup_code()
     _start(runtime)
@@ -147,6 +148,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not args.no_web:
         check_port("127.0.0.1", args.port)  # before a backfill of minutes, not after it
     runtime, demo = build_demo(_demo_settings(args), options)
+    runtime.handle_signals()
     try:
         if args.backfill:
             print(f"backfilling {args.backfill:g} days of history...", flush=True)

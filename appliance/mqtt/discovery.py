@@ -244,4 +244,7 @@ def state_payload(values: Mapping[str, Any], ts_ms: int | None) -> bytes:
     body = {k: v for k, v in values.items() if v is not None and k not in ("details", "kind")}
     if ts_ms is not None:
         body["ts"] = ts_ms
-    return encode(finite_or_none(body))
+    try:
+        return encode(body)
+    except ValueError:  # a NaN or an infinity from a device: null in JSON (rare, so checked only then)
+        return encode(finite_or_none(body))

@@ -115,6 +115,9 @@ class Link:
         self._retry_at: float | None = None
         self.published = 0
         self._lock = threading.Lock()
+        #: True while the thread waits in select: only then does an offer need a wake-up byte (a syscall).
+        self._idle = False
+        self._unacked = 0
         self._pending_actions: deque[Callable[[], None]] = deque()
 
     # -- the outside --------------------------------------------------------------------------------------
@@ -128,7 +131,7 @@ class Link:
     def stop(self, timeout: float = 5.0) -> None:
         """Publish `offline` (the will is only for a death), disconnect, end the thread."""
         self._stop.set()
-        self._wake()
+        self._wake_now()
         if self._thread is not None:
             self._thread.join(timeout)
         for sock in (self._wake_r, self._wake_w):
@@ -137,7 +140,7 @@ class Link:
     def call_soon(self, action: Callable[[], None]) -> None:
         """Run `action` in the link's thread (paho is not thread-safe)."""
         self._pending_actions.append(action)
-        self._wake()
+        self._wake_now()
 
     @property
     def connected(self) -> bool:
@@ -155,6 +158,11 @@ class Link:
     # -- the thread ---------------------------------------------------------------------------------------
 
     def _wake(self) -> None:
+        if not self._idle:
+            return  # the thread is working: it takes the outbox again before it waits
+        self._wake_now()
+
+    def _wake_now(self) -> None:
         try:
             self._wake_w.send(b"\0")
         except (BlockingIOError, OSError):
@@ -202,7 +210,7 @@ class Link:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
-        self._connected, self._refused = False, None
+        self._connected, self._refused, self._unacked = False, None, 0
         return client
 
     def _serve(self) -> str:
@@ -221,10 +229,16 @@ class Link:
                 self._pump(client)
             pending = getattr(sock, "pending", lambda: 0)()
             wants = [sock] if client.want_write() else []
+            # Idle first, then look again: an offer made in between either is seen now or wakes the select.
+            self._idle = True
+            ready = self._connected and self._has_room(client) and len(self.outbox) > 0
             try:
-                readable, writable, _ = select.select([sock, self._wake_r], wants, [], 0 if pending else 1.0)
+                readable, writable, _ = select.select([sock, self._wake_r], wants, [],
+                                                      0 if pending or ready else 1.0)
             except (OSError, ValueError):
                 return self._refused or f"the connection to {self.config.broker} was lost"
+            finally:
+                self._idle = False
             if self._wake_r in readable:
                 try:
                     self._wake_r.recv(4096)
@@ -240,6 +254,9 @@ class Link:
         self._say_offline(client)
         return "stopped"
 
+    def _has_room(self, client: Any) -> bool:
+        return self._unacked < IN_FLIGHT * 2
+
     def _pump(self, client: Any) -> None:
         """Hand waiting messages to paho until its in-flight window is full."""
         while True:
@@ -247,12 +264,10 @@ class Link:
             if message is None:
                 return
             info = client.publish(message.topic, message.payload, qos=message.qos, retain=message.retain)
-            if info.rc == paho.MQTT_ERR_QUEUE_SIZE:
+            if info.rc != paho.MQTT_ERR_SUCCESS:  # paho's window is full (or the link just broke): later
                 self.outbox.put_back(message)
                 return
-            if info.rc != paho.MQTT_ERR_SUCCESS:
-                self.outbox.put_back(message)
-                return
+            self._unacked += 1
 
     def _say_offline(self, client: Any) -> None:
         """A clean stop: availability `offline` (retained), then DISCONNECT (which discards the will)."""
@@ -326,6 +341,7 @@ class Link:
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
         self.published += 1
+        self._unacked = max(0, self._unacked - 1)
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         if self.on_message is not None:

@@ -71,18 +71,22 @@ class _Device:
     available: bool | None = None
 
 
-def _shape(value: Any) -> Any:
-    if isinstance(value, list):
-        return len(value), tuple(tuple(sorted((k, _shape(x)) for k, x in v.items()))
-                                 for v in value if isinstance(v, dict))
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return type(value).__name__
-    return "number" if isinstance(value, (int, float)) else "other"
-
-
 def _signature(values: Mapping[str, Any]) -> tuple:
-    """What decides a device's entity set: its keys, the kind of each value, list lengths, units' keys."""
-    return tuple((key, _shape(values[key])) for key in sorted(values))
+    """What decides a device's entity set: its keys, which are empty, list lengths, each unit's keys and lists.
+
+    Computed for every reading, so kept cheap: scalars only say whether they are there.
+    """
+    out: list[Any] = []
+    for key, value in values.items():
+        if isinstance(value, list):
+            if value and isinstance(value[0], dict):
+                out.append((key, tuple(tuple((k, len(x) if isinstance(x, list) else x is None)
+                                             for k, x in unit.items()) for unit in value if isinstance(unit, dict))))
+            else:
+                out.append((key, len(value)))
+        else:
+            out.append((key, value is None))
+    return tuple(out)
 
 
 class MqttService:

@@ -20,7 +20,7 @@ DEVICE = "inverter:powdrive_SIMPD00001"
 def _start(tmp_path: Path, url: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([APPLIANCE, "--db", str(tmp_path / "demo.db"), "demo", "--no-web", "--print-every",
-                             "600", "--mqtt", url], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                             "600", "--mqtt", url], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -36,14 +36,17 @@ def test_online_while_running_then_offline_when_stopped_or_killed(broker, subscr
         subscriber.wait_for(lambda ms: _status(subscriber) == "online", 60)
         device = subscriber.wait_for(lambda ms: next((m for m in ms if m.topic.endswith(f"/{DEVICE}/availability")
                                                       and m.text == "online"), None), 90)
+        # SIGTERM is handled once the process runs (a signal during start-up is systemd's TimeoutStartSec's job).
+        for line in proc.stdout:
+            if line.startswith("demo running"):
+                break
         before = len(subscriber.messages)
         if how == "sigterm":
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(60) == 0
         else:
-            proc.kill()
+            proc.kill()  # no chance to say anything: `offline` can only be the broker's last will
             proc.wait(30)
-            before = len(subscriber.messages)  # dead now: whatever says offline from here is the broker's will
         subscriber.wait_for(lambda ms: len(ms) > before and _status(subscriber) == "offline", 60)
     finally:
         if proc.poll() is None:
