@@ -53,9 +53,11 @@ def published(tmp_path_factory):
             runtime.roll_up()  # energy totals go out after a rollup
             sub.wait_for(lambda ms: any("/_energy/" in m.topic for m in ms), 30)
             sub.wait_for(lambda ms: any(m.topic.endswith("_appliance/state") for m in ms), 30)
+            health = runtime.health_checks()["mqtt"]()
         configs = {m.topic: m.json() for m in sub.messages if m.topic.endswith("/config") and m.payload}
         states = {m.topic: m.json() for m in sub.messages if m.topic.endswith("/state")}
-        yield {"configs": configs, "states": states, "base": base, "messages": list(sub.messages)}
+        yield {"configs": configs, "states": states, "base": base, "messages": list(sub.messages),
+               "health": health}
     finally:
         sub.close()
         broker.stop()
@@ -183,3 +185,8 @@ def test_availability_is_the_last_will_and_the_device_and_both_said_online(publi
         assert said and said[0] == "online"
     statuses = [m.text for m in published["messages"] if m.topic == f"{base}/status"]
     assert statuses[0] == "online" and statuses[-1] == "offline"  # the runtime stopped cleanly at the end
+
+
+def test_health_tells_the_link_and_the_drops(published):
+    ok, detail = published["health"]
+    assert ok and detail.startswith("connected to 127.0.0.1:") and "0 state messages dropped" in detail

@@ -179,3 +179,21 @@ def test_the_queue_empties_into_the_broker_when_it_comes_back(db, tmp_path, home
     finally:
         mqtt.stop()
     assert states[:5] == [1, 2, 3, 4, 5]  # kept while away, sent in order, none dropped
+
+
+def test_home_assistants_birth_message_brings_every_config_again(db, broker, home):
+    mqtt = service(broker.url, home)
+    watcher = Subscriber(broker, ("homeassistant/sensor/#",), client_id="watcher")
+    try:
+        mqtt.on_reading(ctx(), reading())
+        # The reading has four values (the serial number goes into the device): four configs.
+        first = watcher.wait_for(lambda ms: len([m for m in ms if "inv1" in m.topic]) == 4 and
+                                 [m for m in ms if "inv1" in m.topic])
+        count = len(watcher.messages)
+        watcher.publish("homeassistant/status", "online")  # what HA says when it (re)starts
+        again = watcher.wait_for(lambda ms: [m for m in ms[count:] if "inv1" in m.topic]
+                                 if len([m for m in ms[count:] if "inv1" in m.topic]) >= len(first) else None)
+    finally:
+        mqtt.stop()
+        watcher.close()
+    assert {m.topic for m in again} == {m.topic for m in first}
