@@ -20,6 +20,7 @@ from appliance.mqtt.config import MqttConfig
 from appliance.mqtt.discovery import OFFLINE, ONLINE, ApplianceInfo, DeviceInfo, Topics, encode
 from appliance.mqtt.link import Link, LinkStatus
 from appliance.mqtt.outbox import Message, Outbox
+from appliance.mqtt.retained import RetainedConfigs
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,7 @@ class MqttService:
         self._devices: dict[str, _Device] = {}
         self._catalog: dict[str, Mapping[str, Any]] = {}
         self._systems: list[tuple[str, str]] = []
-        self._published = mqtt_settings.load_published()
-        self._published_dirty = False
+        self.retained = RetainedConfigs(mqtt_settings.load_published, mqtt_settings.save_published)
         self._appliance_sent = -1e18
         self._control: dict[str, bytes] = {}
         self.dropped_before = 0
@@ -160,7 +160,7 @@ class MqttService:
             self.link = None
         if self.sources.commands is not None:
             self.sources.commands.stop()
-        self._save_published()
+        self.retained.save()
 
     # -- the scheduler's tick --------------------------------------------------------------------------------
 
@@ -177,7 +177,7 @@ class MqttService:
         self._publish_control()
         if self.monotonic() - self._appliance_sent >= APPLIANCE_EVERY_S:
             self.publish_appliance()
-        self._save_published()
+        self.retained.save()
 
     def _refresh_catalog(self) -> None:
         self._catalog = {d["device_id"]: d for d in self.sources.devices()}
@@ -188,10 +188,10 @@ class MqttService:
         if self.link is None or not self.link.connected or self.topics is None:
             return  # cleared only when the clears can go out now (the record keeps them until then)
         systems = {f"energy-{s}" for s, _ in self._systems}
-        for owner in list(self._published):
+        for owner in self.retained.owners():
             if owner == "appliance" or owner in systems or owner in self._catalog:
                 continue
-            self._clear(owner)
+            self.retained.clear(self.outbox, owner)
             if not owner.startswith("energy-"):
                 self.outbox.retain(Message(self.topics.availability(owner), b"", retain=True))
                 log.info("MQTT: %s left the catalog; its Home Assistant entities are removed", owner)
@@ -286,7 +286,7 @@ class MqttService:
         extra = self.sources.commands.entities(device.info, self.topics) if (
             self.config.commands and self.sources.commands is not None) else []
         configs = discovery.device_configs(device.info, device.entity_list + extra, self.topics, self._appliance())
-        self._reconcile(device_id, configs)
+        self.retained.reconcile(self.outbox, device_id, configs)
 
     # -- the appliance, energy totals ------------------------------------------------------------------------
 
@@ -320,9 +320,9 @@ class MqttService:
     def _republish(self) -> None:
         if self.topics is None:
             return
-        self._reconcile("appliance", discovery.appliance_configs(self.topics, self._appliance()))
+        self.retained.reconcile(self.outbox, "appliance", discovery.appliance_configs(self.topics, self._appliance()))
         for system_id, name in self._systems:
-            self._reconcile(f"energy-{system_id}", discovery.energy_configs(system_id, name, self.topics,
+            self.retained.reconcile(self.outbox, f"energy-{system_id}", discovery.energy_configs(system_id, name, self.topics,
                                                                             self._appliance()))
         with self._lock:
             devices = list(self._devices.items())
@@ -362,32 +362,6 @@ class MqttService:
                 self._sweep_availability()
 
         self.sources.commands.submit(device_id, name, payload, reply)
-
-    # -- retained configs: publish, clear, remember --------------------------------------------------------------
-
-    def _reconcile(self, owner: str, configs: Mapping[str, Mapping[str, Any]]) -> None:
-        for topic, payload in configs.items():
-            self.outbox.retain(Message(topic, encode(payload), retain=True))
-        with self._lock:
-            old = set(self._published.get(owner, ()))
-            for topic in old - set(configs):
-                self.outbox.retain(Message(topic, b"", retain=True))
-            if old != set(configs):
-                self._published[owner] = sorted(configs)
-                self._published_dirty = True
-
-    def _clear(self, owner: str) -> None:
-        with self._lock:
-            for topic in self._published.pop(owner, []):
-                self.outbox.retain(Message(topic, b"", retain=True))
-            self._published_dirty = True
-
-    def _save_published(self) -> None:
-        with self._lock:
-            if not self._published_dirty:
-                return
-            record, self._published_dirty = {k: list(v) for k, v in self._published.items()}, False
-        mqtt_settings.save_published(record)
 
     # -- status ---------------------------------------------------------------------------------------------
 
