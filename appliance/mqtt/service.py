@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 MIN_GAP = 0.8
 APPLIANCE_EVERY_S = 60.0
 STALE_AFTER_POLLS = 3
-OFFLINE_HEALTH = ("offline", "error", "maintenance")
+#: Where a device is parked: no polls, so no failure event says so; the tick does.
+PARKED = ("maintenance", "decommissioned")
 
 
 @dataclass(frozen=True)
@@ -213,10 +214,13 @@ class MqttService:
         with self._lock:
             devices = list(self._devices.items())
         for device_id, device in devices:
-            health = (self.sources.health(device_id) if self.sources.health is not None
-                      else self._catalog.get(device_id, {}).get("health_status"))
+            # A failed poll says offline at once (on_failure); a catalog row read before the poll that just
+            # succeeded must not say it again, so only parking and silence are read here.
+            row = self._catalog.get(device_id, {})
+            health = self.sources.health(device_id) if self.sources.health is not None else row.get("health_status")
+            parked = health in PARKED or row.get("lifecycle_state") in PARKED
             stale = device.ts is None or now_ms - device.ts > STALE_AFTER_POLLS * device.interval_s * 1000
-            if health in OFFLINE_HEALTH or stale:
+            if parked or stale:
                 self._set_available(device_id, device, False)
 
     # -- readings (poller threads: encode and queue, never wait) ---------------------------------------------
