@@ -68,3 +68,15 @@ class UnsupportedError(ApplianceError):
     """The device or driver cannot do what was asked (e.g. no setpoint capability)."""
 
     code = "unsupported"
+
+
+class QuotaError(ApplianceError):
+    """A limit on how often something may happen is used up (a device's daily write budget): 429."""
+
+    code = "quota_exceeded"
+
+
+class DeviceMismatchError(ApplianceError):
+    """A device took a write but holds something else when read back: 502."""
+
+    code = "write_mismatch"

@@ -33,7 +33,9 @@ PAGES = [("dashboard", "/", "#flow-svg"), ("energy-day", "/energy?period=day", "
          ("energy-year", "/energy?period=year", "#chart-solar canvas"),
          ("history", "/history?level=system&period=day", "#history-chart canvas"),
          ("devices", "/devices", "#devices-table"), ("device-battery", "/devices/{pack}", "#cells svg"),
-         ("device-inverter", "/devices/{inverter}", "#reading"), ("discovery", "/discovery", "#inbox"),
+         ("device-inverter", "/devices/{inverter}", "#reading"), ("control", "/devices/{inverter}/control",
+                                                                  "#control-form"),
+         ("discovery", "/discovery", "#inbox"),
          ("configuration", "/config", "#systems"), ("delete-confirmation", "/config/inverters/{inverter_id}/delete",
                                                     "#confirm"),
          ("settings", "/settings", "#tariffs")]
@@ -79,7 +81,7 @@ def prepare(workdir: Path, days: float):
     """The demo runtime with history, a tariff and a running web server."""
     from appliance.accounts import passwords
     from appliance.catalog import systems
-    from appliance.commands.main_job import build_demo
+    from appliance.commands.main_job import build_demo, configure_demo_packs
     from appliance.energy import tariffs
     from appliance.runtime import RuntimeOptions
     from appliance.settings import Settings
@@ -91,6 +93,7 @@ def prepare(workdir: Path, days: float):
     for system in systems.list_systems():
         systems.update_system(system["system_id"], timezone=ZONE, currency="EUR")
     runtime.discover()  # the real discovery finds the simulators and approves them (demo: auto-approve)
+    configure_demo_packs()
     runtime.acquisition.sync()
     now = time.time()
     print(f"writing {days:g} days of history...", flush=True)

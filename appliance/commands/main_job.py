@@ -107,6 +107,24 @@ def build_demo(settings: Settings, options: RuntimeOptions) -> tuple[Runtime, An
     return runtime, demo
 
 
+#: What the demo's installer enters for its packs, whose BMSs report no current limits: the site model's battery
+#: takes 4 kW each way, 60 % through the Pylontech bank and 40 % through the JK pack.
+DEMO_PACK_LIMITS = {"pytes_": 2.4, "jkbms_": 1.6}
+
+
+def configure_demo_packs() -> int:
+    """Give the demo's approved packs their limits, as an installer would (packs with limits are left alone)."""
+    from appliance.catalog import devices
+
+    changed = 0
+    for pack in devices.list_battery_packs():
+        kw = next((v for prefix, v in DEMO_PACK_LIMITS.items() if pack["pack_id"].startswith(prefix)), None)
+        if kw is not None and pack.get("max_charge_kw") is None and pack.get("max_discharge_kw") is None:
+            devices.update_battery_pack(pack["pack_id"], max_charge_kw=kw, max_discharge_kw=kw)
+            changed += 1
+    return changed
+
+
 def backfill(runtime: Runtime, site: Any, days: float, *, step_s: float = BACKFILL_STEP_S,
              progress: Any = None) -> int:
     """Fill `days` of history through the same pipeline (sims, drivers, writer, rollups) at an accelerated clock."""
@@ -156,6 +174,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                              progress=lambda f: print(f"  {f:.0%}", end="\r", flush=True))
             print(f"backfill done: {polls} readings stored", flush=True)
         _start(runtime)
+        configure_demo_packs()  # the packs were approved by the start's discovery
         print(f"demo running: {len(runtime.acquisition.pollers)} simulated devices on 127.0.0.1; "
               f"database {runtime.settings.db_path}", flush=True)
         if runtime.url:

@@ -9,15 +9,21 @@ from typing import Any
 
 from appliance.acquisition import live
 from appliance.acquisition.context import AdapterRef, load
-from appliance.drivers import driver_for
-from appliance.drivers.base import CAP_SETPOINT
+from appliance.control import battery_array
+from appliance.drivers import adapter_types, driver_for
+from appliance.drivers.base import CAP_PROGRAM, CAP_SETPOINT
 from appliance.drivers.connect import bus_key
 from appliance.errors import ApplianceError, NotFoundError, ValidationError
-from appliance.store.models import BatteryPack, DeviceHealth, RegistryDevice, SetpointState, System
+from appliance.store.models import (
+    Adapter, BatteryArray, BatteryPack, BatteryPackAdapter, ControlState, DeviceHealth, Inverter, RegistryDevice,
+    SetpointState, System,
+)
 
 #: Registry kinds that are configured assets (catalog devices); self-registered devices are not assets.
 ASSET_KINDS = ("inverter", "battery_pack", "meter")
 SESSIONS = 10
+#: A battery array's asset id: the logical battery of its packs.
+ARRAY_PREFIX = "battery_array:"
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class AssetInfo:
     max_w: float  # discharge clamp (>= 0)
     min_w: float  # charge clamp (<= 0)
     soc_reserve_pct: float | None
+    program: bool = False  # the setpoint is mapped onto the device's program (a Deye hybrid), not a register
+    battery_arrays: tuple[str, ...] = ()  # the logical batteries a program inverter drives
 
     @property
     def dispatchable(self) -> bool:
@@ -57,10 +65,41 @@ def _limit(pack_kw: float | None, adapter_kw: float | None) -> tuple[float, floa
     return (weight or 0.0) * 1000, (min(known) if known else 0.0) * 1000
 
 
+def rated_w(device_id: str) -> float | None:
+    """The rated power (W) in the program last read from a device (control_state), if known."""
+    row = ControlState.get_or_none(ControlState.device == device_id)
+    value = (json.loads(row.program) if row is not None and row.program else {}).get("rated_power_w")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+
+
+def _program_limits(device: RegistryDevice) -> tuple[float, float, float | None, tuple[str, ...]]:
+    """A program inverter's (discharge W, charge W, SOC reserve, battery arrays): the smallest known of its
+    rated power and the summed limits of the logical batteries it drives (online packs only)."""
+    arrays = battery_array.driven_by(str(device.catalog_id))
+    logical = [battery_array.of_array(a) for a in arrays]
+    rated = rated_w(device.device_id)
+    sums = []
+    for attr in ("max_discharge_w", "max_charge_w"):
+        values = [getattr(lb, attr) for lb in logical]
+        sums.append(None if not logical or any(v is None for v in values) else sum(v or 0.0 for v in values))
+    limits = [min([v for v in (rated, total) if v is not None], default=0.0) for total in sums]
+    reserves = [p.soc_reserve_pct for p in BatteryPack.select().where(
+        BatteryPack.battery_array.in_([a.battery_array_id for a in arrays])) if p.soc_reserve_pct is not None]
+    return limits[0], limits[1], max(reserves) if reserves else None, tuple(a.battery_array_id for a in arrays)
+
+
 def _info(device: RegistryDevice) -> AssetInfo:
     ctx = load(device)
     adapters = ctx.adapters if ctx is not None else ()
     setpoint = next((a for a in adapters if _has_setpoint(a.adapter_type)), None)
+    if setpoint is not None and device.kind == "inverter" and _has(setpoint.adapter_type, CAP_PROGRAM):
+        discharge_w, charge_w, reserve, arrays = _program_limits(device)
+        return AssetInfo(asset_id=device.device_id, name=device.name, kind="inverter",
+                         catalog_id=str(device.catalog_id), system_id=device.system_id,
+                         health_status=device.health_status, lifecycle_state=device.lifecycle_state,
+                         last_seen=device.last_seen, adapters=adapters, setpoint_adapter=setpoint,
+                         weight_discharge_w=discharge_w, weight_charge_w=charge_w, max_w=discharge_w,
+                         min_w=-charge_w, soc_reserve_pct=reserve, program=True, battery_arrays=arrays)
     kind = {"battery_pack": "battery", "inverter": "inverter", "meter": "meter"}[device.kind]
     pack = BatteryPack.get_or_none(BatteryPack.pack_id == device.catalog_id) if device.kind == "battery_pack" else None
     first = setpoint or (adapters[0] if adapters else None)
@@ -86,11 +125,15 @@ def _category(adapter_type: str) -> str | None:
         return None
 
 
-def _has_setpoint(adapter_type: str) -> bool:
+def _has(adapter_type: str, capability: str) -> bool:
     try:
-        return driver_for(adapter_type).has(CAP_SETPOINT)
+        return driver_for(adapter_type).has(capability)
     except ApplianceError:
         return False  # an adapter type no driver knows takes no setpoints
+
+
+def _has_setpoint(adapter_type: str) -> bool:
+    return _has(adapter_type, CAP_SETPOINT) or _has(adapter_type, CAP_PROGRAM)
 
 
 def resolve(asset_id: Any, field: str = "asset_id") -> AssetInfo:
@@ -148,7 +191,8 @@ def describe(asset: AssetInfo, names: dict[str, str | None] | None = None) -> di
     return {"asset_id": asset.asset_id, "name": asset.name, "kind": asset.kind, "catalog_id": asset.catalog_id,
             "system_id": asset.system_id, "site_id": asset.system_id,
             "system_name": _system_name(asset.system_id, names if names is not None else {}),
-            "dispatchable": asset.dispatchable,
+            "dispatchable": asset.dispatchable, "control": "program" if asset.program else
+            "setpoint" if asset.dispatchable else None,
             "adapter_type": asset.adapters[0].adapter_type if asset.adapters else None,
             "limits": {"max_discharge_kw": asset.max_w / 1000, "max_charge_kw": -asset.min_w / 1000,
                        "max_kw": asset.max_w / 1000, "min_kw": asset.min_w / 1000,
@@ -157,9 +201,79 @@ def describe(asset: AssetInfo, names: dict[str, str | None] | None = None) -> di
 
 
 def assets(system_id: str | None = None) -> list[dict[str, Any]]:
-    """Every configured asset with kind, system/site and limits."""
+    """Every configured asset with kind, system/site and limits; each battery array as one logical battery."""
     names: dict[str, str | None] = {}
-    return [describe(a, names) for a in configured(system_id)]
+    found = configured(system_id)
+    out = [describe(a, names) for a in found]
+    limits = {a.asset_id: (a.min_w, a.max_w) for a in found if a.dispatchable and not a.program}
+    for logical in battery_array.arrays(system_id, limits):
+        out.append(describe_array(logical, array_controllers(logical.battery_array_id, found), names))
+    return out
+
+
+def _controllers(system_id: str) -> list[AssetInfo]:
+    """The system's assets that take setpoints (program inverters, setpoint packs), found through their adapters'
+    types without loading every device (the dashboard asks every few seconds)."""
+    types = [t for t in adapter_types() if _has_setpoint(t)]
+    inverters = [i.inverter_id for i in Inverter.select(Inverter.inverter_id).join(Adapter).where(
+        (Inverter.system == system_id) & Adapter.base.in_(types))]
+    packs = [row.pack_id for row in BatteryPackAdapter.select(BatteryPackAdapter.pack).join(Adapter).switch(
+        BatteryPackAdapter).join(BatteryPack).where((BatteryPack.system == system_id) & Adapter.base.in_(types))]
+    if not inverters and not packs:
+        return []
+    query = RegistryDevice.select().where(
+        ((RegistryDevice.kind == "inverter") & RegistryDevice.catalog_id.in_(inverters))
+        | ((RegistryDevice.kind == "battery_pack") & RegistryDevice.catalog_id.in_(packs))).order_by(RegistryDevice.device_id)
+    return [_info(d) for d in query]
+
+
+def logical_batteries(system_id: str) -> list[dict[str, Any]]:
+    """A system's battery arrays as logical batteries (the dashboard's cards), with the program inverters that
+    drive each one under `programs`."""
+    if not BatteryArray.select().where(BatteryArray.system == system_id).exists():
+        return []
+    found = _controllers(system_id)
+    limits = {a.asset_id: (a.min_w, a.max_w) for a in found if a.dispatchable and not a.program}
+    out = []
+    for logical in battery_array.arrays(system_id, limits):
+        body = describe_array(logical, array_controllers(logical.battery_array_id, found))
+        body["programs"] = [{"asset_id": a.asset_id, "name": a.name} for a in found
+                            if a.program and logical.battery_array_id in a.battery_arrays]
+        out.append(body)
+    return out
+
+
+def array_controllers(battery_array_id: str, found: list[AssetInfo]) -> list[str]:
+    """The assets a setpoint for a battery array goes to: the program inverters that drive it and its packs
+    that take setpoints themselves."""
+    packs = {f"battery_pack:{p.pack_id}" for p in BatteryPack.select(BatteryPack.pack_id)
+             .where(BatteryPack.battery_array == battery_array_id)}
+    return [a.asset_id for a in found if a.dispatchable
+            and ((a.program and battery_array_id in a.battery_arrays) or (not a.program and a.asset_id in packs))]
+
+
+def describe_array(logical: battery_array.LogicalBattery, controllers: list[str],
+                   names: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """A battery array as GET /api/assets shows it: one battery with the summed limits of its online packs."""
+    body = logical.to_json()
+    discharge, charge = body.pop("max_discharge_kw"), body.pop("max_charge_kw")
+    return {"asset_id": ARRAY_PREFIX + logical.battery_array_id, "name": logical.name, "kind": "battery_array",
+            "catalog_id": logical.battery_array_id, "system_id": logical.system_id, "site_id": logical.system_id,
+            "system_name": _system_name(logical.system_id, names if names is not None else {}),
+            "dispatchable": bool(controllers), "controlled_by": controllers, "adapter_type": None,
+            "limits": {"max_discharge_kw": discharge, "max_charge_kw": charge, "max_kw": discharge,
+                       "min_kw": -charge if charge is not None else None, "soc_reserve_pct": None},
+            "lifecycle_state": "active", **body}
+
+
+def logical_battery(battery_array_id: str) -> battery_array.LogicalBattery:
+    """One battery array as a logical battery (NotFoundError for an unknown id)."""
+    array = BatteryArray.get_or_none(BatteryArray.battery_array_id == battery_array_id)
+    if array is None:
+        raise NotFoundError(f"battery array {battery_array_id!r} does not exist", field="asset_id")
+    found = configured(array.system_id)
+    return battery_array.of_array(array, {a.asset_id: (a.min_w, a.max_w) for a in found
+                                          if a.dispatchable and not a.program})
 
 
 def _peer(adapter: AdapterRef | None) -> str | None:
@@ -202,8 +316,23 @@ def agents(system_id: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
+def _array_telemetry(asset_id: str) -> dict[str, Any]:
+    """A battery array's live values as one battery: the newest of its packs' readings, summed and weighted."""
+    logical = logical_battery(asset_id.removeprefix(ARRAY_PREFIX))
+    readings = [live.latest_reading(p.asset_id) or {} for p in logical.online]
+    stamps = [r["ts"] for r in readings if isinstance(r.get("ts"), int)]
+    body = logical.to_json()
+    ts = max(stamps) if stamps else None
+    return {"asset_id": asset_id, "name": logical.name, "kind": "battery_array", "system_id": logical.system_id,
+            "site_id": logical.system_id, "ts": ts, "timestamp": _iso(ts),
+            "stale": not readings or all(r.get("stale", True) for r in readings), "online": bool(logical.online),
+            "setpoint_w": None, **body, "details": {}}
+
+
 def telemetry(asset_id: Any) -> dict[str, Any]:
     """The asset's latest reading: core values at the top level, family details under `details`, stale flag."""
+    if isinstance(asset_id, str) and asset_id.startswith(ARRAY_PREFIX):
+        return _array_telemetry(asset_id)
     asset = resolve(asset_id)
     reading = dict(live.latest_reading(asset.asset_id) or {})
     state = SetpointState.get_or_none(SetpointState.asset == asset.asset_id)

@@ -8,16 +8,19 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from appliance.control import assets as asset_info
-from appliance.control import delivery
+from appliance.control import delivery, engine, lease
 from appliance.control.plan import Candidate, Plan, split, total_limit
-from appliance.errors import NotFoundError, ValidationError
+from appliance.errors import ApplianceError, NotFoundError, ValidationError
 from appliance.store.models import DeviceGroup, DeviceGroupMember, DispatchLog, System, database
 
 #: command_source values of the domain document.
 SOURCES = {0: "manual", 1: "controller mode 1", 2: "controller mode 2", 3: "controller mode 3",
            4: "controller mode 4", 5: "external dispatch"}
 MANUAL, EXTERNAL = 0, 5
-FIELDS = {"asset_id", "system_id", "site_id", "group_id", "kw", "mw", "duration_s", "command_source"}
+FIELDS = {"asset_id", "system_id", "site_id", "group_id", "kw", "mw", "duration_s", "command_source", "dry_run",
+          "takeover"}
+#: Shares that are written: the rest (offline, maintenance, no setpoints) are left alone.
+WRITTEN = (None, "at SOC reserve", "full", "SOC unknown (reserve set)", "no limit in this direction")
 MAX_ABS_W = 1e9  # 1 GW: beyond any home or site; a typo in units, not a setpoint
 MAX_DURATION_S = 7 * 24 * 3600
 MAX_LOG = 500
@@ -34,6 +37,8 @@ class Command:
     duration_s: int | None
     command_source: int
     ignored: tuple[str, ...]
+    dry_run: bool = False  # answer the plan and the exact register writes; write and log nothing
+    takeover: bool = False  # take the lease from another source that holds it
 
 
 def _text(body: Mapping[str, Any], key: str) -> str | None:
@@ -81,7 +86,12 @@ def parse(body: Any, *, default_source: int = MANUAL) -> Command:
     if isinstance(source, bool) or not isinstance(source, int) or source not in SOURCES:
         raise ValidationError("command_source must be 0 (manual), 1-4 (controller modes) or 5 (external dispatch)",
                               field="command_source")
-    return Command(kind, str(target_id), watts, unit, duration, source, tuple(key for _, key, _ in named[1:]))
+    flags = {key: body.get(key, False) for key in ("dry_run", "takeover")}
+    for key, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise ValidationError(f"{key} must be true or false", field=key)
+    return Command(kind, str(target_id), watts, unit, duration, source, tuple(key for _, key, _ in named[1:]),
+                   dry_run=flags["dry_run"], takeover=flags["takeover"])
 
 
 def _candidate(asset: asset_info.AssetInfo, requested_w: float, priority: int | None = None) -> Candidate:
@@ -109,6 +119,15 @@ def _candidate(asset: asset_info.AssetInfo, requested_w: float, priority: int | 
 
 def _targets(command: Command) -> tuple[list[asset_info.AssetInfo], dict[str, int | None], bool]:
     """The assets a command addresses, their priorities, and whether priority tiers apply."""
+    if command.target_kind == "asset" and command.target_id.startswith(asset_info.ARRAY_PREFIX):
+        # A battery array is one logical battery: its setpoint goes to whatever drives it.
+        logical = asset_info.logical_battery(command.target_id.removeprefix(asset_info.ARRAY_PREFIX))
+        everything = asset_info.configured(logical.system_id)
+        ids = asset_info.array_controllers(logical.battery_array_id, everything)
+        if not ids:
+            raise ValidationError(f"battery array {logical.battery_array_id!r} has no inverter or pack that takes "
+                                  "setpoints", field="asset_id")
+        return [a for a in everything if a.asset_id in ids], {}, False
     if command.target_kind == "asset":
         asset = asset_info.resolve(command.target_id)
         if not asset.dispatchable:
@@ -165,14 +184,67 @@ def _outcome(plan_: Plan, results: list[dict[str, Any]]) -> str:
     return "applied"
 
 
+def _prime(command: Command, runner: delivery.Dispatcher, now: int) -> None:
+    """Read the program of a program device whose limits are not known yet (its rated power is in it)."""
+    found, _, _ = _targets(command)
+    for asset in found:
+        if asset.program and asset_info.rated_w(asset.asset_id) is None and asset.setpoint_adapter is not None \
+                and asset.health_status != "offline":
+            device = engine.Device(asset.asset_id, asset.setpoint_adapter.adapter_type, asset.setpoint_adapter.config)
+            try:
+                engine.read(runner.pool, device, now)
+            except (ApplianceError, OSError):
+                continue  # the plan leaves it out for want of limits; the device's error shows on its page
+
+
+def _hold_leases(command: Command, written: list[str], *, source: str, holder: str, now: int,
+                 until: int) -> None:
+    """Every written asset's lease for `source`; LeaseConflict (409, nothing written) when another source holds
+    one and the command does not take over."""
+    for asset_id in written:
+        if lease.conflict(asset_id, source, now) is not None and not command.takeover:
+            lease.acquire(asset_id, source, holder, now=now, until=until)  # audits the refusal and raises
+    for asset_id in written:
+        lease.acquire(asset_id, source, holder, now=now, until=until, takeover=command.takeover)
+
+
+def _dry_run(command: Command, plan_: Plan, runner: delivery.Dispatcher, now: int, source: str) -> list[dict]:
+    shares = []
+    for share in plan_.shares:
+        out = share.to_json()
+        if share.excluded in WRITTEN:
+            held = lease.conflict(share.asset_id, source, now)
+            out.update(status="dry_run", lease=held.to_json() if held else None, **runner.preview(share.asset_id,
+                                                                                                  share.setpoint_w, now))
+        else:
+            out.update(status="skipped", writes=[])
+        shares.append(out)
+    return shares
+
+
 def dispatch(body: Any, *, default_source: int = MANUAL, requested_by: str | None = None,
-             dispatcher: delivery.Dispatcher | None = None) -> dict[str, Any]:
-    """Check, plan, deliver and log a setpoint command; return the plan with each asset's outcome."""
+             dispatcher: delivery.Dispatcher | None = None, control_source: str = "api") -> dict[str, Any]:
+    """Check, plan, deliver and log a setpoint command; return the plan with each asset's outcome. With
+    `dry_run` the answer carries each asset's exact register writes, and nothing is written or logged."""
     command = parse(body, default_source=default_source)
-    plan_ = plan(command)
     runner = dispatcher or delivery.current()
     now = runner.clock()
+    _prime(command, runner, now)
+    plan_ = plan(command)
     expires_at = now + command.duration_s * 1000 if command.duration_s else None
+    holder = requested_by or control_source
+    answer = {"ts": now, "target": {"kind": command.target_kind, "id": command.target_id},
+              "ignored": list(command.ignored), "command_source": command.command_source,
+              "source_name": SOURCES[command.command_source], "requested_w": round(command.requested_w, 3),
+              "requested_kw": round(command.requested_w / 1000, 6), "placed_w": plan_.to_json()["placed_w"],
+              "unplaced_w": plan_.to_json()["unplaced_w"], "duration_s": command.duration_s,
+              "expires_at": expires_at}
+    if command.dry_run:
+        return {"dispatch_id": None, "dry_run": True, **answer, "outcome": "dry_run",
+                "shares": _dry_run(command, plan_, runner, now, control_source)}
+    written = [share.asset_id for share in plan_.shares if share.excluded in WRITTEN]
+    _hold_leases(command, written, source=control_source, holder=holder, now=now,
+                 until=expires_at or now + lease.lease_s() * 1000)
     with database.atomic():
         entry = DispatchLog.create(ts=now, command_source=command.command_source, target_kind=command.target_kind,
                                    target_id=command.target_id, requested_w=command.requested_w,
@@ -183,10 +255,11 @@ def dispatch(body: Any, *, default_source: int = MANUAL, requested_by: str | Non
     for share in plan_.shares:
         out = share.to_json()
         # Offline or maintenance assets are not written at all; an asset left out for its SOC is told 0 W.
-        if share.excluded in (None, "at SOC reserve", "full", "SOC unknown (reserve set)", "no limit in this direction"):
+        if share.excluded in WRITTEN:
             result = runner.hold(share.asset_id, share.setpoint_w, now=now,
                                  expires_at=expires_at if share.excluded is None else None,
-                                 command_source=command.command_source, dispatch_id=entry.dispatch_id)
+                                 command_source=command.command_source, dispatch_id=entry.dispatch_id,
+                                 control_source=control_source, holder=holder)
             out.update(result)
             results.append(result)
         else:
@@ -195,12 +268,7 @@ def dispatch(body: Any, *, default_source: int = MANUAL, requested_by: str | Non
     outcome = _outcome(plan_, results)
     (DispatchLog.update(outcome=outcome, shares=json.dumps(shares, sort_keys=True, allow_nan=False))
      .where(DispatchLog.dispatch_id == entry.dispatch_id).execute())
-    return {"dispatch_id": entry.dispatch_id, "ts": now, "target": {"kind": command.target_kind, "id": command.target_id},
-            "ignored": list(command.ignored), "command_source": command.command_source,
-            "source_name": SOURCES[command.command_source], "requested_w": round(command.requested_w, 3),
-            "requested_kw": round(command.requested_w / 1000, 6), "placed_w": plan_.to_json()["placed_w"],
-            "unplaced_w": plan_.to_json()["unplaced_w"], "duration_s": command.duration_s, "expires_at": expires_at,
-            "outcome": outcome, "shares": shares}
+    return {"dispatch_id": entry.dispatch_id, **answer, "outcome": outcome, "shares": shares}
 
 
 def expire_setpoints(now_ms: int, dispatcher: delivery.Dispatcher | None = None) -> list[dict[str, Any]]:

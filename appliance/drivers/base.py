@@ -10,8 +10,10 @@ from appliance.errors import UnsupportedError
 
 #: `generic` adapters (device templates) may serve any kind of device.
 CATEGORIES = ("inverter", "battery", "meter", "bess", "generic")
-#: Capability flags a driver may declare.
+#: Capability flags a driver may declare: a power register that takes a setpoint, or a program of settings
+#: (work mode, limits, time-of-use slots) that a setpoint is mapped onto.
 CAP_SETPOINT = "setpoint"
+CAP_PROGRAM = "program"
 #: Kinds of raw input `appliance decode` can hand a driver.
 DECODE_REGISTERS, DECODE_HEX, DECODE_TEXT = "registers", "hex", "text"
 

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from appliance.drivers.base import Identity, Reading
+from appliance.drivers import powdrive_control
+from appliance.drivers.base import CAP_PROGRAM, Identity, Reading
+from appliance.drivers.modbus.control import ProgramControl, SetpointContext
 from appliance.drivers.modbus.device import ModbusMapDriver, clean, identity_values, probe, reading_from
 from appliance.drivers.modbus.regmap import load_map
+from appliance.drivers.modbus.settings import SettingsMap, load_settings
 from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.errors import DecodeError, UnsupportedError
 
 SCHEMA = modbus_schema("powdrive", extra={
     "profile": {"type": "string", "enum": ["auto", "three_phase_lv", "three_phase_hv", "single_phase"],
                 "default": "auto", "description": "Register map; auto reads register 0"},
+    "write_budget_per_day": {"type": "integer", "minimum": 0, "maximum": 100000,
+                             "description": "Setting writes a day before more are refused (spares the EEPROM); "
+                                            "unset: the appliance's control.write_budget_per_day, 200"},
 })
 PROFILE_MAPS = {"three_phase_lv": "powdrive_3p_lv", "three_phase_hv": "powdrive_3p_hv", "single_phase": "powdrive_1p"}
+#: The settings maps (maps/settings/) have the same names: LV, HV and single-phase differ where Deye's do.
+PROFILE_SETTINGS = PROFILE_MAPS
 #: Register 0 device types (kellerza/sunsynk identity.py; ha-solarman deye_p3.yaml). 0x0103 follows sunsynk:
 #: ha-solarman calls it off-grid.
 DEVICE_TYPES = {0x0002: "string", 0x0003: "single-phase hybrid", 0x0004: "micro", 0x0005: "three-phase LV hybrid",
@@ -53,7 +61,7 @@ def identity_of(registers: Mapping[int, int]) -> dict[str, Any]:
     return values
 
 
-class PowdriveDriver(ModbusMapDriver):
+class PowdriveDriver(ProgramControl, ModbusMapDriver):
     """Powdrive and other Deye/Sunsynk-family hybrid inverters over Modbus RTU or TCP."""
 
     adapter_type = "powdrive"
@@ -64,6 +72,7 @@ class PowdriveDriver(ModbusMapDriver):
     config_schema = SCHEMA
     default_config = defaults_of(SCHEMA)
     family = FAMILY
+    capabilities = frozenset({CAP_PROGRAM})
     _profile: str | None = None
 
     def profile(self) -> str:
@@ -81,6 +90,23 @@ class PowdriveDriver(ModbusMapDriver):
     def map_name(self) -> str:
         """The map of the device's profile."""
         return PROFILE_MAPS[self.profile()]
+
+    def settings_map(self) -> SettingsMap:
+        """The settings of the device's profile (work mode, limits, time of use)."""
+        return load_settings(PROFILE_SETTINGS[self.profile()])
+
+    def setpoint_changes(self, program: Mapping[str, Any], power_w: float, context: SetpointContext
+                         ) -> dict[str, Any]:
+        """Time-of-use slot power and grid-charge flags, or charge currents (powdrive_control)."""
+        return powdrive_control.setpoint_changes(program, power_w, context)
+
+    def implied_power_w(self, program: Mapping[str, Any], context: SetpointContext) -> float | None:
+        """The battery power a setpoint program holds."""
+        return powdrive_control.implied_power_w(program, context)
+
+    def nominal_battery_v(self) -> float:
+        """51.2 V on LV models, 409.6 V on HV ones."""
+        return powdrive_control.NOMINAL_V[self.profile()]
 
     def identify(self) -> Identity:
         """Registers 0-7 (type, protocol, serial) and a plausible SOC; other families are rejected."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Any, Mapping
 
 from appliance.drivers.base import CAP_SETPOINT, Identity, Reading
 from appliance.drivers.modbus.codec import decode_field, encode_field
@@ -66,8 +66,9 @@ class PowerPackDriver(ModbusMapDriver):
         extra = ("bess_fault",) if regs.get(STATUS) == 3 else ()
         return reading_from(load_map(MAP), regs, extra_alarms=extra)
 
-    def apply_setpoint(self, power_w: float) -> float:
-        """Write the target power (+ = discharge) clamped to the configured limits; return the read-back W."""
+    def setpoint_word(self, power_w: float) -> tuple[int, int]:
+        """The watts the register will hold for a setpoint (clamped to the configured limits, whole kW toward
+        zero) and the word that encodes them; nothing is written."""
         if not isinstance(power_w, (int, float)) or not math.isfinite(power_w):
             raise ValidationError(f"setpoint {power_w!r} is not a finite number of watts", field="power_w")
         low = -float(self.config["max_charge_kw"]) * 1000
@@ -75,12 +76,22 @@ class PowerPackDriver(ModbusMapDriver):
         clamped = min(max(float(power_w), low), high)
         # The register holds whole kW; truncating toward zero never exceeds a clamp.
         wanted_w = math.trunc(clamped / 1000) * 1000
-        target = load_map(MAP).field("target_power_w")
         try:
-            word = encode_field(target, wanted_w)[TARGET]
+            word = encode_field(load_map(MAP).field("target_power_w"), wanted_w)[TARGET]
         except ValidationError as exc:
             raise ValidationError(f"setpoint {wanted_w} W does not fit the register: {exc.message}",
                                   field="power_w") from exc
+        return wanted_w, word
+
+    def setpoint_writes(self, power_w: float) -> list[dict[str, Any]]:
+        """The register writes a setpoint makes (what a dry run shows)."""
+        _, word = self.setpoint_word(power_w)
+        return [{"function": 6, "address": TARGET, "count": 1, "values": [word], "settings": ["target_power_w"]}]
+
+    def apply_setpoint(self, power_w: float) -> float:
+        """Write the target power (+ = discharge) clamped to the configured limits; return the read-back W."""
+        wanted_w, word = self.setpoint_word(power_w)
+        target = load_map(MAP).field("target_power_w")
         self.unit_link.write_register(TARGET, word)  # the template's source writes with FC06
         back = self.unit_link.read_holding(TARGET, 1)
         try:

@@ -36,6 +36,8 @@ class DemoSite:
         """Start the inverter, grid meter, Pylontech bank and JK pack (TCP gateway and BLE)."""
         demo = cls(site)
         inverter = PowdriveSim(lambda: {**site.inverter_values(), "serial_number": "SIMPD00001"})
+        # The home's battery obeys the inverter's settings: a dispatch that rewrites them moves the battery.
+        site.controls = inverter.controls
         # The simulator's own defaults carry identity registers (model code); the site drives the rest.
         meter = IamMeterSim(lambda: {**THREE_PHASE, **site.meter_values(), "serial_number": "SIMIAM0001"})
         for sim in (inverter, meter):

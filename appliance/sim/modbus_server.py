@@ -37,7 +37,7 @@ class RegisterImage:
     """Holding and input registers of one unit; unmapped addresses answer 'illegal data address'."""
 
     def __init__(self, holding: Mapping[int, int] | None = None, input: Mapping[int, int] | None = None, *,
-                 on_write: Callable[[int, list[int]], None] | None = None,
+                 on_write: Callable[[int, list[int]], list[int] | None] | None = None,
                  refresh: Callable[["RegisterImage"], None] | None = None,
                  writable: set[int] | None = None, functions: frozenset[int] = ALL_FUNCTIONS,
                  max_read: int = 125) -> None:
@@ -77,14 +77,17 @@ class RegisterImage:
             return [table[at] for at in range(address, address + count)]
 
     def write(self, address: int, values: Sequence[int]) -> None:
-        """A Modbus write to holding registers; on_write sees it first and may refuse it."""
+        """A Modbus write to holding registers; on_write sees it first and may refuse it (ModbusSimError) or
+        return the words the device really stores (a device that clamps a value silently, as Deye's do)."""
         with self.lock:
             table = self.registers["holding"]
             for at in range(address, address + len(values)):
                 if at not in table or (self.writable is not None and at not in self.writable):
                     raise ModbusSimError(ILLEGAL_ADDRESS, f"register {at} is not writable")
             if self.on_write is not None:
-                self.on_write(address, list(values))
+                stored = self.on_write(address, list(values))
+                if stored is not None:
+                    values = stored
             table.update({address + i: value & 0xFFFF for i, value in enumerate(values)})
             self.writes += 1
 

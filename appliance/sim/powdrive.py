@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from appliance.sim import powdrive_settings
 from appliance.sim.modbus_server import ModbusRtuSim, ModbusTcpSim, RegisterImage
+from appliance.sim.powdrive_settings import Controls
 
 ValuesSource = Callable[[], Mapping[str, Any]]
 
@@ -172,23 +174,45 @@ def render(profile: str, values: Mapping[str, Any]) -> dict[int, int]:
 class PowdriveSim:
     """A Deye-family inverter: a writable register datastore whose telemetry `values()` keeps current.
 
-    Settings written with FC16 stay in the datastore (they survive every telemetry refresh); `on_write`
-    hears each accepted write first and may refuse it with ModbusSimError.
+    Settings written with FC16 stay in the datastore (they survive every telemetry refresh) and are what
+    `controls()` decodes for the site model. `on_write` hears each accepted write first and may refuse it
+    with ModbusSimError. `hardware_max_a` caps the current registers silently, as a small model does when
+    it is sent more than it can take: the write is acknowledged and a read-back shows the cap.
     """
 
     def __init__(self, values: ValuesSource | None = None, *, profile: str = "three_phase_lv",
-                 on_write: Callable[[int, list[int]], None] | None = None) -> None:
+                 on_write: Callable[[int, list[int]], None] | None = None,
+                 hardware_max_a: int | None = None) -> None:
         if profile not in TABLES:
             raise ValueError(f"profile {profile!r} is not one of {sorted(TABLES)}")
         self.profile = profile
         defaults = DEFAULTS[profile]
         self.values: ValuesSource = values or (lambda: dict(defaults))
+        self.hardware_max_a = hardware_max_a
+        self._on_write = on_write
         family = "single_phase" if profile == "single_phase" else "three_phase"
-        self.image = RegisterImage(refresh=self._render, on_write=on_write, writable=set(WRITABLE[family]),
+        self.image = RegisterImage(refresh=self._render, on_write=self._write, writable=set(WRITABLE[family]),
                                    functions=FUNCTIONS)
         for start, count in SPACE[family]:
             self.image.map("holding", start, count)
+        self.image.set("holding", powdrive_settings.defaults(profile))
+        self._controls = powdrive_settings.decode(profile, self.image.registers["holding"])
         self._render(self.image)
+
+    def controls(self) -> Controls:
+        """What the inverter's settings tell it to do now (kept current on every write; lock-free to read)."""
+        return self._controls
+
+    def _write(self, address: int, values: list[int]) -> list[int]:
+        if self._on_write is not None:
+            self._on_write(address, values)
+        capped = powdrive_settings.current_registers(self.profile)
+        stored = [min(word, self.hardware_max_a) if self.hardware_max_a is not None and address + i in capped
+                  else word for i, word in enumerate(values)]
+        registers = dict(self.image.registers["holding"])
+        registers.update({address + i: word for i, word in enumerate(stored)})
+        self._controls = powdrive_settings.decode(self.profile, registers)
+        return stored
 
     def snapshot(self) -> dict[str, Any]:
         """The values rendered now."""

@@ -10,6 +10,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from appliance.sim.powdrive_settings import Controls
+from appliance.sim.site_control import flow
+
 STEP_S = 60.0  # integration step: fine enough for energy, cheap enough for a month of backfill
 
 
@@ -46,6 +49,8 @@ class SiteModel:
         self.reserve_pct, self.efficiency = reserve_pct, efficiency
         self.seed = seed
         self.target_w: float | None = None  # a dispatch setpoint overrides self-consumption (+ = discharge)
+        # The inverter's controls (work mode, limits, time of use) when an inverter simulator drives the battery.
+        self.controls: Callable[[], Controls | None] | None = None
         self.state = SiteState(t=self.clock(), soc_pct=start_soc_pct)
         self._lock = threading.Lock()
         self._settle(self.state.t)
@@ -71,18 +76,30 @@ class SiteModel:
         noise = random.Random(self.seed * 7919 + int(t // 60)).uniform(-80, 80)
         return 350 + morning + evening + noise
 
-    def _battery_w(self, pv: float, load: float, soc: float) -> float:
-        want = self.target_w if self.target_w is not None else load - pv
+    def _battery_w(self, want: float, soc: float) -> float:
+        """`want` within the battery's own limits and the energy it holds (the BMS's side)."""
         if want > 0:  # discharge
             room = max(0.0, (soc - self.reserve_pct) / 100 * self.battery_kwh * 1000 * 60)  # W for a minute
             return min(want, self.max_discharge_w, room)
         room = max(0.0, (100 - soc) / 100 * self.battery_kwh * 1000 * 60)
         return -min(-want, self.max_charge_w, room)
 
+    def battery_voltage(self, soc: float) -> float:
+        """The pack voltage at a state of charge (the inverter's and the BMSs' view)."""
+        return 48.0 + soc * 0.06
+
     def _settle(self, t: float) -> None:
         s = self.state
-        s.pv_w, s.load_w = self.pv_w(t), self.load_w(t)
-        s.battery_w = self._battery_w(s.pv_w, s.load_w, s.soc_pct)
+        pv, load = self.pv_w(t), self.load_w(t)
+        controls = self.controls() if self.controls is not None and self.target_w is None else None
+        if controls is None:
+            want = self.target_w if self.target_w is not None else load - pv
+        else:
+            obeyed = flow(controls, datetime.fromtimestamp(t, self.tz), pv, load, s.soc_pct,
+                          round(self.battery_voltage(s.soc_pct), 1), self.max_charge_w, self.max_discharge_w)
+            want, pv = obeyed.battery_w, obeyed.pv_w
+        s.pv_w, s.load_w = pv, load
+        s.battery_w = self._battery_w(want, s.soc_pct)
         s.grid_w = s.load_w - s.pv_w - s.battery_w
 
     def advance(self, to: float | None = None) -> SiteState:
@@ -113,7 +130,7 @@ class SiteModel:
         """The inverter's view (READINGS.md names)."""
         s = self.advance()
         pv = s.pv_w
-        voltage = 48.0 + s.soc_pct * 0.06
+        voltage = self.battery_voltage(s.soc_pct)
         return {
             "pv_power_w": round(pv), "pv_powers_w": [round(pv * 0.55), round(pv * 0.45)],
             "pv_voltages_v": [380.0 if pv else 0.0, 372.0 if pv else 0.0],

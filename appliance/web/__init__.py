@@ -12,7 +12,9 @@ from flask import Flask, Response, render_template, request
 from peewee import DatabaseError as PeeweeDatabaseError
 from werkzeug.exceptions import HTTPException
 
-from appliance.errors import ApplianceError, ConflictError, NotFoundError, StoreError, ValidationError
+from appliance.errors import (
+    ApplianceError, ConflictError, DeviceMismatchError, NotFoundError, QuotaError, StoreError, ValidationError,
+)
 from appliance.web.jsonio import StrictJSONProvider
 
 def _static_dir() -> Path:
@@ -35,7 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Strict",
     "SESSION_COOKIE_SECURE": False,  # the LAN UI is plain http; set True behind TLS
 }
-STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, StoreError: 503}
+STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, QuotaError: 429, DeviceMismatchError: 502,
+          StoreError: 503}
 
 
 def error_status(exc: ApplianceError) -> int:
@@ -63,8 +66,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.secret_key = app.config["SECRET_KEY"] or secret_key()
     app.jinja_env.autoescape = True  # every template, whatever its file name
     from appliance.web import (
-        api, api_data, auth, config_pages, dashboard, devices_pages, discovery_pages, energy_pages, htmx, security,
-        settings_home, settings_mqtt, settings_pages,
+        api, api_data, auth, config_pages, control_pages, dashboard, devices_pages, discovery_pages, energy_pages,
+        htmx, security, settings_home, settings_mqtt, settings_pages,
     )
     from appliance.web.templating import init_templates
 
@@ -73,12 +76,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_templates(app)
     assert settings_home.bp is settings_pages.bp is settings_mqtt.bp  # their routes are on the settings blueprint
     # Pages by area, then the JSON API.
-    for module in (auth, dashboard, energy_pages, devices_pages, discovery_pages, config_pages, settings_pages, api,
-                   api_data):
+    for module in (auth, dashboard, energy_pages, devices_pages, control_pages, discovery_pages, config_pages,
+                   settings_pages, api, api_data):
         app.register_blueprint(module.bp)
-    from appliance.web import api_fleet, api_market, api_sync
+    from appliance.web import api_control, api_fleet, api_market, api_sync
 
     api_fleet.register_blueprint(app)
+    api_control.register_blueprint(app)
     api_market.register_blueprint(app)
     api_sync.register_blueprint(app)
     _errors(app)

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, render_template, request, session, url
 
 from appliance.acquisition import live
 from appliance.catalog import registry, systems
+from appliance.control import assets
 from appliance.energy import history
 from appliance.web import flow as flow_diagram
 from appliance.web.htmx import hx_redirect, hx_refresh, is_htmx
@@ -32,7 +33,8 @@ def _live_context() -> dict[str, Any]:
                        key=lambda d: ATTENTION.index(d["health_status"]))
     return {"system_id": system_id, "flow": flow, "diagram": flow_diagram.build(flow, now_ms()), "totals": totals,
             "today_keys": TODAY_KEYS, "health": dict(sorted(health.items())), "devices": len(registered),
-            "attention": attention, "refresh_s": current_app.config["DASHBOARD_REFRESH_S"]}
+            "attention": attention, "refresh_s": current_app.config["DASHBOARD_REFRESH_S"],
+            "batteries": [b for b in assets.logical_batteries(system_id) if b["packs_total"]]}
 
 
 @bp.get("/")

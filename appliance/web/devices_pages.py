@@ -10,6 +10,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from appliance import vocabulary
 from appliance.acquisition import live
 from appliance.catalog import devices, registry
+from appliance.control import program
 from appliance.errors import ApplianceError, NotFoundError
 from appliance.web import cells
 from appliance.web.htmx import hx_redirect
@@ -58,7 +59,8 @@ def _device_context(device_id: str) -> dict[str, Any]:
             "details": vocabulary.facts((reading or {}).get("details") or {}, kind),
             "identity": vocabulary.facts(identity, kind), "configured_units": len(configured),
             "charts": cells.charts(live.cells(device_id)) if device["kind"] == "battery_pack" else [],
-            "unit_headers": unit_headers, "unit_rows": unit_rows, "ok_mv": cells.OK_MV, "warn_mv": cells.WARN_MV}
+            "unit_headers": unit_headers, "unit_rows": unit_rows, "ok_mv": cells.OK_MV, "warn_mv": cells.WARN_MV,
+            "controllable": device["kind"] == "inverter" and program.controllable(device_id)}
 
 
 @bp.get("/devices/<device_id>")

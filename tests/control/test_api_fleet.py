@@ -127,7 +127,10 @@ def pack(home):
 def test_assets_agents_and_telemetry(api, pack):
     asset_id, _ = pack
     assets = api("GET", "/api/assets", scope="read").get_json()
-    assert [(a["asset_id"], a["kind"], a["limits"]["max_kw"]) for a in assets] == [(asset_id, "bess", 20)]
+    # The bank the pack is in is listed too, as one logical battery with the pack's limits.
+    assert [(a["asset_id"], a["kind"], a["limits"]["max_kw"]) for a in assets] == [
+        (asset_id, "bess", 20), ("battery_array:bank", "battery_array", 20)]
+    assert assets[1]["controlled_by"] == [asset_id] and assets[1]["dispatchable"] is True
     agents = api("GET", "/api/agents?system_id=home", scope="read").get_json()
     assert [(a["asset_id"], a["connected"]) for a in agents] == [(asset_id, True)]
     telemetry = api("GET", f"/api/telemetry/{asset_id}", scope="read").get_json()

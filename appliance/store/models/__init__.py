@@ -8,7 +8,8 @@ from appliance.store.models.aggregates import (
 from appliance.store.models.auth import ApiToken, User, WebSession
 from appliance.store.models.base import BaseModel, database
 from appliance.store.models.control import (
-    DeviceHeartbeat, DeviceMetric, DispatchLog, SetpointState, SyncFeed, SyncState, SyncTable,
+    ControlAudit, ControlLease, ControlSnapshot, ControlState, ControlWriteBudget, DeviceHeartbeat, DeviceMetric,
+    DispatchLog, SetpointState, SyncFeed, SyncState, SyncTable,
 )
 from appliance.store.models.catalog import (
     Adapter, AdapterBase, Battery, BatteryArray, BatteryArrayAttachment, BatteryCell, BatteryPack,
@@ -36,7 +37,8 @@ REGISTRY_MODELS = (RegistryDevice, DeviceDiscovery, DeviceHealth, DeviceGroup, D
                    MarketDataType, MarketData, SystemEvent, AppSetting)
 AGGREGATE_MODELS = (Energy5m, Array5m, System5m, Meter5m, Meter30m, BatteryBank5m, RollupWatermark, RollupDirty)
 AUTH_MODELS = (User, ApiToken, WebSession)
-CONTROL_MODELS = (DispatchLog, SetpointState, DeviceHeartbeat, DeviceMetric, SyncState, SyncTable, SyncFeed)
+CONTROL_MODELS = (DispatchLog, SetpointState, DeviceHeartbeat, DeviceMetric, SyncState, SyncTable, SyncFeed,
+                  ControlLease, ControlAudit, ControlWriteBudget, ControlSnapshot, ControlState)
 ALL_MODELS = (CATALOG_MODELS + SAMPLE_MODELS + ROLLUP_MODELS + REGISTRY_MODELS + AGGREGATE_MODELS + AUTH_MODELS
               + CONTROL_MODELS)
 

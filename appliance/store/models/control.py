@@ -43,6 +43,8 @@ class SetpointState(BaseModel):
     command_source = IntegerField(default=0)
     dispatch_id = IntegerField(null=True)
     last_error = TextField(null=True)
+    released = IntegerField(default=0)
+    control_source = TextField(default='api')
 
     class Meta:
         table_name = 'setpoint_state'
@@ -110,3 +112,74 @@ class SyncFeed(BaseModel):
 
     class Meta:
         table_name = 'sync_feed'
+
+
+class ControlLease(BaseModel):
+    """Row of `control_leases`: the one source controlling a device, until when."""
+
+    device = ForeignKeyField(RegistryDevice, column_name='device_id', field='device_id', on_delete='CASCADE',
+                             primary_key=True)
+    source = TextField()
+    holder = TextField()
+    acquired_at = IntegerField()
+    expires_at = IntegerField()
+
+    class Meta:
+        table_name = 'control_leases'
+
+
+class ControlAudit(BaseModel):
+    """Row of `control_audit`: a lease change, a write or a refusal."""
+
+    audit_id = AutoField()
+    ts = IntegerField()
+    device_id = TextField()
+    kind = TextField()
+    source = TextField(null=True)
+    holder = TextField(null=True)
+    message = TextField()
+    details = TextField(default='{}')
+
+    class Meta:
+        table_name = 'control_audit'
+
+
+class ControlWriteBudget(BaseModel):
+    """Row of `control_write_budget`: writes to a device on one day."""
+
+    device_id = TextField()
+    day = TextField()
+    writes = IntegerField(default=0)
+
+    class Meta:
+        table_name = 'control_write_budget'
+        primary_key = CompositeKey('device_id', 'day')
+        without_rowid = True
+
+
+class ControlSnapshot(BaseModel):
+    """Row of `control_snapshots`: the owner's program before the first setpoint write."""
+
+    device = ForeignKeyField(RegistryDevice, column_name='device_id', field='device_id', on_delete='CASCADE',
+                             primary_key=True)
+    taken_at = IntegerField()
+    registers = TextField()
+    program = TextField()
+
+    class Meta:
+        table_name = 'control_snapshots'
+
+
+class ControlState(BaseModel):
+    """Row of `control_state`: the program last read from a device and its last control error."""
+
+    device = ForeignKeyField(RegistryDevice, column_name='device_id', field='device_id', on_delete='CASCADE',
+                             primary_key=True)
+    registers = TextField(null=True)
+    program = TextField(null=True)
+    read_at = IntegerField(null=True)
+    last_error = TextField(null=True)
+    last_error_at = IntegerField(null=True)
+
+    class Meta:
+        table_name = 'control_state'
