@@ -186,7 +186,8 @@ class Runtime:
         sources = Sources(devices=lambda: registry.list_devices(), health=None, systems=system_list,
                           energy=lambda system_id: system_totals(system_id, self.clock.ms()),
                           appliance=self.appliance_state,
-                          commands=Commands(maintenance=self._maintenance, clock=self.clock.ms))
+                          commands=Commands(maintenance=self._maintenance, clock=self.clock.ms,
+                                            holder="Home Assistant (MQTT)"))
         self.mqtt = MqttService(mqtt_settings.load, self._mqtt_identity(system_list()), sources,
                                 override_url=self.options.mqtt_url).start()
         self.live.subscribe(self.mqtt.on_reading, self.mqtt.on_failure)

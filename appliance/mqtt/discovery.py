@@ -25,6 +25,8 @@ KIND_MODELS = {"inverter": "Hybrid inverter", "battery_pack": "Battery pack", "m
                "battery_array": "Logical battery"}
 SLUG = re.compile(r"[^A-Za-z0-9_-]+")
 ONLINE, OFFLINE = "online", "offline"
+#: A command's name in its topic: a setting's name; never one of the worker's own (leading '_').
+COMMAND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 def slug(text: str) -> str:
@@ -93,7 +95,9 @@ class Topics:
         if not topic.startswith(self.base + "/") or not topic.endswith("/set"):
             return None
         rest = topic[len(self.base) + 1:-len("/set")].split("/")
-        return (rest[0], rest[1]) if len(rest) == 2 and all(rest) else None
+        if len(rest) != 2 or not rest[0] or not COMMAND_NAME.match(rest[1]):
+            return None
+        return rest[0], rest[1]
 
 
 @dataclass(frozen=True)

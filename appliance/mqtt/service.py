@@ -122,6 +122,8 @@ class MqttService:
 
     def start(self) -> "MqttService":
         """Read the catalog and the settings; connect when MQTT is on."""
+        if self.sources.commands is not None:
+            self.sources.commands.on_described = self._control_described
         self._refresh_catalog()
         self._apply(self.current_config())
         return self
@@ -203,11 +205,21 @@ class MqttService:
         """Each device's command state (maintenance on or off), retained, when it changed."""
         if self.topics is None or not self.config.commands:
             return
+        commands = self.sources.commands
         for device_id, row in self._catalog.items():
-            state = encode({"maintenance": row.get("lifecycle_state") == "maintenance"})
+            extra = commands.program_state(device_id) if commands is not None else {}
+            state = encode({"maintenance": row.get("lifecycle_state") == "maintenance", **extra})
             if self._control.get(device_id) != state:
                 self._control[device_id] = state
                 self.outbox.retain(Message(self.topics.command_state(device_id), state, retain=True))
+
+    def _control_described(self, device_id: str) -> None:
+        """A device's controls are known or changed (the command worker read it): announce, tell the state."""
+        with self._lock:
+            device = self._devices.get(device_id)
+        if device is not None:
+            self._announce(device_id, device)
+        self._publish_control()
 
     def _sweep_availability(self) -> None:
         now_ms = int(self.clock() * 1000)
