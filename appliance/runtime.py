@@ -187,14 +187,15 @@ class Runtime:
                           energy=lambda system_id: system_totals(system_id, self.clock.ms()),
                           appliance=self.appliance_state,
                           commands=Commands(maintenance=self._maintenance, clock=self.clock.ms,
-                                            holder="Home Assistant (MQTT)"))
+                                            holder="Home Assistant (MQTT)"),
+                          logical=self.logical_batteries)
         self.mqtt = MqttService(mqtt_settings.load, self._mqtt_identity(system_list()), sources,
-                                override_url=self.options.mqtt_url).start()
+                                override_url=self.options.mqtt_url, tick_s=self.options.mqtt_interval_s).start()
         self.live.subscribe(self.mqtt.on_reading, self.mqtt.on_failure)
         self.scheduler.add_job(self.mqtt.tick, "interval", seconds=self.options.mqtt_interval_s, id="mqtt")
 
     def _mqtt_identity(self, system_list: list[tuple[str, str]]) -> Any:
-        from appliance.mqtt.service import identity_of
+        from appliance.mqtt.identity import identity_of
         from appliance.sync import state
         from appliance.sync.state import SyncError
 
@@ -207,6 +208,27 @@ class Runtime:
             hardware = hashlib.sha256(str(self.settings.db_path).encode()).hexdigest()[:16]
         name = f"{system_list[0][1]} appliance" if system_list else "Solar appliance"
         return identity_of(hardware, name=name, role=self.options.mqtt_role)
+
+    @staticmethod
+    def logical_batteries() -> list[dict[str, Any]]:
+        """Control's logical batteries (one per battery array with packs) in READINGS.md names, for MQTT."""
+        from appliance.control import battery_array
+
+        out = []
+        for battery in battery_array.arrays():
+            if not battery.packs:
+                continue
+            cells = battery.cells()
+            power = [p.power_w for p in battery.online if p.power_w is not None]
+            out.append({"device_id": f"battery_array:{battery.battery_array_id}", "name": battery.name,
+                        "system_id": battery.system_id, "health_status": battery.health_status,
+                        "values": {"soc_pct": battery.soc_pct, "power_w": round(sum(power), 1) if power else None,
+                                   "cell_min_v": cells["cell_min_v"], "cell_max_v": cells["cell_max_v"],
+                                   "cell_delta_v": cells["cell_delta_v"], "soh_pct": cells["soh_pct"],
+                                   "max_charge_power_w": battery.max_charge_w,
+                                   "max_discharge_power_w": battery.max_discharge_w,
+                                   "packs_online": len(battery.online)}})
+        return out
 
     @staticmethod
     def _maintenance(device_id: str, on: bool, reason: str) -> Any:

@@ -30,7 +30,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.drivers.base import Reading
 from appliance.mqtt.config import parse_url
-from appliance.mqtt.service import MqttService, Sources, identity_of
+from appliance.mqtt.identity import identity_of
+from appliance.mqtt.service import MqttService, Sources
 from appliance.store.db import open_database
 
 INTERVAL_S = 5.0

@@ -12,12 +12,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Sequence
 
+from appliance.drivers.base import Reading
 from appliance.mqtt import discovery, entities
 from appliance.mqtt import settings as mqtt_settings
 from appliance.mqtt.config import MqttConfig
 from appliance.mqtt.discovery import OFFLINE, ONLINE, ApplianceInfo, DeviceInfo, Topics, encode
+from appliance.mqtt.identity import Identity, device_info
+from appliance.mqtt.identity import signature as signature_of
 from appliance.mqtt.link import Link, LinkStatus
 from appliance.mqtt.outbox import Message, Outbox
 from appliance.mqtt.retained import RetainedConfigs
@@ -33,23 +37,6 @@ PARKED = ("maintenance", "decommissioned")
 
 
 @dataclass(frozen=True)
-class Identity:
-    """Who the appliance is on the broker: the MQTT client id and HA's node and device name."""
-
-    client_id: str
-    node: str
-    name: str
-    serial_number: str | None = None
-
-
-def identity_of(hardware_id: str, *, name: str = "Solar appliance", role: str = "appliance") -> Identity:
-    """The client id and node id from the appliance's hardware id (23 characters at most: MQTT 3.1.1)."""
-    short = discovery.slug(hardware_id)[-12:]
-    ident = f"{role[:10]}-{short}"
-    return Identity(client_id=ident[:23], node=discovery.slug(ident), name=name, serial_number=hardware_id)
-
-
-@dataclass(frozen=True)
 class Sources:
     """What the service reads, handed in by runtime."""
 
@@ -59,6 +46,8 @@ class Sources:
     energy: Callable[[str], Mapping[str, Any]]
     appliance: Callable[[], Mapping[str, Any]]
     commands: Any = None  # appliance.mqtt.commands.Commands, or None
+    #: Logical batteries (control's battery arrays): [{device_id, name, system_id, health_status, values}].
+    logical: Callable[[], Sequence[Mapping[str, Any]]] | None = None
 
 
 @dataclass
@@ -73,34 +62,18 @@ class _Device:
     available: bool | None = None
 
 
-def _signature(values: Mapping[str, Any]) -> tuple:
-    """What decides a device's entity set: its keys, which are empty, list lengths, each unit's keys and lists.
-
-    Computed for every reading, so kept cheap: scalars only say whether they are there.
-    """
-    out: list[Any] = []
-    for key, value in values.items():
-        if isinstance(value, list):
-            if value and isinstance(value[0], dict):
-                out.append((key, tuple(tuple((k, len(x) if isinstance(x, list) else x is None)
-                                             for k, x in unit.items()) for unit in value if isinstance(unit, dict))))
-            else:
-                out.append((key, len(value)))
-        else:
-            out.append((key, value is None))
-    return tuple(out)
-
-
 class MqttService:
     """One per process; `start`, `tick`, `stop` from runtime."""
 
     def __init__(self, config: Callable[[], MqttConfig], identity: Identity, sources: Sources, *,
                  override_url: str | None = None, clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic, link_options: Mapping[str, Any] | None = None) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, link_options: Mapping[str, Any] | None = None,
+                 tick_s: float = 10.0) -> None:
         self._config_source, self.identity, self.sources = config, identity, sources
         self.override_url = override_url
         self.clock, self.monotonic = clock, monotonic
         self.link_options = dict(link_options or {})
+        self.tick_s = tick_s
         self.config = MqttConfig()
         self.topics: Topics | None = None
         self.link: Link | None = None
@@ -176,6 +149,7 @@ class MqttService:
         if self.topics is None:
             return
         self._remove_gone()
+        self._publish_logical()
         self._sweep_availability()
         self._publish_control()
         if self.monotonic() - self._appliance_sent >= APPLIANCE_EVERY_S:
@@ -191,8 +165,9 @@ class MqttService:
         if self.link is None or not self.link.connected or self.topics is None:
             return  # cleared only when the clears can go out now (the record keeps them until then)
         systems = {f"energy-{s}" for s, _ in self._systems}
+        logical = {b["device_id"] for b in self.sources.logical()} if self.sources.logical is not None else set()
         for owner in self.retained.owners():
-            if owner == "appliance" or owner in systems or owner in self._catalog:
+            if owner == "appliance" or owner in systems or owner in self._catalog or owner in logical:
                 continue
             self.retained.clear(self.outbox, owner)
             if not owner.startswith("energy-"):
@@ -212,6 +187,18 @@ class MqttService:
             if self._control.get(device_id) != state:
                 self._control[device_id] = state
                 self.outbox.retain(Message(self.topics.command_state(device_id), state, retain=True))
+
+    def _publish_logical(self) -> None:
+        """Each logical battery as a device of its own, its values as a reading (once per tick)."""
+        if self.sources.logical is None:
+            return
+        for battery in self.sources.logical():
+            ctx = SimpleNamespace(device_id=battery["device_id"], kind="battery_array", name=battery["name"],
+                                  system_id=battery.get("system_id"), poll_interval_s=self.tick_s, adapters=())
+            values = {k: v for k, v in battery["values"].items() if v is not None}
+            self.on_reading(ctx, Reading("battery", values, {}, int(self.clock() * 1000)))
+            if battery.get("health_status") in ("offline", "unknown"):
+                self.on_failure(battery["device_id"], "no pack of it answers")
 
     def _control_described(self, device_id: str) -> None:
         """A device's controls are known or changed (the command worker read it): announce, tell the state."""
@@ -246,18 +233,18 @@ class MqttService:
         with self._lock:
             device = self._devices.get(device_id)
             if device is None:
-                device = self._devices[device_id] = _Device(self._info(ctx, reading))
+                device = self._devices[device_id] = _Device(device_info(ctx, reading, self._catalog.get(ctx.device_id, {})))
             device.interval_s = float(getattr(ctx, "poll_interval_s", 5.0))
             device.values, device.ts = reading.values, reading.ts_ms
             now = self.monotonic()
             due = now - device.sent_at >= MIN_GAP * device.interval_s
             if due:
                 device.sent_at = now
-            signature = _signature(reading.values)
+            signature = signature_of(reading.values)
             changed = signature != device.signature
             if changed:
                 device.signature = signature
-                device.info = self._info(ctx, reading)
+                device.info = device_info(ctx, reading, self._catalog.get(ctx.device_id, {}))
                 device.entity_list = entities.for_reading(reading.kind, reading.values)
         if changed:
             self._announce(device_id, device)
@@ -278,22 +265,6 @@ class MqttService:
         device.available = available
         self.outbox.retain(Message(self.topics.availability(device_id), (ONLINE if available else OFFLINE).encode(),
                                    retain=True))
-
-    def _info(self, ctx: Any, reading: Any) -> DeviceInfo:
-        """A device's HA identity: what it says of itself, else what the catalog knows."""
-        row = self._catalog.get(ctx.device_id, {})
-        metadata: Mapping[str, Any] = row["metadata"] if isinstance(row.get("metadata"), Mapping) else {}
-        adapter = ctx.adapters[0].adapter_type if getattr(ctx, "adapters", None) else row.get("device_type")
-        values, details = reading.values, reading.details or {}
-        return DeviceInfo(
-            device_id=ctx.device_id, kind=ctx.kind, name=row.get("name") or ctx.name,
-            system_id=getattr(ctx, "system_id", None),
-            manufacturer=(details.get("manufacturer") if isinstance(details, Mapping) else None)
-            or discovery.MANUFACTURERS.get(adapter or ""),
-            model=values.get("model") or metadata.get("model"),
-            serial_number=values.get("serial_number") or row.get("hardware_id"),
-            sw_version=values.get("software_version") or row.get("firmware_version"),
-            hw_version=values.get("hardware_version"))
 
     def _announce(self, device_id: str, device: _Device) -> None:
         """Publish a device's configs (retained) and clear the ones it no longer has."""

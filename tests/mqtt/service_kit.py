@@ -8,7 +8,8 @@ from typing import Any
 
 from appliance.drivers.base import Reading
 from appliance.mqtt.config import parse_url
-from appliance.mqtt.service import MqttService, Sources, identity_of
+from appliance.mqtt.identity import identity_of
+from appliance.mqtt.service import MqttService, Sources
 
 FAST_LINK = {"backoff_min_s": 0.1, "backoff_max_s": 0.5}
 

@@ -50,6 +50,7 @@ def published(tmp_path_factory):
         with demo_home(folder, broker.url) as runtime:
             base = runtime.mqtt.topics.base
             sub.wait_for(lambda ms: all(any(m.topic == f"{base}/{d}/state" for m in ms) for d in DEVICES), 90)
+            sub.wait_for(lambda ms: any("/battery_array:" in m.topic and m.topic.endswith("/state") for m in ms), 30)
             runtime.roll_up()  # energy totals go out after a rollup
             sub.wait_for(lambda ms: any("/_energy/" in m.topic for m in ms), 30)
             sub.wait_for(lambda ms: any(m.topic.endswith("_appliance/state") for m in ms), 30)
@@ -94,7 +95,10 @@ def test_one_ha_device_per_appliance_device_each_via_the_appliance(published):
     assert len(appliance) == 1 and appliance[0]["model"] == "Edge appliance"
     node = appliance[0]["identifiers"][0]
     children = {d["name"]: d for d in blocks.values() if d.get("via_device") == node}
-    assert len(children) == len(DEVICES) + 1  # the four devices and the home's energy totals
+    # The four devices, the logical battery of the demo's packs, and the home's energy totals.
+    assert len(children) == len(DEVICES) + 2, sorted(children)
+    logical = next(d for d in children.values() if d["model"] == "Logical battery")
+    assert logical["manufacturer"] == "Solar appliance"
     jk = next(d for d in children.values() if "SIMJK0000001" in d["name"])
     assert (jk["manufacturer"], jk["model"], jk["serial_number"], jk["sw_version"], jk["hw_version"]) == \
         ("JK BMS", "JK-PB2A16S20P", "SIMJK0000001", "19.27", "19A")
@@ -190,3 +194,11 @@ def test_availability_is_the_last_will_and_the_device_and_both_said_online(publi
 def test_health_tells_the_link_and_the_drops(published):
     ok, detail = published["health"]
     assert ok and detail.startswith("connected to 127.0.0.1:") and "0 state messages dropped" in detail
+
+
+def test_the_logical_battery_is_a_device_with_soc_power_and_cells(published):
+    mine = [c for c in published["configs"].values() if "battery_array" in c["unique_id"]]
+    keys = {c["unique_id"].rsplit("-", 1)[1] for c in mine}
+    assert {"soc_pct", "power_w", "cell_delta_v", "packs_online"} <= keys, keys
+    state = next(v for k, v in published["states"].items() if "/battery_array:" in k)
+    assert 0 <= state["soc_pct"] <= 100 and state["packs_online"] >= 1
