@@ -55,11 +55,28 @@ class _Device:
     info: DeviceInfo
     interval_s: float = 5.0
     signature: tuple = ()
+    raw_signature: tuple = ()
+    #: Every value seen this session (lists at their longest): entities only grow, so a value a device
+    #: skips in one reading does not remove its entity from HA (it reads unknown until it comes back).
+    seen: dict[str, Any] = field(default_factory=dict)
     entity_list: list[entities.Entity] = field(default_factory=list)
     values: Mapping[str, Any] | None = None
     ts: int | None = None
     sent_at: float = -1e18
     available: bool | None = None
+
+
+def widen(seen: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values seen so far with a new reading's: absent or null values keep the old, lists the longer."""
+    out = dict(seen)
+    for key, value in values.items():
+        if value is None:
+            continue
+        old = out.get(key)
+        if isinstance(value, list) and isinstance(old, list) and len(old) > len(value):
+            continue
+        out[key] = value
+    return out
 
 
 class MqttService:
@@ -196,7 +213,9 @@ class MqttService:
             ctx = SimpleNamespace(device_id=battery["device_id"], kind="battery_array", name=battery["name"],
                                   system_id=battery.get("system_id"), poll_interval_s=self.tick_s, adapters=())
             values = {k: v for k, v in battery["values"].items() if v is not None}
-            self.on_reading(ctx, Reading("battery", values, {}, int(self.clock() * 1000)))
+            # Every key, whatever the packs report now: a logical battery's entities do not come and go.
+            basis = {k: 0.0 for k in battery["values"]}
+            self.on_reading(ctx, Reading("battery", values, {}, int(self.clock() * 1000)), basis=basis)
             if battery.get("health_status") in ("offline", "unknown"):
                 self.on_failure(battery["device_id"], "no pack of it answers")
 
@@ -224,8 +243,9 @@ class MqttService:
 
     # -- readings (poller threads: encode and queue, never wait) ---------------------------------------------
 
-    def on_reading(self, ctx: Any, reading: Any) -> None:
-        """A device's new reading: its state (once per poll interval), its entities when they changed."""
+    def on_reading(self, ctx: Any, reading: Any, basis: Mapping[str, Any] | None = None) -> None:
+        """A device's new reading: its state (once per poll interval), its entities when new ones came
+        (`basis`: the values to make entities of, when not the reading's own)."""
         topics = self.topics
         if topics is None:
             return
@@ -240,12 +260,17 @@ class MqttService:
             due = now - device.sent_at >= MIN_GAP * device.interval_s
             if due:
                 device.sent_at = now
-            signature = signature_of(reading.values)
-            changed = signature != device.signature
-            if changed:
-                device.signature = signature
-                device.info = device_info(ctx, reading, self._catalog.get(ctx.device_id, {}))
-                device.entity_list = entities.for_reading(reading.kind, reading.values)
+            raw = signature_of(basis if basis is not None else reading.values)
+            changed = False
+            if raw != device.raw_signature:  # rare: only then is the wider set worked out
+                device.raw_signature = raw
+                device.seen = widen(device.seen, basis if basis is not None else reading.values)
+                signature = signature_of(device.seen)
+                changed = signature != device.signature
+                if changed:
+                    device.signature = signature
+                    device.info = device_info(ctx, reading, self._catalog.get(ctx.device_id, {}))
+                    device.entity_list = entities.for_reading(reading.kind, device.seen)
         if changed:
             self._announce(device_id, device)
         self._set_available(device_id, device, True)

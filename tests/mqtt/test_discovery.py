@@ -50,7 +50,8 @@ def published(tmp_path_factory):
         with demo_home(folder, broker.url) as runtime:
             base = runtime.mqtt.topics.base
             sub.wait_for(lambda ms: all(any(m.topic == f"{base}/{d}/state" for m in ms) for d in DEVICES), 90)
-            sub.wait_for(lambda ms: any("/battery_array:" in m.topic and m.topic.endswith("/state") for m in ms), 30)
+            sub.wait_for(lambda ms: any("/battery_array:" in m.topic and m.topic.endswith("/state")
+                                        and "soc_pct" in m.json() for m in ms), 60)
             runtime.roll_up()  # energy totals go out after a rollup
             sub.wait_for(lambda ms: any("/_energy/" in m.topic for m in ms), 30)
             sub.wait_for(lambda ms: any(m.topic.endswith("_appliance/state") for m in ms), 30)
