@@ -56,7 +56,9 @@ def collect(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             runtime.mqtt.tick()  # the new setting: reconnect with command topics
             base = runtime.mqtt.topics.base
             sub.wait_for(lambda ms: sum(1 for m in ms if m.topic.startswith(base) and m.topic.endswith("/state")
-                                        and ":" in m.topic) >= 8 and any("/switch/" in m.topic for m in ms), 120)
+                                        and ":" in m.topic) >= 8 and any("/select/" in m.topic for m in ms)
+                         and any("/battery_array:" in m.topic and m.topic.endswith("/state") and "soc_pct" in m.json()
+                                 for m in ms), 120)
             runtime.roll_up()
             sub.wait_for(lambda ms: any("/_energy/" in m.topic for m in ms), 30)
             runtime.mqtt.publish_appliance()
