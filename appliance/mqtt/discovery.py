@@ -68,6 +68,10 @@ class Topics:
         """A device's command state (retained JSON: maintenance on or off)."""
         return f"{self.base}/{device_id}/control"
 
+    def alert_state(self, device_id: str) -> str:
+        """A device's alert state (retained JSON: active, messages)."""
+        return f"{self.base}/{device_id}/alert"
+
     def result(self, device_id: str) -> str:
         """Where the outcome of a command is published (JSON, not retained)."""
         return f"{self.base}/{device_id}/result"

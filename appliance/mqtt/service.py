@@ -16,15 +16,17 @@ from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Sequence
 
 from appliance.drivers.base import Reading
+from appliance.mqtt import alerts as mqtt_alerts
 from appliance.mqtt import discovery, entities
 from appliance.mqtt import settings as mqtt_settings
 from appliance.mqtt.config import MqttConfig
 from appliance.mqtt.discovery import OFFLINE, ONLINE, ApplianceInfo, DeviceInfo, Topics, encode
 from appliance.mqtt.identity import Identity, device_info
 from appliance.mqtt.identity import signature as signature_of
-from appliance.mqtt.link import Link, LinkStatus
+from appliance.mqtt.link import Link
 from appliance.mqtt.outbox import Message, Outbox
 from appliance.mqtt.retained import RetainedConfigs
+from appliance.mqtt.status import health_of, status_of
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ class Sources:
     commands: Any = None  # appliance.mqtt.commands.Commands, or None
     #: Logical batteries (control's battery arrays): [{device_id, name, system_id, health_status, values}].
     logical: Callable[[], Sequence[Mapping[str, Any]]] | None = None
+    #: Active alerts (the alerts service's): [{device_id, kind, message}, ...], newest first.
+    alerts: Callable[[], Sequence[Mapping[str, Any]]] | None = None
 
 
 @dataclass
@@ -102,6 +106,7 @@ class MqttService:
         self.retained = RetainedConfigs(mqtt_settings.load_published, mqtt_settings.save_published)
         self._appliance_sent = -1e18
         self._control: dict[str, bytes] = {}
+        self._alert_states = mqtt_alerts.AlertStates()
         self.dropped_before = 0
 
     # -- configuration and the link -------------------------------------------------------------------------
@@ -169,6 +174,7 @@ class MqttService:
         self._publish_logical()
         self._sweep_availability()
         self._publish_control()
+        self.publish_alerts()
         if self.monotonic() - self._appliance_sent >= APPLIANCE_EVERY_S:
             self.publish_appliance()
         self.retained.save()
@@ -297,6 +303,8 @@ class MqttService:
             return
         extra = self.sources.commands.entities(device.info, self.topics) if (
             self.config.commands and self.sources.commands is not None) else []
+        if self.sources.alerts is not None:
+            extra.append(mqtt_alerts.device_entity(self.topics, device_id))
         configs = discovery.device_configs(device.info, device.entity_list + extra, self.topics, self._appliance())
         self.retained.reconcile(self.outbox, device_id, configs)
 
@@ -312,7 +320,16 @@ class MqttService:
         self._appliance_sent = self.monotonic()
         state = dict(self.sources.appliance())
         state["mqtt_dropped"] = self.dropped_before + self.outbox.dropped
+        state.update(self.publish_alerts())
         self.outbox.state(Message(self.topics.appliance_state, encode(state)))
+
+    def publish_alerts(self) -> dict[str, Any]:
+        """Each device's alert state when it changed (the alerts service calls this on a change too)."""
+        if self.topics is None or self.sources.alerts is None:
+            return {}
+        with self._lock:
+            device_ids = list(self._devices)
+        return self._alert_states.publish(self.outbox, self.topics, list(self.sources.alerts()), device_ids)
 
     def publish_energy(self) -> None:
         """Each system's energy totals (after a rollup)."""
@@ -332,7 +349,10 @@ class MqttService:
     def _republish(self) -> None:
         if self.topics is None:
             return
-        self.retained.reconcile(self.outbox, "appliance", discovery.appliance_configs(self.topics, self._appliance()))
+        extra = mqtt_alerts.APPLIANCE_ENTITIES if self.sources.alerts is not None else ()
+        self.retained.reconcile(self.outbox, "appliance", discovery.appliance_configs(self.topics, self._appliance(),
+                                                                                       extra))
+        self._alert_states.forget()
         for system_id, name in self._systems:
             self.retained.reconcile(self.outbox, f"energy-{system_id}", discovery.energy_configs(system_id, name, self.topics,
                                                                             self._appliance()))
@@ -379,28 +399,11 @@ class MqttService:
 
     def status(self) -> dict[str, Any]:
         """For the settings page and /health: on or off, the link's state and counts."""
-        link: LinkStatus | None = self.link.status() if self.link is not None else None
-        out: dict[str, Any] = {"enabled": self.config.configured, "broker": self.config.broker,
-                               "from_command_line": bool(self.override_url),
-                               "base": self.topics.base if self.topics else None,
-                               "prefix": self.topics.prefix if self.topics else None,
-                               "commands": self.config.commands, "devices": len(self._devices),
-                               "dropped": self.dropped_before + self.outbox.dropped}
-        if link is not None:
-            out.update(state=link.state, last_error=link.last_error, failures=link.failures,
-                       published=link.published, waiting=link.waiting, since_ms=link.since_ms,
-                       retry_in_s=link.retry_in_s, client_id=link.client_id, protocol=link.protocol)
-        else:
-            out.update(state="off", last_error=None, failures=0, published=0, waiting=0, since_ms=None,
-                       retry_in_s=None, client_id=self.identity.client_id, protocol=self.config.protocol)
-        return out
+        link = self.link.status() if self.link is not None else None
+        return status_of(self.config, link, client_id=self.identity.client_id, topics=self.topics,
+                         from_command_line=bool(self.override_url), devices=len(self._devices),
+                         dropped=self.dropped_before + self.outbox.dropped)
 
     def health(self) -> tuple[bool, str]:
         """The /health check: ok when off or connected; the drops are always told."""
-        status = self.status()
-        drops = f"{status['dropped']} state messages dropped"
-        if not status["enabled"]:
-            return True, "off"
-        if status["state"] == "connected":
-            return True, f"connected to {status['broker']}; {status['published']} published, {drops}"
-        return False, f"{status['state']}: {status['last_error'] or 'connecting'}; {drops}"
+        return health_of(self.status())

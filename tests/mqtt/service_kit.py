@@ -22,12 +22,15 @@ class Home:
         {"device_id": "inverter:inv1", "kind": "inverter", "name": "Roof inverter", "hardware_id": "SN1",
          "device_type": "powdrive", "metadata": {}, "health_status": "online", "lifecycle_state": "active"}])
     totals: dict[str, Any] = field(default_factory=lambda: {"pv_energy_today_kwh": 1.5, "pv_energy_total_kwh": 10.0})
+    #: Active alerts, as the alerts service would hand them over; None: no alerts service.
+    alerts: list[dict[str, Any]] | None = None
 
     def sources(self, commands: Any = None) -> Sources:
         return Sources(devices=lambda: list(self.devices), health=None, systems=lambda: [("home", "Home")],
                        energy=lambda system_id: dict(self.totals),
                        appliance=lambda: {"problem": False, "health": "ok", "disk_free_mb": 1000},
-                       commands=commands)
+                       commands=commands, alerts=(lambda: list(self.alerts or [])) if self.alerts is not None
+                       else None)
 
 
 class Clock:
