@@ -19,7 +19,9 @@ DEV_APT_PACKAGES=(
   systemd-analyze:systemd        # tests/deploy: systemd-analyze verify of the unit
   udevadm:udev                   # tests/deploy: udev itself checks the serial-adapter rules
   chromium:chromium              # tests/web: the browser tests drive Debian's Chromium (no download)
-  openssl:openssl                # tests/alerts: a throwaway certificate for the STARTTLS test server
+  mosquitto_passwd:mosquitto     # tests/mqtt: a real broker on free loopback ports (/usr/sbin/mosquitto)
+  mosquitto_sub:mosquitto-clients  # tests/mqtt, benchmarks/mqtt.py: a counting subscriber
+  openssl:openssl                # tests/mqtt and tests/alerts: test certificates for TLS and STARTTLS
 )
 
 # System mode layout.

@@ -36,10 +36,12 @@ def open_store(settings: Settings) -> tuple[SqliteDatabase, StartupReport]:
     """Open the database as the process does at start: recovery, migrations, adapter types, seed, defaults."""
     from appliance.accounts.backup import restore_state
     from appliance.discovery import settings as discovery_settings
+    from appliance.mqtt import settings as mqtt_settings
 
     # A recovered box gets its owner's access and settings back from the snapshot's state section.
-    checks = {"discovery.": discovery_settings.check}
-    return prepare(settings, restore_state=lambda state: restore_state(state, checks))
+    checks = {"discovery.": discovery_settings.check, "mqtt.": mqtt_settings.check_setting}
+    return prepare(settings, restore_state=lambda state: restore_state(state, checks),
+                   sections=mqtt_settings.config_sections())
 
 
 @dataclass
@@ -63,6 +65,11 @@ class RuntimeOptions:
     alerts_interval_s: float = 5.0
     #: Rule settings over the stored ones for this process only (the demo's scenarios shorten holds).
     alert_overrides: dict[str, float] = field(default_factory=dict)
+    mqtt_interval_s: float = 10.0
+    #: `--mqtt mqtt[s]://user:pass@host:port`: the broker for this process, over the stored settings.
+    mqtt_url: str | None = None
+    #: What the appliance calls itself on MQTT (the client id's first part): the demo is not the real box.
+    mqtt_role: str = "appliance"
     extra_jobs: list[tuple[Callable[[], Any], float, str]] = field(default_factory=list)
 
 
@@ -104,6 +111,7 @@ class Runtime:
         self.web_server: Any = None
         self._push: Any = None
         self._push_settings: dict[str, Any] | None = None
+        self.mqtt: Any = None
         self.url: str | None = None
         self._stopped = threading.Event()
         self._last_run: dict[str, float] = {}
@@ -112,6 +120,7 @@ class Runtime:
         self.backfill_pool: Callable[[], LinkPool] | None = None
         #: Called after every discovery scan (the demo gives its approved packs the installer's limits).
         self.after_discovery: list[Callable[[], Any]] = []
+        self._stop_asked: threading.Event | None = None
 
     def open(self) -> "Runtime":
         """Open the store and start the writer (enough for a headless backfill)."""
@@ -196,6 +205,7 @@ class Runtime:
                                id="setpoint-expiry")
         self.scheduler.add_job(lambda: registration.sweep_offline(self.clock.ms()), "interval",
                                seconds=registration.sweep_settings()["sweep_every_s"], id="heartbeat-sweep")
+        self._start_mqtt()
         for func, seconds, job_id in every.extra_jobs:
             self.scheduler.add_job(func, "interval", seconds=seconds, id=job_id)
         # The first scan runs as a job at once: devices already configured are polled meanwhile.
@@ -213,7 +223,8 @@ class Runtime:
         from appliance.web import create_app
         from appliance.web.server import serve
 
-        app = create_app({"HEALTH_CHECKS": self.health_checks(), "ALERTS": self.alerts})
+        app = create_app({"HEALTH_CHECKS": self.health_checks(), "ALERTS": self.alerts,
+                          "MQTT_STATUS": self.mqtt.status if self.mqtt is not None else None})
         self.web_server = serve(app, self.options.host, self.options.port)
         threading.Thread(target=self.web_server.run, name="web", daemon=True).start()
         port = self.web_server.port
@@ -230,7 +241,118 @@ class Runtime:
         def scheduler() -> tuple[bool, str]:
             return bool(self.scheduler.running), f"{len(self.scheduler.get_jobs())} jobs"
 
-        return {"writer": writer, "scheduler": scheduler}
+        checks = {"writer": writer, "scheduler": scheduler}
+        if self.mqtt is not None:
+            checks["mqtt"] = self.mqtt.health
+        return checks
+
+    def _start_mqtt(self) -> None:
+        """The MQTT publisher, handed what it reads; the live cache tells it of every poll."""
+        from appliance.catalog import registry, systems
+        from appliance.energy.totals import system_totals
+        from appliance.mqtt import settings as mqtt_settings
+        from appliance.mqtt.commands import Commands
+        from appliance.mqtt.service import MqttService, Sources
+
+        def system_list() -> list[tuple[str, str]]:
+            return [(s["system_id"], s["name"]) for s in systems.list_systems()]
+
+        def device_health(device_id: str) -> str | None:
+            known = self.acquisition.health.state(device_id)  # newer than the catalog row between summaries
+            return known.status if known is not None else None
+
+        def active_alerts() -> list[dict[str, Any]]:
+            return [{"device_id": a.device_id, "kind": a.kind, "message": a.message, "severity": a.severity}
+                    for a in self.alerts.active()]
+
+        sources = Sources(devices=lambda: registry.list_devices(), health=device_health, systems=system_list,
+                          energy=lambda system_id: system_totals(system_id, self.clock.ms()),
+                          appliance=self.appliance_state,
+                          commands=Commands(maintenance=self._maintenance, clock=self.clock.ms,
+                                            holder="Home Assistant (MQTT)"),
+                          logical=self.logical_batteries, alerts=active_alerts)
+        self.mqtt = MqttService(mqtt_settings.load, self._mqtt_identity(system_list()), sources,
+                                override_url=self.options.mqtt_url, tick_s=self.options.mqtt_interval_s).start()
+        self.live.subscribe(self.mqtt.on_reading, self.mqtt.on_failure)
+        mqtt = self.mqtt
+        self.alerts.subscribe(lambda _change: mqtt.publish_alerts())  # a problem sensor turns on at once
+        self.scheduler.add_job(self.mqtt.tick, "interval", seconds=self.options.mqtt_interval_s, id="mqtt")
+
+    def _mqtt_identity(self, system_list: list[tuple[str, str]]) -> Any:
+        from appliance.mqtt.identity import identity_of
+        from appliance.sync import state
+        from appliance.sync.state import SyncError
+
+        try:
+            hardware = state.hardware_id()
+        except SyncError:
+            import hashlib
+
+            # No Pi serial and no machine id: the database's path is the next most stable thing we have.
+            hardware = hashlib.sha256(str(self.settings.db_path).encode()).hexdigest()[:16]
+        name = f"{system_list[0][1]} appliance" if system_list else "Solar appliance"
+        return identity_of(hardware, name=name, role=self.options.mqtt_role)
+
+    @staticmethod
+    def logical_batteries() -> list[dict[str, Any]]:
+        """Control's logical batteries (one per battery array with packs) in READINGS.md names, for MQTT."""
+        from appliance.control import battery_array
+
+        out = []
+        for battery in battery_array.arrays():
+            if not battery.packs:
+                continue
+            cells = battery.cells()
+            power = [p.power_w for p in battery.online if p.power_w is not None]
+            out.append({"device_id": f"battery_array:{battery.battery_array_id}", "name": battery.name,
+                        "system_id": battery.system_id, "health_status": battery.health_status,
+                        "values": {"soc_pct": battery.soc_pct, "power_w": round(sum(power), 1) if power else None,
+                                   "cell_min_v": cells["cell_min_v"], "cell_max_v": cells["cell_max_v"],
+                                   "cell_delta_v": cells["cell_delta_v"], "soh_pct": cells["soh_pct"],
+                                   "max_charge_power_w": battery.max_charge_w,
+                                   "max_discharge_power_w": battery.max_discharge_w,
+                                   "packs_online": len(battery.online)}})
+        return out
+
+    @staticmethod
+    def _maintenance(device_id: str, on: bool, reason: str) -> Any:
+        """Maintenance on or off, as PATCH /api/devices/<id> does it (the same checks)."""
+        from appliance.catalog import registration
+
+        changes = {"status": "maintenance" if on else "online"}
+        if on:
+            changes["maintenance_reason"] = reason
+        return registration.patch(device_id, changes)
+
+    def appliance_state(self) -> dict[str, Any]:
+        """The appliance's own state for MQTT: health, devices online, disk, backlogs, clock."""
+        from appliance.catalog import registry
+        from appliance.store.db import disk_free
+        from appliance.sync.push import PushClient
+
+        problems = []
+        for name, check in self.health_checks().items():
+            if name == "mqtt":
+                continue
+            try:
+                ok, detail = check()
+            except Exception as exc:  # noqa: BLE001 - a failing check is a problem to report, not a crash
+                ok, detail = False, str(exc)
+            if not ok:
+                problems.append(f"{name}: {detail}")
+        devices = registry.list_devices()
+        free = disk_free()
+        size = sum(p.stat().st_size for p in self.settings.db_path.parent.glob(self.settings.db_path.name + "*")
+                   if p.is_file())
+        try:
+            backlog = (self._push or PushClient()).backlog()["pending"]
+        except Exception:  # noqa: BLE001 - the headend link's state is optional here
+            backlog = None
+        return {"problem": bool(problems), "health": "; ".join(problems)[:250] or "ok",
+                "devices_online": sum(1 for d in devices if d["health_status"] in ("online", "degraded")),
+                "devices_total": len(devices), "disk_free_mb": None if free is None else round(free / 1e6),
+                "database_mb": round(size / 1e6, 1), "sync_backlog": backlog,
+                "write_backlog": self.writer.stats.pending, "clock_synchronised": self.timekeeper.synchronised()}
 
     def _alert_collaborators(self) -> Any:
         """What the alert rules and the status page read, each from its owner (alerts.service.Collaborators)."""
@@ -296,7 +418,10 @@ class Runtime:
         from appliance.energy.rollups import roll_up
 
         self.timekeeper.restamp()
-        return roll_up(now_ms=self.clock.ms())
+        result = roll_up(now_ms=self.clock.ms())
+        if self.mqtt is not None:
+            self.mqtt.publish_energy()  # HA's Energy dashboard gets the new totals after each rollup
+        return result
 
     def extend_tariffs(self) -> int:
         """Expand time-of-use tariff plans further ahead when their horizon is near (a few points a day)."""
@@ -360,6 +485,8 @@ class Runtime:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.alerts.stop()
+        if self.mqtt is not None:
+            self.mqtt.stop()  # after the pollers: `offline` is the last thing the broker hears
         if self.web_server is not None:
             self.web_server.close()
         if self.discovery is not None:
@@ -376,11 +503,18 @@ class Runtime:
             restart.end(self.settings.data_dir, self.clock.ms(), self._run_started)
         self._stopped.set()
 
+    def handle_signals(self) -> threading.Event:
+        """From now on SIGTERM and SIGINT ask for a clean stop (call it before `start`: a stop asked for while
+        starting is then kept, not a death without saying `offline`)."""
+        if self._stop_asked is None:
+            self._stop_asked = threading.Event()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self._stop_asked.set() if self._stop_asked else None)
+        return self._stop_asked
+
     def run_forever(self, on_tick: Callable[[], None] | None = None, tick_s: float = 10.0) -> None:
         """Block until SIGTERM or SIGINT, then stop cleanly."""
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+        stop = self.handle_signals()
         while not stop.wait(tick_s):
             if on_tick is not None:
                 on_tick()

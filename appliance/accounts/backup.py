@@ -2,7 +2,8 @@
 
 Only hashes leave the database: the admin password's scrypt hash and the API tokens' sha256 hashes,
 never a password or token. The settings are the upstream sync (its token included: the appliance must
-present it to the headend, so it is stored as it is, like in the database), retention and discovery.
+present it to the headend, so it is stored as it is, like in the database), retention, discovery and
+MQTT (its password included, for the same reason).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from appliance.errors import ValidationError
 from appliance.store.models import ApiToken, AppSetting, User, database
 
 #: app_settings kept in snapshots, by key prefix.
-SETTING_PREFIXES = ("sync.", "retention.", "discovery.")
+SETTING_PREFIXES = ("sync.", "retention.", "discovery.", "mqtt.")
 HASH_PATTERN = re.compile(r"^scrypt\$\d{1,9}\$\d{1,4}\$\d{1,4}\$[A-Za-z0-9+/=]{4,200}\$[A-Za-z0-9+/=]{4,200}$")
 TOKEN_HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 #: A check per key prefix for restored settings that this service does not own (discovery's: by runtime).

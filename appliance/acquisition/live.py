@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from appliance.acquisition.context import DeviceContext
 from appliance.drivers.base import Reading
@@ -15,6 +17,7 @@ from appliance.store.models import (
 )
 
 STALE_AFTER_POLLS = 3
+log = logging.getLogger(__name__)
 
 
 def _now_ms() -> int:
@@ -38,17 +41,35 @@ class LiveCache:
         self._entries: dict[str, LiveEntry] = {}
         self._lock = threading.Lock()
         self.clock = clock
+        self._listeners: list[tuple[Callable[[DeviceContext, Reading], None], Callable[[str, str], None] | None]] = []
+
+    def subscribe(self, on_reading: Callable[[DeviceContext, Reading], None],
+                  on_failure: Callable[[str, str], None] | None = None) -> None:
+        """Be told of every new reading and failed poll, in the poller's thread (so: queue, never wait)."""
+        self._listeners.append((on_reading, on_failure))
 
     def update(self, ctx: DeviceContext, reading: Reading, *, adapter_id: str | None = None) -> None:
         """Remember a device's newest reading."""
         with self._lock:
             self._entries[ctx.device_id] = LiveEntry(ctx, reading, adapter_id)
+        for on_reading, _ in self._listeners:
+            self._tell(on_reading, ctx, reading)
 
     def mark_failed(self, device_id: str, error: str) -> None:
         """Note the last poll failed; the reading stays, and goes stale by age."""
         with self._lock:
             if device_id in self._entries:
                 self._entries[device_id].error = error
+        for _, on_failure in self._listeners:
+            if on_failure is not None:
+                self._tell(on_failure, device_id, error)
+
+    @staticmethod
+    def _tell(listener: Callable[..., None], *args: Any) -> None:
+        try:
+            listener(*args)
+        except Exception:  # noqa: BLE001 - a subscriber's fault never fails a poll
+            log.exception("a live-reading subscriber failed")
 
     def entries(self) -> list[LiveEntry]:
         """A snapshot of every entry."""

@@ -42,8 +42,10 @@ def _without_prefix(message: str, field: str) -> str:
 class Importer:
     """One import: parses text, then applies it section by section; errors name file, line and key."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, extra: tuple[str, ...] = ()) -> None:
         self.source = source
+        #: Top-level sections another service owns (`mqtt`), handed in by the caller with their handlers.
+        self.extra = extra
 
     def fail(self, message: str, line: int | None = None, key: str | None = None) -> ConfigFileError:
         """A ConfigFileError naming the file, the line and the key."""
@@ -62,8 +64,8 @@ class Importer:
         if not isinstance(document, LineDict):
             raise self.fail("the file must be a mapping of sections (home, arrays, inverters, ...)", 1)
         for key in document:
-            if key not in SECTIONS:
-                raise self.fail(f"unknown section (expected one of {', '.join(SECTIONS)})",
+            if key not in SECTIONS and key not in self.extra:
+                raise self.fail(f"unknown section (expected one of {', '.join(SECTIONS + self.extra)})",
                                 document.line_of(str(key)), str(key))
         entries = 0
         for key in SECTIONS[1:-1]:

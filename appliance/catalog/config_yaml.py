@@ -18,8 +18,14 @@ from appliance.store.models import (
 )
 
 
+#: Sections of config.yaml another service owns, by name: (apply the section, export it or None).
+#: The edges hand them in (the catalog imports no other service): `mqtt.settings.config_sections()`.
+Sections = Mapping[str, tuple[Callable[[Any], Any], Callable[[], Any]]]
+
+
 def import_file(path: str | Path, *, replace: bool = False,
-                state: Callable[[Mapping[str, Any]], Any] | None = None) -> dict[str, int]:
+                state: Callable[[Mapping[str, Any]], Any] | None = None,
+                sections: Sections | None = None) -> dict[str, int]:
     """Import a config.yaml file (or a snapshot); nothing is written when any part of it is wrong."""
     path = Path(path)
     try:
@@ -28,17 +34,20 @@ def import_file(path: str | Path, *, replace: bool = False,
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"{path}: cannot read: {exc}") from exc
-    return import_text(text, source=str(path), replace=replace, state=state)
+    return import_text(text, source=str(path), replace=replace, state=state, sections=sections)
 
 
 def import_text(text: str, *, source: str = "config.yaml", replace: bool = False,
-                state: Callable[[Mapping[str, Any]], Any] | None = None) -> dict[str, int]:
+                state: Callable[[Mapping[str, Any]], Any] | None = None,
+                sections: Sections | None = None) -> dict[str, int]:
     """Import config.yaml text in one transaction; return how many rows of each kind it holds.
 
     A snapshot's `state` section (access and settings) goes to `state` in the same transaction;
-    without it the section is left out: an import of a snapshot copies the catalog only.
+    without it the section is left out: an import of a snapshot copies the catalog only. `sections` apply
+    the sections other services own (`mqtt:`), in the same transaction.
     """
-    importer = Importer(source)
+    sections = sections or {}
+    importer = Importer(source, tuple(sections))
     document = importer.parse(text)
     with database.atomic() as transaction:
         try:
@@ -48,6 +57,12 @@ def import_text(text: str, *, source: str = "config.yaml", replace: bool = False
             if state is not None and document.get("state") is not None:
                 with importer.at("state", document):
                     state(document["state"])
+            for name, (apply, _) in sections.items():
+                if document.get(name) is not None:
+                    part = document[name]
+                    with importer.at(name, part if hasattr(part, "line_of") else document):
+                        apply(part)
+                    counts[f"{name} settings"] = 1
         except BaseException:
             transaction.rollback()
             raise
@@ -80,8 +95,8 @@ def _put(target: dict[str, Any], key: str, value: Any) -> None:
         target[key] = value
 
 
-def export_dict() -> dict[str, Any]:
-    """The whole catalog as a config.yaml document."""
+def export_dict(sections: Sections | None = None) -> dict[str, Any]:
+    """The whole catalog as a config.yaml document, with the sections of other services when given."""
     homes = []
     for system in System.select().order_by(System.system_id):
         home = {"id": system.system_id, "name": system.name}
@@ -130,6 +145,10 @@ def export_dict() -> dict[str, Any]:
     loose = Adapter.select().where(Adapter.device_id.is_null()).order_by(Adapter.adapter_id)
     if loose.exists():
         doc["adapters"] = [_adapter_entry(a) for a in loose]
+    for name, (_, export) in (sections or {}).items():
+        value = export()
+        if value is not None:
+            doc[name] = value
     return doc
 
 
@@ -156,16 +175,17 @@ def _export_pack(pack: BatteryPack) -> dict[str, Any]:
 HEADER = "# Exported by the appliance. The database is the source of truth; this file seeds or restores it.\n"
 
 
-def export_text() -> str:
+def export_text(sections: Sections | None = None) -> str:
     """The catalog as config.yaml text."""
-    return HEADER + yaml.safe_dump(export_dict(), sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return HEADER + yaml.safe_dump(export_dict(sections), sort_keys=False, allow_unicode=True,
+                                   default_flow_style=False)
 
 
-def export_file(path: str | Path) -> Path:
+def export_file(path: str | Path, sections: Sections | None = None) -> Path:
     """Write the catalog to a file atomically (temp file, then rename)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(export_text(), encoding="utf-8")
+    tmp.write_text(export_text(sections), encoding="utf-8")
     tmp.replace(path)
     return path
 

@@ -42,12 +42,14 @@ def marker_path(settings: Settings) -> Path:
     return settings.db_path.with_name(settings.db_path.name + MARKER_SUFFIX)
 
 
-def prepare(settings: Settings, *, restore_state: StateRestorer | None = None) -> tuple[SqliteDatabase, StartupReport]:
+def prepare(settings: Settings, *, restore_state: StateRestorer | None = None,
+            sections: config_yaml.Sections | None = None) -> tuple[SqliteDatabase, StartupReport]:
     """Open the database for the process: recover, migrate, register adapter types, seed or default.
 
     A fault that may pass (full disk, I/O error, read-only file) raises StoreError and changes nothing;
     only a corrupt file, or a missing or empty one where a database was expected, is recovered.
-    `restore_state` puts back a snapshot's `state` section (the owner's access and settings).
+    `restore_state` puts back a snapshot's `state` section (the owner's access and settings); `sections` are
+    the config.yaml sections other services own (`mqtt:`).
     """
     report = StartupReport()
     problem = store_db.check_file(settings.db_path) or _missing_or_empty(settings)
@@ -64,9 +66,9 @@ def prepare(settings: Settings, *, restore_state: StateRestorer | None = None) -
     try:
         adapters.sync_adapter_types()
         if problem is not None:
-            _restore(settings, report, problem, restore_state)
+            _restore(settings, report, problem, restore_state, sections)
         elif not System.select().exists() and settings.config_file.is_file():
-            config_yaml.import_file(settings.config_file)
+            config_yaml.import_file(settings.config_file, sections=sections)
             report.imported = settings.config_file
             events.record("config_import", f"empty database seeded from {settings.config_file}")
         if not System.select().exists():
@@ -103,14 +105,14 @@ def _mark_started(settings: Settings) -> None:
 
 
 def _restore(settings: Settings, report: StartupReport, problem: str,
-             restore_state: StateRestorer | None) -> None:
+             restore_state: StateRestorer | None, sections: config_yaml.Sections | None = None) -> None:
     """Restore the configuration into the fresh database from the newest snapshot, else config.yaml."""
     candidates = [p for p in (snapshots.list_snapshots(settings.snapshot_dir)) if p.is_file()]
     if settings.config_file.is_file():
         candidates.append(settings.config_file)
     for source in candidates:
         try:
-            config_yaml.import_file(source, replace=True, state=restore_state)
+            config_yaml.import_file(source, replace=True, state=restore_state, sections=sections)
         except ApplianceError as exc:
             report.notes.append(f"{source}: {exc}")
             log.warning("cannot restore from %s: %s", source, exc)

@@ -29,11 +29,12 @@ def cmd_init_db(args: argparse.Namespace) -> int:
 def cmd_import_config(args: argparse.Namespace) -> int:
     """Load a config.yaml into the database in one transaction."""
     from appliance.catalog import config_yaml
+    from appliance.mqtt import settings as mqtt_settings
 
     if not Path(args.file).is_file():
         raise ValidationError(f"{args.file}: no such file", field="file")
     open_store_for_cli(args)
-    counts = config_yaml.import_file(args.file, replace=args.replace)
+    counts = config_yaml.import_file(args.file, replace=args.replace, sections=mqtt_settings.config_sections())
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     print(f"imported {args.file}: {summary or 'nothing'}")
     return EXIT_OK
@@ -42,6 +43,7 @@ def cmd_import_config(args: argparse.Namespace) -> int:
 def cmd_export_config(args: argparse.Namespace) -> int:
     """Write the catalog as config.yaml to stdout or a file."""
     from appliance.catalog import config_yaml
+    from appliance.mqtt import settings as mqtt_settings
 
     open_store_for_cli(args)
     if args.output:
@@ -49,12 +51,12 @@ def cmd_export_config(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise UsageError(f"export-config -o {args.output}: the folder {folder} does not exist")
         try:
-            config_yaml.export_file(args.output)
+            config_yaml.export_file(args.output, mqtt_settings.config_sections())
         except OSError as exc:
             raise UsageError(f"export-config -o {args.output}: {exc.strerror or exc}") from None
         print(f"exported to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(config_yaml.export_text())
+        sys.stdout.write(config_yaml.export_text(mqtt_settings.config_sections()))
     return EXIT_OK
 
 

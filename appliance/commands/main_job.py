@@ -54,7 +54,8 @@ def _start(runtime: Runtime) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the appliance until SIGTERM (what systemd starts)."""
     check_port(args.host, args.port)
-    runtime = Runtime(settings_of(args), RuntimeOptions(host=args.host, port=args.port))
+    runtime = Runtime(settings_of(args), RuntimeOptions(host=args.host, port=args.port, mqtt_url=args.mqtt))
+    runtime.handle_signals()
     runtime.open()
     _announce_setup_code()
     _start(runtime)
@@ -150,10 +151,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     scenario = scenarios.SCENARIOS[args.scenario] if args.scenario else None
     options = RuntimeOptions(host="127.0.0.1", port=args.port, web=not args.no_web, discovery_interval_s=60,
-                             alert_overrides=dict(scenario.overrides) if scenario else {})
+                             alert_overrides=dict(scenario.overrides) if scenario else {},
+                             mqtt_url=args.mqtt, mqtt_role="demo")
     if not args.no_web:
         check_port("127.0.0.1", args.port)  # before a backfill of minutes, not after it
     runtime, demo = build_demo(_demo_settings(args), options)
+    runtime.handle_signals()
     player: Any = None
     headend: Any = None
     try:
@@ -251,18 +254,36 @@ def _flush_flag(parser: argparse.ArgumentParser) -> None:
                              f"{DEFAULT_FLUSH_INTERVAL_S:g}); a kill -9 loses at most this much")
 
 
+def _mqtt_url(value: str) -> str:
+    """An `--mqtt` URL checked at once (the error never repeats the password)."""
+    from appliance.errors import ValidationError
+    from appliance.mqtt.config import parse_url
+
+    try:
+        parse_url(value, "the URL")
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+    return value
+
+
+MQTT_HELP = ("publish to this MQTT broker (Home Assistant discovery), for this run, over the stored settings: "
+             "mqtt://[user:password@]host[:port] or mqtts:// for TLS")
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register run, demo and simulate."""
     run = commands.add_parser("run", help="run the appliance (systemd starts this)")
     run.add_argument("--host", default="0.0.0.0", help="address the web UI listens on (default 0.0.0.0)")
     run.add_argument("--port", type=int, default=8080, help="web UI port (default 8080)")
     _flush_flag(run)
+    run.add_argument("--mqtt", type=_mqtt_url, metavar="URL", help=MQTT_HELP)
     run.set_defaults(func=cmd_run)
 
     demo = commands.add_parser("demo", help="run a simulated home on 127.0.0.1 through the real pipeline")
     demo.add_argument("--backfill", type=_positive, metavar="DAYS", help="first fill DAYS of history")
     demo.add_argument("--port", type=int, default=8080, help="web UI port on 127.0.0.1 (default 8080)")
     demo.add_argument("--no-web", action="store_true", help="do not serve the web UI")
+    demo.add_argument("--mqtt", type=_mqtt_url, metavar="URL", help=MQTT_HELP)
     demo.add_argument("--print-every", type=_positive, default=10.0, metavar="S",
                       help="print a line per device every S seconds (default 10)")
     demo.add_argument("--scenario", choices=sorted(SCENARIO_NAMES),

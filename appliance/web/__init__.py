@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "DASHBOARD_REFRESH_S": 5,
     "HEALTH_CHECKS": {},
     "ALERTS": None,  # the running AlertsService (runtime.py passes it); without it the alert pages answer 503
+    "MQTT_STATUS": None,  # the running MQTT service's status (runtime sets it); None: not running here
     "SESSION_COOKIE_NAME": "appliance_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Strict",
@@ -67,14 +68,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = True  # every template, whatever its file name
     from appliance.web import (
         alerts_pages, api, api_alerts, api_data, auth, config_pages, control_pages, dashboard, devices_pages,
-        discovery_pages, energy_pages, htmx, security, settings_home, settings_pages, status_pages,
+        discovery_pages, energy_pages, htmx, security, settings_home, settings_mqtt, settings_pages, status_pages,
     )
     from appliance.web.templating import init_templates
 
     security.init_app(app)
     htmx.init_app(app)
     init_templates(app)
-    assert settings_home.bp is settings_pages.bp  # its routes are on the settings blueprint
+    assert settings_home.bp is settings_pages.bp is settings_mqtt.bp  # their routes are on the settings blueprint
     # Pages by area, then the JSON API.
     for module in (auth, dashboard, energy_pages, devices_pages, control_pages, status_pages, alerts_pages,
                    discovery_pages, config_pages, settings_pages, api, api_data, api_alerts):

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from appliance.catalog import adapters, config_yaml, deletion, groups, registry
 from appliance.catalog.localization import machine_timezone as default_timezone
 from appliance.errors import ApplianceError, NotFoundError
+from appliance.mqtt.settings import config_sections
 from appliance.web import forms, security
 from appliance.web.confirm import Confirmation, run
 from appliance.web.entities import BY_PLURAL, ENTITIES, Entity
@@ -247,7 +248,7 @@ def group_remove(item_id: str, device_id: str) -> Any:
 @bp.get("/export")
 def export() -> Any:
     """Download the whole catalog as config.yaml."""
-    return Response(config_yaml.export_text(), mimetype="application/yaml",
+    return Response(config_yaml.export_text(config_sections()), mimetype="application/yaml",
                     headers={"Content-Disposition": 'attachment; filename="config.yaml"'})
 
 
@@ -304,7 +305,8 @@ def import_config() -> Any:
     else:
         try:
             text = upload.read().decode("utf-8")
-            counts = config_yaml.import_text(text, source=upload.filename, replace=replace)
+            counts = config_yaml.import_text(text, source=upload.filename, replace=replace,
+                                             sections=config_sections())
         except UnicodeDecodeError:
             error = "the file is not UTF-8 text"
         except ApplianceError as exc:

@@ -1,6 +1,7 @@
 """Settings: the page; password change, API tokens, retention, upstream sync, recovery events.
 
-The home's time zone and currency, tariffs and discovery are in settings_home.py, on this blueprint.
+The home's time zone and currency, tariffs and discovery are in settings_home.py, MQTT in settings_mqtt.py,
+on this blueprint.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def _sync_backlog() -> dict[str, Any]:
 def page(status: int = 200, **extra: Any) -> Any:
     """The settings page, with `extra` (errors, notice, what a failed form held) on top."""
     from appliance.web.settings_home import home_context
+    from appliance.web.settings_mqtt import mqtt_context
 
-    context = {**home_context(), "discovery_form": None, "tokens": tokens.list_tokens(),
+    context = {**home_context(), **mqtt_context(), "discovery_form": None, "tokens": tokens.list_tokens(),
                "scopes": tokens.SCOPES, "retention": app_settings.retention(),
                "retention_labels": RETENTION_LABELS, "sync": app_settings.sync_settings(),
                "sync_backlog": _sync_backlog(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from appliance.catalog import config_yaml
+from appliance.mqtt import settings as mqtt_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "systemd" / "config.yaml.example"
 
@@ -16,6 +17,6 @@ def test_every_line_is_a_comment_so_the_example_configures_nothing():
 def test_uncommented_the_example_imports(db):
     lines = EXAMPLE.read_text().splitlines()
     body = "\n".join(line[2:] if line.startswith("# ") else "" for line in lines[lines.index("# home:"):])
-    counts = config_yaml.import_text(body, source="config.yaml.example")
+    counts = config_yaml.import_text(body, source="config.yaml.example", sections=mqtt_settings.config_sections())
     assert counts["systems"] == 1 and counts["inverters"] == 1 and counts["battery_banks"] == 1
-    assert counts["meters"] == 1
+    assert counts["meters"] == 1 and counts["mqtt settings"] == 1

@@ -1,0 +1,1 @@
+"""MQTT publisher and Home Assistant discovery; command topics go through control."""
