@@ -1,7 +1,7 @@
 """Print sync feed figures on 127.0.0.1: the feed's bookkeeping per sample row, pull and push throughput
 (rows per second, with and without gzip) and bytes per row on the wire, against the reference headend.
 
-Since migration 11 a sample row carries its place in the feed and a flush logs one feed_spans entry per
+Since migration 13 a sample row carries its place in the feed and a flush logs one feed_spans entry per
 run of a device's rows; before it, a trigger copied every row's key into sync_feed (136 bytes a row).
 
 Run: .venv/bin/python benchmarks/sync.py [POLLS]

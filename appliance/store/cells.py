@@ -1,7 +1,7 @@
 """Battery cell readings: one row per pack reading, the cells in a compact versioned blob.
 
 Every reader goes through this module (the cell chart, the sync feed, the compatibility view of
-migration 11), so the encoding can change with a new version byte without touching them.
+migration 13), so the encoding can change with a new version byte without touching them.
 
 Layout of version 1 (all integers little-endian):
 
@@ -152,7 +152,7 @@ def decode(blob: bytes) -> tuple[CellUnit, ...]:
 class CellsAggregate:
     """SQLite aggregate `appliance_cells_blob(position, number, cell, voltage, temperature, balancing)`.
 
-    Migration 11 folds the old one-row-per-cell samples into one blob per pack reading with it.
+    Migration 13 folds the old one-row-per-cell samples into one blob per pack reading with it.
     """
 
     def __init__(self) -> None:

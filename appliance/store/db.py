@@ -74,7 +74,7 @@ def migrate(db: SqliteDatabase, target: int | None = None) -> list[int]:
         raise StoreError(f"database schema version {current} is newer than this appliance knows ({len(steps)})")
     applied = []
     conn = db.connection()
-    # Migration 11 folds one-row-per-cell samples into blobs with an aggregate written in Python.
+    # Migration 13 folds one-row-per-cell samples into blobs with an aggregate written in Python.
     conn.create_aggregate("appliance_cells_blob", 6, CellsAggregate)
     for version, name, sql in steps:
         if current < version <= target:

@@ -2,8 +2,8 @@
 
 A reading's details are JSON. Most of a row's JSON is key names and values that barely change
 from one poll to the next, so each row is stored deflated against a dictionary: an earlier details
-text of the same device (table `sample_dictionaries`, migration 11). A row then costs tens of bytes
-instead of hundreds. Every reader decodes through `decode`; rows written before migration 11 (JSON
+text of the same device (table `sample_dictionaries`, migration 13). A row then costs tens of bytes
+instead of hundreds. Every reader decodes through `decode`; rows written before migration 13 (JSON
 text) and NULL (no details) read the same way.
 
 Encoding, version 1: byte 0 = 1, then the dictionary id as an unsigned LEB128 varint, then raw

@@ -1,9 +1,9 @@
 """SQL of the sync feed: its two logs, and the rows they point at.
 
 `sync_feed` holds one entry per changed catalog, registry, dispatch or health row (written by the
-triggers of migration 6), and the entries of sample and rollup rows written before migration 11.
+triggers of migration 6), and the entries of sample and rollup rows written before migration 13.
 `feed_spans` holds one entry per run of rows that carry their own position (`seq`): a device's sample
-rows of one flush (store/samples.py), a rollup row (the triggers of migration 11). Both logs share
+rows of one flush (store/samples.py), a rollup row (the triggers of migration 13). Both logs share
 one sequence, so a position (a cursor) orders every change.
 """
 
@@ -117,6 +117,14 @@ def backlog(conn: sqlite3.Connection, after: int) -> int:
     spans = conn.execute("SELECT COALESCE(SUM(seq - MAX(seq_from, ?) + 1), 0) FROM feed_spans WHERE seq > ?",
                          (after + 1, after)).fetchone()[0]
     return int(singles) + int(spans)
+
+
+def oldest_after(conn: sqlite3.Connection, after: int) -> int | None:
+    """When the oldest change after position `after` was made (epoch ms); None when nothing waits."""
+    single = conn.execute("SELECT ts FROM sync_feed WHERE seq > ? ORDER BY seq LIMIT 1", (after,)).fetchone()
+    span = conn.execute("SELECT ts FROM feed_spans WHERE seq > ? ORDER BY seq LIMIT 1", (after,)).fetchone()
+    found = [int(row[0]) for row in (single, span) if row is not None]
+    return min(found) if found else None
 
 
 def first_kept(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:

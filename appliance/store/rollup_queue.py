@@ -1,6 +1,6 @@
 """SQL of the rollups' work queue: which 5-minute buckets hold samples newer than the watermark.
 
-Sample tables are keyed (ts, device) (migration 11): the samples newer than the watermark are a
+Sample tables are keyed (ts, device) (migration 13): the samples newer than the watermark are a
 range at the end of the primary key.
 """
 

@@ -1,6 +1,6 @@
 """SQL of disk use: how big the database is, checkpoints, and deleting the oldest raw samples.
 
-Raw sample tables are keyed (ts, device) (migration 11): their oldest rows are a range at the start
+Raw sample tables are keyed (ts, device) (migration 13): their oldest rows are a range at the start
 of the primary key, so no other index is needed to find or delete them.
 """
 

@@ -2,7 +2,7 @@
 
 Two logs share one sequence (store/feedlog.py). Triggers of migration 6 append a `sync_feed` entry
 per changed catalog, registry, dispatch or rollup row; the sample writer gives each sample row its
-own position and logs one `feed_spans` entry per run of a device's rows (migration 11). Both are
+own position and logs one `feed_spans` entry per run of a device's rows (migration 13). Both are
 written inside the writing transaction, so positions become visible in order (SQLite has one writer
 at a time). A page is read in one read transaction: entries and rows come from the same snapshot.
 """
@@ -191,7 +191,7 @@ class _Reader:
             if row is None:
                 return  # deleted since (retention, a deleted device): there is nothing left to send
             if table.name in feedlog.SPAN_TABLES and row.get("seq") is not None:
-                return  # written again after migration 11: its newer place in the feed serves it
+                return  # written again after migration 13: its newer place in the feed serves it
             row = _row(self.conn, table, dict(row))
         self.rows.append({"seq": entry.seq, "table": table.name, "kind": table.kind, "op": entry.op,
                           "key": dict(zip(table.key_columns, entry.key)), "changed_at": entry.ts, "row": row})
@@ -241,8 +241,7 @@ def oldest_pending(cursor: str | None) -> int | None:
             start = decode_cursor(cursor)
         except FeedGone:
             start = horizon()
-        row = SyncFeed.select(SyncFeed.ts).where(SyncFeed.seq > start).order_by(SyncFeed.seq).limit(1).first()
-    return int(row.ts) if row is not None else None
+        return feedlog.oldest_after(database.connection(), start)
 
 
 def raw_retention_days(default: int = 90) -> int:

@@ -69,7 +69,7 @@ def test_a_pack_reading_is_one_row_and_reads_back_through_the_store(db):
 
 
 def test_old_cell_samples_are_folded_into_readings_by_the_migration(db_path):
-    old = open_database(db_path, migrate_to=10)
+    old = open_database(db_path, migrate_to=12)
     old.execute_sql("INSERT INTO systems (system_id, name) VALUES ('s', 'S')")
     old.execute_sql("INSERT INTO battery_arrays (battery_array_id, system_id, name) VALUES ('ba', 's', 'B')")
     old.execute_sql("INSERT INTO battery_packs (pack_id, battery_array_id, system_id, name) VALUES ('p', 'ba', 's', 'P')")
@@ -103,7 +103,7 @@ def test_details_deflate_against_a_dictionary_and_every_stored_form_reads_back(d
     assert isinstance(a, bytes) and len(b) < len(second) / 4
     fresh = DetailsCodec()  # another process: dictionaries come from the table
     assert fresh.decode(conn, b) == json.loads(second)
-    assert fresh.decode(conn, '{"old": 1}') == {"old": 1}  # text JSON of rows before migration 11
+    assert fresh.decode(conn, '{"old": 1}') == {"old": 1}  # text JSON of rows before migration 13
     assert fresh.decode(conn, None) == {} and codec.encode(conn, "x", "{}", START) is None
     assert database.execute_sql("SELECT COUNT(*) FROM sample_dictionaries").fetchone()[0] == 1
 

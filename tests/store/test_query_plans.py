@@ -1,6 +1,6 @@
 """Every query on a sample table walks its primary key; the only secondary indexes are the ones a query uses.
 
-Each index on a sample table costs the writer a page per flush and bytes per row, so migration 11
+Each index on a sample table costs the writer a page per flush and bytes per row, so migration 13
 dropped the document's (system_id, ts DESC, array_id): this test records the plan of every query the
 appliance runs on them, by running the real code paths with SQLite's statement trace on.
 """

@@ -12,9 +12,9 @@ from appliance.store.models import ALL_MODELS, database
 from tests.conftest import FIXTURES
 
 DOCUMENT_EXTRA_TABLES = {"device_discovery", "battery_pack_attachments"}
-#: Document tables the appliance serves as views of a compact table (docs/decisions.md, migration 11).
+#: Document tables the appliance serves as views of a compact table (docs/decisions.md, migration 13).
 DOCUMENT_VIEWS = {"battery_cell_samples": "battery_cell_readings"}
-#: Document indexes dropped on purpose by migration 11: no query uses them (test_query_plans.py) and
+#: Document indexes dropped on purpose by migration 13: no query uses them (test_query_plans.py) and
 #: each cost the sample writer a page per flush. Those of battery_cell_samples went with the table.
 DROPPED_INDEXES = {f"idx_{t}_{c}" for t in ("energy_samples", "array_samples", "battery_bank_samples",
                                             "battery_unit_samples", "battery_cell_samples", "meter_samples")
@@ -85,7 +85,7 @@ def test_document_indexes_exist_but_the_unused_sample_indexes(db):
 
 
 def test_sample_timestamps_are_integer_ms_keyed_by_time_then_device(db):
-    # The document's key order (ts, device) since migration 11: new rows go to the right edge of the tree
+    # The document's key order (ts, device) since migration 13: new rows go to the right edge of the tree
     # (docs/decisions.md "An SD card that lasts"); before it the appliance keyed them (device, ts).
     for table, device in [("energy_samples", "inverter_id"), ("array_samples", "array_id"),
                           ("battery_bank_samples", "pack_id"), ("battery_unit_samples", "battery_id"),

@@ -1,4 +1,4 @@
-"""A headend following the feed across migration 11 gets every row exactly once, the rewritten one in its
+"""A headend following the feed across migration 13 gets every row exactly once, the rewritten one in its
 latest version; rollup rows come through their spans like samples."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ def _old_rows(handle, count: int) -> None:
                            "VALUES (?, 'inv1', 'roof', 'home', ?, '{}')", (START_MS + i * 5000, i))
 
 
-def test_a_cursor_taken_before_migration_11_sees_every_row_once_after_it(tmp_path):
-    handle = open_database(tmp_path / "old.db", migrate_to=10)
+def test_a_cursor_taken_before_migration_13_sees_every_row_once_after_it(tmp_path):
+    handle = open_database(tmp_path / "old.db", migrate_to=12)
     handle.execute_sql("INSERT INTO systems (system_id, name, timezone) VALUES ('home', 'Home', 'UTC')")
     handle.execute_sql("INSERT INTO arrays (array_id, system_id, name) VALUES ('roof', 'home', 'Roof')")
     handle.execute_sql("INSERT INTO inverters (inverter_id, array_id, system_id, name) "

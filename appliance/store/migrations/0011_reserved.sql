@@ -1,4 +1,3 @@
--- Migration 11: reserved for a migration of another issue being developed at the same time.
--- Control (issue 11) was told to use number 12 only; this placeholder keeps the numbers contiguous
--- in its branch and is replaced by the real migration 11 when the branches are merged.
+-- Migration 11: empty. The number was held for a branch developed in parallel (docs/decisions.md,
+-- "Migration numbers after the parallel branches"); databases of the 2026-11-29 build carry it, so it stays.
 SELECT 1;

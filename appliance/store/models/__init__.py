@@ -33,7 +33,7 @@ CATALOG_MODELS = (System, AdapterBase, Adapter, InverterArray, Inverter, Battery
                   BatteryCell, BatteryArrayAttachment, BatteryPackAttachment, Meter, BatteryPackAdapter)
 SAMPLE_MODELS = (EnergySample, ArraySample, BatteryBankSample, BatteryUnitSample, BatteryCellReading,
                  MeterSample, FeedSpan, SampleDictionary)
-#: Read-only models of views (migration 11): not tables, so not in ALL_MODELS.
+#: Read-only models of views (migration 13): not tables, so not in ALL_MODELS.
 VIEW_MODELS = (BatteryCellSample,)
 ROLLUP_MODELS = (HourlyEnergy, ArrayHourlyEnergy, SystemHourlyEnergy, DailySummary, ArrayDailySummary,
                  SystemDailySummary, MeterHourlyEnergy, MeterDaily, BatteryBankHourly, BatteryBankDaily)

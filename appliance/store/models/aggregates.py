@@ -33,7 +33,7 @@ class Energy5m(BaseModel):
     grid_import_energy_kwh = FloatField(null=True)
     grid_export_energy_kwh = FloatField(null=True)
     sample_count = IntegerField(default=0)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'energy_5m'
@@ -65,7 +65,7 @@ class Array5m(BaseModel):
     grid_import_energy_kwh = FloatField(null=True)
     grid_export_energy_kwh = FloatField(null=True)
     sample_count = IntegerField(default=0)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'array_5m'
@@ -96,7 +96,7 @@ class System5m(BaseModel):
     grid_import_energy_kwh = FloatField(null=True)
     grid_export_energy_kwh = FloatField(null=True)
     sample_count = IntegerField(default=0)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'system_5m'
@@ -122,7 +122,7 @@ class Meter5m(BaseModel):
     import_energy_kwh = FloatField(null=True)
     export_energy_kwh = FloatField(null=True)
     sample_count = IntegerField(default=0)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'meter_5m'
@@ -148,7 +148,7 @@ class Meter30m(BaseModel):
     import_energy_kwh = FloatField(null=True)
     export_energy_kwh = FloatField(null=True)
     sample_count = IntegerField(default=0)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'meter_30m'
@@ -179,7 +179,7 @@ class BatteryBank5m(BaseModel):
     charge_energy_kwh = FloatField(null=True)
     discharge_energy_kwh = FloatField(null=True)
     sample_count = IntegerField(default=0)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'battery_bank_5m'

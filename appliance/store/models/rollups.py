@@ -33,7 +33,7 @@ class HourlyEnergy(BaseModel):
     avg_grid_power_w = FloatField(null=True)
     sample_count = IntegerField(null=True)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'hourly_energy'
@@ -59,7 +59,7 @@ class ArrayHourlyEnergy(BaseModel):
     avg_grid_power_w = FloatField(null=True)
     sample_count = IntegerField(null=True)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'array_hourly_energy'
@@ -84,7 +84,7 @@ class SystemHourlyEnergy(BaseModel):
     avg_grid_power_w = FloatField(null=True)
     sample_count = IntegerField(null=True)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'system_hourly_energy'
@@ -119,7 +119,7 @@ class DailySummary(BaseModel):
     weather_factor = FloatField(null=True)
     sample_count = IntegerField(null=True)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'daily_summary'
@@ -157,7 +157,7 @@ class ArrayDailySummary(BaseModel):
     export_revenue = FloatField(null=True)
     saving = FloatField(null=True)
     currency = TextField(null=True)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'array_daily_summary'
@@ -194,7 +194,7 @@ class SystemDailySummary(BaseModel):
     export_revenue = FloatField(null=True)
     saving = FloatField(null=True)
     currency = TextField(null=True)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'system_daily_summary'
@@ -214,7 +214,7 @@ class MeterHourlyEnergy(BaseModel):
     avg_power_w = FloatField(null=True)
     sample_count = IntegerField(null=True, default=0)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'meter_hourly_energy'
@@ -239,7 +239,7 @@ class MeterDaily(BaseModel):
     sample_count = IntegerField(null=True, default=0)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
     updated_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'meter_daily'
@@ -266,7 +266,7 @@ class BatteryBankHourly(BaseModel):
     avg_temperature_c = FloatField(null=True)
     sample_count = IntegerField(null=True, default=0)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'battery_bank_hourly'
@@ -300,7 +300,7 @@ class BatteryBankDaily(BaseModel):
     cycles = FloatField(null=True)
     sample_count = IntegerField(null=True, default=0)
     created_at = TextField(null=True, constraints=[SQL("DEFAULT CURRENT_TIMESTAMP")])
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'battery_bank_daily'

@@ -42,9 +42,9 @@ class EnergySample(BaseModel):
     load_energy_total_kwh = FloatField(null=True)
     battery_charge_total_kwh = FloatField(null=True)
     battery_discharge_total_kwh = FloatField(null=True)
-    details = BareField(null=True)  # JSON text, or a deflated blob (migration 11): read with store.details
+    details = BareField(null=True)  # JSON text, or a deflated blob (migration 13): read with store.details
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'energy_samples'
@@ -66,7 +66,7 @@ class ArraySample(BaseModel):
     batt_voltage_v = FloatField(null=True)
     batt_current_a = FloatField(null=True)
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'array_samples'
@@ -96,9 +96,9 @@ class BatteryBankSample(BaseModel):
     cell_max_v = FloatField(null=True)
     cell_delta_v = FloatField(null=True)
     balancing = BooleanField(null=True)
-    details = BareField(null=True)  # JSON text, or a deflated blob (migration 11): read with store.details
+    details = BareField(null=True)  # JSON text, or a deflated blob (migration 13): read with store.details
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'battery_bank_samples'
@@ -129,9 +129,9 @@ class BatteryUnitSample(BaseModel):
     bat_events = IntegerField(null=True)
     power_events = IntegerField(null=True)
     sys_events = IntegerField(null=True)
-    details = BareField(null=True)  # JSON text, or a deflated blob (migration 11): read with store.details
+    details = BareField(null=True)  # JSON text, or a deflated blob (migration 13): read with store.details
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'battery_unit_samples'
@@ -148,7 +148,7 @@ class BatteryCellReading(BaseModel):
     system = ForeignKeyField(System, column_name='system_id', field='system_id', on_delete='CASCADE')
     cells = BlobField()
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'battery_cell_readings'
@@ -157,7 +157,7 @@ class BatteryCellReading(BaseModel):
 
 
 class FeedSpan(BaseModel):
-    """Row of `feed_spans`: one run of rows in the sync feed (migration 11)."""
+    """Row of `feed_spans`: one run of rows in the sync feed (migration 13)."""
 
     seq = IntegerField(primary_key=True)
     seq_from = IntegerField()
@@ -172,7 +172,7 @@ class FeedSpan(BaseModel):
 
 
 class SampleDictionary(BaseModel):
-    """Row of `sample_dictionaries`: what a device's details are deflated against (migration 11)."""
+    """Row of `sample_dictionaries`: what a device's details are deflated against (migration 13)."""
 
     dict_id = IntegerField(primary_key=True)
     source = TextField()
@@ -184,7 +184,7 @@ class SampleDictionary(BaseModel):
 
 
 class BatteryCellSample(BaseModel):
-    """Row of the view `battery_cell_samples` (migration 11): read-only, decoded from battery_cell_readings."""
+    """Row of the view `battery_cell_samples` (migration 13): read-only, decoded from battery_cell_readings."""
 
     ts = IntegerField()
     battery_cell = ForeignKeyField(BatteryCell, column_name='cell_id', field='cell_id', on_delete='CASCADE',
@@ -234,9 +234,9 @@ class MeterSample(BaseModel):
     power_phase_c = IntegerField(null=True)
     reactive_power_var = FloatField(null=True)
     apparent_power_va = FloatField(null=True)
-    details = BareField(null=True)  # JSON text, or a deflated blob (migration 11): read with store.details
+    details = BareField(null=True)  # JSON text, or a deflated blob (migration 13): read with store.details
     flags = IntegerField(null=True, default=0)  # bit 1: clock not synchronised (migration 7)
-    seq = IntegerField(null=True)  # place in the sync feed's order (migration 11)
+    seq = IntegerField(null=True)  # place in the sync feed's order (migration 13)
 
     class Meta:
         table_name = 'meter_samples'

@@ -1,4 +1,4 @@
--- Migration 11: storage that an SD card survives (issue 14; docs/decisions.md "An SD card that lasts").
+-- Migration 13: storage that an SD card survives (issue 14; docs/decisions.md "An SD card that lasts").
 -- Frozen once shipped, like every migration. It copies the sample tables once (6. below): on a large
 -- database that takes a while and needs room for a second copy of them until it commits.
 --

@@ -1,4 +1,4 @@
--- Migration 13: alerts (issue 13; appliance/alerts, appliance/store/alerts.py, docs/decisions.md).
+-- Migration 14: alerts (issue 13; appliance/alerts, appliance/store/alerts.py, docs/decisions.md).
 -- One row per alert. A row is written when the alert opens, when it closes, when it is acknowledged
 -- and when what it reports changes (a BMS adds an alarm): on change, never per evaluation.
 
