@@ -80,7 +80,7 @@ def run(intervals: list[float], minutes: float, seed: int) -> list[dict[str, flo
                 d["proc"].wait(30)
     rows = []
     for d in demos:
-        (t0, io0, (held0, _)), (t1, io1, (held1, readings)) = d["begin"], d["end"]
+        (t0, io0, (held0, _)), (t1, io1, (held1, _)) = d["begin"], d["end"]
         window = t1 - t0
         write = (io1.get("write_bytes", 0) - io0.get("write_bytes", 0)) / window
         growth = (held1 - held0) / window

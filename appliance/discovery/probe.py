@@ -99,7 +99,7 @@ class Prober:
         except ApplianceError as exc:
             log.debug("%s on %s: %s", adapter_type, port, exc)
             return None
-        except Exception:  # a driver bug on strange input must not end the whole scan
+        except Exception:  # noqa: BLE001 - a driver bug on strange input must not end the whole scan
             log.warning("%s identify on %s raised unexpectedly", adapter_type, port, exc_info=True)
             return None
 

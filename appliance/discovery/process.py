@@ -73,7 +73,7 @@ def places_of(sources: Sources, settings: DiscoverySettings, errors: list[str]) 
     if sources.usb is not None:
         try:
             ports: list[PortInfo] = sources.usb.ports()
-        except Exception as exc:  # udev and /dev trouble must not hide the TCP and BLE devices
+        except Exception as exc:  # noqa: BLE001 - udev and /dev trouble must not hide the TCP and BLE devices
             errors.append(f"usb: {exc}")
             ports = []
         out += [Place("usb", p.port, p.names) for p in ports]

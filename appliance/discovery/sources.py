@@ -93,7 +93,7 @@ class UsbSerialSource:
                 import pyudev
 
                 self._context = pyudev.Context()
-            except Exception as exc:  # no libudev in a container or on a non-Linux host
+            except Exception as exc:  # noqa: BLE001 - no libudev in a container or on a non-Linux host
                 log.info("udev unavailable (%s): falling back to globbing /dev", exc)
                 self._use_udev = False
         return self._context
@@ -105,7 +105,7 @@ class UsbSerialSource:
             return self._globber()
         try:
             found = [port_from_udev(d) for d in context.list_devices(subsystem="tty")]
-        except Exception as exc:  # a broken udev database: globbing still finds the ports
+        except Exception as exc:  # noqa: BLE001 - a broken udev database: globbing still finds the ports
             log.warning("udev enumeration failed (%s): globbing /dev", exc)
             return self._globber()
         return sorted((p for p in found if p is not None), key=lambda p: p.path)

@@ -27,7 +27,7 @@ def roll_meter_day(conn: sqlite3.Connection, meter: str, hours: tuple[int, int],
         ("meter_id", "bucket_start", "system_id", "array_id", "avg_power_w", "max_power_w", "min_power_w",
          "avg_voltage_v", "avg_current_a", "avg_frequency_hz", "avg_power_factor", "min_power_factor",
          "import_energy_kwh", "export_energy_kwh", "sample_count"),
-        f"SELECT meter_id, {_slot(HALF_HOUR_MS)} AS p, system_id, array_id, "
+        f"SELECT meter_id, {_slot(HALF_HOUR_MS)} AS p, system_id, array_id, "  # noqa: S608
         f"{weighted('avg_power_w')}, MAX(max_power_w), MIN(min_power_w), {weighted('avg_voltage_v')}, "
         f"{weighted('avg_current_a')}, {weighted('avg_frequency_hz')}, {weighted('avg_power_factor')}, "
         "MIN(min_power_factor), SUM(import_energy_kwh), SUM(export_energy_kwh), SUM(sample_count) FROM meter_5m "
@@ -38,7 +38,7 @@ def roll_meter_day(conn: sqlite3.Connection, meter: str, hours: tuple[int, int],
         conn, "meter_hourly_energy", ("meter_id", "date", "hour_start"),
         ("meter_id", "system_id", "array_id", "date", "hour_start", "import_energy_kwh", "export_energy_kwh",
          "avg_power_w", "sample_count"),
-        f"SELECT meter_id, system_id, array_id, ?3, {_slot(3_600_000)} "
+        f"SELECT meter_id, system_id, array_id, ?3, {_slot(3_600_000)} "  # noqa: S608
         "AS h, COALESCE(SUM(import_energy_kwh), 0.0), COALESCE(SUM(export_energy_kwh), 0.0), "
         f"{weighted('avg_power_w')}, SUM(sample_count) FROM meter_5m "
         "WHERE meter_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?6 GROUP BY h", window,
@@ -49,7 +49,7 @@ def roll_meter_day(conn: sqlite3.Connection, meter: str, hours: tuple[int, int],
         ("day", "meter_id", "system_id", "array_id", "import_energy_kwh", "export_energy_kwh", "net_energy_kwh",
          "max_import_power_w", "max_export_power_w", "avg_voltage_v", "avg_current_a", "avg_frequency_hz",
          "sample_count"),
-        "SELECT ?3, h.meter_id, h.system_id, h.array_id, h.imp, h.exp, h.imp - h.exp, "
+        "SELECT ?3, h.meter_id, h.system_id, h.array_id, h.imp, h.exp, h.imp - h.exp, "  # noqa: S608
         "CAST(ROUND(MAX(f.max_power_w, 0)) AS INTEGER), CAST(ROUND(MAX(-f.min_power_w, 0)) AS INTEGER), "
         "f.v, f.a, f.hz, h.n FROM "
         "(SELECT meter_id, system_id, array_id, SUM(import_energy_kwh) AS imp, SUM(export_energy_kwh) AS exp, "
@@ -72,7 +72,7 @@ def roll_pack_day(conn: sqlite3.Connection, pack: str, hours: tuple[int, int], d
         ("pack_id", "battery_array_id", "system_id", "date", "hour_start", "charge_energy_kwh", "discharge_energy_kwh",
          "net_energy_kwh", "avg_power_w", "avg_soc_pct", "min_soc_pct", "max_soc_pct", "avg_voltage_v",
          "avg_current_a", "avg_temperature_c", "sample_count"),
-        f"SELECT pack_id, battery_array_id, system_id, ?3, {_slot(3_600_000)} AS h, "
+        f"SELECT pack_id, battery_array_id, system_id, ?3, {_slot(3_600_000)} AS h, "  # noqa: S608
         "COALESCE(SUM(charge_energy_kwh), 0.0), COALESCE(SUM(discharge_energy_kwh), 0.0), "
         "COALESCE(SUM(discharge_energy_kwh), 0.0) - COALESCE(SUM(charge_energy_kwh), 0.0), "
         f"{weighted('avg_power_w')}, {weighted('avg_soc_pct')}, MIN(min_soc_pct), MAX(max_soc_pct), "
@@ -86,7 +86,7 @@ def roll_pack_day(conn: sqlite3.Connection, pack: str, hours: tuple[int, int], d
          "discharge_energy_kwh", "net_energy_kwh", "min_soc_pct", "max_soc_pct", "avg_soc_pct", "min_voltage_v",
          "max_voltage_v", "avg_voltage_v", "min_temperature_c", "max_temperature_c", "avg_temperature_c",
          "min_current_a", "max_current_a", "avg_current_a", "cycles", "sample_count"),
-        "SELECT ?3, h.pack_id, h.battery_array_id, h.system_id, ?5, ?6, h.c, h.d, h.d - h.c, f.* , "
+        "SELECT ?3, h.pack_id, h.battery_array_id, h.system_id, ?5, ?6, h.c, h.d, h.d - h.c, f.* , "  # noqa: S608
         "h.d / ?7, h.n FROM "
         "(SELECT pack_id, battery_array_id, system_id, SUM(charge_energy_kwh) AS c, SUM(discharge_energy_kwh) AS d,"
         " SUM(sample_count) AS n FROM battery_bank_hourly WHERE pack_id = ?4 AND date = ?3 GROUP BY pack_id) h, "

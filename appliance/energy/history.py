@@ -90,7 +90,7 @@ def _energy_series(level: str, entity: str, resolution: str, start: int, end: in
     first, last = _dates(start, end, tz)
     if resolution == "1h":
         # Hourly tables have no SOC: take it from the 5-minute rows of the hour while they are kept.
-        soc = (f"(SELECT SUM(f.avg_soc_pct * f.sample_count) / SUM(CASE WHEN f.avg_soc_pct IS NOT NULL "
+        soc = (f"(SELECT SUM(f.avg_soc_pct * f.sample_count) / SUM(CASE WHEN f.avg_soc_pct IS NOT NULL "  # noqa: S608
                f"THEN f.sample_count END) FROM {five} f WHERE f.{key} = h.{key} AND f.bucket_start >= h.hour_start "
                f"AND f.bucket_start < h.hour_start + 3600000)")
         columns = _FIVE.format(soc=soc)

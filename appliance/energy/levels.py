@@ -53,7 +53,7 @@ def device_hours(conn: sqlite3.Connection, key: str, day_start: int, lo: int, hi
     columns = ("inverter_id", "array_id", "system_id", "date", "hour_start", *ENERGIES, *AVERAGES, "sample_count")
     writes.put_select(
         conn, "hourly_energy", ("inverter_id", "date", "hour_start"), columns,
-        f"SELECT inverter_id, array_id, system_id, ?3, {hour} AS h, {', '.join(f'SUM({c})' for c in ENERGIES)}, "
+        f"SELECT inverter_id, array_id, system_id, ?3, {hour} AS h, {', '.join(f'SUM({c})' for c in ENERGIES)}, "  # noqa: S608
         f"{', '.join(weighted(c) for c in AVERAGES)}, SUM(sample_count) FROM energy_5m "
         f"WHERE inverter_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?2 GROUP BY h",
         (day_start, hi, day, key, lo), parents=("array_id", "system_id"))
@@ -65,7 +65,7 @@ def sum_five_minutes(conn: sqlite3.Connection, target: Level, child: Level, key:
     aggregates = ", ".join(f"{fn}({c})" for c, fn in FIVE_MIN_SUMS)
     ids = (target.key, "bucket_start", *target.parents)
     writes.put_select(conn, target.five, (target.key, "bucket_start"), (*ids, *(c for c, _ in FIVE_MIN_SUMS)),
-                      f"SELECT {', '.join(ids)}, {aggregates} FROM {child.five} "
+                      f"SELECT {', '.join(ids)}, {aggregates} FROM {child.five} "  # noqa: S608
                       f"WHERE {target.key} = ? AND bucket_start >= ? AND bucket_start < ? GROUP BY bucket_start",
                       (key, lo, hi), parents=target.parents)
     writes.drop_sums_without_children(conn, target.five, child.five, target.key, key, lo, hi)
@@ -76,7 +76,7 @@ def sum_hours(conn: sqlite3.Connection, target: Level, child: Level, key: str, d
     columns = (*ENERGIES, *AVERAGES, "sample_count")
     ids = (target.key, *target.parents, "date", "hour_start")
     writes.put_select(conn, target.hourly, (target.key, "date", "hour_start"), (*ids, *columns),
-                      f"SELECT {', '.join(ids)}, {', '.join(f'SUM({c})' for c in columns)} FROM {child.hourly} "
+                      f"SELECT {', '.join(ids)}, {', '.join(f'SUM({c})' for c in columns)} FROM {child.hourly} "  # noqa: S608
                       f"WHERE {target.key} = ? AND date = ? AND hour_start >= ? AND hour_start < ? GROUP BY hour_start",
                       (key, day, lo, hi), parents=target.parents)
     writes.drop_hours_without_source(conn, target.hourly, child.hourly, target.key, key, day, lo, hi,
@@ -103,14 +103,14 @@ def daily(conn: sqlite3.Connection, level: Level, key: str, parents: tuple, day_
     """Recompute one daily summary row of a level from its hourly rows (energies) and 5-minute rows (peaks)."""
     iso = day.isoformat()
     hours = conn.execute(
-        f"SELECT hour_start, {', '.join(ENERGIES)}, avg_solar_power_w, avg_load_power_w, sample_count "
+        f"SELECT hour_start, {', '.join(ENERGIES)}, avg_solar_power_w, avg_load_power_w, sample_count "  # noqa: S608
         f"FROM {level.hourly} WHERE {level.key} = ? AND date = ? ORDER BY hour_start", (key, iso)).fetchall()
     if not hours:
         writes.drop_day(conn, level.daily, level.key, key, "date", iso)
         return
     pv, load, charge, discharge, imported, exported = (_total([h[i] for h in hours]) for i in range(1, 7))
     peaks = conn.execute(
-        f"SELECT MAX(max_solar_power_w), MAX(max_load_power_w), MIN(min_soc_pct), MAX(max_soc_pct), "
+        f"SELECT MAX(max_solar_power_w), MAX(max_load_power_w), MIN(min_soc_pct), MAX(max_soc_pct), "  # noqa: S608
         f"{weighted('avg_soc_pct')}, MAX(max_grid_power_w), MIN(min_grid_power_w) FROM {level.five} "
         f"WHERE {level.key} = ? AND bucket_start >= ? AND bucket_start < ?", (key, day_start, day_end)).fetchone()
     max_pv, max_load, min_soc, max_soc, avg_soc, max_grid, min_grid = peaks

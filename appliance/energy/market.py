@@ -221,7 +221,7 @@ def price_at(type_: Any, system_id: str | None, ts: Any) -> float | None:
 def _hour_costs(conn: sqlite3.Connection, level: str, key: str, system_id: str, day: str) -> dict[str, Any]:
     """Per hour of a day of a system or array: energies, mean tariffs, cost, revenue; and the day's totals."""
     hourly, _, column = _LEVELS[level]
-    rows = conn.execute("SELECT hour_start, grid_import_energy_kwh, grid_export_energy_kwh, load_energy_kwh "
+    rows = conn.execute("SELECT hour_start, grid_import_energy_kwh, grid_export_energy_kwh, load_energy_kwh "  # noqa: S608
                         f"FROM {hourly} WHERE {column} = ? AND date = ? ORDER BY hour_start", (key, day)).fetchall()
     currency = conn.execute("SELECT currency FROM systems WHERE system_id = ?", (system_id,)).fetchone()
     out: dict[str, Any] = {"import_cost": None, "export_revenue": None, "saving": None,

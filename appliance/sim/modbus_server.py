@@ -122,7 +122,7 @@ def _device(unit_id: int, image: RegisterImage | None) -> SimDevice:
             words = image.answer(function, address, count, None if values is None else [int(v) for v in values])
         except ModbusSimError as exc:
             return ExcCodes(exc.code)
-        except Exception:  # a broken values source is a device failure, not a dead server
+        except Exception:  # noqa: BLE001 - a broken values source is a device failure, not a dead server
             return ExcCodes.DEVICE_FAILURE
         if words is not None:
             registers[address - start:address - start + count] = words
@@ -232,7 +232,7 @@ class _ServedSim(ABC):
         if self._server is not None:
             try:
                 self._run(self._server.shutdown(), timeout=5.0)
-            except Exception:  # a server that failed half-way still has a loop to end
+            except Exception:  # noqa: BLE001 - a server that failed half-way still has a loop to end
                 pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:

@@ -12,7 +12,7 @@ from appliance.store.models import AlertRow, ApiToken, AppSetting, database
 
 COLUMNS = ("alert_id", "kind", "subject", "severity", "device_id", "system_id", "entity", "message", "details",
            "started_at", "ended_at", "acknowledged_at", "acknowledged_by", "flaps", "updated_at")
-_UPSERT = (f"INSERT INTO alerts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+_UPSERT = (f"INSERT INTO alerts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "  # noqa: S608
            "ON CONFLICT(alert_id) DO UPDATE SET "
            + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in ("alert_id", "kind", "subject")))
 #: Most history rows one query returns (the page and the API page through time windows instead).

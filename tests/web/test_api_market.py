@@ -53,7 +53,7 @@ def test_get_filters_by_type_system_and_time(client, post, read_token):
 
     assert get("type=2") == [("wholesale_price", None, 95.0)]
     assert get(f"type=import_tariff&from={TS + 1}") == [("import_tariff", "home", 0.2), ("import_tariff", None, 0.4)]
-    assert get(f"type=import_tariff&to=2025-05-31T22:00:00.001Z") == [("import_tariff", None, 0.31)]
+    assert get("type=import_tariff&to=2025-05-31T22:00:00.001Z") == [("import_tariff", None, 0.31)]
     assert len(get("system_id=home")) == 4 and get("limit=1") == [("wholesale_price", None, 95.0)]
     assert _error(client.get(f"{URL}?type=spot", headers=bearer(read_token)))["field"] == "type"
     assert _error(client.get(f"{URL}?system_id=nowhere", headers=bearer(read_token)), 404)["field"] == "system_id"

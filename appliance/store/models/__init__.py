@@ -7,7 +7,7 @@ from appliance.store.models.aggregates import (
 )
 from appliance.store.models.alerts import AlertRow
 from appliance.store.models.auth import ApiToken, User, WebSession
-from appliance.store.models.base import BaseModel, database
+from appliance.store.models.base import BaseModel as BaseModel, database as database  # re-exported
 from appliance.store.models.control import (
     ControlAudit, ControlLease, ControlSnapshot, ControlState, ControlWriteBudget, DeviceHeartbeat, DeviceMetric,
     DispatchLog, SetpointState, SyncFeed, SyncState, SyncTable,
