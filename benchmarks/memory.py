@@ -56,8 +56,10 @@ def _session(url: str) -> urllib.request.OpenerDirector:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(url + "setup", timeout=30).read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    # The first-run form also sets the home's zone and currency.
     body = urllib.parse.urlencode({"csrf_token": token.group(1) if token else "", "password": PASSWORD,
-                                   "confirmation": PASSWORD}).encode()
+                                   "confirmation": PASSWORD, "timezone": "UTC",
+                                   "currency": "EUR"}).encode()
     opener.open(url + "setup", data=body, timeout=30).read()
     return opener
 

@@ -129,7 +129,7 @@ def _setting(key: str) -> Any:
 
 
 def _put(key: str, value: Any) -> None:
-    AppSetting.insert(key=key, value=json.dumps(value)).on_conflict_replace().execute()
+    AppSetting.insert(key=key, value=json.dumps(value, allow_nan=False)).on_conflict_replace().execute()
 
 
 class StorageWatch:

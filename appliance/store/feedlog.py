@@ -77,7 +77,7 @@ def decoded(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> dict[s
     """A row as the feed and the API show it: details and cells decoded, `seq` left out."""
     row.pop("seq", None)
     if "details" in row and table in SAMPLE_TABLES:
-        row["details"] = json.dumps(CODEC.decode(conn, row["details"]), sort_keys=True)
+        row["details"] = json.dumps(CODEC.decode(conn, row["details"]), sort_keys=True, allow_nan=False)
     if table == "battery_cell_readings" and row.get("cells") is not None:
         row["cells"] = {"version": cell_store.VERSION, "units": [u.to_json() for u in cell_store.decode(row["cells"])]}
     return row
@@ -162,4 +162,4 @@ def reannounce(conn: sqlite3.Connection, entries: list[tuple[int, str]], now_ms:
 def set_horizon(conn: sqlite3.Connection, horizon: int) -> None:
     """Store the position up to which changes were pruned."""
     conn.execute("UPDATE sync_state SET value = ?, updated_at = CURRENT_TIMESTAMP WHERE key = 'feed.horizon'",
-                 (json.dumps(horizon),))
+                 (json.dumps(horizon, allow_nan=False),))

@@ -77,7 +77,7 @@ def orphans(conn: sqlite3.Connection, table: str, names: Sequence[str],
         if not values:
             continue
         known = {r[0] for r in conn.execute(f"SELECT {key} FROM {parent} WHERE {key} IN "  # noqa: S608
-                                            f"(SELECT value FROM json_each(?))", (json.dumps(sorted(values)),))}
+                                            f"(SELECT value FROM json_each(?))", (json.dumps(sorted(values), allow_nan=False),))}
         if len(known) < len(values):
             bad.update(i for i, row in enumerate(rows) if at < len(row) and row[at] is not None
                        and row[at] not in known)
