@@ -370,7 +370,7 @@ class Runtime:
         def writer() -> WriterState:
             stats = self.writer.stats
             return WriterState(self.writer.alive, stats.last_flush_ms, stats.pending, stats.rows_written,
-                               stats.last_error)
+                               stats.last_error, flush_interval_s=self.writer.flush_interval_s)
 
         def name_of(device_id: str) -> str:
             return str(registry.get_device(device_id)["name"])
