@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 #: A decoded JSON object: a feed row's columns, a dispatch body, an acknowledged outcome.
 JSONObject = dict[str, Any]
@@ -36,9 +36,12 @@ class Heartbeat:
     backlog: int | None = None
 
 
-@dataclass(frozen=True)
-class FeedRow:
-    """One row of a feed page (docs/headend.md, "The feed")."""
+class FeedRow(NamedTuple):
+    """One row of a feed page (docs/headend.md, "The feed").
+
+    Immutable like the other records, but a NamedTuple: one is built per pushed row, and it builds in
+    half the time of a frozen dataclass.
+    """
 
     table: str
     seq: int

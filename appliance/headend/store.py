@@ -178,8 +178,9 @@ class HeadendStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(appliance_id, tbl, key) DO UPDATE SET "
             "seq = excluded.seq, op = excluded.op, changed_at = excluded.changed_at, row = excluded.row, "
             "versions = versions + 1 WHERE excluded.seq > rows.seq",
-            (appliance_id, item.table, _dumps(item.key), item.seq, item.op, item.changed_at,
-             _dumps(item.row) if item.row else None, device, ts)).rowcount
+            (appliance_id, item.table, json.dumps(item.key, sort_keys=True, allow_nan=False), item.seq, item.op,
+             item.changed_at, json.dumps(item.row, sort_keys=True, allow_nan=False) if item.row else None,
+             device, ts)).rowcount
 
     def cursor(self, appliance_id: str) -> str | None:
         """The cursor a pull for this appliance resumes from."""
