@@ -26,7 +26,7 @@ _ASSETS = ("SELECT appliance_id, row FROM rows WHERE tbl = 'device_registry' AND
 _ASSET = ("SELECT appliance_id, row FROM rows WHERE tbl = 'device_registry' AND op = 'upsert' "
           "AND json_extract(row, '$.kind') IN (SELECT value FROM json_each(?)) "
           "AND (json_extract(row, '$.device_id') = ? OR json_extract(row, '$.catalog_id') = ?) ORDER BY rowid LIMIT 1")
-_KINDS = json.dumps(ASSET_KINDS)
+_KINDS = json.dumps(ASSET_KINDS, allow_nan=False)
 
 T = TypeVar("T")
 
