@@ -60,7 +60,7 @@ def test_a_30_minute_outage_with_a_restart_loses_nothing_and_duplicates_nothing(
     assert backlog["pending"] >= 3 * 180 and backlog["last_error"]
 
     headend.faults.mode = None
-    headend.restart()
+    headend.start()
     for _ in range(100):
         home.tick()
         if home.push.backlog()["pending"] == 0:
