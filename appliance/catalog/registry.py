@@ -130,6 +130,7 @@ def set_maintenance(device_id: str, on: bool, reason: str | None = None,
     get_device(device_id)
     check_bool(on, "on")
     now = now_ms()
+    values: dict[str, Any]
     if on:
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError("a reason is required for maintenance", field="reason")

@@ -19,7 +19,7 @@ from appliance.store import energy_catalog
 from appliance.store import energy_history as sql
 from appliance.store import rollup_queue as queue_sql
 from appliance.store import rollup_sources as samples
-from appliance.store.energy_history import ENERGY_TABLES, SystemDay
+from appliance.store.energy_history import ENERGY_TABLES
 from appliance.store.models import database
 from appliance.store.rollup_sources import ENERGY
 
@@ -119,8 +119,8 @@ def series(level: str, entity_id: str, resolution: str, start_ms: int, end_ms: i
     return _device_series(level, entity_id, resolution, start_ms, end_ms, tz)
 
 
-def _system_days(system_id: str, first: str, last: str) -> dict[str, SystemDay]:
-    return {day["date"]: day for day in sql.system_days(system_id, first, last)}
+def _system_days(system_id: str, first: str, last: str) -> dict[str, dict[str, Any]]:
+    return {day["date"]: dict(day) for day in sql.system_days(system_id, first, last)}
 
 
 def daily_energy(system_id: str, start_date: date | str, end_date: date | str) -> list[dict[str, Any]]:

@@ -220,7 +220,7 @@ def _hour_costs(conn: sqlite3.Connection, level: str, key: str, system_id: str, 
     sums: list[float | None] = [0.0, 0.0, 0.0]  # import cost, export revenue, load at the import tariff
     for start, imported, exported, load in rows:
         buy, sell = (t.mean(start, start + HOUR_MS) for t in tariffs)
-        hour = {"hour_start": start, "import_kwh": imported or 0.0, "export_kwh": exported or 0.0,
+        hour: dict[str, Any] = {"hour_start": start, "import_kwh": imported or 0.0, "export_kwh": exported or 0.0,
                 "load_kwh": load or 0.0, "import_price": buy, "export_price": sell}
         parts = [(hour["import_kwh"], buy), (hour["export_kwh"], sell), (hour["load_kwh"], buy)]
         amounts = [kwh * price if price is not None else (0.0 if kwh == 0 else None) for kwh, price in parts]

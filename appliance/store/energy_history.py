@@ -5,6 +5,7 @@ Every query walks a rollup table's primary key (entity, time): one index range p
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any, TypedDict, cast
 
 from appliance.store.models import database
@@ -65,10 +66,15 @@ class SystemDay(TypedDict):
 _SYSTEM_DAY_KEYS = tuple(SystemDay.__annotations__)
 
 
+def _conn() -> sqlite3.Connection:
+    conn: sqlite3.Connection = database.connection()
+    return conn
+
+
 def energy_five_minutes(level: str, entity: str, start: int, end: int) -> list[EnergyPoint]:
     """An entity's 5-minute rows in [start, end), oldest first."""
     five, _, _, key = ENERGY_TABLES[level]
-    return database.connection().execute(
+    return _conn().execute(
         f"SELECT bucket_start, {_FIVE.format(soc='avg_soc_pct')} FROM {five} "  # noqa: S608
         f"WHERE {key} = ? AND bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start",
         (entity, start, end)).fetchall()
@@ -81,7 +87,7 @@ def energy_hours(level: str, entity: str, first: str, last: str, start: int, end
     soc = (f"(SELECT SUM(f.avg_soc_pct * f.sample_count) / SUM(CASE WHEN f.avg_soc_pct IS NOT NULL "  # noqa: S608
            f"THEN f.sample_count END) FROM {five} f WHERE f.{key} = h.{key} AND f.bucket_start >= h.hour_start "
            f"AND f.bucket_start < h.hour_start + 3600000)")
-    return database.connection().execute(
+    return _conn().execute(
         f"SELECT hour_start, {_FIVE.format(soc=soc)} FROM {hourly} h "  # noqa: S608
         f"WHERE {key} = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ? "
         f"ORDER BY hour_start", (entity, first, last, start, end)).fetchall()
@@ -90,7 +96,7 @@ def energy_hours(level: str, entity: str, first: str, last: str, start: int, end
 def energy_days(level: str, entity: str, first: str, last: str) -> list[EnergyDay]:
     """An entity's daily rows of local dates first..last, oldest first, with the battery energies of its hours."""
     _, hourly, daily, key = ENERGY_TABLES[level]
-    return database.connection().execute(
+    return _conn().execute(
         f"SELECT d.date, d.pv_avg_power_w, d.load_avg_power_w, d.battery_avg_soc_pct, "  # noqa: S608
         f"d.pv_energy_kwh, "
         f"d.load_energy_kwh, d.grid_energy_imported_kwh, d.grid_energy_exported_kwh, h.c, h.d FROM {daily} d "
@@ -103,7 +109,7 @@ def meter_points(resolution: str, meter: str, start: int, end: int, first: str,
                  last: str) -> list[tuple[int, float | None, float | None, float | None]]:
     """A meter's 5-minute ("5m") or hourly ("1h") rows in [start, end): (start ms, mean W, import, export kWh)."""
     table, ts, where = _METER[resolution]
-    return database.connection().execute(
+    return _conn().execute(
         f"SELECT {ts}, avg_power_w, import_energy_kwh, export_energy_kwh FROM {table} "  # noqa: S608
         f"WHERE meter_id = ?1 AND {where} AND {ts} < ?2 ORDER BY {ts}",
         (meter, end, start, *((first, last) if resolution == "1h" else ()))).fetchall()
@@ -111,7 +117,7 @@ def meter_points(resolution: str, meter: str, start: int, end: int, first: str,
 
 def meter_days(meter: str, first: str, last: str) -> list[tuple[str, float | None, float | None]]:
     """A meter's days first..last: (local date, import kWh, export kWh), oldest first."""
-    return database.connection().execute(
+    return _conn().execute(
         "SELECT day, import_energy_kwh, export_energy_kwh FROM meter_daily WHERE meter_id = ? "
         "AND day BETWEEN ? AND ? ORDER BY day", (meter, first, last)).fetchall()
 
@@ -121,7 +127,7 @@ def pack_points(resolution: str, pack: str, start: int, end: int, first: str,
     """A pack's 5-minute ("5m") or hourly ("1h") rows in [start, end): (start ms, mean W, mean SOC %, charge,
     discharge kWh)."""
     table, ts, where = _PACK[resolution]
-    return database.connection().execute(
+    return _conn().execute(
         f"SELECT {ts}, avg_power_w, avg_soc_pct, charge_energy_kwh, "  # noqa: S608
         f"discharge_energy_kwh FROM {table} WHERE pack_id = ?1 AND {where} AND {ts} < ?2 ORDER BY {ts}",
         (pack, end, start, *((first, last) if resolution == "1h" else ()))).fetchall()
@@ -129,17 +135,17 @@ def pack_points(resolution: str, pack: str, start: int, end: int, first: str,
 
 def pack_days(pack: str, first: str, last: str) -> list[tuple[str, float | None, float | None, float | None]]:
     """A pack's days first..last: (local date, mean SOC %, charge kWh, discharge kWh), oldest first."""
-    return database.connection().execute(
+    return _conn().execute(
         "SELECT date, avg_soc_pct, charge_energy_kwh, discharge_energy_kwh FROM battery_bank_daily "
         "WHERE pack_id = ? AND date BETWEEN ? AND ? ORDER BY date", (pack, first, last)).fetchall()
 
 
 def system_days(system_id: str, first: str, last: str) -> list[SystemDay]:
     """A system's daily summaries of local dates first..last (only days that have one)."""
-    rows = database.connection().execute(_SYSTEM_DAYS, (system_id, first, last))
+    rows = _conn().execute(_SYSTEM_DAYS, (system_id, first, last))
     return [cast(SystemDay, dict(zip(_SYSTEM_DAY_KEYS, r))) for r in rows]
 
 
 def system_hours(system_id: str, day: str) -> list[SystemHour]:
     """A system's hourly rows of one local date, oldest first."""
-    return database.connection().execute(_HOURLY, (system_id, day)).fetchall()
+    return _conn().execute(_HOURLY, (system_id, day)).fetchall()
