@@ -174,7 +174,7 @@ def _tail(conn: sqlite3.Connection, system_id: str, day_start: int, now_ms: int,
     floor = max(mark, day_start - 1) if mark is not None else day_start - 1
     totals = [0.0] * len(ENERGY.quantities)
     layout = samples.pair_layout(ENERGY)
-    for inverter in energy_catalog.inverters_of(system_id):
+    for inverter in energy_catalog.inverters_of(system_id, conn):
         before = queue_sql.last_trusted_at_or_before(conn, "energy_samples", "inverter_id", inverter, floor,
                                                      not_before=day_start - cfg.gap_limit_ms)
         rows = samples.pair_rows(conn, ENERGY, inverter, before if before is not None else day_start, now_ms)

@@ -41,7 +41,7 @@ def types(conn: sqlite3.Connection | None = None) -> dict[str, int]:
 
 
 def _system_ids(conn: sqlite3.Connection) -> set[str]:
-    return energy_catalog.system_ids()
+    return energy_catalog.system_ids(conn)
 
 
 def parse_ts(value: Any, field: str) -> int:
@@ -160,7 +160,7 @@ def _refill_tariff_days(conn: sqlite3.Connection, rows: list[tuple[int, str | No
 
 
 def _zone(conn: sqlite3.Connection, system_id: str):
-    found = energy_catalog.system_locale(system_id)
+    found = energy_catalog.system_locale(system_id, conn)
     if found is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
     return zone(found.timezone)
@@ -210,7 +210,7 @@ def price_at(type_: Any, system_id: str | None, ts: Any) -> float | None:
 def _hour_costs(conn: sqlite3.Connection, level: str, key: str, system_id: str, day: str) -> dict[str, Any]:
     """Per hour of a day of a system or array: energies, mean tariffs, cost, revenue; and the day's totals."""
     rows = sql.hour_energies(conn, level, key, day)
-    locale = energy_catalog.system_locale(system_id)
+    locale = energy_catalog.system_locale(system_id, conn)
     out: dict[str, Any] = {"import_cost": None, "export_revenue": None, "saving": None,
                            "currency": locale.currency if locale else None, "hours": []}
     if not rows:

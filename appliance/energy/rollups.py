@@ -231,7 +231,7 @@ def rebuild(system_id: str | None = None, *, config: RollupConfig | None = None,
     """Recompute every rollup from the samples (of one system, or all); aggregates older than the samples stay."""
     conn = _connection()
     now = utc_now_ms() if now_ms is None else now_ms
-    if system_id is not None and not energy_catalog.system_exists(system_id):
+    if system_id is not None and not energy_catalog.system_exists(system_id, conn):
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
     for source in SOURCES:
         with immediate(conn):

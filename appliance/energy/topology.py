@@ -31,12 +31,12 @@ class Topology:
 def load(conn: sqlite3.Connection) -> Topology:
     """Read the topology from the catalog tables."""
     topo = Topology()
-    topo.zones = {sid: zone(tz) for sid, tz in catalog.system_zones().items()}
-    topo.parents["energy_samples"] = catalog.inverter_parents()
-    topo.parents["meter_samples"] = catalog.meter_parents()
-    topo.parents["battery_bank_samples"] = catalog.pack_parents()
-    for pack, system, kwh in catalog.pack_capacities():
+    topo.zones = {sid: zone(tz) for sid, tz in catalog.system_zones(conn).items()}
+    topo.parents["energy_samples"] = catalog.inverter_parents(conn)
+    topo.parents["meter_samples"] = catalog.meter_parents(conn)
+    topo.parents["battery_bank_samples"] = catalog.pack_parents(conn)
+    for pack, system, kwh in catalog.pack_capacities(conn):
         topo.pack_kwh[pack] = kwh
         topo.system_kwh[system] = topo.system_kwh.get(system, 0.0) + kwh
-    topo.array_kwh = catalog.array_capacities()
+    topo.array_kwh = catalog.array_capacities(conn)
     return topo
