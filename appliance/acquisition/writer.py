@@ -228,26 +228,13 @@ class SampleWriter:
             self._run_after()
 
     def _write(self, batch: dict[str, list[tuple[Any, ...]]]) -> sample_store.BatchResult:
-        conn = database.connection()
         now = self._wall_ms()
-        # write_batch checks the batch's parents once per key; SQLite's per-row checks would repeat them.
-        # The pragma only takes effect outside a transaction, hence before BEGIN and after COMMIT.
-        conn.execute("PRAGMA foreign_keys = OFF")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = sample_store.write_batch(conn, batch, COLUMNS, now)
-                for work in self._participants:
-                    work.write(conn, now)
-                conn.execute("COMMIT")
-            except BaseException:
-                # A full disk may already have rolled the transaction back: keep its error, not rollback's.
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        finally:
-            conn.execute("PRAGMA foreign_keys = ON")
-        return result
+
+        def participants(conn: sqlite3.Connection) -> None:
+            for work in self._participants:
+                work.write(conn, now)
+
+        return sample_store.write_flush(batch, COLUMNS, now, participants)
 
     def _run_after(self) -> None:
         for work in self._after:

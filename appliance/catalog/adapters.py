@@ -10,6 +10,7 @@ from appliance.catalog.rows import row, utc_now_iso
 from appliance.catalog.validation import check_adapter_config, check_bool, check_id, check_int, check_name
 from appliance.drivers import DRIVERS
 from appliance.errors import NotFoundError, ValidationError
+from appliance.store import catalog as catalog_store
 from appliance.store.models import Adapter, AdapterBase, BatteryPack, BatteryPackAdapter, database
 
 #: Which catalog device kind each adapter category may serve.
@@ -28,11 +29,7 @@ def sync_adapter_types() -> int:
                 "default_config": json.dumps(driver.default_config, sort_keys=True, allow_nan=False),
                 "version": "1", "updated_at": utc_now_iso(),
             }
-            existing = AdapterBase.get_or_none(AdapterBase.adapter_type == driver.adapter_type)
-            if existing is None:
-                AdapterBase.insert(adapter_type=driver.adapter_type, **values).execute()
-            else:
-                AdapterBase.update(**values).where(AdapterBase.adapter_type == driver.adapter_type).execute()
+            catalog_store.put_adapter_type(driver.adapter_type, values)
     return len(DRIVERS)
 
 
@@ -90,8 +87,7 @@ def update_adapter(adapter_id: str, **changes: Any) -> dict[str, Any]:
                                          sort_keys=True, allow_nan=False)
     if "enabled" in changes:
         adapter.enabled = check_bool(changes["enabled"], "enabled")
-        (BatteryPackAdapter.update(enabled=adapter.enabled)
-         .where(BatteryPackAdapter.adapter == adapter_id).execute())
+        catalog_store.set_links_enabled(adapter_id, adapter.enabled)
     adapter.updated_at = utc_now_iso()
     save(adapter)
     return get_adapter(adapter_id)
@@ -111,14 +107,13 @@ def bind(adapter_id: str, device_type: str, device_id: str, field: str = "adapte
     if adapter.device_id not in (None, device_id) and adapter.device_type is not None:
         raise ValidationError(f"{field}: adapter {adapter_id!r} already serves {adapter.device_type} "
                               f"{adapter.device_id!r}", field=field)
-    Adapter.update(device_id=device_id, device_type=device_type).where(Adapter.adapter_id == adapter_id).execute()
+    catalog_store.bind_adapter(adapter_id, device_type, device_id)
     return adapter
 
 
 def unbind_device(device_type: str, device_id: str) -> None:
     """Forget which device adapters served (the device is gone or changed adapter)."""
-    (Adapter.update(device_id=None, device_type=None)
-     .where((Adapter.device_type == device_type) & (Adapter.device_id == device_id)).execute())
+    catalog_store.unbind_adapters_of(device_type, device_id)
 
 
 def link_pack_adapter(pack_id: str, adapter_id: str, *, priority: int | None = None,
@@ -132,26 +127,16 @@ def link_pack_adapter(pack_id: str, adapter_id: str, *, priority: int | None = N
                     .order_by(BatteryPackAdapter.priority.desc()).first())
             priority = (last.priority + 1) if last else 1
         priority = check_int(priority, "priority", minimum=1, maximum=99)
-        link = BatteryPackAdapter.get_or_none((BatteryPackAdapter.pack == pack_id)
-                                              & (BatteryPackAdapter.adapter == adapter_id))
-        if link is None:
-            BatteryPackAdapter.insert(pack=pack_id, adapter=adapter_id, priority=priority,
-                                      enabled=check_bool(enabled, "enabled")).execute()
-        else:
-            (BatteryPackAdapter.update(priority=priority, enabled=check_bool(enabled, "enabled"))
-             .where((BatteryPackAdapter.pack == pack_id) & (BatteryPackAdapter.adapter == adapter_id)).execute())
-        Adapter.update(priority=priority).where(Adapter.adapter_id == adapter.adapter_id).execute()
+        catalog_store.put_pack_link(pack_id, adapter_id, priority, check_bool(enabled, "enabled"))
+        catalog_store.set_adapter_priority(adapter.adapter_id, priority)
     return {"pack_id": pack_id, "adapter_id": adapter_id, "priority": priority, "enabled": enabled}
 
 
 def unlink_pack_adapter(pack_id: str, adapter_id: str) -> None:
     """Remove an adapter from a pack's failover list."""
-    deleted = (BatteryPackAdapter.delete().where((BatteryPackAdapter.pack == pack_id)
-                                                 & (BatteryPackAdapter.adapter == adapter_id)).execute())
-    if not deleted:
+    if not catalog_store.delete_pack_link(pack_id, adapter_id):
         raise NotFoundError(f"adapter {adapter_id!r} is not linked to battery pack {pack_id!r}", field="adapter_id")
-    unbind_adapter = Adapter.update(device_id=None, device_type=None).where(Adapter.adapter_id == adapter_id)
-    unbind_adapter.execute()
+    catalog_store.bind_adapter(adapter_id, None, None)
 
 
 def pack_adapters(pack_id: str) -> list[dict[str, Any]]:
@@ -175,7 +160,6 @@ def reorder_pack_adapters(pack_id: str, adapter_ids: list[str]) -> list[dict[str
                               field="adapter_ids")
     with database.atomic():
         for position, adapter_id in enumerate(adapter_ids, start=1):
-            (BatteryPackAdapter.update(priority=position)
-             .where((BatteryPackAdapter.pack == pack_id) & (BatteryPackAdapter.adapter == adapter_id)).execute())
-            Adapter.update(priority=position).where(Adapter.adapter_id == adapter_id).execute()
+            catalog_store.set_pack_link_priority(pack_id, adapter_id, position)
+            catalog_store.set_adapter_priority(adapter_id, position)
     return pack_adapters(pack_id)

@@ -9,6 +9,7 @@ from appliance.catalog.common import ensure_new, get, parent, save, unknown_fiel
 from appliance.catalog.rows import row, utc_now_iso
 from appliance.catalog.validation import check_choice, check_id, check_int, check_name, check_number, check_text
 from appliance.errors import ValidationError
+from appliance.store import catalog as catalog_store
 from appliance.store.models import (
     Adapter, Battery, BatteryArray, BatteryCell, BatteryPack, Inverter, InverterArray, Meter, System, database,
 )
@@ -47,7 +48,7 @@ def create_inverter(inverter_id: str, array_id: str, name: str, *, system_id: st
         save(inverter, force_insert=True)
         if adapter_id is not None:
             adapters.bind(adapter_id, "inverter", inverter_id)
-            Inverter.update(adapter=adapter_id).where(Inverter.inverter_id == inverter_id).execute()
+            catalog_store.set_inverter_adapter(inverter_id, adapter_id)
             inverter.adapter_id = adapter_id
         _sync_inverter(inverter)
     return get_inverter(inverter_id)
@@ -184,8 +185,7 @@ def update_battery_pack(pack_id: str, **changes: Any) -> dict[str, Any]:
                 raise ValidationError("battery_array_id: that battery array is in another system",
                                       field="battery_array_id")
             pack.battery_array_id = target.battery_array_id
-            Battery.update(battery_array=target.battery_array_id).where(Battery.pack == pack_id).execute()
-            BatteryCell.update(battery_array=target.battery_array_id).where(BatteryCell.pack == pack_id).execute()
+            catalog_store.move_pack_parts(pack_id, target.battery_array_id)
         pack.updated_at = utc_now_iso()
         save(pack)
         if "batteries" in changes or "cells_per_battery" in changes:
@@ -210,13 +210,12 @@ def set_pack_layout(pack_id: str, batteries: int, cells_per_battery: int) -> Non
     check_int(cells_per_battery, "cells_per_battery", minimum=0, maximum=64)
     pack = get(BatteryPack, pack_id, "battery pack")
     with database.atomic():
-        Battery.delete().where((Battery.pack == pack_id) & (Battery.battery_index >= batteries)).execute()
+        catalog_store.drop_units_from(pack_id, batteries)
         for index in range(batteries):
             existing = Battery.get_or_none((Battery.pack == pack_id) & (Battery.battery_index == index))
             unit: str = (existing.battery_id if existing is not None
                          else create_battery(f"{pack_id}_b{index}", pack_id, index, _checked=True)["battery_id"])
-            BatteryCell.delete().where((BatteryCell.battery == unit)
-                                       & (BatteryCell.cell_index >= cells_per_battery)).execute()
+            catalog_store.drop_cells_from(unit, cells_per_battery)
             for cell in range(cells_per_battery):
                 if not BatteryCell.get_or_none((BatteryCell.battery == unit) & (BatteryCell.cell_index == cell)):
                     create_cell(f"{unit}_c{cell}", unit, cell)
@@ -316,7 +315,7 @@ def create_meter(meter_id: str, system_id: str, name: str, *, array_id: str | No
         save(meter, force_insert=True)
         if adapter_id is not None:
             adapters.bind(adapter_id, "meter", meter_id)
-            Meter.update(adapter=adapter_id).where(Meter.meter_id == meter_id).execute()
+            catalog_store.set_meter_adapter(meter_id, adapter_id)
             meter.adapter_id = adapter_id
         _sync_meter(meter)
     return get_meter(meter_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 import re
 import uuid
@@ -16,7 +15,9 @@ from appliance.catalog import registry
 from appliance.catalog.rows import now_ms, row, utc_now_iso
 from appliance.catalog.validation import check_name, check_text, json_object
 from appliance.errors import ConflictError, NotFoundError, ValidationError
-from appliance.store.models import AppSetting, DeviceHealth, DeviceHeartbeat, DeviceMetric, RegistryDevice, database
+from appliance.store import registry as registry_store
+from appliance.store import settings as stored_settings
+from appliance.store.models import RegistryDevice, database
 
 #: Registry `kind` of every self-registered device; its own type (esp32, arduino, ...) is `device_type`.
 KIND = "registered"
@@ -62,9 +63,9 @@ def _object(value: Any, field: str) -> str | None:
 def _public(device: RegistryDevice) -> dict[str, Any]:
     """A registry row in the registration document's shape (`id`, `status`), with every column kept."""
     out = row(device)
-    beats = DeviceHeartbeat.get_or_none(DeviceHeartbeat.device == device.device_id)
+    beats = registry_store.heartbeats(device.device_id)
     out.update(id=device.device_id, status=device.health_status, last_seen_at=_iso(device.last_seen),
-               heartbeats={"count": beats.heartbeats if beats else 0,
+               heartbeats={"count": beats.count if beats else 0,
                            "too_frequent": beats.too_frequent if beats else 0,
                            "last_interval_ms": beats.last_interval_ms if beats else None})
     return out
@@ -102,14 +103,13 @@ def register(name: Any, device_type: Any, hardware_id: Any, firmware_version: An
             existing = RegistryDevice.get_or_none(RegistryDevice.hardware_id == hardware_id)
             if existing is not None:
                 raise DuplicateDevice(existing.device_id, str(hardware_id))
-            RegistryDevice.insert(device_id=device_id, kind=KIND, device_type=device_type, name=name,
-                                  hardware_id=hardware_id, lifecycle_state="active", health_status="online",
-                                  last_seen=now, firmware_version=firmware_version, ip_address=ip_address,
-                                  created_at=utc_now_iso(), updated_at=utc_now_iso(), **values).execute()
-            DeviceHeartbeat.insert(device=device_id, heartbeats=0, too_frequent=0, last_heartbeat=now).execute()
-            DeviceHealth.insert(device=device_id, ts=now, status="online",
-                                diagnostics=json.dumps({"event": "registered"}, allow_nan=False)
-                                ).on_conflict_replace().execute()
+            registry_store.add_device({
+                "device_id": device_id, "kind": KIND, "device_type": device_type, "name": name,
+                "hardware_id": hardware_id, "lifecycle_state": "active", "health_status": "online", "last_seen": now,
+                "firmware_version": firmware_version, "ip_address": ip_address, "created_at": utc_now_iso(),
+                "updated_at": utc_now_iso(), **values})
+            registry_store.start_heartbeats(device_id, now)
+            registry_store.add_health_entry(device_id, now, "online", {"event": "registered"})
     except IntegrityError:
         # Two registrations of one hardware id raced; the loser learns the winner's id.
         existing = RegistryDevice.get(RegistryDevice.hardware_id == hardware_id)
@@ -122,26 +122,17 @@ def heartbeat(device_id: Any, *, now: int | None = None) -> dict[str, Any]:
     device = _get(device_id)
     now = now_ms() if now is None else now
     with database.atomic():
-        beats = DeviceHeartbeat.get_or_none(DeviceHeartbeat.device == device.device_id)
+        beats = registry_store.heartbeats(device.device_id)
         previous = beats.last_heartbeat if beats else None
         interval = now - previous if previous is not None else None
         frequent = 1 if interval is not None and 0 <= interval < TOO_FREQUENT_MS else 0
-        if beats is None:
-            DeviceHeartbeat.insert(device=device.device_id, heartbeats=1, too_frequent=frequent,
-                                   last_heartbeat=now, last_interval_ms=interval).execute()
-        else:
-            (DeviceHeartbeat.update(heartbeats=DeviceHeartbeat.heartbeats + 1,
-                                    too_frequent=DeviceHeartbeat.too_frequent + frequent, last_heartbeat=now,
-                                    last_interval_ms=interval)
-             .where(DeviceHeartbeat.device == device.device_id).execute())
+        registry_store.count_heartbeat(device.device_id, now, interval, bool(frequent), first=beats is None)
         changes: dict[str, Any] = {"last_seen": now, "updated_at": utc_now_iso()}
         # Maintenance is an administrator's decision: a heartbeat does not end it.
         if device.health_status not in ("online", "maintenance"):
             changes["health_status"] = "online"
-            DeviceHealth.insert(device=device.device_id, ts=now, status="online",
-                                diagnostics=json.dumps({"event": "heartbeat"}, allow_nan=False)
-                                ).on_conflict_replace().execute()
-        RegistryDevice.update(**changes).where(RegistryDevice.device_id == device.device_id).execute()
+            registry_store.add_health_entry(device.device_id, now, "online", {"event": "heartbeat"})
+        registry_store.update_device(device.device_id, changes)
     fresh = RegistryDevice.get_by_id(device.device_id)
     return {"device_id": fresh.device_id, "status": fresh.health_status, "last_seen": _iso(fresh.last_seen),
             "too_frequent": bool(frequent), "interval_ms": interval}
@@ -151,11 +142,7 @@ def sweep_settings() -> dict[str, float]:
     """The offline timeout and the sweep period in seconds (app settings, else 300 s and 60 s)."""
     out = {}
     for key, default in ((OFFLINE_AFTER_KEY, OFFLINE_AFTER_S), (SWEEP_EVERY_KEY, SWEEP_EVERY_S)):
-        setting = AppSetting.get_or_none(AppSetting.key == key)
-        try:
-            value = json.loads(setting.value) if setting is not None else default
-        except ValueError:
-            value = default
+        value = stored_settings.get_json(key, default)
         good = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
         out[key.split(".", 1)[1]] = float(value) if good else float(default)
     return out
@@ -173,12 +160,8 @@ def sweep_offline(now: int, timeout_s: float | None = None) -> list[str]:
             (RegistryDevice.kind == KIND) & RegistryDevice.health_status.in_(("online", "degraded"))
             & (RegistryDevice.last_seen.is_null() | (RegistryDevice.last_seen < cutoff)))]
         for device_id in stale:
-            (RegistryDevice.update(health_status="offline", updated_at=utc_now_iso())
-             .where(RegistryDevice.device_id == device_id).execute())
-            DeviceHealth.insert(device=device_id, ts=now, status="offline",
-                                diagnostics=json.dumps({"event": "no heartbeat", "timeout_s": timeout_s},
-                                                       allow_nan=False)
-                                ).on_conflict_replace().execute()
+            registry_store.update_device(device_id, {"health_status": "offline", "updated_at": utc_now_iso()})
+            registry_store.add_health_entry(device_id, now, "offline", {"event": "no heartbeat", "timeout_s": timeout_s})
     return stale
 
 
@@ -227,7 +210,7 @@ def patch(device_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
     with database.atomic():
         if values:
             values["updated_at"] = utc_now_iso()
-            RegistryDevice.update(**values).where(RegistryDevice.device_id == device.device_id).execute()
+            registry_store.update_device(device.device_id, values)
         if status == "maintenance" and device.health_status != "maintenance":
             registry.set_maintenance(device.device_id, True, reason)
         elif status == "online" and device.health_status != "online":
@@ -279,18 +262,14 @@ def record_metrics(device_id: Any, metrics: Any, *, now: int | None = None) -> d
             raise ValidationError(f"{where}.value must be a finite number", field=f"{where}.value")
         rows.append({"device": device.device_id, "name": name, "value": float(value),
                      "ts": parse_timestamp(item.get("ts"), f"{where}.ts", now)})
-    with database.atomic():
-        for start in range(0, len(rows), 200):
-            DeviceMetric.insert_many(rows[start:start + 200]).on_conflict_replace().execute()
+    registry_store.put_metrics(rows)
     return {"device_id": device.device_id, "stored": len(rows), "names": sorted({r["name"] for r in rows})}
 
 
 def metric_names(device_id: Any) -> list[str]:
     """The metric names a device has published."""
     device = _get(device_id)
-    query = (DeviceMetric.select(DeviceMetric.name).where(DeviceMetric.device == device.device_id)
-             .distinct().order_by(DeviceMetric.name))
-    return [m.name for m in query]
+    return registry_store.metric_names(device.device_id)
 
 
 def metric_series(device_id: Any, name: Any, start: int | None = None, end: int | None = None,
@@ -299,16 +278,8 @@ def metric_series(device_id: Any, name: Any, start: int | None = None, end: int 
     device = _get(device_id)
     if not isinstance(name, str) or not METRIC_PATTERN.match(name):
         raise ValidationError("name must be a metric name", field="name")
-    query = DeviceMetric.select(DeviceMetric.ts, DeviceMetric.value).where(
-        (DeviceMetric.device == device.device_id) & (DeviceMetric.name == name))
-    if start is not None:
-        query = query.where(DeviceMetric.ts >= start)
-    if end is not None:
-        query = query.where(DeviceMetric.ts <= end)
     # Newest `limit` points, returned oldest first, so a long history still shows its recent end.
-    rows = query.order_by(DeviceMetric.ts.desc()).limit(max(1, min(int(limit), MAX_SERIES)))
-    points = [(int(m.ts), float(m.value)) for m in rows]
-    points.reverse()
+    points = registry_store.metric_points(device.device_id, name, start, end, max(1, min(int(limit), MAX_SERIES)))
     return {"device_id": device.device_id, "name": name, "ts": [p[0] for p in points],
             "values": [p[1] for p in points]}
 
@@ -316,11 +287,5 @@ def metric_series(device_id: Any, name: Any, start: int | None = None, end: int 
 def metrics_overview(device_id: Any) -> Iterable[dict[str, Any]]:
     """Per metric name: how many points, the newest value and its time."""
     device = _get(device_id)
-    out = []
-    for name in metric_names(device.device_id):
-        newest = (DeviceMetric.select().where((DeviceMetric.device == device.device_id) & (DeviceMetric.name == name))
-                  .order_by(DeviceMetric.ts.desc()).first())
-        count = DeviceMetric.select().where((DeviceMetric.device == device.device_id)
-                                            & (DeviceMetric.name == name)).count()
-        out.append({"name": name, "points": count, "latest": newest.value, "latest_ts": newest.ts})
-    return out
+    return [{"name": m.name, "points": m.points, "latest": m.latest, "latest_ts": m.latest_ts}
+            for m in registry_store.metric_summaries(device.device_id)]

@@ -12,6 +12,7 @@ from appliance.catalog.validation import (
     check_currency, check_id, check_name, check_text, check_timestamp, check_timezone,
 )
 from appliance.errors import ValidationError
+from appliance.store import catalog as catalog_store
 from appliance.store.models import BatteryArray, BatteryArrayAttachment, InverterArray, System, database
 
 def create_system(system_id: str, name: str, *, description: str | None = None,
@@ -203,8 +204,6 @@ def detach(battery_array_id: str, *, at: str | None = None) -> dict[str, Any]:
     if current is None:
         raise ValidationError(f"battery array {battery_array_id!r} is not attached", field="battery_array_id")
     at = check_timestamp(at, "detached_at") if at is not None else utc_now_iso()
-    (BatteryArrayAttachment.update(detached_at=at)
-     .where((BatteryArrayAttachment.battery_array == battery_array_id)
-            & (BatteryArrayAttachment.attached_since == current["attached_since"])).execute())
+    catalog_store.end_attachment(battery_array_id, current["attached_since"], at)
     current["detached_at"] = at
     return current

@@ -7,7 +7,6 @@ kept before the first write, which is written back exactly when the setpoint end
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Any, Callable
@@ -20,7 +19,9 @@ from appliance.control.budget import BudgetExhausted
 from appliance.drivers.connect import LinkPool, open_driver
 from appliance.drivers.modbus.control import ProgramControl, SetpointContext
 from appliance.errors import ApplianceError, DeviceMismatchError, TransportError
-from appliance.store.models import AppSetting, SetpointState, database
+from appliance.store import control as control_store
+from appliance.store import settings as stored_settings
+from appliance.store.models import SetpointState, database
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,7 @@ class Dispatcher:
         """Least time between two writes to one device: the constructor's value, else the setting, else 10 s."""
         value = self._min_interval_s
         if value is None:
-            setting = AppSetting.get_or_none(AppSetting.key == MIN_INTERVAL_KEY)
-            try:
-                stored = json.loads(setting.value) if setting is not None else MIN_INTERVAL_S
-            except ValueError:
-                stored = MIN_INTERVAL_S
+            stored = stored_settings.get_json(MIN_INTERVAL_KEY, MIN_INTERVAL_S)
             value = float(stored) if isinstance(stored, (int, float)) and not isinstance(stored, bool) else MIN_INTERVAL_S
         return int(max(0.0, value) * 1000)
 
@@ -70,10 +67,9 @@ class Dispatcher:
                       "control_source": control_source}
             with database.atomic():
                 if state is None:
-                    SetpointState.insert(asset=asset_id, pending=1, **values).execute()
+                    control_store.add_setpoint_state(asset_id, {"pending": 1, **values})
                 else:
-                    (SetpointState.update(pending=0 if unchanged else 1, **values)
-                     .where(SetpointState.asset == asset_id).execute())
+                    control_store.update_setpoint_state(asset_id, {"pending": 0 if unchanged else 1, **values})
             if unchanged:
                 return {"status": "unchanged", "applied_w": state.applied_w if state else None, "error": None}
             return self._write(asset_id, now, holder=holder)
@@ -101,13 +97,11 @@ class Dispatcher:
             # A failed write is retried by the periodic job, no sooner than the rate limit allows; a refusal
             # for the budget or a read-back mismatch is not: it would fail again (and spend writes).
             retry = 0 if isinstance(exc, FINAL_ERRORS) else 1
-            (SetpointState.update(pending=retry, written_at=now, last_error=error)
-             .where(SetpointState.asset == asset_id).execute())
+            control_store.update_setpoint_state(asset_id, {"pending": retry, "written_at": now, "last_error": error})
             log.warning("setpoint %.0f W to %s failed: %s", state.target_w, asset_id, error)
             return {"status": "failed", "applied_w": state.applied_w, "error": error}
-        (SetpointState.update(pending=0, written_at=now, applied_w=applied, last_error=None,
-                              released=1 if release else 0)
-         .where(SetpointState.asset == asset_id).execute())
+        control_store.update_setpoint_state(asset_id, {"pending": 0, "written_at": now, "applied_w": applied,
+                                                       "last_error": None, "released": 1 if release else 0})
         log.info("setpoint %.0f W to %s: device holds %s W", state.target_w, asset_id, applied)
         return {"status": "applied", "applied_w": applied, "error": None}
 
@@ -196,9 +190,9 @@ class Dispatcher:
                 release = state.revert_w is None
                 revert = 0.0 if release else state.revert_w
                 # `released` marks a device to be handed back to its owner until that write succeeds.
-                (SetpointState.update(target_w=revert, expires_at=None, revert_w=None, pending=1,
-                                      released=1 if release else 0)
-                 .where(SetpointState.asset == state.asset_id).execute())
+                control_store.update_setpoint_state(state.asset_id, {"target_w": revert, "expires_at": None,
+                                                                     "revert_w": None, "pending": 1,
+                                                                     "released": 1 if release else 0})
                 result = self._write(state.asset_id, now, release=release)
                 if release and result["status"] == "applied":
                     lease.release(state.asset_id, state.control_source, now=now, reason="the setpoint ended")
@@ -226,8 +220,8 @@ class Dispatcher:
             state = SetpointState.get_or_none(SetpointState.asset == asset_id)
             if state is None or (state.released and not state.pending):
                 return False
-            (SetpointState.update(target_w=0.0, expires_at=None, revert_w=None, pending=1, released=1)
-             .where(SetpointState.asset == asset_id).execute())
+            control_store.update_setpoint_state(asset_id, {"target_w": 0.0, "expires_at": None, "revert_w": None,
+                                                           "pending": 1, "released": 1})
             result = self._write(asset_id, now, release=True, holder=holder, force=True)
             if result["status"] != "applied":
                 raise TransportError(f"{asset_id} could not be handed back: {result.get('error')}")
@@ -241,8 +235,8 @@ class Dispatcher:
             active = state is not None and not state.released
             with database.atomic():
                 if state is not None:
-                    (SetpointState.update(released=1, pending=0, expires_at=None, revert_w=None, target_w=0.0)
-                     .where(SetpointState.asset == asset_id).execute())
+                    control_store.update_setpoint_state(asset_id, {"released": 1, "pending": 0, "expires_at": None,
+                                                                   "revert_w": None, "target_w": 0.0})
                 dropped = engine.drop_snapshot(asset_id)
                 if active or dropped:
                     audit.record(asset_id, "setpoint_cancelled", "a program change ended the setpoint in force",

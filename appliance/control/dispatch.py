@@ -11,6 +11,7 @@ from appliance.control import assets as asset_info
 from appliance.control import delivery, engine, lease
 from appliance.control.plan import Candidate, Plan, split, total_limit
 from appliance.errors import ApplianceError, NotFoundError, ValidationError
+from appliance.store import control as control_store
 from appliance.store.models import DeviceGroup, DeviceGroupMember, DispatchLog, System, database
 
 #: command_source values of the domain document.
@@ -266,8 +267,7 @@ def dispatch(body: Any, *, default_source: int = MANUAL, requested_by: str | Non
             out.update(status="skipped", applied_w=None, error=None)
         shares.append(out)
     outcome = _outcome(plan_, results)
-    (DispatchLog.update(outcome=outcome, shares=json.dumps(shares, sort_keys=True, allow_nan=False))
-     .where(DispatchLog.dispatch_id == entry.dispatch_id).execute())
+    control_store.set_dispatch_outcome(entry.dispatch_id, outcome, json.dumps(shares, sort_keys=True, allow_nan=False))
     return {"dispatch_id": entry.dispatch_id, **answer, "outcome": outcome, "shares": shares}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from appliance.control import audit
 from appliance.control.config import app_setting, whole
 from appliance.errors import ConflictError, ValidationError
+from appliance.store import control as control_store
 from appliance.store.models import ControlLease, database
 
 #: The sources that may control a device, as the refusals name them.
@@ -103,7 +104,7 @@ def acquire(device_id: str, source: str, holder: str, *, now: int, until: int, t
             row = None
         if row is not None and row.source == source:
             expires = max(row.expires_at, until)
-            ControlLease.update(holder=holder, expires_at=expires).where(ControlLease.device == device_id).execute()
+            control_store.renew_lease(device_id, holder, expires)
             if expires != row.expires_at:
                 audit.record(device_id, "lease_renewed", f"{SOURCES[source]} ({holder}) holds the lease until "
                              f"{audit.iso(expires)}", now=now, source=source, holder=holder,
@@ -117,7 +118,7 @@ def acquire(device_id: str, source: str, holder: str, *, now: int, until: int, t
         else:
             audit.record(device_id, "lease_acquired", f"{SOURCES[source]} ({holder}) holds the lease until "
                          f"{audit.iso(until)}", now=now, source=source, holder=holder, details={"expires_at": until})
-        ControlLease.insert(device=device_id, source=source, holder=holder, acquired_at=now, expires_at=until).execute()
+        control_store.add_lease(device_id, source, holder, now, until)
         return Lease(device_id, source, holder, now, until)
 
 

@@ -19,8 +19,9 @@ from typing import Any, Callable
 
 from appliance.energy.retention import DAY_MS, delete_raw_before
 from appliance.errors import ValidationError
+from appliance.store import rollup_queue, settings
 from appliance.store import space as space_store
-from appliance.store.models import AppSetting, RollupWatermark, database
+from appliance.store.models import database
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class StorageStatus:
 
 def budget() -> Budget:
     """The budget from app_settings, defaults filled in."""
-    values = {row.key: row.value for row in AppSetting.select().where(AppSetting.key.in_([MIN_FREE_KEY, MAX_DB_KEY]))}
+    values = settings.get_texts([MIN_FREE_KEY, MAX_DB_KEY])
     try:
         free = float(json.loads(values.get(MIN_FREE_KEY, "null")) or DEFAULT_MIN_FREE_PCT)
         cap = int(json.loads(values.get(MAX_DB_KEY, "null")) or DEFAULT_MAX_DB_MB)
@@ -121,15 +122,11 @@ def _write_bytes() -> int | None:
 
 
 def _setting(key: str) -> Any:
-    row = AppSetting.get_or_none(AppSetting.key == key)
-    try:
-        return json.loads(row.value) if row is not None else None
-    except ValueError:
-        return None
+    return settings.get_json(key)
 
 
 def _put(key: str, value: Any) -> None:
-    AppSetting.insert(key=key, value=json.dumps(value, allow_nan=False)).on_conflict_replace().execute()
+    settings.put_json(key, value)
 
 
 class StorageWatch:
@@ -219,7 +216,7 @@ class StorageWatch:
                 self._warned = False
                 return {}
             start_used = used = space.used_bytes
-            rolled = [m.rolled_to_ts for m in RollupWatermark.select()]
+            rolled = rollup_queue.watermarks(database.connection())
             newest_allowed = min(rolled) if rolled else None
             deleted: dict[str, int] = {}
             cutoff = None

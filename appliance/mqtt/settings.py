@@ -6,7 +6,6 @@ service user reads; no page, export or API answer ever shows it.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timezone
 from dataclasses import asdict, replace
@@ -15,7 +14,8 @@ from typing import Any, Mapping
 from appliance.errors import ValidationError
 from appliance.mqtt import config as mqtt_config
 from appliance.mqtt.config import MqttConfig
-from appliance.store.models import AppSetting, database
+from appliance.store import settings as stored_settings
+from appliance.store.models import database
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +31,14 @@ def _now_iso() -> str:
 
 
 def _read(key: str) -> Any:
-    row = AppSetting.get_or_none(AppSetting.key == key)
-    if row is None:
-        return None
-    try:
-        return json.loads(row.value)
-    except ValueError:
-        return None
+    return stored_settings.get_json(key)
 
 
 def _write(key: str, value: Any) -> None:
     if value is None:
-        AppSetting.delete().where(AppSetting.key == key).execute()
+        stored_settings.delete(key)
         return
-    (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=_now_iso())
-     .on_conflict_replace().execute())
+    stored_settings.put_json(key, value, updated_at=_now_iso())
 
 
 def _from_stored(values: Mapping[str, Any], password: Any) -> MqttConfig:

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from appliance.store import cells as cell_store
 from appliance.store.details import CODEC
-from appliance.store.samples import SAMPLE_TABLES
+from appliance.store.samples import SAMPLE_TABLES, current_seq
 
 #: Tables whose rows carry `seq`: their device column and the column a span's [lo, hi] bounds (with the
 #: device, a prefix of the primary key, so a span is found by a seek).
@@ -151,6 +151,17 @@ def drop_upto(conn: sqlite3.Connection, upto: int) -> int:
     singles = conn.execute("DELETE FROM sync_feed WHERE seq <= ?", (upto,)).rowcount
     spans = conn.execute("DELETE FROM feed_spans WHERE seq <= ?", (upto,)).rowcount
     return int(singles) + int(spans)
+
+
+def carried_tables(conn: sqlite3.Connection) -> list[tuple[int, str, str, tuple[str, ...]]]:
+    """(number, name, kind, key columns) of every table the feed carries."""
+    return [(int(tid), str(name), str(kind), tuple(json.loads(keys)))
+            for tid, name, kind, keys in conn.execute("SELECT tid, name, kind, key_columns FROM sync_tables")]
+
+
+def head(conn: sqlite3.Connection) -> int:
+    """The highest position ever given out (0 when the feed is empty)."""
+    return current_seq(conn)
 
 
 def reannounce(conn: sqlite3.Connection, entries: list[tuple[int, str]], now_ms: int) -> None:
