@@ -18,6 +18,7 @@ from appliance.acquisition.service import Acquisition
 from appliance.acquisition.timekeeping import Timekeeper
 from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S, SampleWriter
 from appliance.catalog.recovery import StartupReport, prepare
+from appliance.clock import now_ms
 from appliance.drivers.connect import LinkPool
 from appliance.settings import Settings
 from appliance.vclock import VirtualClock
@@ -166,8 +167,8 @@ class Runtime:
                 from appliance.sync import feed
 
                 # Raw rows deleted for space leave the feed window with them: a cursor behind gets 410.
-                days = max(1, int((time.time() * 1000 - done["cutoff_ms"]) // 86_400_000))
-                feed.prune(int(time.time() * 1000), keep_days=days)
+                days = max(1, int((now_ms() - done["cutoff_ms"]) // 86_400_000))
+                feed.prune(now_ms(), keep_days=days)
         if self._due("checkpoint", every.checkpoint_interval_s):
             self.storage.checkpoint()
 

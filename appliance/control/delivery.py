@@ -13,7 +13,7 @@ import threading
 from typing import Any, Callable
 
 from appliance.acquisition import live
-from appliance.catalog.rows import now_ms
+from appliance.clock import now_ms
 from appliance.control import assets as asset_info
 from appliance.control import audit, engine, lease
 from appliance.control.budget import BudgetExhausted

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from appliance.clock import iso_ms
 from appliance.control import assets as asset_info
-from appliance.control import audit, budget, delivery, engine, lease
+from appliance.control import budget, delivery, engine, lease
 from appliance.drivers.modbus.settings import SettingsMap
 from appliance.errors import ApplianceError, ValidationError
 from appliance.store.models import ControlSnapshot, SetpointState
@@ -58,10 +59,10 @@ def _state(asset: asset_info.AssetInfo, device: engine.Device, now: int) -> dict
     active = None
     if setpoint is not None and not setpoint.released:
         active = {"target_w": setpoint.target_w, "applied_w": setpoint.applied_w, "expires_at": setpoint.expires_at,
-                  "expires": audit.iso(setpoint.expires_at), "source": setpoint.control_source}
+                  "expires": iso_ms(setpoint.expires_at), "source": setpoint.control_source}
     return {"asset_id": asset.asset_id, "name": asset.name, "lease": held.to_json() if held else None,
             "budget": budget.budget(asset.asset_id, device.config, now).to_json(), "setpoint": active,
-            "snapshot": {"taken_at": snap.taken_at, "taken": audit.iso(snap.taken_at),
+            "snapshot": {"taken_at": snap.taken_at, "taken": iso_ms(snap.taken_at),
                          "program": json.loads(snap.program)} if snap is not None else None}
 
 

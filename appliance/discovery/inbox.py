@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any, Callable
 
+from appliance import clock
 from appliance.discovery import approval, settings
 from appliance.discovery.process import ScanResult, Sources, run_discovery
 from appliance.discovery.sources import BleSource, PortInfo, UsbSerialSource
@@ -24,7 +24,7 @@ class DiscoveryService:
         self.sources = sources if sources is not None else Sources(usb=UsbSerialSource(), ble=BleSource())
         self.pool = pool
         self.timeout_s = timeout_s
-        self.now_ms = now_ms or (lambda: int(time.time() * 1000))
+        self.now_ms = now_ms or clock.now_ms
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._status: dict[str, Any] = {"running": False, "phase": None, "progress": 0.0, "last_result": None,

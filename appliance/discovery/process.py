@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
+from appliance import clock
 from appliance.discovery import records
 from appliance.discovery.probe import DEFAULT_TIMEOUT_S, Found, Prober, with_port
 from appliance.discovery.records import ACTIVE, DISABLED, INACTIVE, REJECTED
@@ -260,7 +260,7 @@ def run_discovery(sources: Sources | None = None, *, prober: Prober | None = Non
             from appliance.discovery.approval import approve as approve_device
             approve = approve_device
         try:
-            scan = Scan(places, prober, settings, now_ms if now_ms is not None else int(time.time() * 1000),
+            scan = Scan(places, prober, settings, now_ms if now_ms is not None else clock.now_ms(),
                         only_ports=frozenset(only_ports) if only_ports is not None else None,
                         progress=progress, approve=approve)
             result = scan.run()

@@ -15,6 +15,7 @@ from bisect import bisect_right
 from datetime import date, datetime, timezone
 from typing import Any
 
+from appliance.clock import parse_instant
 from appliance.energy.localtime import HOUR_MS, local_date, parse_date, zone
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store.models import database
@@ -48,28 +49,6 @@ def _system_ids(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT system_id FROM systems")}
 
 
-def parse_ts(value: Any, field: str) -> int:
-    """Epoch ms from epoch ms (a whole number) or an ISO 8601 time (UTC when it has no offset)."""
-    if isinstance(value, bool):
-        raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value) or value != int(value) or not 0 <= value < 10 ** 14:
-            raise ValidationError(f"{field} must be whole epoch milliseconds from 1970 on", field=field)
-        return int(value)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationError(f"{field} {value!r} is not an ISO 8601 time", field=field) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        ms = int(parsed.timestamp() * 1000)
-        if not 0 <= ms < 10 ** 14:
-            raise ValidationError(f"{field} must be from 1970 on", field=field)
-        return ms
-    raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
-
-
 def check_type(value: Any, known: dict[str, int], field: str = "type") -> int:
     """A market data type id from its id or its name."""
     if isinstance(value, int) and not isinstance(value, bool) and value in known.values():
@@ -95,7 +74,7 @@ def _point(index: int, item: Any, known: dict[str, int], systems: set[str]) -> t
     system_id = item.get("system_id")
     if system_id is not None and (not isinstance(system_id, str) or system_id not in systems):
         raise ValidationError(f"{where}.system_id: no system {system_id!r}", field=f"{where}.system_id")
-    ts = parse_ts(item["ts"], f"{where}.ts")
+    ts = parse_instant(item["ts"], f"{where}.ts")
     value = item["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValidationError(f"{where}.value must be a finite number", field=f"{where}.value")
@@ -211,7 +190,7 @@ def price_at(type_: Any, system_id: str | None, ts: Any) -> float | None:
     """The value of a series in force at `ts` for a system (None: the all-systems series): a step function."""
     conn = _conn()
     type_id = check_type(type_, types(conn))
-    at = parse_ts(ts, "ts")
+    at = parse_instant(ts, "ts")
     if system_id is not None:
         _zone(conn, system_id)
         return Tariff(conn, type_id, system_id, at, at + 1).at(at)
@@ -283,7 +262,7 @@ def points(type_: Any = None, system_id: str | None = None, start: Any = None, e
     for name, value, op in (("from", start, ">="), ("to", end, "<")):
         if value is not None:
             where.append(f"ts {op} ?")
-            params.append(parse_ts(value, name))
+            params.append(parse_instant(value, name))
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_POINTS:
         raise ValidationError(f"limit must be from 1 to {MAX_POINTS}", field="limit")
     sql = ("SELECT id, type_id, system_id, ts, value, metadata FROM market_data"  # noqa: S608

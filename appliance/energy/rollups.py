@@ -23,8 +23,9 @@ from collections import defaultdict, deque
 from contextlib import contextmanager, nullcontext
 from typing import Any, Iterator
 
+from appliance import clock
 from appliance.energy import device_days, levels
-from appliance.energy.localtime import day_bounds, day_start, hours_between, local_date, utc_now_ms
+from appliance.energy.localtime import day_bounds, day_start, hours_between, local_date
 from appliance.energy.pairs import bucket_energies
 from appliance.energy.sources import (
     BUCKET_MS, HOUR_MS, SOURCES, TRUSTED, RollupConfig, Source, pairs_sql, stats_sql,
@@ -249,13 +250,13 @@ def _run(now_ms: int, cfg: RollupConfig, tables: tuple[Source, ...]) -> dict:
 
 def roll_up(now_ms: int | None = None, *, config: RollupConfig | None = None) -> dict:
     """Roll up the samples written since the last run and the late ones; return counts per sample table."""
-    return _run(utc_now_ms() if now_ms is None else now_ms, config or RollupConfig(), SOURCES)
+    return _run(clock.now_ms() if now_ms is None else now_ms, config or RollupConfig(), SOURCES)
 
 
 def rebuild(system_id: str | None = None, *, config: RollupConfig | None = None, now_ms: int | None = None) -> dict:
     """Recompute every rollup from the samples (of one system, or all); aggregates older than the samples stay."""
     conn = _connection()
-    now = utc_now_ms() if now_ms is None else now_ms
+    now = clock.now_ms() if now_ms is None else now_ms
     if system_id is not None and conn.execute("SELECT 1 FROM systems WHERE system_id = ?",
                                               (system_id,)).fetchone() is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from appliance.clock import now_ms
 from appliance.energy.retention import DAY_MS, delete_raw_before
 from appliance.errors import ValidationError
 from appliance.store import space as space_store
@@ -136,7 +137,7 @@ class StorageWatch:
     """Measures growth and writes, enforces the budget, checkpoints; one per process (runtime.py)."""
 
     def __init__(self, *, io_bytes: Callable[[], int | None] = _write_bytes,
-                 wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> None:
+                 wall_ms: Callable[[], int] = now_ms) -> None:
         self._io_bytes = io_bytes
         self._wall_ms = wall_ms
         self._started = (wall_ms(), io_bytes())

@@ -15,8 +15,9 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from appliance import clock
 from appliance.energy import market
-from appliance.energy.localtime import parse_date, utc_now_ms, zone
+from appliance.energy.localtime import parse_date, zone
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store.models import AppSetting, database
 
@@ -135,7 +136,7 @@ def set_plan(system_id: str, plan: dict[str, Any], now_ms: int | None = None) ->
     """Check and save a plan {import, export, from: YYYY-MM-DD}; replace the system's tariff points from `from`."""
     tz = _system_zone(system_id)
     checked = {side: check_side(side, plan.get(side)) for side in ("import", "export")}
-    first = parse_date(plan.get("from") or datetime.fromtimestamp((now_ms or utc_now_ms()) / 1000, tz).date(), "from")
+    first = parse_date(plan.get("from") or datetime.fromtimestamp((now_ms or clock.now_ms()) / 1000, tz).date(), "from")
     last = first + timedelta(days=HORIZON_DAYS)
     saved = {**checked, "from": first.isoformat(), "until": last.isoformat()}
     start = int(datetime.combine(first, time(), tz).timestamp() * 1000)
@@ -146,7 +147,7 @@ def set_plan(system_id: str, plan: dict[str, Any], now_ms: int | None = None) ->
                          (TYPES[side], system_id, start))
             market.store(_points(system_id, side, checked[side], first, last, tz))
         (AppSetting.insert(key=KEY.format(system_id=system_id), value=json.dumps(saved, sort_keys=True, allow_nan=False),
-                           updated_at=datetime.now().isoformat(timespec="seconds"))
+                           updated_at=clock.utc_now_iso())
          .on_conflict_replace().execute())
     return saved
 
@@ -163,7 +164,7 @@ def extend(now_ms: int | None = None) -> int:
             tz = _system_zone(system_id)
         except NotFoundError:
             continue
-        today = datetime.fromtimestamp((now_ms or utc_now_ms()) / 1000, tz).date()
+        today = datetime.fromtimestamp((now_ms or clock.now_ms()) / 1000, tz).date()
         until = date.fromisoformat(plan["until"])
         if (until - today).days >= EXTEND_WHEN_DAYS:
             continue
@@ -182,5 +183,5 @@ def extend(now_ms: int | None = None) -> int:
 
 def current_prices(system_id: str, now_ms: int | None = None) -> dict[str, float | None]:
     """The import and export price in force now (from any source: a plan or POST /api/market-data)."""
-    at = now_ms or utc_now_ms()
+    at = now_ms or clock.now_ms()
     return {side: market.price_at(type_id, system_id, at) for side, type_id in TYPES.items()}

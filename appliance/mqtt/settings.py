@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
 from dataclasses import asdict, replace
 from typing import Any, Mapping
 
+from appliance.clock import utc_now_iso
 from appliance.errors import ValidationError
 from appliance.mqtt import config as mqtt_config
 from appliance.mqtt.config import MqttConfig
@@ -24,10 +24,6 @@ KEYS = (CONFIG_KEY, PASSWORD_KEY)
 #: What `mqtt.config` holds: every field but the password.
 STORED = ("enabled", "host", "port", "tls", "username", "protocol", "ca_file", "client_cert", "client_key",
           "discovery_prefix", "topic_base", "commands", "queue_size")
-
-
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _read(key: str) -> Any:
@@ -44,7 +40,7 @@ def _write(key: str, value: Any) -> None:
     if value is None:
         AppSetting.delete().where(AppSetting.key == key).execute()
         return
-    (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=_now_iso())
+    (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=utc_now_iso())
      .on_conflict_replace().execute())
 
 

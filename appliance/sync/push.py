@@ -18,6 +18,7 @@ import requests
 from peewee import DatabaseError as PeeweeDatabaseError
 
 import appliance
+from appliance import backoff
 from appliance.errors import ApplianceError
 from appliance.sync import feed, state
 from appliance.sync.state import SyncError
@@ -263,8 +264,8 @@ class PushClient:
     def _failed(self, exc: SyncError) -> None:
         self.failures += 1
         # Exponential backoff with jitter, so many appliances do not return to a headend at the same instant.
-        delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(self.failures - 1, 16))
-        self.next_try = self.clock() + delay / 2 + self.rng.uniform(0, delay / 2)
+        self.next_try = self.clock() + backoff.jittered(backoff.delay(self.failures, BACKOFF_BASE_S, BACKOFF_CAP_S),
+                                                        self.rng.random())
         if self.last_error is None:
             log.warning("sync: headend unreachable or failing (%s); retrying with backoff", exc.message)
         self.last_error = exc.message
