@@ -246,17 +246,3 @@ class StorageWatch:
         """A WAL checkpoint: passive after a flush (a quiet moment), truncating at the end of a batch job."""
         return space_store.checkpoint(database.connection(), truncate=truncate)
 
-
-_installed: StorageWatch | None = None
-
-
-def install(watch: StorageWatch | None) -> None:
-    """Make the runtime's watch the one the web reads (None removes it)."""
-    global _installed
-    _installed = watch
-
-
-def current_status() -> dict[str, Any]:
-    """Storage status for the UI and the API; writes per day need the running process's watch."""
-    watch = _installed or StorageWatch()
-    return watch.status().to_json()

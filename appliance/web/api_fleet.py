@@ -11,6 +11,7 @@ from appliance.catalog import registration
 from appliance.clock import parse_instant
 from appliance.control import assets, dispatch
 from appliance.errors import ValidationError
+from appliance.web import running
 from appliance.web.api import created, json_body
 
 bp = Blueprint("fleet", __name__, url_prefix="/api")
@@ -135,7 +136,8 @@ def asset_telemetry(asset_id: str) -> Any:
 @bp.post("/dispatch")
 def post_dispatch() -> Any:
     """A signed setpoint (+ discharge/export): {kw|mw, asset_id|system_id|site_id|group_id, duration_s?, command_source?}."""
-    return jsonify(dispatch.dispatch(_body(), default_source=dispatch.MANUAL, requested_by=_who()))
+    return jsonify(dispatch.dispatch(_body(), dispatcher=running.dispatcher(), default_source=dispatch.MANUAL,
+                                     requested_by=_who()))
 
 
 @bp.get("/dispatch/log")
