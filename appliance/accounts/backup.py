@@ -15,7 +15,7 @@ from appliance.accounts.app_settings import set_retention, set_sync_settings
 from appliance.accounts.passwords import ADMIN
 from appliance.accounts.store import get_setting, set_setting
 from appliance.accounts.tokens import NAME_PATTERN, SCOPES
-from appliance.catalog.rows import utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.errors import ValidationError
 from appliance.store import accounts as accounts_store
 from appliance.store.models import ApiToken, AppSetting, User, database

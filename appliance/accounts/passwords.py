@@ -10,7 +10,7 @@ from typing import Any
 
 from appliance.accounts.sessions import close_all_sessions
 from appliance.accounts.store import delete_setting, get_setting, set_setting
-from appliance.catalog.rows import now_ms, utc_now_iso
+from appliance.clock import now_ms, utc_now_iso
 from appliance.errors import ConflictError, ValidationError
 from appliance.store import accounts as accounts_store
 from appliance.store.models import User, database

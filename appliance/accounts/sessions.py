@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from appliance.catalog.rows import utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.store import accounts as accounts_store
 
 #: Sessions kept at most; the oldest go first (a forgotten browser does not keep one forever).

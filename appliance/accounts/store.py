@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from appliance.catalog.rows import utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.store import settings
 
 

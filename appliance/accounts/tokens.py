@@ -10,10 +10,11 @@ from typing import Any
 
 from peewee import IntegrityError
 
-from appliance.catalog.rows import row, utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.errors import ConflictError, NotFoundError, ValidationError
 from appliance.store import accounts as accounts_store
 from appliance.store.models import ApiToken, database
+from appliance.store.rows import row
 
 SCOPES = ("read", "write", "sync")
 TOKEN_PREFIX = "apl_"

@@ -20,6 +20,7 @@ from typing import Any, Callable, Protocol
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from appliance.acquisition.rows import COLUMNS, ENERGY_COLUMNS, Rows, array_row
+from appliance.clock import now_ms
 from appliance.settings import check_flush_interval
 from appliance.store import samples as sample_store
 from appliance.store.details import CODEC
@@ -71,7 +72,7 @@ class SampleWriter:
         self.max_pending = max_pending
         self.stats = WriterStats()
         # Change times in the feed are real time, even while a backfill holds the process's clock.
-        self._wall_ms = wall_ms or (lambda: time.time_ns() // 1_000_000)
+        self._wall_ms = wall_ms or now_ms
         self._queue: queue.Queue[Any] = queue.Queue()
         self._pending: dict[str, list[tuple[Any, ...]]] = {}
         self._pending_count = 0

@@ -6,12 +6,14 @@ import json
 from typing import Any
 
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
-from appliance.catalog.rows import row, utc_now_iso
-from appliance.catalog.validation import check_adapter_config, check_bool, check_id, check_int, check_name
+from appliance.catalog.validation import check_adapter_config
+from appliance.clock import utc_now_iso
 from appliance.drivers import DRIVERS
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store import catalog as catalog_store
 from appliance.store.models import Adapter, AdapterBase, BatteryPack, BatteryPackAdapter, database
+from appliance.store.rows import row
+from appliance.validation import check_bool, check_id, check_int, check_name
 
 #: Which catalog device kind each adapter category may serve.
 DEVICE_TYPES = {"inverter": ("inverter",), "battery": ("battery_pack",), "bess": ("battery_pack",),

@@ -6,8 +6,9 @@ import json
 import logging
 from typing import Any
 
-from appliance.catalog.rows import now_ms, row
+from appliance.clock import now_ms
 from appliance.store.models import SystemEvent
+from appliance.store.rows import row
 
 log = logging.getLogger(__name__)
 

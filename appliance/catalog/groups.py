@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
-from appliance.catalog.rows import row
-from appliance.catalog.validation import check_choice, check_id, check_int, check_name, json_object
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store import catalog as catalog_store
 from appliance.store.models import DeviceGroup, DeviceGroupMember, RegistryDevice, System
+from appliance.store.rows import row
+from appliance.validation import check_choice, check_id, check_int, check_name, json_object
 
 GROUP_TYPES = ("control", "monitoring", "analysis")
 ROLES = ("primary", "backup", "monitor")

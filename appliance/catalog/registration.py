@@ -6,18 +6,18 @@ import ipaddress
 import math
 import re
 import uuid
-from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from peewee import IntegrityError
 
 from appliance.catalog import registry
-from appliance.catalog.rows import now_ms, row, utc_now_iso
-from appliance.catalog.validation import check_name, check_text, json_object
+from appliance.clock import iso_ms, now_ms, parse_instant, utc_now_iso
 from appliance.errors import ConflictError, NotFoundError, ValidationError
 from appliance.store import registry as registry_store
 from appliance.store import settings as stored_settings
 from appliance.store.models import RegistryDevice, database
+from appliance.store.rows import row
+from appliance.validation import check_free_text, check_name, json_object
 
 #: Registry `kind` of every self-registered device; its own type (esp32, arduino, ...) is `device_type`.
 KIND = "registered"
@@ -45,12 +45,6 @@ class DuplicateDevice(ConflictError):
         self.existing_id = existing_id
 
 
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _object(value: Any, field: str) -> str | None:
     if value is None:
         return None
@@ -64,7 +58,7 @@ def _public(device: RegistryDevice) -> dict[str, Any]:
     """A registry row in the registration document's shape (`id`, `status`), with every column kept."""
     out = row(device)
     beats = registry_store.heartbeats(device.device_id)
-    out.update(id=device.device_id, status=device.health_status, last_seen_at=_iso(device.last_seen),
+    out.update(id=device.device_id, status=device.health_status, last_seen_at=iso_ms(device.last_seen),
                heartbeats={"count": beats.count if beats else 0,
                            "too_frequent": beats.too_frequent if beats else 0,
                            "last_interval_ms": beats.last_interval_ms if beats else None})
@@ -88,8 +82,8 @@ def register(name: Any, device_type: Any, hardware_id: Any, firmware_version: An
         raise ValidationError("device_type must be 1-64 letters, digits, '_', '.' or '-'", field="device_type")
     if not isinstance(hardware_id, str) or not hardware_id.strip():
         raise ValidationError("hardware_id is required", field="hardware_id")
-    hardware_id = check_text(hardware_id.strip(), "hardware_id", max_len=MAX_HARDWARE_ID)
-    firmware_version = check_text(firmware_version, "firmware_version", max_len=64)
+    hardware_id = check_free_text(hardware_id.strip(), "hardware_id", max_len=MAX_HARDWARE_ID)
+    firmware_version = check_free_text(firmware_version, "firmware_version", max_len=64)
     if ip_address is not None:
         try:
             ip_address = str(ipaddress.ip_address(ip_address if isinstance(ip_address, str) else ""))
@@ -134,7 +128,7 @@ def heartbeat(device_id: Any, *, now: int | None = None) -> dict[str, Any]:
             registry_store.add_health_entry(device.device_id, now, "online", {"event": "heartbeat"})
         registry_store.update_device(device.device_id, changes)
     fresh = RegistryDevice.get_by_id(device.device_id)
-    return {"device_id": fresh.device_id, "status": fresh.health_status, "last_seen": _iso(fresh.last_seen),
+    return {"device_id": fresh.device_id, "status": fresh.health_status, "last_seen": iso_ms(fresh.last_seen),
             "too_frequent": bool(frequent), "interval_ms": interval}
 
 
@@ -206,7 +200,7 @@ def patch(device_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
     if "status" in changes and status not in PATCH_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(PATCH_STATUSES)}", field="status")
     reason = changes.get("maintenance_reason") or "set over the API"
-    check_text(reason, "maintenance_reason")
+    check_free_text(reason, "maintenance_reason")
     with database.atomic():
         if values:
             values["updated_at"] = utc_now_iso()
@@ -216,27 +210,6 @@ def patch(device_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
         elif status == "online" and device.health_status != "online":
             registry.set_maintenance(device.device_id, False)
     return get(device.device_id)
-
-
-def parse_timestamp(value: Any, field: str, default: int | None = None) -> int | None:
-    """Epoch ms from epoch ms or ISO 8601 (UTC when no offset); `default` when value is None."""
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value) or not 0 <= value < 10 ** 14:
-            raise ValidationError(f"{field} must be epoch milliseconds", field=field)
-        return int(value)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationError(f"{field} {value!r} is not an ISO 8601 time", field=field) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return int(parsed.timestamp() * 1000)
-    raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
 
 
 def record_metrics(device_id: Any, metrics: Any, *, now: int | None = None) -> dict[str, Any]:
@@ -261,7 +234,7 @@ def record_metrics(device_id: Any, metrics: Any, *, now: int | None = None) -> d
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValidationError(f"{where}.value must be a finite number", field=f"{where}.value")
         rows.append({"device": device.device_id, "name": name, "value": float(value),
-                     "ts": parse_timestamp(item.get("ts"), f"{where}.ts", now)})
+                     "ts": now if item.get("ts") is None else parse_instant(item["ts"], f"{where}.ts")})
     registry_store.put_metrics(rows)
     return {"device_id": device.device_id, "stored": len(rows), "names": sorted({r["name"] for r in rows})}
 

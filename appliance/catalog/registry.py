@@ -7,12 +7,13 @@ from typing import Any
 
 from peewee import fn
 
-from appliance.catalog.rows import now_ms, row, utc_now_iso
-from appliance.catalog.validation import check_bool, check_int, check_text
+from appliance.clock import now_ms, utc_now_iso
 from appliance.errors import ConflictError, NotFoundError, ValidationError
 from appliance.store import registry as registry_store
 from appliance.store.models import Adapter, DeviceHealth, RegistryDevice, database
 from appliance.store.registry import CATALOG_TABLES as CATALOG_KINDS
+from appliance.store.rows import row
+from appliance.validation import check_bool, check_free_text, check_int
 
 
 def registry_id(kind: str, catalog_id: str) -> str:
@@ -134,7 +135,7 @@ def set_maintenance(device_id: str, on: bool, reason: str | None = None,
     if on:
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError("a reason is required for maintenance", field="reason")
-        reason = check_text(reason.strip(), "reason", max_len=MAX_REASON)
+        reason = check_free_text(reason.strip(), "reason", max_len=MAX_REASON)
         if expected_end_ms is not None:
             check_int(expected_end_ms, "expected_end_ms", minimum=now)
         values = {"lifecycle_state": "maintenance", "health_status": "maintenance", "maintenance_reason": reason,

@@ -7,13 +7,12 @@ from typing import Any
 from appliance.catalog import registry
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
 from appliance.catalog.localization import currency_for_zone, machine_timezone
-from appliance.catalog.rows import row, utc_now_iso
-from appliance.catalog.validation import (
-    check_currency, check_id, check_name, check_text, check_timestamp, check_timezone,
-)
+from appliance.clock import utc_now_iso
 from appliance.errors import ValidationError
 from appliance.store import catalog as catalog_store
 from appliance.store.models import BatteryArray, BatteryArrayAttachment, InverterArray, System, database
+from appliance.store.rows import row
+from appliance.validation import check_currency, check_free_text, check_id, check_name, check_timestamp, check_timezone
 
 def create_system(system_id: str, name: str, *, description: str | None = None,
                   timezone: str | None = None, currency: str | None = None) -> dict[str, Any]:
@@ -23,7 +22,7 @@ def create_system(system_id: str, name: str, *, description: str | None = None,
     ensure_new(System, system_id, "system_id", "system")
     zone = check_timezone(timezone if timezone is not None else machine_timezone())
     currency = check_currency(currency if currency is not None else currency_for_zone(zone))
-    system = System(system_id=system_id, name=check_name(name), description=check_text(description, "description"),
+    system = System(system_id=system_id, name=check_name(name), description=check_free_text(description, "description"),
                     timezone=zone, currency=currency)
     save(system, force_insert=True)
     return get_system(system_id)
@@ -46,7 +45,7 @@ def update_system(system_id: str, **changes: Any) -> dict[str, Any]:
     if "name" in changes:
         system.name = check_name(changes["name"])
     if "description" in changes:
-        system.description = check_text(changes["description"], "description")
+        system.description = check_free_text(changes["description"], "description")
     if "timezone" in changes:
         system.timezone = check_timezone(changes["timezone"])
     if "currency" in changes:

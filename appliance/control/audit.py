@@ -11,11 +11,11 @@ setpoint_cancelled (a program change that took over ends the setpoint).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 from peewee import fn
 
+from appliance.clock import iso_ms
 from appliance.errors import ValidationError
 from appliance.store.models import ControlAudit
 
@@ -23,13 +23,6 @@ KINDS = ("lease_acquired", "lease_renewed", "lease_released", "lease_expired", "
          "write_mismatch", "write_failed", "refused", "budget_exhausted", "snapshot_taken", "restored",
          "setpoint_cancelled")
 MAX_ENTRIES = 500
-
-
-def iso(ms: int | None) -> str | None:
-    """Epoch ms as ISO 8601 UTC with milliseconds (the API's instants)."""
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def record(device_id: str, kind: str, message: str, *, now: int, source: str | None = None,
@@ -43,7 +36,7 @@ def record(device_id: str, kind: str, message: str, *, now: int, source: str | N
 
 
 def _entry(row: ControlAudit) -> dict[str, Any]:
-    return {"audit_id": row.audit_id, "ts": row.ts, "at": iso(row.ts), "device_id": row.device_id, "kind": row.kind,
+    return {"audit_id": row.audit_id, "ts": row.ts, "at": iso_ms(row.ts), "device_id": row.device_id, "kind": row.kind,
             "source": row.source, "holder": row.holder, "message": row.message,
             "details": json.loads(row.details or "{}")}
 

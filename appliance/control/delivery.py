@@ -12,7 +12,7 @@ import threading
 from typing import Any, Callable
 
 from appliance.acquisition import live
-from appliance.catalog.rows import now_ms
+from appliance.clock import now_ms
 from appliance.control import assets as asset_info
 from appliance.control import audit, engine, lease
 from appliance.control.budget import BudgetExhausted
@@ -33,11 +33,13 @@ FINAL_ERRORS = (BudgetExhausted, DeviceMismatchError)
 
 
 class Dispatcher:
-    """Writes setpoints to devices; holds the shared LinkPool (so the pollers' bus locks apply) and a clock."""
+    """Writes setpoints to devices; holds the shared LinkPool (so the pollers' bus locks apply) and a clock.
 
-    def __init__(self, pool: LinkPool | None = None, *, clock: Callable[[], int] = now_ms,
+    runtime.py builds the one of a process on the pollers' pool; nothing builds one behind its back."""
+
+    def __init__(self, pool: LinkPool, *, clock: Callable[[], int] = now_ms,
                  min_interval_s: float | None = None) -> None:
-        self.pool = pool or LinkPool()
+        self.pool = pool
         self.clock = clock
         self._min_interval_s = min_interval_s
         self._lock = threading.RLock()
@@ -244,29 +246,6 @@ class Dispatcher:
                                  details={"target_w": state.target_w if state else None})
             return active or dropped
 
-    def close(self) -> None:
-        """Close the links this dispatcher opened (only when it owns its pool)."""
-        self.pool.close_all()
-
-
-_installed: Dispatcher | None = None
-_guard = threading.Lock()
-
-
-def install(dispatcher: Dispatcher | None) -> None:
-    """Make the runtime's dispatcher (on the pollers' LinkPool and clock) the one the services use."""
-    global _installed
-    with _guard:
-        _installed = dispatcher
-
-
-def current() -> Dispatcher:
-    """The installed dispatcher; without one (tools, tests), a private one on its own LinkPool."""
-    global _installed
-    with _guard:
-        if _installed is None:
-            _installed = Dispatcher()
-        return _installed
 
 
 def state(asset_id: str) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from appliance.clock import iso_ms
 from appliance.control import audit
 from appliance.control.config import app_setting, whole
 from appliance.errors import ConflictError, ValidationError
@@ -32,7 +33,7 @@ class Lease:
         """The lease as the API and pages show it."""
         return {"device_id": self.device_id, "source": self.source, "source_name": SOURCES[self.source],
                 "holder": self.holder, "acquired_at": self.acquired_at, "expires_at": self.expires_at,
-                "expires": audit.iso(self.expires_at)}
+                "expires": iso_ms(self.expires_at)}
 
 
 class LeaseConflict(ConflictError):
@@ -42,7 +43,7 @@ class LeaseConflict(ConflictError):
 
     def __init__(self, lease: Lease) -> None:
         super().__init__(f"{lease.device_id} is controlled by {SOURCES[lease.source]} ({lease.holder}) until "
-                         f"{audit.iso(lease.expires_at)}; send takeover: true to take over", field="takeover")
+                         f"{iso_ms(lease.expires_at)}; send takeover: true to take over", field="takeover")
         self.lease = lease
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def acquire(device_id: str, source: str, holder: str, *, now: int, until: int, t
             control_store.renew_lease(device_id, holder, expires)
             if expires != row.expires_at:
                 audit.record(device_id, "lease_renewed", f"{SOURCES[source]} ({holder}) holds the lease until "
-                             f"{audit.iso(expires)}", now=now, source=source, holder=holder,
+                             f"{iso_ms(expires)}", now=now, source=source, holder=holder,
                              details={"expires_at": expires})
             return Lease(device_id, source, holder, row.acquired_at, expires)
         if row is not None:
@@ -117,7 +118,7 @@ def acquire(device_id: str, source: str, holder: str, *, now: int, until: int, t
             row.delete_instance()
         else:
             audit.record(device_id, "lease_acquired", f"{SOURCES[source]} ({holder}) holds the lease until "
-                         f"{audit.iso(until)}", now=now, source=source, holder=holder, details={"expires_at": until})
+                         f"{iso_ms(until)}", now=now, source=source, holder=holder, details={"expires_at": until})
         control_store.add_lease(device_id, source, holder, now, until)
         return Lease(device_id, source, holder, now, until)
 

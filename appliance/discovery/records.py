@@ -6,13 +6,14 @@ import json
 import re
 from typing import Any
 
+from appliance import backoff
 from appliance.catalog import adapters, registry
-from appliance.catalog.rows import utc_now_iso
-from appliance.catalog.validation import ID_PATTERN
+from appliance.clock import utc_now_iso
 from appliance.discovery.probe import Found, with_port
 from appliance.store import discovery as discovery_store
 from appliance.store import registry as registry_store
 from appliance.store.models import DeviceDiscovery, RegistryDevice, database
+from appliance.validation import ID_PATTERN
 
 #: Driver category -> catalog device kind (a BESS is a battery pack in the hierarchy).
 KINDS = {"inverter": "inverter", "battery": "battery_pack", "bess": "battery_pack", "meter": "meter"}
@@ -153,7 +154,7 @@ SEEN_REFRESH_MS = 3_600_000
 
 def retry_delay_ms(failures: int) -> int:
     """Exponential backoff: 30 s, 60 s, 120 s ... capped at an hour."""
-    return int(min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** max(0, failures - 1)))
+    return int(backoff.delay(failures, RETRY_BASE_MS, RETRY_CAP_MS))
 
 
 def mark_missing(row: DeviceDiscovery, now_ms: int, max_failures: int) -> str:

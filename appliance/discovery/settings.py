@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.catalog.rows import utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.discovery.sources import TcpTargets, parse_unit_ids
 from appliance.errors import ValidationError
 from appliance.store import settings as stored_settings

@@ -6,6 +6,7 @@ import time
 from statistics import mean
 from typing import Any
 
+from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_HEX, DECODE_TEXT, Driver, Identity, Reading
 from appliance.drivers.pylontech_frames import (
     CMD_ALARM, CMD_ANALOG, CMD_MANAGEMENT, CMD_MANUFACTURER, CMD_SERIAL, EOI, SOI, Frame, check_reply,
@@ -228,4 +229,4 @@ class PylontechRs485Driver(Driver):
             details["limits"] = decode_management(self.exchange(first, CMD_MANAGEMENT).info)
         reading = bank_reading(packs, alarms, details)
         return Reading(kind=reading.kind, values=reading.values, details=reading.details,
-                       ts_ms=int(time.time() * 1000))
+                       ts_ms=now_ms())

@@ -6,6 +6,7 @@ import time
 from statistics import mean
 from typing import Any, Mapping
 
+from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_TEXT, Driver, Identity, Reading
 from appliance.drivers.pylontech_console import (
     PAGING_END, REPLY_END, CellRow, Session, UnitRow, cycles_of, identity_of, merge, parse_session,
@@ -250,4 +251,4 @@ class PytesDriver(Driver):
             parts.append(parse_session(self.command("stat"), "stat", 1))
         reading = reading_from_session(merge(parts), expected_units=count)
         return Reading(kind=reading.kind, values=reading.values, details=reading.details,
-                       ts_ms=int(time.time() * 1000))
+                       ts_ms=now_ms())

@@ -10,7 +10,8 @@ import sqlite3
 from datetime import date, timedelta
 from typing import Any
 
-from appliance.energy.localtime import day_bounds, local_date, parse_date, utc_now_ms, zone
+from appliance import clock
+from appliance.energy.localtime import day_bounds, local_date, parse_date, zone
 from appliance.energy.pairs import bucket_energies
 from appliance.energy.sources import BUCKET_MS, RollupConfig
 from appliance.errors import NotFoundError, ValidationError
@@ -198,7 +199,7 @@ def _pct(part: float, whole: float) -> float | None:
 def today_totals(system_id: str, now_ms: int | None = None) -> dict[str, Any]:
     """Today's (local) energies of a system from its rollups plus the not-yet-rolled tail, with self-consumption
     and autarky in percent."""
-    now = utc_now_ms() if now_ms is None else now_ms
+    now = clock.now_ms() if now_ms is None else now_ms
     tz = _zone_of(system_id)
     today = local_date(now, tz)
     day_start, _ = day_bounds(today, tz)

@@ -15,6 +15,7 @@ from bisect import bisect_right
 from datetime import date, datetime, timezone
 from typing import Any
 
+from appliance.clock import parse_instant
 from appliance.energy.localtime import HOUR_MS, local_date, parse_date, zone
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store import energy_catalog
@@ -44,28 +45,6 @@ def _system_ids(conn: sqlite3.Connection) -> set[str]:
     return energy_catalog.system_ids(conn)
 
 
-def parse_ts(value: Any, field: str) -> int:
-    """Epoch ms from epoch ms (a whole number) or an ISO 8601 time (UTC when it has no offset)."""
-    if isinstance(value, bool):
-        raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value) or value != int(value) or not 0 <= value < 10 ** 14:
-            raise ValidationError(f"{field} must be whole epoch milliseconds from 1970 on", field=field)
-        return int(value)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationError(f"{field} {value!r} is not an ISO 8601 time", field=field) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        ms = int(parsed.timestamp() * 1000)
-        if not 0 <= ms < 10 ** 14:
-            raise ValidationError(f"{field} must be from 1970 on", field=field)
-        return ms
-    raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
-
-
 def check_type(value: Any, known: dict[str, int], field: str = "type") -> int:
     """A market data type id from its id or its name."""
     if isinstance(value, int) and not isinstance(value, bool) and value in known.values():
@@ -91,7 +70,7 @@ def _point(index: int, item: Any, known: dict[str, int], systems: set[str]) -> t
     system_id = item.get("system_id")
     if system_id is not None and (not isinstance(system_id, str) or system_id not in systems):
         raise ValidationError(f"{where}.system_id: no system {system_id!r}", field=f"{where}.system_id")
-    ts = parse_ts(item["ts"], f"{where}.ts")
+    ts = parse_instant(item["ts"], f"{where}.ts")
     value = item["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValidationError(f"{where}.value must be a finite number", field=f"{where}.value")
@@ -200,7 +179,7 @@ def price_at(type_: Any, system_id: str | None, ts: Any) -> float | None:
     """The value of a series in force at `ts` for a system (None: the all-systems series): a step function."""
     conn = _conn()
     type_id = check_type(type_, types(conn))
-    at = parse_ts(ts, "ts")
+    at = parse_instant(ts, "ts")
     if system_id is not None:
         _zone(conn, system_id)
         return Tariff(conn, type_id, system_id, at, at + 1).at(at)
@@ -258,8 +237,8 @@ def points(type_: Any = None, system_id: str | None = None, start: Any = None, e
     type_id = check_type(type_, known) if type_ is not None else None
     if system_id is not None:
         _zone(conn, system_id)
-    start_ms = parse_ts(start, "from") if start is not None else None
-    end_ms = parse_ts(end, "to") if end is not None else None
+    start_ms = parse_instant(start, "from") if start is not None else None
+    end_ms = parse_instant(end, "to") if end is not None else None
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_POINTS:
         raise ValidationError(f"limit must be from 1 to {MAX_POINTS}", field="limit")
     return [{"id": i, "type": names.get(t), "type_id": t, "system_id": s, "ts": ts,

@@ -23,8 +23,9 @@ from collections import defaultdict, deque
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from appliance import clock
 from appliance.energy import levels
-from appliance.energy.localtime import day_bounds, day_start, hours_between, local_date, utc_now_ms
+from appliance.energy.localtime import day_bounds, day_start, hours_between, local_date
 from appliance.energy.pairs import bucket_energies
 from appliance.energy.sources import RollupConfig
 from appliance.energy.topology import Topology, load
@@ -224,13 +225,13 @@ def _run(now_ms: int, cfg: RollupConfig, tables: tuple[Source, ...]) -> dict:
 
 def roll_up(now_ms: int | None = None, *, config: RollupConfig | None = None) -> dict:
     """Roll up the samples written since the last run and the late ones; return counts per sample table."""
-    return _run(utc_now_ms() if now_ms is None else now_ms, config or RollupConfig(), SOURCES)
+    return _run(clock.now_ms() if now_ms is None else now_ms, config or RollupConfig(), SOURCES)
 
 
 def rebuild(system_id: str | None = None, *, config: RollupConfig | None = None, now_ms: int | None = None) -> dict:
     """Recompute every rollup from the samples (of one system, or all); aggregates older than the samples stay."""
     conn = _connection()
-    now = utc_now_ms() if now_ms is None else now_ms
+    now = clock.now_ms() if now_ms is None else now_ms
     if system_id is not None and not energy_catalog.system_exists(system_id, conn):
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
     for source in SOURCES:

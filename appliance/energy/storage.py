@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from appliance.clock import now_ms
 from appliance.energy.retention import DAY_MS, delete_raw_before
 from appliance.errors import ValidationError
 from appliance.store import rollup_queue, settings
@@ -133,7 +134,7 @@ class StorageWatch:
     """Measures growth and writes, enforces the budget, checkpoints; one per process (runtime.py)."""
 
     def __init__(self, *, io_bytes: Callable[[], int | None] = _write_bytes,
-                 wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> None:
+                 wall_ms: Callable[[], int] = now_ms) -> None:
         self._io_bytes = io_bytes
         self._wall_ms = wall_ms
         self._started = (wall_ms(), io_bytes())
@@ -242,17 +243,3 @@ class StorageWatch:
         """A WAL checkpoint: passive after a flush (a quiet moment), truncating at the end of a batch job."""
         return space_store.checkpoint(database.connection(), truncate=truncate)
 
-
-_installed: StorageWatch | None = None
-
-
-def install(watch: StorageWatch | None) -> None:
-    """Make the runtime's watch the one the web reads (None removes it)."""
-    global _installed
-    _installed = watch
-
-
-def current_status() -> dict[str, Any]:
-    """Storage status for the UI and the API; writes per day need the running process's watch."""
-    watch = _installed or StorageWatch()
-    return watch.status().to_json()

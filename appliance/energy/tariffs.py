@@ -14,8 +14,9 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from appliance import clock
 from appliance.energy import market
-from appliance.energy.localtime import parse_date, utc_now_ms, zone
+from appliance.energy.localtime import parse_date, zone
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store import energy_catalog, settings
 from appliance.store import market as market_store
@@ -133,7 +134,7 @@ def set_plan(system_id: str, plan: dict[str, Any], now_ms: int | None = None) ->
     """Check and save a plan {import, export, from: YYYY-MM-DD}; replace the system's tariff points from `from`."""
     tz = _system_zone(system_id)
     checked = {side: check_side(side, plan.get(side)) for side in ("import", "export")}
-    first = parse_date(plan.get("from") or datetime.fromtimestamp((now_ms or utc_now_ms()) / 1000, tz).date(), "from")
+    first = parse_date(plan.get("from") or datetime.fromtimestamp((now_ms or clock.now_ms()) / 1000, tz).date(), "from")
     last = first + timedelta(days=HORIZON_DAYS)
     saved = {**checked, "from": first.isoformat(), "until": last.isoformat()}
     start = int(datetime.combine(first, time(), tz).timestamp() * 1000)
@@ -141,7 +142,7 @@ def set_plan(system_id: str, plan: dict[str, Any], now_ms: int | None = None) ->
         for side in ("import", "export"):
             market_store.delete_points_from(TYPES[side], system_id, start)
             market.store(_points(system_id, side, checked[side], first, last, tz))
-        settings.put_json(KEY.format(system_id=system_id), saved, updated_at=datetime.now().isoformat(timespec="seconds"))
+        settings.put_json(KEY.format(system_id=system_id), saved, updated_at=clock.utc_now_iso())
     return saved
 
 
@@ -157,7 +158,7 @@ def extend(now_ms: int | None = None) -> int:
             tz = _system_zone(system_id)
         except NotFoundError:
             continue
-        today = datetime.fromtimestamp((now_ms or utc_now_ms()) / 1000, tz).date()
+        today = datetime.fromtimestamp((now_ms or clock.now_ms()) / 1000, tz).date()
         until = date.fromisoformat(plan["until"])
         if (until - today).days >= EXTEND_WHEN_DAYS:
             continue
@@ -175,5 +176,5 @@ def extend(now_ms: int | None = None) -> int:
 
 def current_prices(system_id: str, now_ms: int | None = None) -> dict[str, float | None]:
     """The import and export price in force now (from any source: a plan or POST /api/market-data)."""
-    at = now_ms or utc_now_ms()
+    at = now_ms or clock.now_ms()
     return {side: market.price_at(type_id, system_id, at) for side, type_id in TYPES.items()}

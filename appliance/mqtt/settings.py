@@ -7,10 +7,10 @@ service user reads; no page, export or API answer ever shows it.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from dataclasses import asdict, replace
 from typing import Any, Mapping
 
+from appliance.clock import utc_now_iso
 from appliance.errors import ValidationError
 from appliance.mqtt import config as mqtt_config
 from appliance.mqtt.config import MqttConfig
@@ -26,10 +26,6 @@ STORED = ("enabled", "host", "port", "tls", "username", "protocol", "ca_file", "
           "discovery_prefix", "topic_base", "commands", "queue_size")
 
 
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
 def _read(key: str) -> Any:
     return stored_settings.get_json(key)
 
@@ -38,7 +34,7 @@ def _write(key: str, value: Any) -> None:
     if value is None:
         stored_settings.delete(key)
         return
-    stored_settings.put_json(key, value, updated_at=_now_iso())
+    stored_settings.put_json(key, value, updated_at=utc_now_iso())
 
 
 def _from_stored(values: Mapping[str, Any], password: Any) -> MqttConfig:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from appliance.catalog.rows import utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.errors import ApplianceError
 from appliance.store import settings as stored
 

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "appliance"
-#: The reference headend keeps its own SQLite file, not the appliance's database (issue 16 item 4 moves it
-#: out of sync/ behind a store module of its own).
-OWN_DATABASE = {Path("sync/headend_store.py")}
+#: The reference headend keeps its own SQLite file, not the appliance's database, behind a store module of
+#: its own (its schema and its statements; issue 16 item 4).
+OWN_DATABASE = {Path("headend/store.py"), Path("headend/schema.py")}
 STATEMENT_CALLS = {"execute", "executemany", "execute_sql", "executescript"}
 #: Uppercase SQL shapes; prose ("select a device") and HTTP verbs ("DELETE") do not match.
 SQL_TEXT = re.compile(r"\bSELECT\b[\s\S]+\bFROM\b|\bINSERT\s+(OR\s+[A-Z]+\s+)?INTO\b|\bUPDATE\s+\w+\s+SET\b|"
@@ -24,6 +24,7 @@ SQL_TEXT = re.compile(r"\bSELECT\b[\s\S]+\bFROM\b|\bINSERT\s+(OR\s+[A-Z]+\s+)?IN
 
 def _outside_store() -> list[Path]:
     files = [p for p in sorted(PACKAGE.rglob("*.py")) if "store" not in p.relative_to(PACKAGE).parts[:1]]
+    assert all((PACKAGE / own).is_file() for own in OWN_DATABASE), "the headend's store moved: update OWN_DATABASE"
     return [p for p in files if p.relative_to(PACKAGE) not in OWN_DATABASE]
 
 
