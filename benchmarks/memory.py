@@ -56,9 +56,18 @@ def _session(url: str) -> urllib.request.OpenerDirector:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(url + "setup", timeout=30).read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    body = urllib.parse.urlencode({"csrf_token": token.group(1) if token else "", "password": PASSWORD,
-                                   "confirmation": PASSWORD}).encode()
+    form = {"csrf_token": token.group(1) if token else "", "password": PASSWORD, "confirmation": PASSWORD}
+    # The first run also asks the home's time zone and currency: keep what the page proposes.
+    for name in ("timezone", "currency"):
+        select = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.DOTALL)
+        chosen = re.search(r'<option value="([^"]*)" selected>', select.group(0)) if select else None
+        if chosen:
+            form[name] = chosen.group(1)
+    body = urllib.parse.urlencode(form).encode()
     opener.open(url + "setup", data=body, timeout=30).read()
+    landed = opener.open(url + "settings", timeout=30)
+    if any(part in landed.geturl() for part in ("/login", "/setup")):
+        raise SystemExit(f"the session is not logged in (GET /settings landed on {landed.geturl()})")
     return opener
 
 
