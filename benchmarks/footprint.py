@@ -9,6 +9,8 @@ minus freelist_count, what the database holds) at both ends of the window, and p
 
 - disk writes: write_bytes per second and per day, write calls per second;
 - the database's own growth per day, the writes over the growth, bytes per stored reading;
+- device_health rows written in the window against the polls (health is written on a change and
+  as a 15-minute summary, not per poll);
 - resident memory and CPU share.
 
 The lean baseline runs at the same time: a second process that stores the same readings (4 devices
@@ -83,6 +85,17 @@ def held(db: Path, tables: tuple[str, ...] = READING_TABLES) -> tuple[int, int]:
         conn.close()
 
 
+def health_rows(db: Path) -> int:
+    """Rows of device_health (one per write of a device's health), read-only; 0 before the table exists."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM device_health").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
+
+
 def lean_logger(db: Path, flush_s: float, devices: int, every_s: float, seconds: float) -> None:
     """The baseline process: store `devices` readings every `every_s` in a lean table, commit every `flush_s`."""
     conn = sqlite3.connect(db, isolation_level=None)
@@ -130,7 +143,7 @@ def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup
         if demo.poll() is not None:
             raise SystemExit(f"the demo stopped early (exit {demo.returncode})")
         begin = {"t": time.monotonic(), "io": io_of(demo.pid), "lean": io_of(lean.pid), "cpu": cpu_s(demo.pid),
-                 "held": held(db), "lean_held": held(lean_db, ("samples",))}
+                 "held": held(db), "lean_held": held(lean_db, ("samples",)), "health": health_rows(db)}
         deadline = begin["t"] + minutes * 60
         while time.monotonic() < deadline and demo.poll() is None:
             time.sleep(min(every_s, max(0.0, deadline - time.monotonic())))
@@ -138,7 +151,7 @@ def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup
             if kb is not None:
                 rss.append(kb)
         end = {"t": time.monotonic(), "io": io_of(demo.pid), "lean": io_of(lean.pid), "cpu": cpu_s(demo.pid),
-               "held": held(db), "lean_held": held(lean_db, ("samples",))}
+               "held": held(db), "lean_held": held(lean_db, ("samples",)), "health": health_rows(db)}
     finally:
         for proc in (demo, lean):
             if proc.poll() is None:
@@ -163,7 +176,8 @@ def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup
             "lean_write_bps": rate("write_bytes", "lean"), "lean_growth_bps": lean_growth,
             "rss_median_mb": statistics.median(rss) / 1024 if rss else float("nan"),
             "rss_max_mb": max(rss) / 1024 if rss else float("nan"),
-            "cpu_pct": 100 * ((end["cpu"] or 0) - (begin["cpu"] or 0)) / window}
+            "cpu_pct": 100 * ((end["cpu"] or 0) - (begin["cpu"] or 0)) / window,
+            "health_rows": end["health"] - begin["health"]}
 
 
 def main() -> None:
@@ -198,6 +212,8 @@ def main() -> None:
           f"(write_bytes of /proc/PID/io), {f['calls_ps']:.2f} write calls/s (target <= 8 KiB/s)")
     print(f"  database growth: {f['growth_bps'] * DAY / 1e6:.1f} MB/day; writes / growth = {ratio:.2f} (target < 3); "
           f"{f['bytes_per_reading']:.0f} bytes per stored reading")
+    print(f"  health rows written (device_health): {f['health_rows']} for {f['readings']} polls "
+          f"(target: on a change of state and a periodic summary, not one per poll)")
     print(f"  lean logger, same readings and interval: {f['lean_write_bps'] / 1024:.2f} KiB/s, growth "
           f"{f['lean_growth_bps'] * DAY / 1e6:.1f} MB/day, writes / growth = {lean_ratio:.2f}; "
           f"appliance / lean writes = {f['write_bps'] / f['lean_write_bps']:.2f}" if f["lean_write_bps"] else
