@@ -38,6 +38,14 @@ PATHS = ("/", "/dashboard/live", "/history", "/energy", "/devices", "/settings",
          "/api/power-flow/system", "/api/storage")
 
 
+def threads_of(pid: int) -> int:
+    """Threads of a process (each thread that used the database holds its own SQLite connection)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _url_of(proc: subprocess.Popen, limit_s: float) -> str:
     assert proc.stdout is not None
     deadline = time.monotonic() + limit_s
@@ -104,6 +112,7 @@ def main() -> None:
                 except OSError:
                     errors[path] = errors.get(path, 0) + 1
             after_requests = rss_kb(proc.pid) or 0
+            threads = threads_of(proc.pid)
         finally:
             _stop(proc)
     bare = subprocess.Popen([sys.executable, "-c", BARE], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -116,7 +125,8 @@ def main() -> None:
         _stop(bare)
     print(f"appliance demo --backfill {args.days:g}: resident memory {after_backfill / 1024:.1f} MB after the "
           f"backfill, {after_requests / 1024:.1f} MB after {args.requests:,} web requests "
-          f"({sum(errors.values())} failed{': ' + str(errors) if errors else ''}) (target < 100 MB)")
+          f"({sum(errors.values())} failed{': ' + str(errors) if errors else ''}) (target < 100 MB); "
+          f"{threads} threads")
     print(f"  baseline, a bare Flask app with the UI's imports: {baseline / 1024:.1f} MB; "
           f"demo/baseline {after_requests / max(baseline, 1):.2f}")
 
