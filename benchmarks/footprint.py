@@ -1,6 +1,6 @@
 """Memory, CPU, disk writes and storage growth of `appliance demo`, beside a lean logger in the same run.
 
-Run: .venv/bin/python benchmarks/footprint.py [--minutes 60] [--web] [--every 5] [--flush-interval S]
+Run: .venv/bin/python benchmarks/footprint.py [--minutes 60] [--web] [--every 5] [--flush-interval S] [--page-size N]
 
 The demo (4 simulated devices on 127.0.0.1, polled every 5 s) runs as a subprocess; its stdout goes
 to /dev/null so only what the appliance itself writes counts. After a warm-up (imports, discovery,
@@ -38,6 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 REPO = Path(__file__).resolve().parents[1]
 READING_TABLES = ("energy_samples", "meter_samples", "battery_bank_samples")  # one row per reading
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -92,6 +93,15 @@ def held(db: Path, tables: tuple[str, ...] = READING_TABLES) -> tuple[int, int]:
         conn.close()
 
 
+def page_size_of(db: Path) -> int:
+    """The database's page size."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def health_rows(db: Path) -> int:
     """Rows of device_health (one per write of a device's health), read-only; 0 before the table exists."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
@@ -135,13 +145,18 @@ def lean_logger(db: Path, flush_s: float, devices: int, every_s: float, seconds:
     conn.close()
 
 
-def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup_s: float) -> dict[str, float]:
+def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup_s: float,
+        page_size: int | None = None) -> dict[str, float]:
     """Run the demo and the lean logger side by side; return the figures of the window after the warm-up."""
     from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S
 
     flush = flush_s or DEFAULT_FLUSH_INTERVAL_S
     workdir = Path(tempfile.mkdtemp(prefix="footprint-"))
     db, lean_db = workdir / "demo.db", workdir / "lean.db"
+    if page_size:
+        from simulate import precreate
+
+        precreate(db, page_size)
     command = [sys.executable, "-m", "appliance.cli", "--db", str(db), "demo", "--print-every", "3600"]
     command += ["--port", "0"] if web else ["--no-web"]
     if flush_s:
@@ -190,7 +205,7 @@ def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup
             "rss_median_mb": statistics.median(rss) / 1024 if rss else float("nan"),
             "rss_max_mb": max(rss) / 1024 if rss else float("nan"),
             "cpu_pct": 100 * ((end["cpu"] or 0) - (begin["cpu"] or 0)) / window,
-            "health_rows": end["health"] - begin["health"]}
+            "health_rows": end["health"] - begin["health"], "page_size": page_size_of(db)}
 
 
 def main() -> None:
@@ -203,6 +218,8 @@ def main() -> None:
     parser.add_argument("--flush-interval", type=float, default=None, help="the writer's interval (default: its own)")
     parser.add_argument("--warmup", type=float, default=None,
                         help="seconds before the window (default: a flush interval plus 60 s, at most 660)")
+    parser.add_argument("--page-size", type=int, choices=(1024, 2048, 4096, 8192), default=None,
+                        help="make the demo's database with this page size first (an A/B; default: its own)")
     parser.add_argument("--lean-logger", metavar="DB", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=60.0, help=argparse.SUPPRESS)
     parser.add_argument("--lean-devices", type=int, default=4, help=argparse.SUPPRESS)
@@ -216,12 +233,13 @@ def main() -> None:
 
     warmup = args.warmup if args.warmup is not None else min(660.0, (args.flush_interval or DEFAULT_FLUSH_INTERVAL_S)
                                                              + 60.0)
-    f = run(args.minutes, args.web, args.every, args.flush_interval, warmup)
+    f = run(args.minutes, args.web, args.every, args.flush_interval, warmup, args.page_size)
     kib = f["write_bps"] / 1024
     ratio = f["write_bps"] / f["growth_bps"] if f["growth_bps"] > 0 else float("inf")
     lean_ratio = f["lean_write_bps"] / f["lean_growth_bps"] if f["lean_growth_bps"] > 0 else float("inf")
     print(f"appliance demo{' with web UI' if args.web else ' --no-web'}: {f['window_s'] / 60:.1f} minutes measured "
-          f"after a {warmup:.0f} s warm-up; flush interval {f['flush_s']:g} s; {f['readings']} readings stored")
+          f"after a {warmup:.0f} s warm-up; flush interval {f['flush_s']:g} s; {f['readings']} readings stored; "
+          f"page size {f['page_size']} bytes")
     print(f"  disk writes: {kib:.2f} KiB/s = {f['write_bps'] * DAY / 1e9:.3f} GB/day "
           f"(write_bytes of /proc/PID/io), {f['calls_ps']:.2f} write calls/s (target <= 8 KiB/s)")
     print(f"  database growth: {f['growth_bps'] * DAY / 1e6:.1f} MB/day; writes / growth = {ratio:.2f} (target < 3); "
