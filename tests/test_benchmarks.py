@@ -30,18 +30,15 @@ TINY: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "fleet.py": (["--devices", "2", "--minutes", "0.2", "--flush-interval", "2"], ("per device", "lean baseline")),
     "flush_table.py": (["--intervals", "1", "2", "--minutes", "0.25"], ("flush interval", "lost on kill -9")),
     "memory.py": (["--days", "0.02", "--requests", "20"], ("resident memory", "baseline")),
-    "control.py": (["1"], ("x poll", "setpoint")),
+    "alerts.py": (["50", "4"], ("alert rules per poll", "bytes per alert change")),
+    "control.py": (["2"], ("tcp", "rtu", "setpoint")),
+    "mqtt.py": (["--devices", "2", "--rounds", "3", "--runs", "1"], ("msg/s", "baseline")),
 }
-#: Scripts whose tiny run lives beside the tests of their area (they check the figures' values too).
-ELSEWHERE = {"alerts.py": "tests/alerts/test_benchmark_runs.py", "mqtt.py": "tests/mqtt/test_benchmark.py"}
 
 
 def test_every_benchmark_script_has_a_tiny_run():
     scripts = {p.name for p in BENCHMARKS.glob("*.py")}
-    covered = set(TINY) | set(ELSEWHERE)
-    assert scripts == covered, f"give these a tiny run here: {sorted(scripts ^ covered)}"
-    root = BENCHMARKS.parent
-    assert all((root / test).is_file() for test in ELSEWHERE.values())
+    assert scripts == set(TINY), f"give these a tiny run here: {sorted(scripts ^ set(TINY))}"
 
 
 @pytest.mark.parametrize("script", sorted(TINY))
