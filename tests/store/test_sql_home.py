@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "appliance"
-#: The reference headend keeps its own SQLite file, not the appliance's database (issue 16 item 4 moves it
-#: out of sync/ behind a store module of its own).
-OWN_DATABASE = {Path("sync/headend_store.py")}
+#: The reference headend keeps its own SQLite file, not the appliance's database: its SQL lives in its own
+#: store module and schema (sync/headend_store.py until issue 16 item 4 moved it to appliance/headend/).
+OWN_DATABASE = {Path("headend/store.py"), Path("headend/schema.py"), Path("sync/headend_store.py")}
 STATEMENT_CALLS = {"execute", "executemany", "execute_sql", "executescript"}
 #: Uppercase SQL shapes; prose ("select a device") and HTTP verbs ("DELETE") do not match.
 SQL_TEXT = re.compile(r"\bSELECT\b[\s\S]+\bFROM\b|\bINSERT\s+(OR\s+[A-Z]+\s+)?INTO\b|\bUPDATE\s+\w+\s+SET\b|"
