@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify
+from flask.typing import ResponseReturnValue
 
 from appliance.energy import storage
 from appliance.web.api import json_body
@@ -13,13 +14,13 @@ bp = Blueprint("storage_api", __name__, url_prefix="/api")
 
 
 @bp.get("/storage")
-def storage_status() -> Any:
+def storage_status() -> ResponseReturnValue:
     """Database size, growth and disk writes per day, the disk budget and the days left at the current rate."""
     return jsonify(storage.current_status())
 
 
 @bp.patch("/storage")
-def storage_budget() -> Any:
+def storage_budget() -> ResponseReturnValue:
     """Change the disk budget: {min_free_pct (0-90), max_db_mb (16 or more)}; answers the new status."""
     storage.set_budget(json_body())
     return jsonify(storage.current_status())
