@@ -19,6 +19,7 @@ from appliance.clock import now_ms
 from appliance.drivers.base import Reading
 from appliance.drivers.connect import LinkPool, open_driver
 from appliance.errors import ApplianceError, DecodeError, TransportError
+from appliance.jsontypes import as_list
 from appliance.store.models import RegistryDevice
 
 log = logging.getLogger(__name__)
@@ -191,9 +192,9 @@ class DevicePoller:
         """A pack found by discovery has no units yet: take them from its first reading."""
         from appliance.catalog.devices import set_pack_layout
 
-        units = [u for u in reading.values.get("batteries") or [] if isinstance(u, dict)]
-        cells = [len(u.get("cell_voltages_v") or []) for u in units] or \
-            [len(reading.values.get("cell_voltages_v") or [])]
+        units = [u for u in as_list(reading.values.get("batteries")) if isinstance(u, dict)]
+        cells = [len(as_list(u.get("cell_voltages_v"))) for u in units] or \
+            [len(as_list(reading.values.get("cell_voltages_v")))]
         count = len(units) or (1 if cells[0] else 0)
         if count:
             set_pack_layout(self.ctx.catalog_id, count, max(cells))

@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 from appliance.acquisition.context import DeviceContext
 from appliance.drivers.base import Reading
+from appliance.jsontypes import as_list
 from appliance.store import cells as cell_store
 from appliance.store.details import compact_json
 
@@ -98,12 +99,13 @@ def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: b
     v = dict(reading.values)
     if reading.kind == "bess":
         v.setdefault("soc_pct", v.get("soe_pct"))
-    units = [u for u in (v.get("batteries") or []) if isinstance(u, Mapping)]
+    units = [u for u in as_list(v.get("batteries")) if isinstance(u, Mapping)]
     cell_lists = [u.get("cell_voltages_v") for u in units] if units else [v.get("cell_voltages_v")]
     cells_per = max((len(c) for c in cell_lists if isinstance(c, list)), default=None)
     power = _num(v.get("power_w"))
-    if power is None and _num(v.get("voltage_v")) is not None and _num(v.get("current_a")) is not None:
-        power = float(v["voltage_v"]) * float(v["current_a"])
+    voltage, current = _num(v.get("voltage_v")), _num(v.get("current_a"))
+    if power is None and voltage is not None and current is not None:
+        power = voltage * current
     # A single-unit pack's cells (and their probes) are in its cell reading; a bank's are in its units'.
     bank_mapped = _BANK_MAPPED | ({"cell_temperatures_c"} if not units else set())
     bank = (ts, ctx.catalog_id, ctx.battery_array_id, ctx.system_id, _num(v.get("voltage_v")),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.drivers.base import Identity, Reading
 from appliance.drivers.modbus.codec import decode_field
@@ -11,6 +11,7 @@ from appliance.drivers.modbus.device import ModbusMapDriver, clean, probe, readi
 from appliance.drivers.modbus.regmap import load_map
 from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.errors import UnsupportedError
+from appliance.jsontypes import Json, to_int
 
 SCHEMA = modbus_schema("acuvim2", extra={
     "max_registers_per_request": {"type": "integer", "minimum": 1, "maximum": 60, "default": 60,
@@ -23,12 +24,13 @@ FAMILY = "Acuvim II"
 POWER_KEYS = ("power_w", "powers_w", "reactive_power_var")
 
 
-def _flip(values: dict[str, Any]) -> None:
+def _flip(values: Json) -> None:
     for key in POWER_KEYS:
-        if isinstance(values.get(key), list):
-            values[key] = [-item for item in values[key]]
-        elif isinstance(values.get(key), (int, float)):
-            values[key] = -values[key]
+        value = values.get(key)
+        if isinstance(value, list):
+            values[key] = [-item if isinstance(item, (int, float)) else item for item in value]
+        elif isinstance(value, (int, float)):
+            values[key] = -value
 
 
 class AcuvimDriver(ModbusMapDriver):
@@ -49,7 +51,7 @@ class AcuvimDriver(ModbusMapDriver):
 
     def max_count(self) -> int | None:
         """The configured request limit (the meter serves up to 60 registers a read)."""
-        return int(self.config.get("max_registers_per_request", 60))
+        return to_int(self.config.get("max_registers_per_request", 60), "max_registers_per_request")
 
     def identify(self) -> Identity:
         """No model or serial register is documented: a 45-65 Hz frequency at 0x4000 is the sign."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import ClassVar, Mapping
 
 from appliance.errors import UnsupportedError
+from appliance.jsontypes import Json, JsonObject
 
 #: `generic` adapters (device templates) may serve any kind of device.
 CATEGORIES = ("inverter", "battery", "meter", "bess", "generic")
@@ -25,7 +26,7 @@ class Identity:
     adapter_type: str
     model: str | None = None
     serial_number: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: JsonObject = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,13 @@ class Reading:
     """One reading: core values of the vocabulary (READINGS.md) and family details."""
 
     kind: str
-    values: Mapping[str, Any]
-    details: Mapping[str, Any] = field(default_factory=dict)
+    values: JsonObject
+    details: JsonObject = field(default_factory=dict)
     ts_ms: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> Json:
         """The public JSON shape: core names at the top level, the rest under `details`."""
-        body: dict[str, Any] = {"kind": self.kind}
+        body: Json = {"kind": self.kind}
         if self.ts_ms is not None:
             body["ts"] = self.ts_ms
         body.update({k: v for k, v in self.values.items() if v is not None})
@@ -55,13 +56,16 @@ class Driver(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     transports: ClassVar[tuple[str, ...]]
-    config_schema: ClassVar[dict[str, Any]]
-    default_config: ClassVar[dict[str, Any]] = {}
+    config_schema: ClassVar[Json]
+    default_config: ClassVar[Json] = {}
     capabilities: ClassVar[frozenset[str]] = frozenset()
     decode_inputs: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, config: Mapping[str, Any], link: Any) -> None:
-        self.config = {**self.default_config, **config}
+    #: The transport (a links.py contract); a family narrows the type with its own annotation.
+    link: object
+
+    def __init__(self, config: JsonObject, link: object) -> None:
+        self.config: JsonObject = {**self.default_config, **config}
         self.link = link
 
     @abstractmethod
@@ -93,4 +97,7 @@ def decode_with(driver: type[Driver], *, registers: Mapping[int, int] | None = N
         accepted = ", ".join(sorted(driver.decode_inputs)) or "nothing"
         raise UnsupportedError(f"{driver.adapter_type} decodes {accepted}, not {kinds[0]}")
     decode = getattr(driver, "decode")
-    return decode(**{kinds[0] if kinds[0] != DECODE_HEX else "frame": given[kinds[0]]})
+    reading = decode(**{kinds[0] if kinds[0] != DECODE_HEX else "frame": given[kinds[0]]})
+    if not isinstance(reading, Reading):
+        raise TypeError(f"{driver.adapter_type}.decode returned {type(reading).__name__}, not a Reading")
+    return reading

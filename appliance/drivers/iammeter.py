@@ -9,6 +9,7 @@ from appliance.drivers.modbus.device import ModbusMapDriver, clean, identity_val
 from appliance.drivers.modbus.regmap import load_map
 from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.errors import DecodeError, UnsupportedError
+from appliance.jsontypes import text
 
 SCHEMA = modbus_schema("iammeter", extra={
     "model": {"type": "string", "enum": ["auto", "WEM3080", "WEM3080T"], "default": "auto"},
@@ -68,7 +69,7 @@ class IamMeterDriver(ModbusMapDriver):
         registers.update(probe(self.unit_link, FAMILY, 56, 8))
         values = identity_values(load_map(map_for(model)), registers, FAMILY)
         self._model = model
-        return Identity(adapter_type=self.adapter_type, model=model, serial_number=values.get("serial_number"),
+        return Identity(adapter_type=self.adapter_type, model=model, serial_number=text(values.get("serial_number")),
                         details={"model_code": registers[9]})
 
     @classmethod

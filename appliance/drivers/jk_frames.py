@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 from appliance.drivers.base import Reading
 from appliance.drivers.crc import crc_ok, with_crc
 from appliance.errors import DecodeError
+from appliance.jsontypes import Json
 
 HEADER = b"\x55\xAA\xEB\x90"
 FRAME_LEN = 300
@@ -203,14 +203,14 @@ def _check_cells(cells: list[float]) -> None:
             raise DecodeError(f"cell {index} reads {volts:.3f} V, outside 0-{MAX_CELL_V:g} V (wrong frame variant?)")
 
 
-def _cell_stats(cells: list[float]) -> dict[str, Any]:
+def _cell_stats(cells: list[float]) -> Json:
     if not cells:
         return {"cell_voltages_v": []}
     low, high = min(cells), max(cells)
     return {"cell_voltages_v": cells, "cell_min_v": low, "cell_max_v": high, "cell_delta_v": round(high - low, 4)}
 
 
-def cell_extremes(cells: list[float]) -> dict[str, Any]:
+def cell_extremes(cells: list[float]) -> Json:
     """1-based indexes of the lowest and highest cell (computed: the frame's own indexes are unreliable)."""
     if not cells:
         return {}
@@ -250,7 +250,7 @@ def decode_cell_info(frame: bytes, variant: str | None = None) -> Reading:
     cell_temps = [temps[name] for name in CELL_SENSORS if name in temps]
     errors = _u32(frame, lay.errors) if lay.errors_size == 4 else _u16(frame, lay.errors)
     balancer = frame[lay.balancer]
-    values: dict[str, Any] = {
+    values: Json = {
         "voltage_v": voltage, "current_a": current, "power_w": round(voltage * current, 1) + 0.0,
         "soc_pct": soc, "soh_pct": soh, "remaining_ah": _u32(frame, lay.remaining) / 1000,
         "full_ah": _u32(frame, lay.full) / 1000, "cycles": _u32(frame, lay.cycles), **_cell_stats(cells),
@@ -260,7 +260,7 @@ def decode_cell_info(frame: bytes, variant: str | None = None) -> Reading:
     if cell_temps:
         # A sensor that is not fitted is left out: never 0, never -200 C pulling the average down.
         values.update(cell_temperatures_c=cell_temps, temperature_c=round(sum(cell_temps) / len(cell_temps), 1))
-    details: dict[str, Any] = {
+    details: Json = {
         "frame_variant": variant, "balance_current_a": _i16(frame, lay.balance_current) / 1000,
         "balancer_state": BALANCER_STATES.get(balancer, f"state_{balancer}"), "uptime_s": _u32(frame, lay.uptime),
         "error_bitmask": errors, "enabled_cells_mask": mask, **cell_extremes(cells),
@@ -295,7 +295,7 @@ def _decode_jk04(frame: bytes) -> Reading:
     balance_current = _f32(frame, 222)
     if not math.isfinite(balance_current):
         raise DecodeError("JK04 balance current is not a number")
-    values: dict[str, Any] = {"voltage_v": round(sum(cells), 3), **_cell_stats(cells), "balancing": frame[220] != 0,
+    values: Json = {"voltage_v": round(sum(cells), 3), **_cell_stats(cells), "balancing": frame[220] != 0,
                               "alarms": []}
     details = {"frame_variant": JK04, "balance_current_a": round(balance_current, 4), "uptime_s": _u32(frame, 286),
                "cell_resistances_ohm": [round(_f32(frame, 102 + 4 * i), 4) for i in range(len(cells))],
@@ -325,7 +325,7 @@ def decode_settings(frame: bytes) -> Settings:
                     balancer_switch=frame[126] == 1, nominal_ah=_u32(frame, 130) / 1000, rs485_address=frame[270])
 
 
-def identity_values(info: DeviceInfo) -> dict[str, Any]:
+def identity_values(info: DeviceInfo) -> Json:
     """The reading vocabulary's identity fields from a device-info frame."""
     return {"model": info.model, "serial_number": info.serial_number,
             "hardware_version": info.hardware_version, "software_version": info.software_version}

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.drivers.base import Reading
 from appliance.drivers.jk_frames import MAX_CELL_V, cell_extremes
 from appliance.errors import DecodeError
+from appliance.jsontypes import Json
 
 START = b"\x4E\x57"
 END_MARK = 0x68
@@ -145,7 +146,7 @@ def split_version(text: str | None) -> tuple[str | None, str | None]:
     return match["hw"], match["sw"]
 
 
-def identity_values(parsed: LegacyFrame) -> dict[str, Any]:
+def identity_values(parsed: LegacyFrame) -> Json:
     """Model, serial number and versions from the text tags (0xBA manufacturer id, 0xB7 version)."""
     manufacturer_id = _text(parsed.tags.get(0xBA))
     model_match = re.search(r"JK[-_][A-Z0-9]+", manufacturer_id or "")
@@ -169,19 +170,20 @@ def decode(frame: bytes) -> Reading:
         value = tags.get(tag)
         return value if isinstance(value, int) else None
 
-    values: dict[str, Any] = {}
-    details: dict[str, Any] = {"protocol": "legacy_4e57"}
+    values: Json = {}
+    details: Json = {"protocol": "legacy_4e57"}
     if cells:
         low, high = min(cells), max(cells)
         values.update(cell_voltages_v=cells, cell_min_v=low, cell_max_v=high, cell_delta_v=round(high - low, 4))
         details.update(cell_extremes(cells))
-    if (centivolts := num(0x83)) is not None:
-        values["voltage_v"] = centivolts / 100
+    voltage = None if (centivolts := num(0x83)) is None else centivolts / 100
+    if voltage is not None:
+        values["voltage_v"] = voltage
     if (raw_current := num(0x84)) is not None:
         current = round(-current_wire(raw_current, num(0xC0)), 2) + 0.0
         values["current_a"] = current
-        if "voltage_v" in values:
-            values["power_w"] = round(values["voltage_v"] * current, 1) + 0.0
+        if voltage is not None:
+            values["power_w"] = round(voltage * current, 1) + 0.0
     if (soc := num(0x85)) is not None:
         if soc > 100:
             raise DecodeError(f"SOC reads {soc} %, above 100")

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Callable, TypeVar
 
 from appliance.clock import now_ms
 from appliance.drivers import jk_frames, jk_legacy
 from appliance.drivers.base import DECODE_HEX, Driver, Identity, Reading
 from appliance.drivers.jk_frames import FRAME_LEN, HEADER
+from appliance.drivers.links import StreamLink
 from appliance.errors import DecodeError, TransportError
+from appliance.jsontypes import Json, JsonObject, text, to_float, to_int
 
 PROTOCOL_JKPB, PROTOCOL_LEGACY, PROTOCOL_AUTO = "jkpb", "legacy", "auto"
 #: Junk tolerated before a frame header (gateway banners, `AT` lines, other packs' traffic).
 MAX_JUNK = 4096
+T = TypeVar("T")
 
 
 def decode_any(frame: bytes) -> Reading:
@@ -31,13 +34,14 @@ class JkStreamDriver(Driver):
     """Shared logic of the JK drivers that talk through a StreamLink."""
 
     decode_inputs = frozenset({DECODE_HEX})
+    link: StreamLink
 
-    def __init__(self, config: Any, link: Any) -> None:
+    def __init__(self, config: JsonObject, link: object) -> None:
         super().__init__(config, link)
         requested = self.config.get("protocol", PROTOCOL_AUTO)
         #: The protocol that last worked; "auto" until one has.
-        self.protocol: str = requested
-        self._identity: dict[str, Any] | None = None
+        self.protocol: str = str(requested)
+        self._identity: Json | None = None
 
     @classmethod
     def decode(cls, frame: bytes) -> Reading:
@@ -47,12 +51,12 @@ class JkStreamDriver(Driver):
     @property
     def unit_id(self) -> int:
         """The pack's JK-PB DIP address."""
-        return int(self.config.get("unit_id", 1))
+        return to_int(self.config.get("unit_id", 1), "unit_id")
 
     @property
     def timeout_s(self) -> float:
         """Seconds one exchange may take."""
-        return float(self.config.get("timeout_s", 3))
+        return to_float(self.config.get("timeout_s", 3), "timeout_s")
 
     def _remaining(self, deadline: float) -> float:
         left = deadline - time.monotonic()
@@ -90,12 +94,12 @@ class JkStreamDriver(Driver):
         jk_legacy.check_frame(frame)
         return frame
 
-    def _jkpb_identity(self) -> dict[str, Any]:
+    def _jkpb_identity(self) -> Json:
         info = jk_frames.decode_device_info(self.jkpb_frame(jk_frames.TRIGGER_DEVICE_INFO))
         return {**jk_frames.identity_values(info), "device_name": info.device_name,
                 "manufacturing_date": info.manufacturing_date, "protocol": PROTOCOL_JKPB}
 
-    def _legacy_identity(self) -> dict[str, Any]:
+    def _legacy_identity(self) -> Json:
         parsed = jk_legacy.parse_frame(self.legacy_frame())
         return {**jk_legacy.identity_values(parsed), "protocol": PROTOCOL_LEGACY}
 
@@ -111,7 +115,7 @@ class JkStreamDriver(Driver):
         self._identity["protocol"] = PROTOCOL_LEGACY
         return reading
 
-    def _attempt(self, jkpb: Any, legacy: Any) -> Any:
+    def _attempt(self, jkpb: Callable[[], T], legacy: Callable[[], T]) -> T:
         """Run the call of the remembered protocol, or in auto mode jkpb then legacy."""
         if self.protocol == PROTOCOL_JKPB:
             return jkpb()
@@ -137,8 +141,8 @@ class JkStreamDriver(Driver):
         ident = self._attempt(self._jkpb_identity, self._legacy_identity)
         self._identity = ident
         details = {k: v for k, v in ident.items() if k not in ("model", "serial_number") and v is not None}
-        return Identity(self.adapter_type, model=ident.get("model"), serial_number=ident.get("serial_number"),
-                        details=details)
+        return Identity(self.adapter_type, model=text(ident.get("model")),
+                        serial_number=text(ident.get("serial_number")), details=details)
 
     def read(self) -> Reading:
         """One battery Reading: the cell-info frame (JK-PB) or the read-all reply (legacy)."""

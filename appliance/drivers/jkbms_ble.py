@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Sequence, cast
 
 from appliance.clock import now_ms
 from appliance.drivers import jk_frames
 from appliance.drivers.base import DECODE_HEX, Driver, Identity, Reading
 from appliance.drivers.jk_frames import CMD_CELL_INFO, CMD_DEVICE_INFO, DeviceInfo, FrameAssembler, Settings
 from appliance.drivers.jk_stream import decode_any
+from appliance.drivers.links import BleLink
 from appliance.drivers.schemas import BLE_ADDRESS, common, defaults_of, obj
 from appliance.errors import DecodeError, TransportError
+from appliance.jsontypes import Json, JsonObject, number, as_list, to_float
 
 SCHEMA = obj({
     **common("jkbms_ble"),
@@ -28,7 +30,7 @@ IDENTITY_KEYS = ("model", "serial_number", "hardware_version", "software_version
 class _BmsState:
     """What the driver remembers about one BMS between polls."""
 
-    def __init__(self, link: Any) -> None:
+    def __init__(self, link: BleLink) -> None:
         self.link = link
         self.assembler = FrameAssembler()
         self.info: DeviceInfo | None = None
@@ -47,13 +49,14 @@ class JkBmsBleDriver(Driver):
     default_config = defaults_of(SCHEMA)
     decode_inputs = frozenset({DECODE_HEX})
 
-    def __init__(self, config: Any, link: Any) -> None:
+    def __init__(self, config: JsonObject, link: object) -> None:
         super().__init__(config, link)
         # One BleLink per BMS of the pack, in bt_addresses order; a single link is a pack of one.
-        links: Sequence[Any] = link if isinstance(link, (list, tuple)) else [link]
+        links = list(link) if isinstance(link, (list, tuple)) else [link]
         if not links:
             raise TransportError("jkbms_ble needs at least one BLE link")
-        self._bms = [_BmsState(one) for one in links]
+        # The pool opens BLE links for this family (connect.LinkPool): the cast states that contract.
+        self._bms = [_BmsState(cast(BleLink, one)) for one in links]
 
     @classmethod
     def decode(cls, frame: bytes) -> Reading:
@@ -63,7 +66,7 @@ class JkBmsBleDriver(Driver):
     @property
     def timeout_s(self) -> float:
         """Seconds one request may wait for its frame."""
-        return float(self.config.get("timeout_s", 3))
+        return to_float(self.config.get("timeout_s", 3), "timeout_s")
 
     def _variant(self) -> str | None:
         variant = self.config.get("frame_variant", "auto")
@@ -125,8 +128,8 @@ class JkBmsBleDriver(Driver):
         """Model and serial number of the first BMS from its device-info frame (0x03)."""
         infos = [self._device_info(bms) for bms in self._bms]
         first = infos[0]
-        details: dict[str, Any] = {"hardware_version": first.hardware_version,
-                                   "software_version": first.software_version, "device_name": first.device_name}
+        details: Json = {"hardware_version": first.hardware_version,
+                         "software_version": first.software_version, "device_name": first.device_name}
         if len(infos) > 1:
             details["serial_numbers"] = [info.serial_number for info in infos]
         return Identity(self.adapter_type, model=first.model, serial_number=first.serial_number,
@@ -144,25 +147,28 @@ def combine(readings: Sequence[Reading]) -> Reading:
     """A bank reading from unit readings: currents and capacities add, voltage and temperature average."""
     units = [r.values for r in readings]
 
+    def found(key: str) -> list[float]:
+        return [n for u in units if (n := number(u.get(key))) is not None]
+
     def total(key: str) -> float | None:
-        found = [u[key] for u in units if u.get(key) is not None]
-        return round(sum(found), 3) if len(found) == len(units) else None
+        values = found(key)
+        return round(sum(values), 3) if len(values) == len(units) else None
 
     def mean(key: str) -> float | None:
-        found = [u[key] for u in units if u.get(key) is not None]
-        return round(sum(found) / len(found), 3) if found else None
+        values = found(key)
+        return round(sum(values) / len(values), 3) if values else None
 
     remaining, full = total("remaining_ah"), total("full_ah")
     if full is not None and full <= 0:
         raise DecodeError("bank full capacity is not positive")
-    values: dict[str, Any] = {
+    values: Json = {
         "voltage_v": mean("voltage_v"), "current_a": total("current_a"), "power_w": total("power_w"),
         "remaining_ah": remaining, "full_ah": full, "temperature_c": mean("temperature_c"),
         "soc_pct": round(100 * remaining / full, 1) if remaining is not None and full else mean("soc_pct"),
         "balancing": any(u.get("balancing") for u in units),
         "charge_enabled": all(u.get("charge_enabled") for u in units),
         "discharge_enabled": all(u.get("discharge_enabled") for u in units),
-        "alarms": sorted({a for u in units for a in u.get("alarms", [])}),
+        "alarms": sorted({a for u in units for a in as_list(u.get("alarms")) if isinstance(a, str)}),
         "batteries": [{"index": i, "voltage_v": u.get("voltage_v"), "current_a": u.get("current_a"),
                        "temperature_c": u.get("temperature_c"), "soc_pct": u.get("soc_pct"),
                        "status": "alarm" if u.get("alarms") else "normal", "serial_number": u.get("serial_number")}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.drivers.base import DECODE_REGISTERS, Driver, Identity, Reading
+from appliance.drivers.links import ModbusLink
 from appliance.drivers.modbus.device import read_blocks, reading_from
 from appliance.drivers.modbus.planner import plan
 from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.drivers.templates import TEMPLATE_SCHEMA, parse_template
 from appliance.errors import DecodeError, TransportError
+from appliance.jsontypes import JsonObject
 
 SCHEMA = modbus_schema("modbus_template", extra={"template": TEMPLATE_SCHEMA})
 SCHEMA["required"] = ["transport", "template"]
@@ -26,8 +28,9 @@ class ModbusTemplateDriver(Driver):
     config_schema = SCHEMA
     default_config = defaults_of(SCHEMA)
     decode_inputs = frozenset({DECODE_REGISTERS})
+    link: ModbusLink
 
-    def __init__(self, config: Mapping[str, Any], link: Any) -> None:
+    def __init__(self, config: JsonObject, link: object) -> None:
         super().__init__(config, link)
         self.template = parse_template(self.config["template"], "adapter template")
         self.rmap = self.template.register_map()
@@ -46,7 +49,7 @@ class ModbusTemplateDriver(Driver):
         return reading_from(self.rmap, registers)
 
     @classmethod
-    def decode(cls, registers: Mapping[int, int], template: Mapping[str, Any] | None = None) -> Reading:
+    def decode(cls, registers: Mapping[int, int], template: JsonObject | None = None) -> Reading:
         """Decode registers with a template (`appliance decode` needs one given in the config)."""
         if template is None:
             raise DecodeError("modbus_template needs its template to decode registers")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.drivers import powdrive_control
 from appliance.drivers.base import CAP_PROGRAM, Identity, Reading
+from appliance.drivers.links import ModbusLink
 from appliance.drivers.modbus.control import ProgramControl, SetpointContext
 from appliance.drivers.modbus.device import ModbusMapDriver, clean, identity_values, probe, reading_from
 from appliance.drivers.modbus.regmap import load_map
 from appliance.drivers.modbus.settings import SettingsMap, load_settings
 from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.errors import DecodeError, UnsupportedError
+from appliance.jsontypes import Json, JsonObject, text
 
 SCHEMA = modbus_schema("powdrive", extra={
     "profile": {"type": "string", "enum": ["auto", "three_phase_lv", "three_phase_hv", "single_phase"],
@@ -50,7 +52,7 @@ def profile_of(code: int) -> str:
     return TYPE_PROFILES[name]
 
 
-def identity_of(registers: Mapping[int, int]) -> dict[str, Any]:
+def identity_of(registers: Mapping[int, int]) -> Json:
     """Device type, protocol version and serial number from registers 0-7 (pure)."""
     regs = clean(registers)
     values = identity_values(load_map("powdrive_3p_lv"), regs, FAMILY)
@@ -73,6 +75,7 @@ class PowdriveDriver(ProgramControl, ModbusMapDriver):
     default_config = defaults_of(SCHEMA)
     family = FAMILY
     capabilities = frozenset({CAP_PROGRAM})
+    link: ModbusLink
     _profile: str | None = None
 
     def profile(self) -> str:
@@ -95,12 +98,11 @@ class PowdriveDriver(ProgramControl, ModbusMapDriver):
         """The settings of the device's profile (work mode, limits, time of use)."""
         return load_settings(PROFILE_SETTINGS[self.profile()])
 
-    def setpoint_changes(self, program: Mapping[str, Any], power_w: float, context: SetpointContext
-                         ) -> dict[str, Any]:
+    def setpoint_changes(self, program: JsonObject, power_w: float, context: SetpointContext) -> Json:
         """Time-of-use slot power and grid-charge flags, or charge currents (powdrive_control)."""
         return powdrive_control.setpoint_changes(program, power_w, context)
 
-    def implied_power_w(self, program: Mapping[str, Any], context: SetpointContext) -> float | None:
+    def implied_power_w(self, program: JsonObject, context: SetpointContext) -> float | None:
         """The battery power a setpoint program holds."""
         return powdrive_control.implied_power_w(program, context)
 
@@ -116,7 +118,8 @@ class PowdriveDriver(ProgramControl, ModbusMapDriver):
             profile = profile_of(registers[0])
         except DecodeError as exc:
             raise UnsupportedError(f"not a {FAMILY} device: {exc.message}") from exc
-        if not values.get("serial_number"):
+        serial = text(values.get("serial_number"))
+        if not serial:
             raise UnsupportedError(f"not a {FAMILY} device: registers 3-7 hold no serial number")
         soc_address = 184 if profile == "single_phase" else 588
         soc = probe(self.unit_link, FAMILY, soc_address, 1)[soc_address]
@@ -124,7 +127,7 @@ class PowdriveDriver(ProgramControl, ModbusMapDriver):
             raise UnsupportedError(f"not a {FAMILY} device: SOC register {soc_address} holds {soc}")
         self._profile = profile
         return Identity(adapter_type=self.adapter_type, model=f"Deye-family {values['device_type']}",
-                        serial_number=values["serial_number"],
+                        serial_number=serial,
                         details={"device_type": values["device_type"], "device_type_code": registers[0],
                                  "protocol_version": values.get("protocol_version"), "profile": profile})
 

@@ -14,25 +14,31 @@ before the first write), so a setpoint's register image is always the same and e
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
 
 from appliance.drivers.modbus.control import SetpointContext
 from appliance.drivers.modbus.settings import DAYS
+from appliance.jsontypes import Json, JsonObject, JsonValue, as_list, as_object, number
 
 #: Battery voltage to assume before a reading gives one: a 16-cell LFP stack, an HV stack of ~128 cells.
 NOMINAL_V = {"three_phase_lv": 51.2, "single_phase": 51.2, "three_phase_hv": 409.6}
 
 
-def setpoint_changes(program: Mapping[str, Any], power_w: float, context: SetpointContext) -> dict[str, Any]:
+def _amount(value: JsonValue) -> float:
+    # A setting's number, 0 when the program has none.
+    return number(value) or 0
+
+
+def setpoint_changes(program: JsonObject, power_w: float, context: SetpointContext) -> Json:
     """The changes to the owner's `program` that hold the battery at `power_w` (+ = discharge)."""
-    slots = len(program.get("slots") or [])
+    slots = len(as_list(program.get("slots")))
     volts = max(1.0, context.battery_v)
-    changes: dict[str, Any] = {"tou_enabled": True, "tou_days": list(DAYS)}
+    changes: Json = {"tou_enabled": True, "tou_days": list(DAYS)}
+    slot: Json
     if power_w > 0:
         changes["work_mode"] = "selling_first"
         slot = {"power_w": power_w, "soc_pct": context.floor_soc_pct, "grid_charge": False}
         needed_a = math.ceil(power_w / volts)
-        if (program.get("max_discharge_current_a") or 0) < needed_a:
+        if _amount(program.get("max_discharge_current_a")) < needed_a:
             changes["max_discharge_current_a"] = needed_a  # the owner's current limit would cap the setpoint
     elif power_w < 0:
         amps = round(-power_w / volts)
@@ -45,10 +51,10 @@ def setpoint_changes(program: Mapping[str, Any], power_w: float, context: Setpoi
     return changes
 
 
-def implied_power_w(program: Mapping[str, Any], context: SetpointContext) -> float | None:
+def implied_power_w(program: JsonObject, context: SetpointContext) -> float | None:
     """The battery power a setpoint program holds (what the device was read back to hold), else None."""
-    slots = program.get("slots") or []
-    if not slots or not program.get("tou_enabled") or len(program.get("tou_days") or []) != len(DAYS):
+    slots = [as_object(slot) for slot in as_list(program.get("slots"))]
+    if not slots or not program.get("tou_enabled") or len(as_list(program.get("tou_days"))) != len(DAYS):
         return None
     first = slots[0]
     if any({k: v for k, v in s.items() if k not in ("slot", "start")}
@@ -56,11 +62,11 @@ def implied_power_w(program: Mapping[str, Any], context: SetpointContext) -> flo
         return None
     volts = max(1.0, context.battery_v)
     if first.get("grid_charge") and program.get("grid_charge"):
-        amps = min(program.get("max_charge_current_a") or 0, program.get("grid_charge_current_a") or 0)
+        amps = min(_amount(program.get("max_charge_current_a")), _amount(program.get("grid_charge_current_a")))
         return -round(amps * volts, 1)
     if first.get("power_w") == 0 and program.get("max_charge_current_a") == 0:
         return 0.0
     if program.get("work_mode") == "selling_first":
-        cap = (program.get("max_discharge_current_a") or 0) * volts
-        return float(min(first.get("power_w") or 0, cap))
+        cap = _amount(program.get("max_discharge_current_a")) * volts
+        return float(min(_amount(first.get("power_w")), cap))
     return None

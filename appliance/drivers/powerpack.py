@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.drivers.base import CAP_SETPOINT, Identity, Reading
 from appliance.drivers.modbus.codec import decode_field, encode_field
@@ -11,6 +11,7 @@ from appliance.drivers.modbus.device import ModbusMapDriver, clean, probe, readi
 from appliance.drivers.modbus.regmap import load_map
 from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.errors import DecodeError, TransportError, UnsupportedError, ValidationError
+from appliance.jsontypes import Json, number, to_float
 
 SCHEMA = modbus_schema("powerpack", extra={
     "max_charge_kw": {"type": "number", "minimum": 0, "maximum": 100000, "default": 100},
@@ -52,10 +53,10 @@ class PowerPackDriver(ModbusMapDriver):
     def decode_for(self, map_name: str, registers: Mapping[int, int]) -> Reading:
         """Decode and add the stored energy the configured capacity implies."""
         reading = self.decode(registers)
-        soe = reading.values.get("soe_pct")
+        soe = number(reading.values.get("soe_pct"))
         if soe is None:
             return reading
-        stored = round(float(soe) / 100 * float(self.config["capacity_kwh"]), 3)
+        stored = round(float(soe) / 100 * to_float(self.config["capacity_kwh"], "capacity_kwh"), 3)
         return Reading(kind=reading.kind, values=reading.values,
                        details={**reading.details, "stored_energy_kwh": stored}, ts_ms=reading.ts_ms)
 
@@ -71,8 +72,8 @@ class PowerPackDriver(ModbusMapDriver):
         zero) and the word that encodes them; nothing is written."""
         if not isinstance(power_w, (int, float)) or not math.isfinite(power_w):
             raise ValidationError(f"setpoint {power_w!r} is not a finite number of watts", field="power_w")
-        low = -float(self.config["max_charge_kw"]) * 1000
-        high = float(self.config["max_discharge_kw"]) * 1000
+        low = -to_float(self.config["max_charge_kw"], "max_charge_kw") * 1000
+        high = to_float(self.config["max_discharge_kw"], "max_discharge_kw") * 1000
         clamped = min(max(float(power_w), low), high)
         # The register holds whole kW; truncating toward zero never exceeds a clamp.
         wanted_w = math.trunc(clamped / 1000) * 1000
@@ -83,7 +84,7 @@ class PowerPackDriver(ModbusMapDriver):
                                   field="power_w") from exc
         return wanted_w, word
 
-    def setpoint_writes(self, power_w: float) -> list[dict[str, Any]]:
+    def setpoint_writes(self, power_w: float) -> list[Json]:
         """The register writes a setpoint makes (what a dry run shows)."""
         _, word = self.setpoint_word(power_w)
         return [{"function": 6, "address": TARGET, "count": 1, "values": [word], "settings": ["target_power_w"]}]

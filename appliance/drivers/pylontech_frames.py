@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable, TypedDict, TypeVar
 
 from appliance.errors import DecodeError, TransportError
 
@@ -22,6 +22,46 @@ RTN_TRANSPORT = frozenset({0x02, 0x03, 0x90, 0x91})
 #: Kelvin offset of temperatures in 0.1 K.
 KELVIN_01 = 2731
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
+
+
+class AnalogModule(TypedDict):
+    """One pack's 0x42 values: cells in mV, temperatures in °C, current + = charge (the wire's sign)."""
+
+    cells_mv: list[int]
+    temps_c: list[float]
+    current_a: float
+    voltage_v: float
+    remaining_ah: float
+    total_ah: float
+    cycles: int
+    udi: int
+
+
+class AlarmModule(TypedDict):
+    """One pack's 0x44 state bytes (00 ok, 01 low, 02 high, F0 other) and Status1..5."""
+
+    cell_states: list[int]
+    temp_states: list[int]
+    charge_current_state: int
+    voltage_state: int
+    discharge_current_state: int
+    status: list[int]
+
+
+class Limits(TypedDict):
+    """The master's 0x92 charge/discharge limits and enable flags."""
+
+    charge_voltage_limit_v: float
+    discharge_voltage_limit_v: float
+    charge_current_limit_a: float
+    discharge_current_limit_a: float
+    charge_enabled: bool
+    discharge_enabled: bool
+    full_charge_request: bool
+    flags: int
+
+
+Module = TypeVar("Module", AnalogModule, AlarmModule)
 
 
 @dataclass(frozen=True)
@@ -147,7 +187,7 @@ class _Cursor:
         return len(self.data) - self.pos
 
 
-def _analog_module(cur: _Cursor) -> dict[str, Any]:
+def _analog_module(cur: _Cursor) -> AnalogModule:
     cells = [cur.i16() for _ in range(cur.u())]
     temps = [cur.i16() for _ in range(cur.u())]
     current, voltage, remaining, udi = cur.i16(), cur.u(2), cur.u(2), cur.u()
@@ -160,7 +200,7 @@ def _analog_module(cur: _Cursor) -> dict[str, Any]:
             "total_ah": total / 1000, "cycles": cycles, "udi": udi}
 
 
-def _alarm_module(cur: _Cursor) -> dict[str, Any]:
+def _alarm_module(cur: _Cursor) -> AlarmModule:
     cells = list(cur.take(cur.u()))
     temps = list(cur.take(cur.u()))
     charge, voltage, discharge = cur.u(), cur.u(), cur.u()
@@ -169,8 +209,8 @@ def _alarm_module(cur: _Cursor) -> dict[str, Any]:
             "voltage_state": voltage, "discharge_current_state": discharge, "status": status}
 
 
-def _modules(info: bytes, what: str, one: Callable[[_Cursor], dict[str, Any]], all_packs: bool | None,
-             slack: int) -> tuple[int, list[dict[str, Any]]]:
+def _modules(info: bytes, what: str, one: Callable[[_Cursor], Module], all_packs: bool | None,
+             slack: int) -> tuple[int, list[Module]]:
     """DATAFLAG, then one module (single pack) or a count and that many (FF); pick the layout that fits."""
     if len(info) < 2:
         raise DecodeError(f"short {what} INFO: {len(info)} bytes")
@@ -191,12 +231,12 @@ def _modules(info: bytes, what: str, one: Callable[[_Cursor], dict[str, Any]], a
     raise DecodeError(f"{what} INFO does not fit the V3.3 layout: {'; '.join(errors)}")
 
 
-def decode_analog(info: bytes, all_packs: bool | None = None) -> tuple[int, list[dict[str, Any]]]:
+def decode_analog(info: bytes, all_packs: bool | None = None) -> tuple[int, list[AnalogModule]]:
     """0x42 reply INFO: DATAFLAG and per-module cells (mV), temperatures (°C), current (+ = charge), capacities."""
     return _modules(info, "analog", _analog_module, all_packs, slack=1)
 
 
-def decode_alarm(info: bytes, all_packs: bool | None = None) -> tuple[int, list[dict[str, Any]]]:
+def decode_alarm(info: bytes, all_packs: bool | None = None) -> tuple[int, list[AlarmModule]]:
     """0x44 reply INFO: per-module state bytes (00 ok, 01 low, 02 high, F0 other) and Status1..5."""
     return _modules(info, "alarm", _alarm_module, all_packs, slack=1)
 
@@ -214,7 +254,7 @@ def _padded_text(raw: bytes) -> str:
     return raw.decode("ascii", "replace").replace("\x00", "").strip().rstrip("-").strip()
 
 
-def decode_management(info: bytes) -> dict[str, Any]:
+def decode_management(info: bytes) -> Limits:
     """0x92 reply INFO: charge/discharge voltage and current limits and the enable flags."""
     if len(info) != 10:
         raise DecodeError(f"management INFO has {len(info)} bytes, 10 expected")

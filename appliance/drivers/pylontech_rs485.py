@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import time
 from statistics import mean
-from typing import Any
 
 from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_HEX, DECODE_TEXT, Driver, Identity, Reading
+from appliance.drivers.links import StreamLink
 from appliance.drivers.pylontech_frames import (
-    CMD_ALARM, CMD_ANALOG, CMD_MANAGEMENT, CMD_MANUFACTURER, CMD_SERIAL, EOI, SOI, Frame, check_reply,
+    CMD_ALARM, CMD_ANALOG, CMD_MANAGEMENT, CMD_MANUFACTURER, CMD_SERIAL, EOI, SOI, AlarmModule, AnalogModule, Frame,
+    check_reply,
     decode_alarm, decode_analog, decode_management, decode_manufacturer, decode_serial, frames_in_text, is_request,
     parse_frame, request,
 )
 from appliance.drivers.schemas import common, defaults_of, obj, serial_line
 from appliance.errors import DecodeError, TransportError
+from appliance.jsontypes import Json, JsonObject, as_json, number, to_float, to_int
 
 SCHEMA = obj({
     **common("pylontech_rs485"),
@@ -41,14 +43,14 @@ def _flip(current: float) -> float:
     return round(-current, 1) + 0.0
 
 
-def _alarm_names(alarm: dict[str, Any]) -> set[str]:
+def _alarm_names(alarm: AlarmModule) -> set[str]:
     names: set[str] = set()
     for group, states in (("cell_voltage", alarm["cell_states"]), ("temperature", alarm["temp_states"])):
         names.update(f"{group}_{_STATE_NAMES.get(s, 'fault')}" for s in states if s)
-    for key, name in (("charge_current_state", "charge_current"), ("voltage_state", "pack_voltage"),
-                      ("discharge_current_state", "discharge_current")):
-        if alarm[key]:
-            names.add(f"{name}_{_STATE_NAMES.get(alarm[key], 'fault')}")
+    for state, name in ((alarm["charge_current_state"], "charge_current"), (alarm["voltage_state"], "pack_voltage"),
+                        (alarm["discharge_current_state"], "discharge_current")):
+        if state:
+            names.add(f"{name}_{_STATE_NAMES.get(state, 'fault')}")
     status = alarm["status"]
     names.update(name for bit, name in _STATUS1.items() if status[0] & bit)
     if status[3] or status[4]:
@@ -56,13 +58,13 @@ def _alarm_names(alarm: dict[str, Any]) -> set[str]:
     return names
 
 
-def pack_entry(index: int, address: int, analog: dict[str, Any], alarm: dict[str, Any] | None,
-               alarms: set[str]) -> dict[str, Any]:
+def pack_entry(index: int, address: int, analog: AnalogModule, alarm: AlarmModule | None,
+               alarms: set[str]) -> Json:
     """One pack of the `batteries` list from its 0x42 (and 0x44) reply."""
-    cells = [mv / 1000 for mv in analog["cells_mv"]]
-    if any(not 0 <= v <= MAX_CELL_V for v in cells):
+    cells: list[float | None] = [mv / 1000 for mv in analog["cells_mv"]]
+    if any(v is not None and not 0 <= v <= MAX_CELL_V for v in cells):
         alarms.add("implausible_cell_voltage")
-        cells = [v if 0 <= v <= MAX_CELL_V else None for v in cells]
+        cells = [v if v is not None and 0 <= v <= MAX_CELL_V else None for v in cells]
     temps = analog["temps_c"]
     # Sensor order: BMS board, cell groups 1-4 .. 13-16, then optionally the MOSFET.
     cell_temps = temps[1:5] if len(temps) > 1 else temps
@@ -71,7 +73,7 @@ def pack_entry(index: int, address: int, analog: dict[str, Any], alarm: dict[str
     if soc is not None and soc > 100:
         alarms.add("implausible_soc")
         soc = None
-    entry: dict[str, Any] = {
+    entry: Json = {
         "index": index, "address": address, "voltage_v": analog["voltage_v"],
         "current_a": _flip(analog["current_a"]), "soc_pct": soc, "remaining_ah": remaining, "full_ah": total,
         "cycles": analog["cycles"], "temperature_c": round(mean(cell_temps), 1) if cell_temps else None,
@@ -91,23 +93,34 @@ def pack_entry(index: int, address: int, analog: dict[str, Any], alarm: dict[str
     return {k: v for k, v in entry.items() if v is not None}
 
 
-def bank_reading(packs: list[dict[str, Any]], alarms: set[str], details: dict[str, Any]) -> Reading:
+def _always(entry: JsonObject, key: str) -> float:
+    # Values every pack entry has (from its 0x42 reply).
+    value = number(entry.get(key))
+    if value is None:
+        raise DecodeError(f"pack entry has no {key}")
+    return value
+
+
+def _present(packs: list[Json], key: str) -> list[float]:
+    return [n for p in packs if (n := number(p.get(key))) is not None]
+
+
+def bank_reading(packs: list[Json], alarms: set[str], details: Json) -> Reading:
     """The bank Reading from its pack entries: parallel packs share voltage and add currents."""
-    values: dict[str, Any] = {"batteries": packs, "alarms": sorted(alarms)}
-    values["voltage_v"] = round(mean(p["voltage_v"] for p in packs), 3)
-    values["current_a"] = round(sum(p["current_a"] for p in packs), 1) + 0.0
-    values["power_w"] = round(sum(p["voltage_v"] * p["current_a"] for p in packs), 1) + 0.0
-    full = sum(p["full_ah"] for p in packs)
-    remaining = sum(p["remaining_ah"] for p in packs)
+    values: Json = {"batteries": packs, "alarms": sorted(alarms)}
+    values["voltage_v"] = round(mean(_always(p, "voltage_v") for p in packs), 3)
+    values["current_a"] = round(sum(_always(p, "current_a") for p in packs), 1) + 0.0
+    values["power_w"] = round(sum(_always(p, "voltage_v") * _always(p, "current_a") for p in packs), 1) + 0.0
+    full = sum(_always(p, "full_ah") for p in packs)
+    remaining = sum(_always(p, "remaining_ah") for p in packs)
     values.update(remaining_ah=round(remaining, 3), full_ah=round(full, 3))
     if full > 0 and remaining <= full:
         values["soc_pct"] = round(100 * remaining / full, 1)
-    values["cycles"] = max(p["cycles"] for p in packs)
-    temps = [p["temperature_c"] for p in packs if "temperature_c" in p]
+    values["cycles"] = max(_always(p, "cycles") for p in packs)
+    temps = _present(packs, "temperature_c")
     if temps:
         values["temperature_c"] = round(mean(temps), 1)
-    lows = [p["cell_min_v"] for p in packs if "cell_min_v" in p]
-    highs = [p["cell_max_v"] for p in packs if "cell_max_v" in p]
+    lows, highs = _present(packs, "cell_min_v"), _present(packs, "cell_max_v")
     if lows:
         values.update(cell_min_v=min(lows), cell_max_v=max(highs), cell_delta_v=round(max(highs) - min(lows), 3))
     if len(packs) == 1:
@@ -126,8 +139,9 @@ def reading_from_frame(frame: Frame) -> Reading:
         return Reading(kind="battery", values={}, details={"serial_number": decode_serial(info)})
     if len(info) == 10:
         limits = decode_management(info)
-        return Reading(kind="battery", values={k: limits[k] for k in ("charge_enabled", "discharge_enabled")},
-                       details=limits)
+        return Reading(kind="battery", values={"charge_enabled": limits["charge_enabled"],
+                                               "discharge_enabled": limits["discharge_enabled"]},
+                       details=as_json(limits))
     if len(info) == 32 and all(32 <= b < 127 or b == 0 for b in info[:10]):
         return Reading(kind="battery", values={}, details=decode_manufacturer(info))
     try:
@@ -144,7 +158,7 @@ def reading_from_frame(frame: Frame) -> Reading:
         return Reading(kind="battery", values={"alarms": sorted(names),
                                                "charge_enabled": all(s & 0x02 for s in status2),
                                                "discharge_enabled": all(s & 0x04 for s in status2)},
-                       details={"dataflag": flag, "alarm_modules": alarm_modules})
+                       details={"dataflag": flag, "alarm_modules": [as_json(m) for m in alarm_modules]})
     alarms: set[str] = set()
     packs = [pack_entry(i + 1, frame.adr + i, m, None, alarms) for i, m in enumerate(modules)]
     return bank_reading(packs, alarms, {"dataflag": flag})
@@ -174,6 +188,7 @@ class PylontechRs485Driver(Driver):
     config_schema = SCHEMA
     default_config = defaults_of(SCHEMA)
     decode_inputs = frozenset({DECODE_HEX, DECODE_TEXT})
+    link: StreamLink
 
     @classmethod
     def decode(cls, frame: bytes | None = None, text: str | None = None) -> Reading:
@@ -188,7 +203,7 @@ class PylontechRs485Driver(Driver):
     def exchange(self, adr: int, command: int) -> Frame:
         """Send one request and return the checked reply from that address."""
         sent = request(adr, command)
-        timeout = float(self.config["timeout_s"])
+        timeout = to_float(self.config["timeout_s"], "timeout_s")
         deadline = time.monotonic() + timeout
         self.link.reset_input()
         self.link.write(sent)
@@ -206,7 +221,7 @@ class PylontechRs485Driver(Driver):
 
     def identify(self) -> Identity:
         """Model and firmware from 0x51, serial number from 0x93, of the first pack."""
-        adr = int(self.config["address"])
+        adr = to_int(self.config["address"], "address")
         maker = decode_manufacturer(self.exchange(adr, CMD_MANUFACTURER).info)
         serial = decode_serial(self.exchange(adr, CMD_SERIAL).info)
         return Identity(adapter_type=self.adapter_type, model=maker["model"] or None,
@@ -216,7 +231,7 @@ class PylontechRs485Driver(Driver):
 
     def read(self) -> Reading:
         """Analog values and alarms of each pack from `address` on, as one bank Reading."""
-        first, count = int(self.config["address"]), int(self.config["batteries"])
+        first, count = to_int(self.config["address"], "address"), to_int(self.config["batteries"], "batteries")
         alarms: set[str] = set()
         packs = []
         for i in range(count):
@@ -224,9 +239,9 @@ class PylontechRs485Driver(Driver):
             _, analog = decode_analog(self.exchange(adr, CMD_ANALOG).info, all_packs=False)
             _, alarm = decode_alarm(self.exchange(adr, CMD_ALARM).info, all_packs=False)
             packs.append(pack_entry(i + 1, adr, analog[0], alarm[0], alarms))
-        details: dict[str, Any] = {}
+        details: Json = {}
         if self.config.get("read_limits", False):
-            details["limits"] = decode_management(self.exchange(first, CMD_MANAGEMENT).info)
+            details["limits"] = as_json(decode_management(self.exchange(first, CMD_MANAGEMENT).info))
         reading = bank_reading(packs, alarms, details)
         return Reading(kind=reading.kind, values=reading.values, details=reading.details,
                        ts_ms=now_ms())

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from statistics import mean
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_TEXT, Driver, Identity, Reading
+from appliance.drivers.links import StreamLink
 from appliance.drivers.pylontech_console import (
     PAGING_END, REPLY_END, CellRow, Session, UnitRow, cycles_of, identity_of, merge, parse_session,
 )
 from appliance.drivers.schemas import common, defaults_of, obj, serial_line
 from appliance.errors import DecodeError, TransportError
+from appliance.jsontypes import Json, number, to_float, to_int
 
 SCHEMA = obj({
     **common("pytes"),
@@ -75,9 +77,9 @@ def _plausible_soc(soc: int | None, alarms: set[str]) -> int | None:
 
 
 def _unit_entry(unit: UnitRow, cells: tuple[CellRow, ...], info: Mapping[str, str] | None,
-                alarms: set[str]) -> dict[str, Any]:
+                alarms: set[str]) -> Json:
     ident = identity_of(info or {})
-    entry: dict[str, Any] = {"index": unit.index, "status": (unit.statuses.get("Base.St") or "unknown").lower()}
+    entry: Json = {"index": unit.index, "status": (unit.statuses.get("Base.St") or "unknown").lower()}
     if not unit.present:
         entry["status"] = "absent"
         return entry
@@ -124,16 +126,17 @@ def reading_from_session(session: Session, expected_units: int | None = None) ->
         units = {i: u for i, u in units.items() if u.present or i < last}
     entries = [_unit_entry(units[i], session.cells.get(i, ()), session.info.get(i), alarms) for i in sorted(units)]
     present = [e for e in entries if e["status"] != "absent"]
-    values: dict[str, Any] = {"batteries": entries}
+    values: Json = {"batteries": entries}
 
-    def col(name: str) -> list[Any]:
-        return [e[name] for e in present if e.get(name) is not None]
+    def col(name: str) -> list[float]:
+        return [n for e in present if (n := number(e.get(name))) is not None]
 
     if col("voltage_v"):
         values["voltage_v"] = _r(mean(col("voltage_v")), 3)
     if col("current_a"):
         values["current_a"] = _r(sum(col("current_a")), 3)
-    powers = [e["voltage_v"] * e["current_a"] for e in present if "voltage_v" in e and "current_a" in e]
+    powers = [v * a for e in present if (v := number(e.get("voltage_v"))) is not None
+              and (a := number(e.get("current_a"))) is not None]
     if powers:
         values["power_w"] = round(sum(powers), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
     if col("soc_pct"):
@@ -146,13 +149,14 @@ def reading_from_session(session: Session, expected_units: int | None = None) ->
     if len(present) == 1 and "cell_voltages_v" in present[0]:
         values["cell_voltages_v"] = present[0]["cell_voltages_v"]
         values["cell_temperatures_c"] = present[0]["cell_temperatures_c"]
-    if col("balancing"):
-        values["balancing"] = any(col("balancing"))
+    balancing = [flag for e in present if isinstance(flag := e.get("balancing"), bool)]
+    if balancing:
+        values["balancing"] = any(balancing)
     cycles = [c for c in (cycles_of(kv) for kv in session.stat.values()) if c is not None]
     if cycles:
         values["cycles"] = max(cycles)
     values["alarms"] = sorted(alarms)
-    details: dict[str, Any] = {"units": [
+    details: Json = {"units": [
         {"index": u.index, **{_STATUS_DETAIL[k]: v for k, v in u.statuses.items() if k in _STATUS_DETAIL}}
         for u in (units[i] for i in sorted(units)) if u.present]}
     if session.info:
@@ -172,6 +176,7 @@ class PytesDriver(Driver):
     config_schema = SCHEMA
     default_config = defaults_of(SCHEMA)
     decode_inputs = frozenset({DECODE_TEXT})
+    link: StreamLink
 
     @classmethod
     def decode(cls, text: str) -> Reading:
@@ -182,7 +187,7 @@ class PytesDriver(Driver):
 
     def command(self, line: str, timeout: float | None = None) -> str:
         """Send one console command and return its whole reply, answering the paging prompt with Enter."""
-        wait = float(timeout if timeout is not None else self.config["timeout_s"])
+        wait = timeout if timeout is not None else to_float(self.config["timeout_s"], "timeout_s")
         deadline = time.monotonic() + wait
         self.link.reset_input()
         self.link.write(line.encode("ascii") + b"\n")
@@ -194,7 +199,7 @@ class PytesDriver(Driver):
             # The paging prompt has no terminator: it is complete once the line stays quiet briefly.
             tail = buffer[-120:]
             # The regex only where a prompt can be: it ran for every byte read and was most of a poll's CPU.
-            paging = buffer[-1:] not in (b"\r", b"\n", b"") and (b"nter" in tail or b"NTER" in tail) \
+            paging = bool(buffer) and not buffer.endswith((b"\r", b"\n")) and (b"nter" in tail or b"NTER" in tail) \
                 and PAGING_END.search(tail)
             try:
                 buffer += self.link.read(1, min(remaining, PAGING_QUIET_S) if paging else remaining)
@@ -238,7 +243,7 @@ class PytesDriver(Driver):
 
     def read(self) -> Reading:
         """`pwr` for the bank, then `bat N` per present unit (and `stat` when asked), as one Reading."""
-        count = int(self.config["batteries"])
+        count = to_int(self.config["batteries"], "batteries")
         # Each reply is parsed with the command we sent, so a console that does not echo still works.
         session = parse_session(self.command("pwr"), "pwr")
         if not any(u.present for u in session.units.values()):

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from appliance.jsontypes import Json, JsonObject, JsonValue, as_object
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]
 
-SERIAL_PORT = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\s;|&$`]+$",
+SERIAL_PORT: Json = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\s;|&$`]+$",
                "description": "Serial device path, best a /dev/serial/by-id/... link"}
-HOST = {"type": "string", "minLength": 1, "maxLength": 253,
+HOST: Json = {"type": "string", "minLength": 1, "maxLength": 253,
         "pattern": "^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$", "description": "Host name or IP address"}
-TCP_PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
-UNIT_ID = {"type": "integer", "minimum": 0, "maximum": 247, "description": "Modbus unit (slave) id"}
-POLL_INTERVAL = {"type": "number", "minimum": 1, "maximum": 3600, "description": "Seconds between polls"}
-TIMEOUT = {"type": "number", "exclusiveMinimum": 0, "maximum": 60, "description": "Seconds to wait for an answer"}
-BLE_ADDRESS = {"type": "string", "pattern": "^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"}
+TCP_PORT: Json = {"type": "integer", "minimum": 1, "maximum": 65535}
+UNIT_ID: Json = {"type": "integer", "minimum": 0, "maximum": 247, "description": "Modbus unit (slave) id"}
+POLL_INTERVAL: Json = {"type": "number", "minimum": 1, "maximum": 3600, "description": "Seconds between polls"}
+TIMEOUT: Json = {"type": "number", "exclusiveMinimum": 0, "maximum": 60, "description": "Seconds to wait for an answer"}
+BLE_ADDRESS: Json = {"type": "string", "pattern": "^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"}
 
 
-def serial_line(baudrate: int) -> dict[str, Any]:
+def serial_line(baudrate: int) -> Json:
     """Properties of a serial line with its default baud rate."""
     return {
         "serial_port": SERIAL_PORT,
@@ -29,7 +29,7 @@ def serial_line(baudrate: int) -> dict[str, Any]:
     }
 
 
-def common(adapter_type: str) -> dict[str, Any]:
+def common(adapter_type: str) -> Json:
     """Properties every adapter config may carry."""
     return {
         "type": {"const": adapter_type},
@@ -40,9 +40,9 @@ def common(adapter_type: str) -> dict[str, Any]:
     }
 
 
-def obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+def obj(properties: Json, required: list[str] | None = None, **extra: JsonValue) -> Json:
     """A closed object schema: unknown keys are errors, not silently ignored."""
-    schema: dict[str, Any] = {"$schema": SCHEMA_DIALECT, "type": "object", "properties": properties,
+    schema: Json = {"$schema": SCHEMA_DIALECT, "type": "object", "properties": properties,
                               "additionalProperties": False}
     if required:
         schema["required"] = required
@@ -51,7 +51,7 @@ def obj(properties: dict[str, Any], required: list[str] | None = None, **extra: 
 
 
 def modbus_schema(adapter_type: str, *, baudrate: int = 9600, tcp_port: int = 502,
-                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                  extra: Json | None = None) -> Json:
     """A Modbus device over RTU (serial_port) or TCP (host), with a unit id."""
     props = {
         **common(adapter_type),
@@ -68,6 +68,7 @@ def modbus_schema(adapter_type: str, *, baudrate: int = 9600, tcp_port: int = 50
     ])
 
 
-def defaults_of(schema: dict[str, Any]) -> dict[str, Any]:
+def defaults_of(schema: JsonObject) -> Json:
     """The `default` of each top-level property that declares one."""
-    return {name: prop["default"] for name, prop in schema.get("properties", {}).items() if "default" in prop}
+    properties = as_object(schema.get("properties")).items()
+    return {name: prop["default"] for name, prop in properties if isinstance(prop, dict) and "default" in prop}

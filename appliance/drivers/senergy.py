@@ -10,6 +10,7 @@ from appliance.drivers.modbus.device import ModbusMapDriver, clean, identity_val
 from appliance.drivers.modbus.regmap import load_map
 from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.errors import UnsupportedError
+from appliance.jsontypes import text
 
 SCHEMA = modbus_schema("senergy")
 MAP = "senergy"
@@ -40,10 +41,10 @@ class SenergyDriver(ModbusMapDriver):
         with contextlib.suppress(UnsupportedError):  # the rated power is a nicety, not proof of identity
             registers.update(probe(self.unit_link, FAMILY, 6726, 1))
         values = identity_values(rmap, registers, FAMILY)
-        if not values.get("model") or not values.get("serial_number"):
+        model, serial = text(values.get("model")), text(values.get("serial_number"))
+        if not model or not serial:
             raise UnsupportedError(f"not a {FAMILY} device: no model or serial number at 0x1A00/0x1A10")
-        return Identity(adapter_type=self.adapter_type, model=values["model"],
-                        serial_number=values["serial_number"],
+        return Identity(adapter_type=self.adapter_type, model=model, serial_number=serial,
                         details={"rated_power_w": values.get("rated_power_w"), "map_verified": False})
 
     @classmethod

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_REGISTERS, Driver, Identity, Reading
+from appliance.drivers.links import ModbusLink
 from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.drivers.sunspec_models import (
     BATTERY_SIGNS, KNOWN_MODELS, MAX_MODELS, METER_SIGNS, ModelRef, check_model, decode_chain, parse_common,
 )
-from appliance.drivers.sunspec_points import BASE_ADDRESSES, END_MODEL_ID, MARKER
+from appliance.drivers.sunspec_points import BASE_ADDRESSES, END_MODEL_ID, MARKER, Points
 from appliance.errors import DecodeError, TransportError
+from appliance.jsontypes import JsonObject, text
 
 SCHEMA = modbus_schema("sunspec", extra={
     "base_address": {"type": "string", "enum": ["auto", "40000", "0", "50000"], "default": "auto"},
@@ -47,7 +49,7 @@ class Layout:
     static: Mapping[int, int] = field(default_factory=dict)
 
     @property
-    def common(self) -> dict[str, Any]:
+    def common(self) -> Points:
         """Model 1's points (manufacturer, model, serial...), empty if the chain has no model 1."""
         ref = next((r for r in self.chain if r.model_id == 1), None)
         if ref is None:
@@ -66,8 +68,9 @@ class SunSpecDriver(Driver):
     config_schema = SCHEMA
     default_config = defaults_of(SCHEMA)
     decode_inputs = frozenset({DECODE_REGISTERS})
+    link: ModbusLink
 
-    def __init__(self, config: Mapping[str, Any], link: Any) -> None:
+    def __init__(self, config: JsonObject, link: object) -> None:
         super().__init__(config, link)
         self._layout: Layout | None = None
 
@@ -82,8 +85,8 @@ class SunSpecDriver(Driver):
         common = layout.common
         details = {"manufacturer": common.get("Mn"), "version": common.get("Vr"), "options": common.get("Opt"),
                    "base_address": layout.base, "models": [ref.model_id for ref in layout.chain]}
-        return Identity(adapter_type=self.adapter_type, model=common.get("Md") or common.get("Mn"),
-                        serial_number=common.get("SN"),
+        return Identity(adapter_type=self.adapter_type, model=text(common.get("Md")) or text(common.get("Mn")),
+                        serial_number=text(common.get("SN")),
                         details={k: v for k, v in details.items() if v is not None})
 
     def read(self) -> Reading:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence, TypeVar
 
 from appliance.drivers.base import Reading
 from appliance.drivers.sunspec_points import (
-    BASE_ADDRESSES, END_MODEL_ID, MARKER, MIN_LENGTH, TABLES, decode_mppt, decode_points, words_from,
+    BASE_ADDRESSES, END_MODEL_ID, MARKER, MIN_LENGTH, TABLES, Points, decode_mppt, decode_points, words_from,
 )
 from appliance.errors import DecodeError
+from appliance.jsontypes import Json
+
+T = TypeVar("T")
 
 INVERTER_MODELS = frozenset({101, 102, 103, 111, 112, 113})
 METER_MODELS = frozenset({201, 202, 203, 204, 211, 212, 213, 214})
@@ -62,15 +65,18 @@ class ModelRef:
         return self.address + 2 + self.length
 
 
-def check_registers(registers: Mapping[Any, Any]) -> dict[int, int]:
+def check_registers(registers: object) -> dict[int, int]:
     """Registers as {address: 16-bit value}; DecodeError for anything else."""
+    if not isinstance(registers, Mapping):
+        raise DecodeError(f"registers must map addresses to values, not {type(registers).__name__}")
     out: dict[int, int] = {}
     for key, value in registers.items():
-        if isinstance(key, bool) or isinstance(value, bool):
+        if isinstance(key, bool) or isinstance(value, bool) or not isinstance(key, (int, float, str)) \
+                or not isinstance(value, (int, float, str)):
             raise DecodeError(f"register {key!r} = {value!r} is not a 16-bit value")
         try:
             address, word = int(key), int(value)
-        except (TypeError, ValueError):
+        except (ValueError, OverflowError):
             raise DecodeError(f"register {key!r} = {value!r} is not a 16-bit value") from None
         if not 0 <= address <= 0xFFFF or not 0 <= word <= 0xFFFF:
             raise DecodeError(f"register {key!r} = {value!r} is outside 0..65535")
@@ -119,14 +125,30 @@ def check_model(ref: ModelRef) -> None:
                           f"expected at least {least}")
 
 
-def decode_model(registers: Mapping[int, int], ref: ModelRef) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Decoded:
+    """One known model's scaled points; model 160 (MPPT) also has a list of per-string points."""
+
+    ref: ModelRef
+    points: Points
+    modules: tuple[Points, ...] = ()
+
+    def to_json(self) -> Json:
+        """The points as listed under details.sunspec (model 160 with its `modules`)."""
+        if self.ref.model_id != 160:
+            return dict(self.points)
+        return {**self.points, "modules": list(self.modules)}
+
+
+def decode_model(registers: Mapping[int, int], ref: ModelRef) -> Decoded:
     """The scaled points of one known model (registers past the model's length are never read)."""
     limited = {a: v for a, v in ((ref.address + i, registers.get(ref.address + i))
                                  for i in range(ref.length + 2)) if v is not None}
     words = words_from(limited, ref.address)
     if ref.model_id == 160:
-        return decode_mppt(words, ref.length)
-    return decode_points(TABLES[ref.model_id], words)
+        head, modules = decode_mppt(words, ref.length)
+        return Decoded(ref, head, tuple(modules))
+    return Decoded(ref, decode_points(TABLES[ref.model_id], words))
 
 
 def _bits(value: int | None, names: Sequence[str]) -> list[str]:
@@ -135,109 +157,122 @@ def _bits(value: int | None, names: Sequence[str]) -> list[str]:
     return [names[i] if i < len(names) else f"event_bit_{i}" for i in range(32) if value >> i & 1]
 
 
-def _series(values: Iterable[Any]) -> list[Any] | None:
+def _series(values: Iterable[T]) -> list[T] | None:
     items = list(values)
     return items if any(v is not None for v in items) else None
 
 
-def _mean(values: Iterable[Any]) -> float | None:
+def _num(points: Points, name: str) -> float | None:
+    # Numeric points decode to numbers; text points (Mn, SN...) are never summed or scaled.
+    value = points.get(name)
+    return value if isinstance(value, (int, float)) else None
+
+
+def _int(points: Points, name: str) -> int | None:
+    value = points.get(name)
+    return value if isinstance(value, int) else None
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
     items = [v for v in values if v is not None]
     return round(sum(items) / len(items), 6) if items else None
 
 
-def _kwh(wh: Any) -> float | None:
+def _kwh(wh: float | None) -> float | None:
     return None if wh is None else round(wh / 1000.0, 6)
 
 
-def _signed(value: Any, sign: int) -> Any:
+def _signed(value: float | None, sign: int) -> float | None:
     return None if value is None else value * sign
 
 
-def _pf(value: Any) -> float | None:
+def _pf(value: float | None) -> float | None:
     # SunSpec PF points are in percent (cos phi x 100).
     return None if value is None else round(value / 100.0, 6)
 
 
-def inverter_values(p: Mapping[str, Any], mppt: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def inverter_values(p: Points, mppt: Decoded | None) -> tuple[Json, Json]:
     """Vocabulary values and details of an inverter model (101-103, 111-113) and its MPPT model."""
-    modules = list((mppt or {}).get("modules", []))
-    pv_powers = _series(m.get("DCW") for m in modules)
+    modules = mppt.modules if mppt is not None else ()
+    pv_powers = _series(_num(m, "DCW") for m in modules)
     pv_power = sum(v for v in pv_powers if v is not None) if pv_powers else p.get("DCW")
-    state = p.get("St")
-    values = {
+    state = _int(p, "St")
+    values: Json = {
         "pv_power_w": pv_power, "pv_powers_w": pv_powers,
         "pv_voltages_v": _series(m.get("DCV") for m in modules),
         "pv_currents_a": _series(m.get("DCA") for m in modules),
-        "grid_voltage_v": _mean(p.get(k) for k in ("PhVphA", "PhVphB", "PhVphC")),
+        "grid_voltage_v": _mean(_num(p, k) for k in ("PhVphA", "PhVphB", "PhVphC")),
         "grid_frequency_hz": p.get("Hz"),
         "inverter_temperature_c": next((p[k] for k in ("TmpCab", "TmpSnk", "TmpOt", "TmpTrns") if k in p), None),
-        "pv_energy_total_kwh": _kwh(p.get("WH")),
+        "pv_energy_total_kwh": _kwh(_num(p, "WH")),
         "state": None if state is None else INVERTER_STATES.get(state, f"unknown_{state}"),
     }
-    details = {
+    details: Json = {
         "ac_power_w": p.get("W"), "ac_current_a": p.get("A"), "apparent_power_va": p.get("VA"),
-        "reactive_power_var": p.get("VAr"), "power_factor": _pf(p.get("PF")),
+        "reactive_power_var": p.get("VAr"), "power_factor": _pf(_num(p, "PF")),
         "grid_voltages_v": _series(p.get(k) for k in ("PhVphA", "PhVphB", "PhVphC")),
         "dc_voltage_v": p.get("DCV"), "dc_current_a": p.get("DCA"), "dc_power_w": p.get("DCW"),
         "heatsink_temperature_c": p.get("TmpSnk"), "state_code": state, "vendor_state": p.get("StVnd"),
-        "pv_energies_total_kwh": _series(_kwh(m.get("DCWH")) for m in modules),
+        "pv_energies_total_kwh": _series(_kwh(_num(m, "DCWH")) for m in modules),
         "pv_labels": _series(m.get("IDStr") for m in modules),
-        "events": _bits(p.get("Evt1"), INVERTER_EVENTS),
     }
     return values, details
 
 
-def meter_values(p: Mapping[str, Any], sign: int) -> dict[str, Any]:
+def meter_values(p: Points, sign: int) -> Json:
     """Vocabulary values of a meter model (201-204, 211-214); `sign` turns W into + = import."""
     phases = ("phA", "phB", "phC")
     return {
-        "power_w": _signed(p.get("W"), sign),
-        "powers_w": _series(_signed(p.get(f"W{ph}"), sign) for ph in phases),
-        "voltage_v": p.get("PhV", _mean(p.get(f"PhV{ph}") for ph in phases)),
+        "power_w": _signed(_num(p, "W"), sign),
+        "powers_w": _series(_signed(_num(p, f"W{ph}"), sign) for ph in phases),
+        "voltage_v": p.get("PhV", _mean(_num(p, f"PhV{ph}") for ph in phases)),
         "voltages_v": _series(p.get(f"PhV{ph}") for ph in phases),
         "current_a": p.get("A"), "currents_a": _series(p.get(f"A{ph}") for ph in phases),
-        "frequency_hz": p.get("Hz"), "power_factor": _pf(p.get("PF")),
-        "reactive_power_var": _signed(p.get("VAR"), sign), "apparent_power_va": p.get("VA"),
-        "import_energy_kwh": _kwh(p.get("TotWhImp")), "export_energy_kwh": _kwh(p.get("TotWhExp")),
+        "frequency_hz": p.get("Hz"), "power_factor": _pf(_num(p, "PF")),
+        "reactive_power_var": _signed(_num(p, "VAR"), sign), "apparent_power_va": p.get("VA"),
+        "import_energy_kwh": _kwh(_num(p, "TotWhImp")), "export_energy_kwh": _kwh(_num(p, "TotWhExp")),
     }
 
 
-def battery_values(storage: Mapping[str, Any] | None, battery: Mapping[str, Any] | None,
-                   sign: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def battery_values(storage: Points | None, battery: Points | None, sign: int) -> tuple[Json, Json]:
     """Battery values from model 124 (storage) and 802 (battery); `sign` turns W and A into + = discharge."""
     s, b = storage or {}, battery or {}
-    cell_min, cell_max = b.get("CellVMin"), b.get("CellVMax")
-    values = {
+    cell_min, cell_max = _num(b, "CellVMin"), _num(b, "CellVMax")
+    values: Json = {
         "soc_pct": b.get("SoC", s.get("ChaState")), "soh_pct": b.get("SoH"),
-        "voltage_v": b.get("V", s.get("InBatV")), "current_a": _signed(b.get("A"), sign),
-        "power_w": _signed(b.get("W"), sign), "cycles": b.get("NCyc"),
+        "voltage_v": b.get("V", s.get("InBatV")), "current_a": _signed(_num(b, "A"), sign),
+        "power_w": _signed(_num(b, "W"), sign), "cycles": b.get("NCyc"),
         "cell_min_v": cell_min, "cell_max_v": cell_max,
         "cell_delta_v": None if cell_min is None or cell_max is None else round(cell_max - cell_min, 6),
     }
-    charge = b.get("ChaSt", s.get("ChaSt"))
-    details = {
+    charge = _int(b, "ChaSt") if "ChaSt" in b else _int(s, "ChaSt")
+    state = _int(b, "State")
+    details: Json = {
         "charge_status": None if charge is None else CHARGE_STATES.get(charge, f"unknown_{charge}"),
-        "status": None if "State" not in b else BATTERY_STATES.get(b["State"], f"unknown_{b['State']}"),
+        "status": None if state is None else BATTERY_STATES.get(state, f"unknown_{state}"),
         "rated_ah": b.get("AHRtg"), "rated_energy_wh": b.get("WHRtg"), "available_ah": s.get("StorAval"),
         "min_reserve_pct": s.get("MinRsvPct"), "max_charge_w": s.get("WChaMax", b.get("WChaRteMax")),
         "max_discharge_w": b.get("WDisChaRteMax"), "cell_avg_v": b.get("CellVAvg"),
         "discharge_rate_pct": s.get("OutWRte"), "charge_rate_pct": s.get("InWRte"),
         "grid_charging": None if s.get("ChaGriSet") is None else s["ChaGriSet"] == 1,
-        "events": _bits(b.get("Evt1"), BATTERY_EVENTS),
     }
     return values, details
 
 
-def _check_limits(values: dict[str, Any], alarms: list[str]) -> None:
+def _check_limits(values: Json, alarms: list[str]) -> None:
     for name, (low, high) in LIMITS.items():
         value = values.get(name)
-        if value is not None and not low <= value <= high:
+        if isinstance(value, (int, float)) and not low <= value <= high:
             values[name] = None
             alarms.append(f"implausible_{name}")
 
 
-def _first(decoded: Sequence[tuple[ModelRef, dict[str, Any]]], ids: frozenset[int]) -> dict[str, Any] | None:
-    return next((points for ref, points in decoded if ref.model_id in ids), None)
+def _first(decoded: Sequence[Decoded], ids: frozenset[int]) -> Decoded | None:
+    return next((model for model in decoded if model.ref.model_id in ids), None)
+
+
+def _points(model: Decoded | None) -> Points | None:
+    return None if model is None else model.points
 
 
 def decode_chain(registers: Mapping[int, int], *, base: int | None = None, meter_sign: str = METER_SIGNS[0],
@@ -248,17 +283,19 @@ def decode_chain(registers: Mapping[int, int], *, base: int | None = None, meter
     if (regs.get(base), regs.get(base + 1)) != MARKER:
         raise DecodeError(f"no SunSpec marker 'SunS' at {base}")
     chain = walk_chain(regs, base)
-    decoded = [(ref, decode_model(regs, ref)) for ref in chain if ref.model_id in KNOWN_MODELS]
+    decoded = [decode_model(regs, ref) for ref in chain if ref.model_id in KNOWN_MODELS]
     ids = frozenset(ref.model_id for ref in chain)
     if not ids & (INVERTER_MODELS | METER_MODELS | STORAGE_MODELS):
         found = ", ".join(str(ref.model_id) for ref in chain) or "none"
         raise DecodeError(f"SunSpec chain at {base} has no inverter, meter or storage model (models: {found})")
     msign = 1 if meter_sign == METER_SIGNS[0] else -1
     bsign = 1 if battery_sign == BATTERY_SIGNS[0] else -1
-    inverter, meter = _first(decoded, INVERTER_MODELS), _first(decoded, METER_MODELS)
-    bvalues, bdetails = battery_values(_first(decoded, frozenset({124})), _first(decoded, frozenset({802})), bsign)
-    alarms: list[str] = bdetails.pop("events")
-    details: dict[str, Any] = {}
+    inverter, meter = _points(_first(decoded, INVERTER_MODELS)), _points(_first(decoded, METER_MODELS))
+    battery = _points(_first(decoded, frozenset({802})))
+    bvalues, bdetails = battery_values(_points(_first(decoded, frozenset({124}))), battery, bsign)
+    alarms = _bits(_int(battery, "Evt1") if battery is not None else None, BATTERY_EVENTS)
+    details: Json = {}
+    values: Json
     if inverter is not None:
         kind = "inverter"
         values, details = inverter_values(inverter, _first(decoded, frozenset({160})))
@@ -269,18 +306,18 @@ def decode_chain(registers: Mapping[int, int], *, base: int | None = None, meter
             details["meter"] = {k: v for k, v in mv.items() if v is not None}
         values.update(battery_soc_pct=bvalues["soc_pct"], battery_voltage_v=bvalues["voltage_v"],
                       battery_current_a=bvalues["current_a"], battery_power_w=bvalues["power_w"])
-        details["battery"] = {k: v for k, v in {**bvalues, **bdetails}.items() if v not in (None, [])}
+        details["battery"] = {k: v for k, v in {**bvalues, **bdetails}.items() if v is not None}
+        alarms = [*_bits(_int(inverter, "Evt1"), INVERTER_EVENTS), *alarms]
     elif meter is not None:
         kind, values = "meter", meter_values(meter, msign)
-        details["battery"] = {k: v for k, v in {**bvalues, **bdetails}.items() if v not in (None, [])}
+        details["battery"] = {k: v for k, v in {**bvalues, **bdetails}.items() if v is not None}
     else:
         kind, values, details = "battery", bvalues, bdetails
-    common = _first(decoded, frozenset({1})) or {}
+    common = _points(_first(decoded, frozenset({1}))) or {}
     details.update(manufacturer=common.get("Mn"), model=common.get("Md"), serial_number=common.get("SN"),
                    version=common.get("Vr"), options=common.get("Opt"), base_address=base,
                    models=[ref.model_id for ref in chain],
-                   sunspec={f"{ref.model_id}@{ref.address}": points for ref, points in decoded})
-    alarms = [*details.pop("events", []), *alarms]
+                   sunspec={f"{model.ref.model_id}@{model.ref.address}": model.to_json() for model in decoded})
     _check_limits(values, alarms)
     if kind == "battery":
         values["alarms"] = alarms
@@ -290,6 +327,6 @@ def decode_chain(registers: Mapping[int, int], *, base: int | None = None, meter
                    details={k: v for k, v in details.items() if v not in (None, [], {})})
 
 
-def parse_common(words: Sequence[int]) -> dict[str, Any]:
+def parse_common(words: Sequence[int]) -> Points:
     """Model 1 points from its registers (starting at the ID register)."""
     return decode_points(TABLES[1], words_from(dict(enumerate(words)), 0))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence, TypeAlias, Union
 
 from appliance.drivers.modbus.codec import float32_value
 from appliance.errors import DecodeError
@@ -149,9 +149,13 @@ MIN_LENGTH = {1: 65, **{m: 50 for m in (101, 102, 103)}, **{m: 60 for m in (111,
               124: 24, 802: 62, 160: 8}
 
 Words = Callable[[int, int], Sequence[int] | None]
+#: One decoded point: a number (scaled), or text for string points.
+PointValue: TypeAlias = Union[int, float, str]
+#: A model's decoded points by name; model 160 adds a `modules` list of them.
+Points: TypeAlias = dict[str, PointValue]
 
 
-def _raw(point: Point, words: Sequence[int]) -> Any:
+def _raw(point: Point, words: Sequence[int]) -> PointValue | None:
     """The unscaled value of `point` from its words, or None for the type's unimplemented sentinel."""
     kind, hi = point.type, words[0]
     if kind == "string":
@@ -178,17 +182,19 @@ def scale_factor(name: str, words: Sequence[int] | None) -> int | None:
     if words is None:
         return None
     value = _raw(Point(name, 0, "sunssf"), words)
-    if value is not None and value not in SF_RANGE:
+    if value is None:
+        return None
+    if not isinstance(value, int) or value not in SF_RANGE:
         raise DecodeError(f"SunSpec scale factor {name} = {value} is outside -10..10")
     return value
 
 
 def decode_points(points: Sequence[Point], words: Words,
-                  scales: Mapping[str, int | None] | None = None) -> dict[str, Any]:
+                  scales: Mapping[str, int | None] | None = None) -> Points:
     """Decode `points` to scaled values; missing registers, sentinels and unset scale factors leave a point out."""
     sfs = dict(scales or {})
     sfs.update({p.name: scale_factor(p.name, words(p.offset, 1)) for p in points if p.type == "sunssf"})
-    out: dict[str, Any] = {}
+    out: Points = {}
     for point in points:
         if point.type == "sunssf":
             continue
@@ -200,23 +206,25 @@ def decode_points(points: Sequence[Point], words: Words,
             sf = sfs.get(point.sf)
             if sf is None:
                 continue
+            if isinstance(value, str):
+                raise DecodeError(f"SunSpec point {point.name} is text and has a scale factor")
             value = round(value * 10.0 ** sf, 10) if sf < 0 else value * 10 ** sf
         out[point.name] = value
     return out
 
 
-def decode_mppt(words: Words, length: int) -> dict[str, Any]:
-    """Model 160: the head points and a `modules` list of per-string points (count from N, bounded by L)."""
+def decode_mppt(words: Words, length: int) -> tuple[Points, list[Points]]:
+    """Model 160: the head points and the per-string points of its modules (count from N, bounded by L)."""
     head = decode_points(MPPT_HEAD, words)
     scales = {p.name: scale_factor(p.name, words(p.offset, 1)) for p in MPPT_HEAD if p.type == "sunssf"}
     fit = max(0, (length + 2 - MPPT_MODULE_START) // MPPT_MODULE_SIZE)
-    count = min(head.get("N", fit), fit)
+    declared = head.get("N", fit)
+    count = min(declared if isinstance(declared, int) else fit, fit)
     modules = []
     for i in range(count):
         origin = MPPT_MODULE_START + i * MPPT_MODULE_SIZE
         modules.append(decode_points(MPPT_MODULE, _shift(words, origin), scales))
-    head["modules"] = modules
-    return head
+    return head, modules
 
 
 def _shift(words: Words, origin: int) -> Words:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from flask.typing import ResponseReturnValue
 from peewee import DatabaseError as PeeweeDatabaseError
 from werkzeug.exceptions import HTTPException
 
@@ -100,7 +101,7 @@ def _errors(app: Flask) -> None:
     from appliance.web.security import error
 
     @app.errorhandler(ApplianceError)
-    def _service_error(exc: ApplianceError) -> Any:
+    def _service_error(exc: ApplianceError) -> ResponseReturnValue:
         status = error_status(exc)
         if request.path.startswith("/api/") or request.path == "/health":
             return Response(json.dumps({"error": exc.to_dict()}, allow_nan=False), status=status,
@@ -109,7 +110,7 @@ def _errors(app: Flask) -> None:
 
     @app.errorhandler(sqlite3.Error)
     @app.errorhandler(PeeweeDatabaseError)
-    def _database_error(exc: Exception) -> Any:
+    def _database_error(exc: Exception) -> ResponseReturnValue:
         # A full disk or a read-only file while running: say so (503, try later), not a bare 500.
         from appliance.store.db import database_path, unusable
 
@@ -118,7 +119,7 @@ def _errors(app: Flask) -> None:
         return _service_error(failure)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Any:
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/api/") or request.path == "/health":
             return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
         return render_template("error.html", message=exc.description, status=exc.code), exc.code or 500

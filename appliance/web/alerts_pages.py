@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from appliance.alerts import kinds, notify
 from appliance.alerts import settings as alert_settings
@@ -41,7 +42,7 @@ def _part(alert: Any) -> str:
 
 
 @bp.get("/alerts")
-def alerts_page() -> Any:
+def alerts_page() -> ResponseReturnValue:
     """Active alerts first (worst first), then the history of the chosen days, with acknowledgement."""
     errors: dict[str, str] = {}
     try:
@@ -70,7 +71,7 @@ def _default_window() -> tuple[date, date, int, int]:
 
 
 @bp.post("/alerts/<alert_id>/ack")
-def acknowledge(alert_id: str) -> Any:
+def acknowledge(alert_id: str) -> ResponseReturnValue:
     """Acknowledge one alert, then back to where the button was (the alerts page or the dashboard)."""
     service().acknowledge(parse_id(alert_id), who())
     back = request.form.get("back", "")
@@ -79,12 +80,12 @@ def acknowledge(alert_id: str) -> Any:
 
 
 @bp.get("/alerts/bell")
-def bell() -> Any:
+def bell() -> ResponseReturnValue:
     """The header's bell (htmx refreshes it every 30 s)."""
     return render_template("_bell.html")
 
 
-def settings_page(status: int = 200, **extra: Any) -> Any:
+def settings_page(status: int = 200, **extra: Any) -> ResponseReturnValue:
     """The rules' thresholds and holds, and the notification channels with their test buttons."""
     stored = alert_settings.load()  # what the owner set: this run's overrides (a demo's) are shown apart
     values = {key: f"{stored.values[key]:g}" for key in alert_settings.PARAMS}
@@ -104,13 +105,13 @@ def _rule_label(rule: str) -> str:
 
 
 @bp.get("/alerts/settings")
-def alert_settings_page() -> Any:
+def alert_settings_page() -> ResponseReturnValue:
     """Alert rules and notifications."""
     return settings_page()
 
 
 @bp.post("/alerts/settings/rules")
-def save_rules() -> Any:
+def save_rules() -> ResponseReturnValue:
     """Store thresholds and hold times (all or nothing; an empty field is the default)."""
     form = {key: request.form[key] for key in alert_settings.PARAMS if key in request.form}
     try:
@@ -121,7 +122,7 @@ def save_rules() -> Any:
 
 
 @bp.post("/alerts/settings/notifications")
-def save_notifications() -> Any:
+def save_notifications() -> ResponseReturnValue:
     """Store where notifications go."""
     form = {k: v for k, v in request.form.items() if k.startswith(notify.PREFIX)}
     try:
@@ -133,7 +134,7 @@ def save_notifications() -> Any:
 
 
 @bp.post("/alerts/settings/test/<channel>")
-def send_test(channel: str) -> Any:
+def send_test(channel: str) -> ResponseReturnValue:
     """Send a test notification by one channel now and say how it went."""
     if channel not in notify.CHANNELS:
         raise ValidationError(f"channel must be one of {', '.join(notify.CHANNELS)}", field="channel")

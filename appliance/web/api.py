@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from appliance.catalog import adapters, groups, systems
@@ -37,19 +38,19 @@ def _views(entity: Entity) -> dict[str, Any]:
     label = entity.label.lower()
     a = "an" if label[0] in "aeiou" else "a"
 
-    def list_items() -> Any:
+    def list_items() -> ResponseReturnValue:
         return jsonify(entity.list(request.args.get("system_id")))
 
-    def create_item() -> Any:
+    def create_item() -> ResponseReturnValue:
         return created(entity.create(json_body()))
 
-    def get_item(item_id: str) -> Any:
+    def get_item(item_id: str) -> ResponseReturnValue:
         return jsonify(entity.get(item_id))
 
-    def update_item(item_id: str) -> Any:
+    def update_item(item_id: str) -> ResponseReturnValue:
         return jsonify(entity.update(item_id, **json_body()))
 
-    def delete_item(item_id: str) -> Any:
+    def delete_item(item_id: str) -> ResponseReturnValue:
         entity.delete(item_id)
         return Response(status=204)
 
@@ -75,32 +76,32 @@ for _entity in ENTITIES:
 
 
 @bp.get("/adapter-types")
-def adapter_types() -> Any:
+def adapter_types() -> ResponseReturnValue:
     """Every adapter type with its JSON schema, transports and defaults."""
     return jsonify(adapters.list_adapter_types())
 
 
 @bp.get("/adapter-types/<adapter_type>")
-def adapter_type(adapter_type: str) -> Any:
+def adapter_type(adapter_type: str) -> ResponseReturnValue:
     """One adapter type."""
     return jsonify(adapters.get_adapter_type(adapter_type))
 
 
 @bp.get("/battery-arrays/<item_id>/attachments")
-def attachments(item_id: str) -> Any:
+def attachments(item_id: str) -> ResponseReturnValue:
     """A battery array's attachments to inverter arrays, detached ones included."""
     systems.get_battery_array(item_id)
     return jsonify(systems.attachment_history(item_id))
 
 
 @bp.get("/battery-packs/<item_id>/adapters")
-def pack_adapters(item_id: str) -> Any:
+def pack_adapters(item_id: str) -> ResponseReturnValue:
     """A battery pack's adapters in failover order."""
     return jsonify(ENTITIES_BY_KIND["battery_pack"].get(item_id)["adapters"])
 
 
 @bp.post("/battery-packs/<item_id>/adapters")
-def link_pack_adapter(item_id: str) -> Any:
+def link_pack_adapter(item_id: str) -> ResponseReturnValue:
     """Add an adapter to a pack's failover list: {"adapter_id", "priority"?, "enabled"?}."""
     body = json_body()
     ENTITIES_BY_KIND["battery_pack"].get(item_id)
@@ -111,7 +112,7 @@ def link_pack_adapter(item_id: str) -> Any:
 
 
 @bp.put("/battery-packs/<item_id>/adapters")
-def order_pack_adapters(item_id: str) -> Any:
+def order_pack_adapters(item_id: str) -> ResponseReturnValue:
     """Set a pack's failover order: {"adapter_ids": [first, second, ...]}."""
     body = json_body()
     ENTITIES_BY_KIND["battery_pack"].get(item_id)
@@ -122,7 +123,7 @@ def order_pack_adapters(item_id: str) -> Any:
 
 
 @bp.delete("/battery-packs/<item_id>/adapters/<adapter_id>")
-def unlink_pack_adapter(item_id: str, adapter_id: str) -> Any:
+def unlink_pack_adapter(item_id: str, adapter_id: str) -> ResponseReturnValue:
     """Remove an adapter from a pack's failover list."""
     ENTITIES_BY_KIND["battery_pack"].get(item_id)
     adapters.unlink_pack_adapter(item_id, adapter_id)
@@ -130,7 +131,7 @@ def unlink_pack_adapter(item_id: str, adapter_id: str) -> Any:
 
 
 @bp.put("/device-groups/<item_id>/members/<device_id>")
-def set_group_member(item_id: str, device_id: str) -> Any:
+def set_group_member(item_id: str, device_id: str) -> ResponseReturnValue:
     """Add a registry device to a group or change it: {"role"?, "priority"?}."""
     body = json_body()
     unknown_fields(body, {"role", "priority"})
@@ -138,7 +139,7 @@ def set_group_member(item_id: str, device_id: str) -> Any:
 
 
 @bp.delete("/device-groups/<item_id>/members/<device_id>")
-def remove_group_member(item_id: str, device_id: str) -> Any:
+def remove_group_member(item_id: str, device_id: str) -> ResponseReturnValue:
     """Take a device out of a group."""
     groups.remove_member(item_id, device_id)
     return Response(status=204)

@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, jsonify, request, session
+from flask.typing import ResponseReturnValue
 
 from appliance.alerts import kinds
 from appliance.clock import iso_ms, parse_instant
@@ -59,7 +60,7 @@ def window(args: Any, zone: ZoneInfo) -> tuple[int | None, int | None]:
 
 
 @bp.get("/alerts")
-def alerts_list() -> Any:
+def alerts_list() -> ResponseReturnValue:
     """The active alerts; `?all=1&from=&to=` adds the history (alerts active at some time in [from, to))."""
     every = request.args.get("all", "").strip().lower()
     if every not in TRUE + FALSE:
@@ -75,7 +76,7 @@ def alerts_list() -> Any:
 
 
 @bp.post("/alerts/<alert_id>/ack")
-def alerts_ack(alert_id: str) -> Any:
+def alerts_ack(alert_id: str) -> ResponseReturnValue:
     """Acknowledge one alert; acknowledging again changes nothing; an event alert ends with it."""
     return jsonify(alert_json(service().acknowledge(parse_id(alert_id), who())))
 
@@ -90,7 +91,7 @@ def _instants(value: Any) -> Any:
 
 
 @bp.get("/status")
-def status() -> Any:
+def status() -> ResponseReturnValue:
     """Each hop's freshness: per device the last good read per adapter; the writer, scheduler, clock and disk;
     the headend's last push or pull, backlog and oldest unsent change; the notification channels."""
     body = service().status()

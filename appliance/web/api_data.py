@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from appliance import timefmt, vocabulary
 from appliance.acquisition import live
@@ -25,7 +26,7 @@ bp = Blueprint("data", __name__)
 
 
 @bp.get("/health")
-def health() -> Any:
+def health() -> ResponseReturnValue:
     """Status of the database, writer and scheduler (no login); 503 when one is not ok."""
     checks = {"database": _database_ok, **current_app.config.get("HEALTH_CHECKS", {})}
     results = {}
@@ -48,7 +49,7 @@ def _database_ok() -> tuple[bool, str]:
 
 
 @bp.get("/api/openapi.json")
-def openapi() -> Any:
+def openapi() -> ResponseReturnValue:
     """This API as an OpenAPI 3.1 document."""
     from appliance.web.openapi import document
 
@@ -56,25 +57,25 @@ def openapi() -> Any:
 
 
 @bp.get("/api/discovery")
-def discovery_list() -> Any:
+def discovery_list() -> ResponseReturnValue:
     """Devices found by discovery and waiting for a decision."""
     return jsonify(inbox.list_inbox())
 
 
 @bp.post("/api/discovery/<discovery_id>/approve")
-def discovery_approve(discovery_id: str) -> Any:
+def discovery_approve(discovery_id: str) -> ResponseReturnValue:
     """Approve a discovered device: it becomes a catalog device."""
     return jsonify(inbox.approve(discovery_id))
 
 
 @bp.post("/api/discovery/<discovery_id>/reject")
-def discovery_reject(discovery_id: str) -> Any:
+def discovery_reject(discovery_id: str) -> ResponseReturnValue:
     """Reject a discovered device."""
     return jsonify(inbox.reject(discovery_id))
 
 
 @bp.post("/api/discovery/ignore-port")
-def discovery_ignore_port() -> Any:
+def discovery_ignore_port() -> ResponseReturnValue:
     """Never probe a port again: {"port": "/dev/ttyUSB0"}."""
     port = json_body().get("port")
     if not isinstance(port, str) or not port.strip():
@@ -83,26 +84,26 @@ def discovery_ignore_port() -> Any:
 
 
 @bp.post("/api/discovery/scan")
-def discovery_scan() -> Any:
+def discovery_scan() -> ResponseReturnValue:
     """Start a discovery scan now."""
     return jsonify(running.discovery().scan_now()), 202
 
 
 @bp.get("/api/discovery/scan")
-def discovery_scan_status() -> Any:
+def discovery_scan_status() -> ResponseReturnValue:
     """Progress of the current or last scan."""
     return jsonify(running.discovery().status())
 
 
 @bp.get("/api/readings/<device_id>/latest")
-def latest_reading(device_id: str) -> Any:
+def latest_reading(device_id: str) -> ResponseReturnValue:
     """A device's latest reading (`reading` is null until there is one; `stale` when too old)."""
     registry.get_device(device_id)
     return jsonify({"device_id": device_id, "reading": live.latest_reading(device_id)})
 
 
 @bp.get("/api/power-flow/<system_id>")
-def power_flow(system_id: str) -> Any:
+def power_flow(system_id: str) -> ResponseReturnValue:
     """A system's live power flow: pv_w, load_w, grid_w, battery_w, soc_pct, ts, stale."""
     systems.get_system(system_id)
     return jsonify(live.power_flow(system_id))
@@ -116,7 +117,7 @@ def _series(level: str, entity_id: str) -> tuple[list[int], dict[str, list[Any]]
 
 
 @bp.get("/api/history/<level>/<entity_id>")
-def history(level: str, entity_id: str) -> Any:
+def history(level: str, entity_id: str) -> ResponseReturnValue:
     """Chart series from the rollups: ?resolution=5m|1h|1d&from=&to= (epoch ms, ISO 8601 or YYYY-MM-DD)."""
     ts, columns, resolution, _ = _series(level, entity_id)
     return jsonify({"level": level, "id": entity_id, "resolution": resolution, "ts": ts, **columns})
@@ -137,13 +138,13 @@ def _daily_args() -> tuple[str, str, str]:
 
 
 @bp.get("/api/energy/daily")
-def energy_daily() -> Any:
+def energy_daily() -> ResponseReturnValue:
     """Daily energy of a system: ?system_id=&from=YYYY-MM-DD&to=YYYY-MM-DD (inclusive)."""
     return jsonify(energy_history.daily_energy(*_daily_args()))
 
 
 @bp.get("/api/energy/monthly")
-def energy_monthly() -> Any:
+def energy_monthly() -> ResponseReturnValue:
     """Monthly energy of a system for a year: ?system_id=&year=YYYY."""
     system_id = request.args.get("system_id") or ""
     if not system_id:
@@ -156,7 +157,7 @@ def energy_monthly() -> Any:
 
 
 @bp.get("/api/energy/period")
-def energy_period() -> Any:
+def energy_period() -> ResponseReturnValue:
     """Energy bars and totals of a period: ?system_id=&period=day|week|month|year&date=YYYY-MM-DD."""
     system_id = request.args.get("system_id") or ""
     if not system_id:
@@ -186,7 +187,7 @@ def _local(ms: int, zone: Any) -> str:
 
 
 @bp.get("/api/export.csv")
-def export_csv() -> Any:
+def export_csv() -> ResponseReturnValue:
     """CSV of a history series (?level=&id=&resolution=&from=&to=), of daily energy (?table=daily&system_id=...)
     or of a period's energy bars (?table=period&system_id=&period=&date=); `headers=labels` for people."""
     labels = request.args.get("headers") == "labels"

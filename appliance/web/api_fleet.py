@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from appliance.catalog import registration
@@ -50,7 +51,7 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
 
 
 @bp.post("/devices/register")
-def device_create() -> Any:
+def device_create() -> ResponseReturnValue:
     """Register a device: {name, device_type, hardware_id, firmware_version?, ip_address?, location?, metadata?}."""
     body = _body()
     _only(body, REGISTER_FIELDS)
@@ -65,7 +66,7 @@ def device_create() -> Any:
 
 
 @bp.post("/devices/heartbeat")
-def device_heartbeat() -> Any:
+def device_heartbeat() -> ResponseReturnValue:
     """A device's heartbeat: {device_id}; answers its status and last_seen."""
     body = _body()
     _only(body, {"device_id"})
@@ -73,7 +74,7 @@ def device_heartbeat() -> Any:
 
 
 @bp.get("/devices")
-def list_devices() -> Any:
+def list_devices() -> ResponseReturnValue:
     """Registry devices (?status=online|offline|..., ?type=esp32, ?kind=registered|inverter|...)."""
     return jsonify(registration.list_registered(request.args.get("status") or None,
                                                 request.args.get("type") or None,
@@ -81,7 +82,7 @@ def list_devices() -> Any:
 
 
 @bp.get("/devices/<device_id>")
-def get_device(device_id: str) -> Any:
+def get_device(device_id: str) -> ResponseReturnValue:
     """One registry device with its heartbeat counts and metric names."""
     device = registration.get(device_id)
     device["metrics"] = list(registration.metrics_overview(device_id))
@@ -89,13 +90,13 @@ def get_device(device_id: str) -> Any:
 
 
 @bp.patch("/devices/<device_id>")
-def patch_device(device_id: str) -> Any:
+def patch_device(device_id: str) -> ResponseReturnValue:
     """Change a device: {status? (maintenance|online), maintenance_reason?, name?, location?, metadata?}."""
     return jsonify(registration.patch(device_id, _body()))
 
 
 @bp.post("/devices/<device_id>/metrics")
-def metrics_create(device_id: str) -> Any:
+def metrics_create(device_id: str) -> ResponseReturnValue:
     """Store a device's metrics: {metrics: [{name, value, ts?}]} (ts: epoch ms or ISO 8601; default now)."""
     body = _body(MAX_METRICS_BODY)
     _only(body, {"metrics"})
@@ -103,7 +104,7 @@ def metrics_create(device_id: str) -> Any:
 
 
 @bp.get("/devices/<device_id>/metrics")
-def get_metrics(device_id: str) -> Any:
+def get_metrics(device_id: str) -> ResponseReturnValue:
     """A metric's series (?name=&from=&to=&limit=) as ts/values columns; without name, the metrics a device has."""
     name = request.args.get("name")
     if not name:
@@ -116,32 +117,32 @@ def get_metrics(device_id: str) -> Any:
 
 
 @bp.get("/assets")
-def list_assets() -> Any:
+def list_assets() -> ResponseReturnValue:
     """Every configured asset with kind, system/site and limits (?system_id=)."""
     return jsonify(assets.assets(request.args.get("system_id") or None))
 
 
 @bp.get("/agents")
-def list_agents() -> Any:
+def list_agents() -> ResponseReturnValue:
     """One row per configured asset: connected, adapter/peer, last seen, recent sessions (?system_id=)."""
     return jsonify(assets.agents(request.args.get("system_id") or None))
 
 
 @bp.get("/telemetry/<asset_id>")
-def asset_telemetry(asset_id: str) -> Any:
+def asset_telemetry(asset_id: str) -> ResponseReturnValue:
     """An asset's latest reading: core values at the top level, `details`, timestamp and stale flag."""
     return jsonify(assets.telemetry(asset_id))
 
 
 @bp.post("/dispatch")
-def post_dispatch() -> Any:
+def post_dispatch() -> ResponseReturnValue:
     """A signed setpoint (+ discharge/export): {kw|mw, asset_id|system_id|site_id|group_id, duration_s?, command_source?}."""
     return jsonify(dispatch.dispatch(_body(), dispatcher=running.dispatcher(), default_source=dispatch.MANUAL,
                                      requested_by=_who()))
 
 
 @bp.get("/dispatch/log")
-def dispatch_log() -> Any:
+def dispatch_log() -> ResponseReturnValue:
     """Dispatch commands and their outcomes, newest first (?limit=1..500&before=<dispatch_id>&target_id=)."""
     return jsonify(dispatch.log_entries(limit=_int_arg("limit", 50), before=_int_arg("before"),
                                         target_id=request.args.get("target_id") or None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from appliance.energy import market
 from appliance.errors import ValidationError
@@ -24,7 +25,7 @@ def _arg(name: str) -> Any:
 
 
 @bp.post("/market-data")
-def market_data_create() -> Any:
+def market_data_create() -> ResponseReturnValue:
     """Store points: {series: [{type, system_id?, ts, value, metadata?}]} or one point; at most 10,000; all or none."""
     body = json_body()
     if "series" in body:
@@ -38,7 +39,7 @@ def market_data_create() -> Any:
 
 
 @bp.get("/market-data")
-def market_data_list() -> Any:
+def market_data_list() -> ResponseReturnValue:
     """Stored points oldest first (?type=&system_id=&from=&to=&limit=1..10000); a system's own and global ones."""
     limit = _arg("limit")
     if limit is None:

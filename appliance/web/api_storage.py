@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify
+from flask.typing import ResponseReturnValue
 
 from appliance.energy import storage
 from appliance.web import running
@@ -14,13 +15,13 @@ bp = Blueprint("storage_api", __name__, url_prefix="/api")
 
 
 @bp.get("/storage")
-def storage_status() -> Any:
+def storage_status() -> ResponseReturnValue:
     """Database size, growth and disk writes per day, the disk budget and the days left at the current rate."""
     return jsonify(running.storage().status().to_json())
 
 
 @bp.patch("/storage")
-def storage_budget() -> Any:
+def storage_budget() -> ResponseReturnValue:
     """Change the disk budget: {min_free_pct (0-90), max_db_mb (16 or more)}; answers the new status."""
     watch = running.storage()  # 503 before anything is written when this process does not watch the disk
     storage.set_budget(json_body())

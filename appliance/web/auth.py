@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from appliance.accounts import passwords
 from appliance.catalog import systems
@@ -45,7 +46,7 @@ def _home() -> dict[str, Any] | None:
 
 
 @bp.route("/setup", methods=["GET", "POST"])
-def setup() -> Any:
+def setup() -> ResponseReturnValue:
     """First run: set the admin password (with the setup code from the journal when one was issued), and the
     home's time zone and currency (proposed: the machine's own)."""
     if not passwords.is_first_run():
@@ -84,7 +85,7 @@ def setup() -> Any:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Any:
+def login() -> ResponseReturnValue:
     """Log in with the admin password; 5 failures a minute per client, then 429."""
     if passwords.is_first_run():
         return redirect(url_for("auth.setup"))
@@ -106,7 +107,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
-def logout() -> Any:
+def logout() -> ResponseReturnValue:
     """End the session."""
     security.log_out()
     return hx_redirect(url_for("auth.login"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from appliance.catalog import adapters, config_yaml, deletion, groups, registry
 from appliance.catalog.localization import machine_timezone as default_timezone
@@ -45,7 +46,7 @@ def _schema(adapter_type: str | None) -> dict[str, Any] | None:
 
 
 @bp.get("")
-def overview() -> Any:
+def overview() -> ResponseReturnValue:
     """Every catalog entity of the selected system, with links to add, edit and delete; config.yaml in and out."""
     return _overview()
 
@@ -64,7 +65,7 @@ def _extra_context(entity: Entity, item: dict[str, Any] | None) -> dict[str, Any
 
 
 def _render(entity: Entity, *, item: dict[str, Any] | None, values: dict[str, str], errors: dict[str, str],
-            status: int = 200) -> Any:
+            status: int = 200) -> ResponseReturnValue:
     adapter_type = item["adapter_type"] if item and entity.kind == "adapter" else values.get("adapter_type")
     schema = _schema(adapter_type) if entity.kind == "adapter" else None
     context = {"entity": entity, "item": item, "values": values, "errors": errors, "system_id": current_system_id(),
@@ -76,7 +77,7 @@ def _error(exc: ApplianceError) -> dict[str, str]:
     return {exc.field or "_form": exc.message}
 
 
-def _after_save(entity: Entity, item_id: str) -> Any:
+def _after_save(entity: Entity, item_id: str) -> ResponseReturnValue:
     if entity.kind in ("battery_pack", "device_group"):
         return hx_redirect(url_for(f"config.{entity.kind}_edit", item_id=item_id))
     return hx_redirect(url_for("config.overview") + f"#{entity.plural}")
@@ -86,7 +87,7 @@ def _views(entity: Entity) -> None:
     label = entity.label.lower()
     a = "an" if label[0] in "aeiou" else "a"
 
-    def new_item() -> Any:
+    def new_item() -> ResponseReturnValue:
         values = {k: v for k, v in request.values.items() if k != "csrf_token"}
         if request.method == "GET":
             values.setdefault(entity.id_field, next_id(entity))
@@ -106,7 +107,7 @@ def _views(entity: Entity) -> None:
             return _render(entity, item=None, values=values, errors=_error(exc), status=400)
         return _after_save(entity, created[entity.id_field])
 
-    def edit_item(item_id: str) -> Any:
+    def edit_item(item_id: str) -> ResponseReturnValue:
         try:
             item = entity.get(item_id)
         except NotFoundError:
@@ -126,7 +127,7 @@ def _views(entity: Entity) -> None:
             return _render(entity, item=item, values=values, errors=_error(exc), status=400)
         return _after_save(entity, item_id)
 
-    def delete_item(item_id: str) -> Any:
+    def delete_item(item_id: str) -> ResponseReturnValue:
         try:
             preview = deletion.preview(entity.kind, item_id)
         except NotFoundError:
@@ -142,7 +143,7 @@ def _views(entity: Entity) -> None:
             options=({"name": "keep_adapters", "label": "Keep the adapters (connection settings) for another device",
                       "checked": False},) if keepable else ())
 
-        def delete() -> Any:
+        def delete() -> ResponseReturnValue:
             if entity.kind in KEEP_ADAPTER_KINDS:
                 entity.delete(item_id, keep_adapters=request.form.get("keep_adapters") == "on")
             else:
@@ -164,14 +165,14 @@ for _entity in ENTITIES:
 
 
 @bp.get("/adapter-fields")
-def adapter_fields() -> Any:
+def adapter_fields() -> ResponseReturnValue:
     """The generated config inputs of an adapter type (htmx swaps them in when the type changes)."""
     schema = _schema(request.args.get("adapter_type"))
     return render_template("_adapter_fields.html", config_fields=forms.schema_fields(schema) if schema else [],
                            values={}, errors={})
 
 
-def _pack_page(pack_id: str, error: str | None = None) -> Any:
+def _pack_page(pack_id: str, error: str | None = None) -> ResponseReturnValue:
     entity = BY_PLURAL["battery-packs"]
     item = entity.get(pack_id)
     status = 400 if error else 200
@@ -180,7 +181,7 @@ def _pack_page(pack_id: str, error: str | None = None) -> Any:
 
 
 @bp.post("/battery-packs/<item_id>/adapters")
-def pack_link(item_id: str) -> Any:
+def pack_link(item_id: str) -> ResponseReturnValue:
     """Add an adapter to the end of a pack's failover list."""
     try:
         adapters.link_pack_adapter(item_id, request.form.get("adapter_id") or "")
@@ -192,7 +193,7 @@ def pack_link(item_id: str) -> Any:
 
 
 @bp.post("/battery-packs/<item_id>/adapters/<adapter_id>/move")
-def pack_move(item_id: str, adapter_id: str) -> Any:
+def pack_move(item_id: str, adapter_id: str) -> ResponseReturnValue:
     """Move an adapter up or down the pack's failover order."""
     try:
         order = [a["adapter_id"] for a in BY_PLURAL["battery-packs"].get(item_id)["adapters"]]
@@ -209,7 +210,7 @@ def pack_move(item_id: str, adapter_id: str) -> Any:
 
 
 @bp.post("/battery-packs/<item_id>/adapters/<adapter_id>/unlink")
-def pack_unlink(item_id: str, adapter_id: str) -> Any:
+def pack_unlink(item_id: str, adapter_id: str) -> ResponseReturnValue:
     """Remove an adapter from a pack's failover list."""
     try:
         adapters.unlink_pack_adapter(item_id, adapter_id)
@@ -219,7 +220,7 @@ def pack_unlink(item_id: str, adapter_id: str) -> Any:
 
 
 @bp.post("/device-groups/<item_id>/members")
-def group_add(item_id: str) -> Any:
+def group_add(item_id: str) -> ResponseReturnValue:
     """Add a device to a group with a role and priority."""
     priority = request.form.get("priority", "").strip()
     entity = BY_PLURAL["device-groups"]
@@ -236,7 +237,7 @@ def group_add(item_id: str) -> Any:
 
 
 @bp.post("/device-groups/<item_id>/members/<device_id>/remove")
-def group_remove(item_id: str, device_id: str) -> Any:
+def group_remove(item_id: str, device_id: str) -> ResponseReturnValue:
     """Take a device out of a group."""
     try:
         groups.remove_member(item_id, device_id)
@@ -246,7 +247,7 @@ def group_remove(item_id: str, device_id: str) -> Any:
 
 
 @bp.get("/export")
-def export() -> Any:
+def export() -> ResponseReturnValue:
     """Download the whole catalog as config.yaml."""
     return Response(config_yaml.export_text(config_sections()), mimetype="application/yaml",
                     headers={"Content-Disposition": 'attachment; filename="config.yaml"'})
@@ -274,7 +275,7 @@ def column_label(entity: Entity, column: str) -> str:
     return COLUMN_LABELS.get(column) or (field.label if field else column)
 
 
-def _overview(status: int = 200, **extra: Any) -> Any:
+def _overview(status: int = 200, **extra: Any) -> ResponseReturnValue:
     system_id = current_system_id()
     sections = [{"entity": e, "items": e.list(system_id)} for e in ENTITIES]
     return render_template("config.html", sections=sections, replace_removes=replace_summary(),
@@ -292,7 +293,7 @@ def _password_refused() -> str | None:
 
 
 @bp.post("/import")
-def import_config() -> Any:
+def import_config() -> ResponseReturnValue:
     """Upload a config.yaml: merged by id, or replacing the catalog (the password is needed again), all or nothing."""
     upload = request.files.get("file")
     replace = request.form.get("replace") == "on"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from appliance.web import security
 from appliance.web.security import csrf_token
@@ -49,12 +50,12 @@ class Confirmation:
         given = request.form.get(FIELD, "")
         return request.method == "POST" and bool(given) and hmac.compare_digest(given, self.token())
 
-    def page(self, status: int = 200, error: str | None = None) -> Any:
+    def page(self, status: int = 200, error: str | None = None) -> ResponseReturnValue:
         """The confirmation page."""
         return render_template("confirm.html", c=self, token=self.token(), error=error), status
 
 
-def run(confirmation: Confirmation, action: Any) -> Any:
+def run(confirmation: Confirmation, action: Any) -> ResponseReturnValue:
     """Show the confirmation, or run `action()` when this request confirms it (and the password is right)."""
     if request.method != "POST" or not request.form.get(FIELD):
         # A first click (GET, or a POST from an old page without the token): say what would happen.

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from appliance.control import program
 from appliance.errors import ApplianceError, NotFoundError, ValidationError
@@ -31,7 +32,7 @@ def _state(device_id: str) -> dict[str, Any]:
 
 
 def _page(state: dict[str, Any], *, errors: dict[str, str] | None = None, message: str = "", error: str = "",
-          status: int = 200) -> Any:
+          status: int = 200) -> ResponseReturnValue:
     scalars, rows = control_form.fields(state["settings"], state["program"] or {})
     submitted = request.form if request.method == "POST" and errors else None
     return render_template("control.html", state=state, scalars=scalars, rows=rows, errors=errors or {},
@@ -58,7 +59,7 @@ def _confirmation(device_id: str, state: dict[str, Any], preview: dict[str, Any]
 
 
 @bp.route("/devices/<device_id>/control", methods=["GET", "POST"])
-def control(device_id: str) -> Any:
+def control(device_id: str) -> ResponseReturnValue:
     """The program read from the device with its lease and budget; a submitted edit is shown as its writes first,
     then written when confirmed."""
     state = _state(device_id)
@@ -103,7 +104,7 @@ def control(device_id: str) -> Any:
 
 
 @bp.post("/devices/<device_id>/control/release")
-def release(device_id: str) -> Any:
+def release(device_id: str) -> ResponseReturnValue:
     """Give up the local UI's control of the inverter (its program stays as it is)."""
     _state(device_id)
     try:

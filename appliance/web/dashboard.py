@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from appliance.acquisition import live
 from appliance.alerts import kinds as alert_kinds
@@ -72,19 +73,19 @@ def _marks(alerts: list[tuple[str, Any]]) -> dict[str, str]:
 
 
 @bp.get("/")
-def dashboard() -> Any:
+def dashboard() -> ResponseReturnValue:
     """Home: live power flow, today's energy, self-sufficiency and self-consumption, device health."""
     return render_template("dashboard.html", **_live_context())
 
 
 @bp.get("/dashboard/live")
-def dashboard_live() -> Any:
+def dashboard_live() -> ResponseReturnValue:
     """The dashboard's live fragment (htmx polls it every few seconds)."""
     return render_template("_dashboard_live.html", **_live_context())
 
 
 @bp.post("/system")
-def select_system() -> Any:
+def select_system() -> ResponseReturnValue:
     """Choose the system that scopes every page (kept in the session)."""
     chosen = request.form.get("system_id", "")
     if any(s["system_id"] == chosen for s in systems.list_systems()):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from appliance import vocabulary
 from appliance.acquisition import live
@@ -26,7 +27,7 @@ KIND_OF_READING = {"inverter": "inverter", "battery_pack": "battery", "meter": "
 
 
 @bp.get("/devices")
-def devices_list() -> Any:
+def devices_list() -> ResponseReturnValue:
     """Every registry device of the selected system: kind, lifecycle, health, last seen, response time, adapter."""
     system_id = current_system_id()
     return render_template("devices.html", devices=registry.list_devices(system_id) if system_id else [])
@@ -64,19 +65,19 @@ def _device_context(device_id: str) -> dict[str, Any]:
 
 
 @bp.get("/devices/<device_id>")
-def device(device_id: str) -> Any:
+def device(device_id: str) -> ResponseReturnValue:
     """A device with its live reading; a battery pack also shows its units and cell voltages."""
     return render_template("device.html", **_device_context(device_id))
 
 
 @bp.get("/devices/<device_id>/live")
-def device_live(device_id: str) -> Any:
+def device_live(device_id: str) -> ResponseReturnValue:
     """The live part of a device page (htmx polls it)."""
     return render_template("_device_live.html", **_device_context(device_id))
 
 
 @bp.post("/devices/<device_id>/maintenance")
-def maintenance(device_id: str) -> Any:
+def maintenance(device_id: str) -> ResponseReturnValue:
     """Switch maintenance mode on (with a reason, optional expected end) or off."""
     on = request.form.get("on") == "1"
     end_ms = None

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from appliance import vocabulary
 from appliance.catalog import devices, systems
@@ -86,7 +87,7 @@ def _table(period: dict[str, Any]) -> tuple[list[str], list[list[str]], list[str
 
 
 @bp.get("/energy")
-def energy() -> Any:
+def energy() -> ResponseReturnValue:
     """Energy in kWh bars: hours of a day (with power lines), the last 7 days, days of a month, months of a year."""
     system_id = current_system_id()
     period_name, day = _period_arg(), _day_arg()
@@ -129,7 +130,7 @@ def _history_args() -> dict[str, Any]:
 
 
 @bp.get("/history")
-def history() -> Any:
+def history() -> ResponseReturnValue:
     """Power and SOC over a day, the last 7 days or a month; energy per day over a year; of any level."""
     args = _history_args()
     chart, csv_url, window = None, None, None

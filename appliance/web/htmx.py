@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from flask import Flask, Response, redirect, request
+from flask.typing import ResponseReturnValue
 
 
 def is_htmx() -> bool:
@@ -17,7 +17,7 @@ def trigger_id() -> str:
     return request.headers.get("HX-Trigger", "") if is_htmx() else ""
 
 
-def hx_redirect(location: str) -> Any:
+def hx_redirect(location: str) -> ResponseReturnValue:
     """Redirect: htmx follows `HX-Redirect` (a plain 302 would be swapped into the page); browsers follow 303."""
     if is_htmx():
         response = Response(status=204)

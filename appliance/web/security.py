@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from appliance.accounts import passwords, sessions, tokens
 from appliance.web import htmx
@@ -175,7 +176,7 @@ def error(status: int, code: str, message: str, **headers: str) -> Response:
     return response
 
 
-def _denied(status: int, code: str, message: str) -> Any:
+def _denied(status: int, code: str, message: str) -> ResponseReturnValue:
     if request.path.startswith("/api/") or request.method not in SAFE_METHODS:
         return error(status, code, message)
     if htmx.is_htmx():
@@ -224,7 +225,7 @@ def require_token_scope(app: Flask, endpoint: str, scope: str) -> None:
     app.config.setdefault("TOKEN_SCOPES", {})[endpoint] = scope
 
 
-def gate() -> Any:
+def gate() -> ResponseReturnValue | None:
     """The before-request check of every route: first run, login, CSRF, token scope."""
     endpoint = request.endpoint
     if endpoint is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from flask import request
+from flask.typing import ResponseReturnValue
 
 from appliance.catalog import systems
 from appliance.catalog.localization import CURRENCIES
@@ -106,7 +107,7 @@ def _error(exc: ApplianceError, section: str) -> dict[str, str]:
 
 
 @bp.post("/settings/home")
-def home() -> Any:
+def home() -> ResponseReturnValue:
     """Set the selected system's time zone and currency."""
     system = current_system()
     if system is None:
@@ -120,7 +121,7 @@ def home() -> Any:
 
 
 @bp.post("/settings/tariffs")
-def tariff() -> Any:
+def tariff() -> ResponseReturnValue:
     """Save the selected system's import and export tariff (flat or time-of-use) from a date on."""
     system = current_system()
     if system is None:
@@ -134,7 +135,7 @@ def tariff() -> Any:
 
 
 @bp.post("/settings/discovery")
-def discovery() -> Any:
+def discovery() -> ResponseReturnValue:
     """Save the network targets discovery probes, the unit ids it tries, and auto-approve."""
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:

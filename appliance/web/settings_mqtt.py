@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from flask import current_app, request
+from flask.typing import ResponseReturnValue
 
 from appliance.errors import ApplianceError
 from appliance.mqtt import settings as mqtt_settings
@@ -57,7 +58,7 @@ def values_from_form(form: Mapping[str, str]) -> dict[str, Any]:
 
 
 @bp.post("/settings/mqtt")
-def mqtt() -> Any:
+def mqtt() -> ResponseReturnValue:
     """Save the MQTT settings; the running link picks them up within seconds (no restart)."""
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from appliance.accounts import app_settings, passwords, tokens
 from appliance.catalog import events
@@ -32,7 +33,7 @@ def _sync_backlog() -> dict[str, Any]:
     return PushClient().backlog()
 
 
-def page(status: int = 200, **extra: Any) -> Any:
+def page(status: int = 200, **extra: Any) -> ResponseReturnValue:
     """The settings page, with `extra` (errors, notice, what a failed form held) on top."""
     from appliance.web.settings_home import home_context
     from appliance.web.settings_mqtt import mqtt_context
@@ -48,13 +49,13 @@ def page(status: int = 200, **extra: Any) -> Any:
 
 
 @bp.get("/settings")
-def settings() -> Any:
+def settings() -> ResponseReturnValue:
     """The settings page."""
     return page()
 
 
 @bp.post("/settings/password")
-def change_password() -> Any:
+def change_password() -> ResponseReturnValue:
     """Change the admin password (current password required); this session stays logged in."""
     try:
         passwords.change_password(request.form.get("current_password"), request.form.get("password"),
@@ -66,7 +67,7 @@ def change_password() -> Any:
 
 
 @bp.post("/settings/tokens")
-def create_token() -> Any:
+def create_token() -> ResponseReturnValue:
     """Create an API token; the page shows it once."""
     try:
         token, row = tokens.create_token(request.form.get("name", "").strip(), request.form.get("scope"))
@@ -76,7 +77,7 @@ def create_token() -> Any:
 
 
 @bp.post("/settings/tokens/<name>/revoke")
-def revoke_token(name: str) -> Any:
+def revoke_token(name: str) -> ResponseReturnValue:
     """Revoke an API token."""
     try:
         tokens.revoke_token(name)
@@ -86,7 +87,7 @@ def revoke_token(name: str) -> Any:
 
 
 @bp.post("/settings/retention")
-def retention() -> Any:
+def retention() -> ResponseReturnValue:
     """Store how long each table family is kept."""
     try:
         app_settings.set_retention({k: request.form.get(k) for k in RETENTION_LABELS if k in request.form})
@@ -96,7 +97,7 @@ def retention() -> Any:
 
 
 @bp.post("/settings/sync")
-def sync() -> Any:
+def sync() -> ResponseReturnValue:
     """Store the upstream sync settings (an empty token keeps the stored one)."""
     try:
         app_settings.set_sync_settings(request.form.get("sync.url"), request.form.get("sync.appliance_id"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, render_template
+from flask.typing import ResponseReturnValue
 
 from appliance.web.api_alerts import service
 
@@ -18,12 +19,12 @@ def _context() -> dict[str, Any]:
 
 
 @bp.get("/status")
-def status_page() -> Any:
+def status_page() -> ResponseReturnValue:
     """Where data stops: device, adapter, appliance and headend hops with their ages; notification failures."""
     return render_template("status.html", **_context())
 
 
 @bp.get("/status/live")
-def status_live() -> Any:
+def status_live() -> ResponseReturnValue:
     """The status page's live part (htmx polls it)."""
     return render_template("_status_live.html", **_context())

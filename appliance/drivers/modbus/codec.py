@@ -6,20 +6,27 @@ import math
 import struct
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Mapping, TypeAlias, Union
 
 from appliance.drivers.modbus.regmap import Field, RegisterMap
 from appliance.errors import DecodeError, ValidationError
+from appliance.jsontypes import Json, JsonObject, JsonValue, number
+
+#: A field's value in its unit: a number, text, an enum name, a bit as bool, named bits as a list.
+FieldValue: TypeAlias = Union[None, bool, int, float, str, list[str]]
 
 
-def check_registers(registers: Mapping[int, int]) -> dict[int, int]:
-    """Registers as a clean int->int dict; DecodeError for anything that is not a 16-bit word."""
+def check_registers(registers: object) -> dict[int, int]:
+    """Registers (from code, or JSON with text keys) as a clean int->int dict; DecodeError for anything that
+    is not a 16-bit word."""
+    if not isinstance(registers, Mapping):
+        raise DecodeError(f"registers must map addresses to values, not {type(registers).__name__}")
     clean: dict[int, int] = {}
-    for address, value in registers.items():
+    for key, value in registers.items():
         try:
-            address, value = int(address), value
+            address = int(key)
         except (TypeError, ValueError):
-            raise DecodeError(f"register address {address!r} is not a number") from None
+            raise DecodeError(f"register address {key!r} is not a number") from None
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFF:
             raise DecodeError(f"register {address} holds {value!r}, not a 16-bit unsigned value")
         clean[address] = value
@@ -131,7 +138,7 @@ def scaled(item: Field, raw: int | float) -> int | float:
     return round(value, max(places, 6) if item.type == "float32" else places)
 
 
-def decode_field(item: Field, registers: Mapping[int, int]) -> Any:
+def decode_field(item: Field, registers: Mapping[int, int]) -> FieldValue:
     """One field's value in its unit (enum name, bool for one bit); None when registers are missing or the
     raw value is the field's "not installed" sentinel."""
     raw = raw_value(item, registers)
@@ -150,23 +157,33 @@ def decode_field(item: Field, registers: Mapping[int, int]) -> Any:
     return scaled(item, raw)
 
 
-def encode_field(item: Field, value: Any) -> dict[int, int]:
+def _number(item: Field, value: object) -> float:
+    if isinstance(value, (int, float, str)):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"{item.name}: {value!r} is not a number")
+
+
+def encode_field(item: Field, value: object) -> dict[int, int]:
     """Registers that decode back to `value` (the simulators' and writers' inverse of decode_field)."""
     if item.type == "ascii":
         return dict(zip(item.addresses, encode_ascii(str(value), item.length)))
     if item.type == "enum":
         reverse = {name: code for code, name in item.enum.items()}
-        if value not in reverse:
+        code = reverse.get(value) if isinstance(value, str) else None
+        if code is None:
             raise ValidationError(f"{item.name}: {value!r} is not one of {sorted(reverse)}")
-        return {item.address: reverse[value]}
+        return {item.address: code}
     if item.type == "bits":
         if item.bit is not None:
             return {item.address: int(bool(value)) << item.bit}
-        return {item.address: int(value) & 0xFFFF}
+        return {item.address: int(_number(item, value)) & 0xFFFF}
     if item.type == "float32":
-        joined = int.from_bytes(struct.pack(">f", float(value) / item.scale + item.offset), "big")
+        joined = int.from_bytes(struct.pack(">f", _number(item, value) / item.scale + item.offset), "big")
         return dict(zip(item.addresses, split32(joined, item.word_order)))
-    raw = round(float(value) / item.scale + item.offset)
+    raw = round(_number(item, value) / item.scale + item.offset)
     bits = 16 if item.words == 1 and item.high_address is None else 32
     is_signed = item.type.startswith("s")
     low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if is_signed else (0, (1 << bits) - 1)
@@ -184,14 +201,14 @@ def encode_field(item: Field, value: Any) -> dict[int, int]:
 class Decoded:
     """A map decoded: core values, details and the alarms raised on the way."""
 
-    values: Mapping[str, Any]
-    details: Mapping[str, Any]
+    values: JsonObject
+    details: JsonObject
     alarms: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _assemble(rmap: RegisterMap, registers: Mapping[int, int]) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    sections: dict[bool, dict[str, Any]] = {False: {}, True: {}}
-    lists: dict[tuple[bool, str], dict[int, Any]] = {}
+def _assemble(rmap: RegisterMap, registers: Mapping[int, int]) -> tuple[Json, Json, list[str]]:
+    sections: dict[bool, Json] = {False: {}, True: {}}
+    lists: dict[tuple[bool, str], dict[int, FieldValue]] = {}
     alarms: list[str] = []
     for item in rmap.fields:
         value = decode_field(item, registers)
@@ -210,23 +227,33 @@ def _assemble(rmap: RegisterMap, registers: Mapping[int, int]) -> tuple[dict[str
     return sections[False], sections[True], alarms
 
 
-def _lookup(values: dict[str, Any], details: dict[str, Any], name: str) -> Any:
+def _lookup(values: Json, details: Json, name: str) -> JsonValue:
     return details.get(name.removeprefix("details.")) if name.startswith("details.") else values.get(name)
 
 
-def _store(values: dict[str, Any], details: dict[str, Any], name: str, value: Any) -> None:
+def _numbers(value: JsonValue) -> list[float] | None:
+    # A derived value is computed from a list of numbers only.
+    if not isinstance(value, list):
+        return None
+    items = [number(item) for item in value]
+    return [item for item in items if item is not None] if None not in items else None
+
+
+def _store(values: Json, details: Json, name: str, value: JsonValue) -> None:
     if name.startswith("details."):
         details[name.removeprefix("details.")] = value
     else:
         values[name] = value
 
 
-def _derive(rmap: RegisterMap, values: dict[str, Any], details: dict[str, Any]) -> None:
+def _derive(rmap: RegisterMap, values: Json, details: Json) -> None:
     for target, source in rmap.sums.items():
-        if isinstance(items := _lookup(values, details, source), list) and _lookup(values, details, target) is None:
+        items = _numbers(_lookup(values, details, source))
+        if items is not None and _lookup(values, details, target) is None:
             _store(values, details, target, round(sum(items), 6))
     for target, source in rmap.means.items():
-        if isinstance(items := _lookup(values, details, source), list) and items:
+        items = _numbers(_lookup(values, details, source))
+        if items:
             _store(values, details, target, round(sum(items) / len(items), 3))
     for target, (left, right) in rmap.products.items():
         a, b = _lookup(values, details, left), _lookup(values, details, right)
@@ -234,7 +261,7 @@ def _derive(rmap: RegisterMap, values: dict[str, Any], details: dict[str, Any]) 
             _store(values, details, target, round(a * b, 1))
 
 
-def _senseless(key: str, value: Any) -> str | None:
+def _senseless(key: str, value: object) -> str | None:
     """Why a value makes no physical sense, as an alarm suffix, or None if it is fine."""
     if isinstance(value, list):
         return next((why for item in value if (why := _senseless(key, item))), None)
@@ -251,7 +278,7 @@ def _senseless(key: str, value: Any) -> str | None:
     return None
 
 
-def _sanity(section: dict[str, Any], alarms: list[str]) -> None:
+def _sanity(section: Json, alarms: list[str]) -> None:
     for key in list(section):
         if why := _senseless(key, section[key]):
             # Never store nonsense as a fact: drop the value and say why in the alarms.
@@ -269,7 +296,7 @@ def decode_map(rmap: RegisterMap, registers: Mapping[int, int]) -> Decoded:
     return Decoded(values=values, details=details, alarms=tuple(dict.fromkeys(alarms)))
 
 
-def encode_map(rmap: RegisterMap, values: Mapping[str, Any], *, identity: bool = False) -> dict[int, int]:
+def encode_map(rmap: RegisterMap, values: Mapping[str, object], *, identity: bool = False) -> dict[int, int]:
     """Registers for every field whose name (or list element) appears in `values` (details.* included)."""
     registers: dict[int, int] = {}
     for item in rmap.identity if identity else rmap.fields:

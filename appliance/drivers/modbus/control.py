@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 from appliance.drivers.links import ModbusLink
 from appliance.drivers.modbus.settings import SettingsMap
 from appliance.drivers.modbus.settings_edit import Write
 from appliance.errors import TransportError
+from appliance.jsontypes import Json, JsonObject
 
 
 @dataclass(frozen=True)
@@ -23,19 +23,18 @@ class SetpointContext:
 class ProgramControl:
     """A driver whose device is controlled through a program of settings (declares CAP_PROGRAM)."""
 
-    link: Any
+    link: ModbusLink
 
     @abstractmethod
     def settings_map(self) -> SettingsMap:
         """The settings map of this device's model."""
 
     @abstractmethod
-    def setpoint_changes(self, program: Mapping[str, Any], power_w: float, context: SetpointContext
-                         ) -> dict[str, Any]:
+    def setpoint_changes(self, program: JsonObject, power_w: float, context: SetpointContext) -> Json:
         """The program changes that make the battery follow `power_w` (+ discharge), from the owner's program."""
 
     @abstractmethod
-    def implied_power_w(self, program: Mapping[str, Any], context: SetpointContext) -> float | None:
+    def implied_power_w(self, program: JsonObject, context: SetpointContext) -> float | None:
         """The battery power a setpoint program holds the device at (None: not a setpoint program)."""
 
     @abstractmethod
@@ -44,7 +43,7 @@ class ProgramControl:
 
     def read_settings(self) -> dict[int, int]:
         """Every settings register, read with FC03 in the map's blocks."""
-        link: ModbusLink = self.link
+        link = self.link
         registers: dict[int, int] = {}
         for address, count in self.settings_map().blocks:
             words = link.read_holding(address, count)
@@ -55,6 +54,6 @@ class ProgramControl:
 
     def write_settings(self, writes: tuple[Write, ...]) -> None:
         """Each write as one FC16 request, even for a single register (Deye takes nothing else)."""
-        link: ModbusLink = self.link
+        link = self.link
         for write in writes:
             link.write_registers(write.address, list(write.values))

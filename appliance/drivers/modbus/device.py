@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from abc import abstractmethod
-from typing import Any, ClassVar, Mapping
+from typing import ClassVar, Mapping
 
 from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_REGISTERS, Driver, Reading
@@ -14,6 +14,7 @@ from appliance.drivers.modbus.exceptions import ModbusExceptionError
 from appliance.drivers.modbus.planner import Block, plan
 from appliance.drivers.modbus.regmap import RegisterMap, load_map
 from appliance.errors import DecodeError, TransportError, UnsupportedError
+from appliance.jsontypes import Json, JsonObject
 
 
 @functools.lru_cache(maxsize=None)
@@ -54,9 +55,9 @@ def probe(link: ModbusLink, family: str, address: int, count: int, kind: str = "
         raise UnsupportedError(f"{not_a(family)}: {exc.message}") from exc
 
 
-def identity_values(rmap: RegisterMap, registers: Mapping[int, int], family: str) -> dict[str, Any]:
+def identity_values(rmap: RegisterMap, registers: Mapping[int, int], family: str) -> Json:
     """The map's identity fields decoded; non-text where text belongs means another family."""
-    values: dict[str, Any] = {}
+    values: Json = {}
     for item in rmap.identity:
         try:
             value = decode_field(item, registers)
@@ -67,7 +68,7 @@ def identity_values(rmap: RegisterMap, registers: Mapping[int, int], family: str
     return values
 
 
-def reading_from(rmap: RegisterMap, registers: Mapping[int, int], *, extra: Mapping[str, Any] | None = None,
+def reading_from(rmap: RegisterMap, registers: Mapping[int, int], *, extra: JsonObject | None = None,
                  extra_alarms: tuple[str, ...] = (), ts_ms: int | None = None) -> Reading:
     """A Reading of the map's kind; DecodeError when not one field could be decoded."""
     decoded = decode_map(rmap, registers)
@@ -86,6 +87,7 @@ class ModbusMapDriver(Driver):
 
     decode_inputs: ClassVar[frozenset[str]] = frozenset({DECODE_REGISTERS})
     family: ClassVar[str]
+    link: ModbusLink
 
     @abstractmethod
     def map_name(self) -> str:
@@ -98,8 +100,7 @@ class ModbusMapDriver(Driver):
     @property
     def unit_link(self) -> ModbusLink:
         """The injected link, typed."""
-        link: ModbusLink = self.link
-        return link
+        return self.link
 
     def read_registers(self) -> dict[int, int]:
         """Every register the map needs, in planned blocks."""
@@ -116,6 +117,6 @@ class ModbusMapDriver(Driver):
         return reading_from(load_map(map_name), registers)
 
 
-def clean(registers: Mapping[Any, Any]) -> dict[int, int]:
+def clean(registers: object) -> dict[int, int]:
     """Registers from JSON (string keys) or code, checked to be 16-bit words."""
     return check_registers(registers)

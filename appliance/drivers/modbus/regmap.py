@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import yaml
 
@@ -115,13 +115,13 @@ def _fail(where: str, message: str) -> ValidationError:
     return ValidationError(f"{where}: {message}")
 
 
-def _int(where: str, key: str, value: Any, low: int, high: int) -> int:
+def _int(where: str, key: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _fail(where, f"{key} must be an integer from {low} to {high}, not {value!r}")
     return value
 
 
-def _parse_field(where: str, raw: Any, defaults: Mapping[str, Any], kind_vocab: frozenset[str],
+def _parse_field(where: str, raw: object, defaults: Mapping[str, object], kind_vocab: frozenset[str],
                  identity: bool) -> Field:
     if not isinstance(raw, dict):
         raise _fail(where, "a field must be a mapping")
@@ -193,7 +193,14 @@ def _check_overlaps(name: str, fields: tuple[Field, ...]) -> None:
                 raise ValidationError(f"map {name}: {item.name} and {other} overlap at register {address}")
 
 
-def parse_map(data: Mapping[str, Any], name: str) -> RegisterMap:
+def _table(where: str, data: Mapping[str, object], key: str) -> dict[str, str]:
+    table = data.get(key) or {}
+    if not isinstance(table, dict):
+        raise _fail(where, f"{key} must map a target name to its source")
+    return table
+
+
+def parse_map(data: object, name: str) -> RegisterMap:
     """Validate a map document (already YAML-parsed) and build its RegisterMap."""
     where = f"map {name}"
     if not isinstance(data, Mapping):
@@ -215,19 +222,32 @@ def parse_map(data: Mapping[str, Any], name: str) -> RegisterMap:
     _check_overlaps(name, fields)
     max_block = _int(where, "max_block", data.get("max_block", MAX_BLOCK), 1, MAX_BLOCK)
     gap = data.get("max_gap")
-    derived: dict[str, Any] = {}
-    for key in ("sums", "means", "products"):
-        table = data.get(key) or {}
-        if not isinstance(table, dict):
-            raise _fail(where, f"{key} must map a target name to its source")
-        derived[key] = {target: tuple(src) if key == "products" else src for target, src in table.items()}
+    sums, means = _table(where, data, "sums"), _table(where, data, "means")
+    products = {target: (src[0], src[1]) for target, src in _table(where, data, "products").items()}
     return RegisterMap(name=name, reading_kind=kind, fields=fields, identity=identity, max_block=max_block,
                        max_gap=None if gap is None else _int(where, "max_gap", gap, 0, MAX_BLOCK),
-                       sums=derived["sums"], means=derived["means"], products=derived["products"],
+                       sums=sums, means=means, products=products,
                        description=str(data.get("description", "")), source=str(data.get("source", "")))
 
 
-def _document(name: str) -> dict[str, Any]:
+def merge_variant(where: str, data: dict[str, object], base: Mapping[str, object],
+                  sections: tuple[str, ...]) -> dict[str, object]:
+    """A variant document over its base: top-level keys replaced, and each `overrides` entry (by name)
+    merged into the base's entry of that name in `sections`."""
+    merged = {**base, **{k: v for k, v in data.items() if k != "overrides"}}
+    overrides = data.get("overrides") or {}
+    if not isinstance(overrides, dict):
+        raise _fail(where, "overrides must map names to changes")
+    for section in sections:
+        entries = merged.get(section) or []
+        if not isinstance(entries, list):
+            raise _fail(where, f"{section} must be a list")
+        merged[section] = [{**item, **overrides.get(item.get("name"), {})} if isinstance(item, dict) else item
+                           for item in entries]
+    return merged
+
+
+def _document(name: str) -> dict[str, object]:
     path = MAPS_DIR / f"{name}.yaml"
     try:
         data = safe_yaml.load(path.read_text(encoding="utf-8"))
@@ -241,11 +261,7 @@ def _document(name: str) -> dict[str, Any]:
     if base is None:
         return data
     # A variant map (e.g. the HV profile) restates only what differs from its base.
-    merged = {**_document(base), **{k: v for k, v in data.items() if k != "overrides"}}
-    overrides = data.get("overrides") or {}
-    for section in ("fields", "identity"):
-        merged[section] = [{**item, **overrides.get(item.get("name"), {})} for item in merged.get(section) or []]
-    return merged
+    return merge_variant(f"map {name}", data, _document(str(base)), ("fields", "identity"))
 
 
 @functools.lru_cache(maxsize=None)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 import yaml
 
 from appliance import safe_yaml
 from appliance.drivers.modbus.codec import join32
-from appliance.drivers.modbus.regmap import MAPS_DIR
+from appliance.drivers.modbus.regmap import MAPS_DIR, merge_variant
 from appliance.errors import ValidationError
+from appliance.jsontypes import Json, JsonValue
 
 SETTINGS_DIR = MAPS_DIR / "settings"
 TYPES = ("u16", "u32", "bool", "bit", "days", "enum", "hhmm")
@@ -95,7 +96,7 @@ def _fail(where: str, message: str) -> ValidationError:
     return ValidationError(f"{where}: {message}")
 
 
-def _number(where: str, key: str, value: Any) -> float | str | None:
+def _number(where: str, key: str, value: object) -> float | str | None:
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -103,7 +104,7 @@ def _number(where: str, key: str, value: Any) -> float | str | None:
     return value
 
 
-def _parse(where: str, raw: Any, slots: int) -> Setting:
+def _parse(where: str, raw: object, slots: int) -> Setting:
     if not isinstance(raw, dict):
         raise _fail(where, "a setting must be a mapping")
     if unknown := set(raw) - _KEYS:
@@ -149,7 +150,7 @@ def _parse(where: str, raw: Any, slots: int) -> Setting:
                    high_address=high, read_only=bool(raw.get("read_only", False)), slot=slot, note=raw.get("note"))
 
 
-def parse_settings(data: Mapping[str, Any], name: str) -> SettingsMap:
+def parse_settings(data: object, name: str) -> SettingsMap:
     """Validate a settings document (already YAML-parsed) and build its SettingsMap."""
     where = f"settings map {name}"
     if not isinstance(data, Mapping):
@@ -201,7 +202,7 @@ def _mask(item: Setting) -> int:
     return 0xFFFF
 
 
-def _document(name: str) -> dict[str, Any]:
+def _document(name: str) -> dict[str, object]:
     path = SETTINGS_DIR / f"{name}.yaml"
     try:
         data = safe_yaml.load(path.read_text(encoding="utf-8"))
@@ -215,10 +216,7 @@ def _document(name: str) -> dict[str, Any]:
     if base is None:
         return data
     # A variant (the HV profile) restates only the settings whose encoding differs, with their sources.
-    merged = {**_document(base), **{k: v for k, v in data.items() if k != "overrides"}}
-    overrides = data.get("overrides") or {}
-    merged["settings"] = [{**item, **overrides.get(item.get("name"), {})} for item in merged.get("settings") or []]
-    return merged
+    return merge_variant(f"settings map {name}", data, _document(str(base)), ("settings",))
 
 
 @functools.lru_cache(maxsize=None)
@@ -235,7 +233,7 @@ def settings_names() -> tuple[str, ...]:
 # ---------------------------------------------------------------- decoding
 
 
-def _decode_one(item: Setting, word: int) -> Any:
+def _decode_one(item: Setting, word: int) -> JsonValue:
     if item.type == "u16":
         value = word * item.scale
         return int(value) if float(value).is_integer() else round(value, 6)
@@ -252,10 +250,10 @@ def _decode_one(item: Setting, word: int) -> Any:
     return f"{hours:02d}:{minutes:02d}" if hours <= 23 and minutes <= 59 else None
 
 
-def decode_program(smap: SettingsMap, registers: Mapping[int, int]) -> dict[str, Any]:
+def decode_program(smap: SettingsMap, registers: Mapping[int, int]) -> Json:
     """The program the registers hold: scalar settings by name, and `slots` (one object per TOU slot)."""
-    program: dict[str, Any] = {}
-    slots: list[dict[str, Any]] = [{"slot": i + 1} for i in range(smap.slots)]
+    program: Json = {}
+    slots: list[Json] = [{"slot": i + 1} for i in range(smap.slots)]
     for item in smap.settings:
         if any(a not in registers for a in item.addresses):
             continue

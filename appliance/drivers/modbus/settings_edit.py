@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.drivers.modbus.settings import DAYS, Setting, SettingsMap, decode_program
 from appliance.errors import ValidationError
+from appliance.jsontypes import Json, JsonObject, as_list, as_object
 
 MAX_WRITE = 123  # registers per FC16 request (Modbus application protocol 1.1b3, 6.12)
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
@@ -24,7 +25,7 @@ class Write:
     before: tuple[int, ...]
     settings: tuple[str, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> Json:
         """The write as dry runs and the audit log show it."""
         return {"function": 16, "address": self.address, "count": len(self.values), "values": list(self.values),
                 "before": list(self.before), "settings": list(self.settings)}
@@ -39,12 +40,12 @@ class Clamp:
     applied: float
     limit: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> Json:
         """The clamp as the API shows it."""
         return {"setting": self.setting, "requested": self.requested, "applied": self.applied, "limit": self.limit}
 
 
-def _bound(smap: SettingsMap, program: Mapping[str, Any], bound: float | str | None) -> tuple[float | None, str]:
+def _bound(smap: SettingsMap, program: JsonObject, bound: float | str | None) -> tuple[float | None, str]:
     if bound is None or not isinstance(bound, str):
         return bound, "" if bound is None else f"{bound:g}"
     value = program.get(bound)
@@ -53,7 +54,7 @@ def _bound(smap: SettingsMap, program: Mapping[str, Any], bound: float | str | N
     return None, ""
 
 
-def _number_value(smap: SettingsMap, item: Setting, where: str, value: Any, program: Mapping[str, Any],
+def _number_value(smap: SettingsMap, item: Setting, where: str, value: object, program: JsonObject,
                   clamps: list[Clamp]) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValidationError(f"{where} must be a number{f' of {item.unit}' if item.unit else ''}", field=where)
@@ -75,7 +76,7 @@ def _number_value(smap: SettingsMap, item: Setting, where: str, value: Any, prog
     return applied
 
 
-def _encode(smap: SettingsMap, item: Setting, where: str, value: Any, word: int, program: Mapping[str, Any],
+def _encode(smap: SettingsMap, item: Setting, where: str, value: object, word: int, program: JsonObject,
             clamps: list[Clamp]) -> int:
     """The register word with the setting's part replaced by `value` (other bits kept)."""
     if item.type == "u16":
@@ -97,22 +98,23 @@ def _encode(smap: SettingsMap, item: Setting, where: str, value: Any, word: int,
         return (word & ~(item.mask or 0)) | chosen
     if item.type == "enum":
         codes = {name: code for code, name in item.enum.items()}
-        if value not in codes:
+        code = codes.get(value) if isinstance(value, str) else None
+        if code is None:
             raise ValidationError(f"{where} must be one of {', '.join(codes)}", field=where)
-        return codes[value]
+        return code
     match = _TIME.match(value) if isinstance(value, str) else None
     if match is None:
         raise ValidationError(f"{where} must be a time HH:MM from 00:00 to 23:59", field=where)
     return int(match.group(1)) * 100 + int(match.group(2))
 
 
-def _slot_changes(smap: SettingsMap, value: Any) -> dict[int, dict[str, Any]]:
+def _slot_changes(smap: SettingsMap, value: object) -> dict[int, Json]:
     """Slot changes by slot index (0-based): a list of objects, each naming its `slot` or taken in order."""
     if not smap.slots:
         raise ValidationError("this device has no time-of-use slots", field="slots")
     if not isinstance(value, list) or len(value) > smap.slots:
         raise ValidationError(f"slots must be a list of at most {smap.slots} objects", field="slots")
-    out: dict[int, dict[str, Any]] = {}
+    out: dict[int, Json] = {}
     for position, entry in enumerate(value):
         if not isinstance(entry, Mapping):
             raise ValidationError(f"slots[{position}] must be an object", field="slots")
@@ -125,7 +127,7 @@ def _slot_changes(smap: SettingsMap, value: Any) -> dict[int, dict[str, Any]]:
     return out
 
 
-def apply_changes(smap: SettingsMap, registers: Mapping[int, int], changes: Any
+def apply_changes(smap: SettingsMap, registers: Mapping[int, int], changes: object
                   ) -> tuple[dict[int, int], tuple[Clamp, ...]]:
     """The register image after `changes` (validated, clamped), and the clamps made; nothing is written here."""
     if not isinstance(changes, Mapping):
@@ -161,9 +163,9 @@ def apply_changes(smap: SettingsMap, registers: Mapping[int, int], changes: Any
     return target, tuple(clamps)
 
 
-def _check_times(smap: SettingsMap, program: Mapping[str, Any]) -> None:
+def _check_times(smap: SettingsMap, program: JsonObject) -> None:
     """Each slot starts where the one before ends: start times must not go backwards (the inverter's rule)."""
-    starts = [slot.get("start") for slot in program.get("slots") or []]
+    starts = [as_object(slot).get("start") for slot in as_list(program.get("slots"))]
     known = [s for s in starts if isinstance(s, str)]
     if known != sorted(known):
         raise ValidationError(f"slot start times must be in order through the day: {', '.join(known)}",
@@ -192,9 +194,9 @@ def settings_registers(smap: SettingsMap, registers: Mapping[int, int]) -> dict[
     return {a: registers[a] for a in sorted(smap.addresses) if a in registers}
 
 
-def mismatches(writes: tuple[Write, ...], read_back: Mapping[int, int]) -> list[dict[str, Any]]:
+def mismatches(writes: tuple[Write, ...], read_back: Mapping[int, int]) -> list[Json]:
     """Every written register whose read-back differs from what was written."""
-    out = []
+    out: list[Json] = []
     for write in writes:
         for i, value in enumerate(write.values):
             back = read_back.get(write.address + i)

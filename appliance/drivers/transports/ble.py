@@ -7,9 +7,15 @@ import concurrent.futures
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, TypeVar
 
 from appliance.errors import TransportError
+
+if TYPE_CHECKING:  # bleak itself is imported only when BLE is used
+    from bleak import BleakClient
+    from bleak.backends.characteristic import BleakGATTCharacteristic
+    from bleak.backends.device import BLEDevice
+    from bleak.backends.scanner import AdvertisementData
 
 JK_SERVICE_UUID = "0000ffe0-0000-1000-8000-00805f9b34fb"
 JK_CHAR_UUID = "0000ffe1-0000-1000-8000-00805f9b34fb"
@@ -70,11 +76,11 @@ class BleLoop:
             raise TransportError(f"BLE {what} failed: {exc or type(exc).__name__}") from exc
 
 
-def _props(char: Any) -> set[str]:
+def _props(char: object) -> set[str]:
     return {str(p).lower() for p in getattr(char, "properties", ())}
 
 
-def select_characteristics(services: Iterable[Any]) -> tuple[Any, Any]:
+def select_characteristics(services: Iterable[object]) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic]:
     """The (write, notify) characteristics of a JK module, chosen by property, not by handle.
 
     The new module has two FFE1 characteristics (write at handle 0x03, notify at 0x05); the old one has a
@@ -94,7 +100,7 @@ def select_characteristics(services: Iterable[Any]) -> tuple[Any, Any]:
     return write_only[0], notify_only[0]
 
 
-def uses_response(char: Any) -> bool:
+def uses_response(char: object) -> bool:
     """Write with response only when the characteristic cannot take a write without response."""
     return "write-without-response" not in _props(char)
 
@@ -119,7 +125,7 @@ def scan(loop: BleLoop, timeout: float = 8.0) -> list[Advertisement]:
     """Scan for advertisements and return those of JK BMSs (for discovery)."""
     from bleak import BleakScanner
 
-    async def discover() -> Any:
+    async def discover() -> dict[str, tuple[BLEDevice, AdvertisementData]]:
         return await BleakScanner.discover(timeout=timeout, return_adv=True)
 
     found = loop.run(discover, timeout + 5.0, "scan")
@@ -138,11 +144,11 @@ class BleakLink:
         self.loop = loop
         self.address = address
         self.connect_timeout = connect_timeout
-        self._client: Any = None
-        self._write_char: Any = None
+        self._client: BleakClient | None = None
+        self._write_char: BleakGATTCharacteristic | None = None
         self._queue: queue.Queue[bytes] = queue.Queue(QUEUE_SIZE)
 
-    def _on_notify(self, _char: Any, data: bytearray) -> None:
+    def _on_notify(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         # Runs on the loop thread; queue.Queue hands chunks to the driver thread safely.
         try:
             self._queue.put_nowait(bytes(data))
@@ -175,7 +181,7 @@ class BleakLink:
     def write(self, data: bytes, timeout: float) -> None:
         """Write to the command characteristic (without response where the module allows it)."""
         client, char = self._client, self._write_char
-        if client is None:
+        if client is None or char is None:
             raise TransportError(f"BLE {self.address} is not connected")
 
         async def go() -> None:

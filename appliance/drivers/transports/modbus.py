@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.framer import FramerType
+from pymodbus.pdu import ModbusPDU
 
 from appliance.drivers.modbus.exceptions import ModbusExceptionError
 from appliance.errors import TransportError, ValidationError
+from appliance.jsontypes import JsonObject, to_float, to_int
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ class ModbusUnit:
 class ModbusBus:
     """One pymodbus client (a TCP endpoint or a serial line) shared by every unit id behind it."""
 
-    def __init__(self, client: Any, where: str, timeout_s: float, gap_s: float = 0.0) -> None:
+    def __init__(self, client: ModbusTcpClient | ModbusSerialClient, where: str, timeout_s: float, gap_s: float = 0.0) -> None:
         self.where, self.timeout_s, self.inter_frame_gap_s = where, timeout_s, gap_s
         self._client = client
         self._lock = threading.Lock()
@@ -88,7 +90,11 @@ class ModbusBus:
     def close(self) -> None:
         """Close the connection or port; a later call reopens it."""
         with self._lock:
-            self._client.close()
+            self._close_client()
+
+    def _close_client(self) -> None:
+        close: Callable[[], None] = self._client.close  # typed here: pymodbus 3.16 leaves close() unannotated
+        close()
 
     def _trace(self, sending: bool, data: bytes) -> bytes:
         if not sending:
@@ -103,7 +109,7 @@ class ModbusBus:
         """The error for a transaction that got no usable answer (the client is reset where that helps)."""
         return TransportError(f"{what} on {self.where} unit {unit_id} failed: {exc}")
 
-    def _call(self, unit_id: int, what: str, call: Callable[[], Any], function: int, address: int) -> Any:
+    def _call(self, unit_id: int, what: str, call: Callable[[], ModbusPDU], function: int, address: int) -> ModbusPDU:
         with self._lock:
             wait = self._last_io + self.inter_frame_gap_s - time.monotonic()
             if wait > 0:
@@ -163,7 +169,7 @@ class TcpBus(ModbusBus):
         super().__init__(ModbusTcpClient(host, port=port, timeout=timeout_s, retries=0), f"{host}:{port}", timeout_s)
 
     def _failed(self, unit_id: int, what: str, exc: Exception) -> TransportError:
-        self._client.close()  # a late answer must not be matched to the next request
+        self._close_client()  # a late answer must not be matched to the next request
         return super()._failed(unit_id, what, exc)
 
 
@@ -177,7 +183,7 @@ class RtuBus(ModbusBus):
         gap = rtu_gap_s(baudrate, bytesize, parity, stopbits) if inter_frame_gap_s is None else inter_frame_gap_s
         self.url = url
         self.over_tcp = url.startswith("socket://")
-        client: Any
+        client: ModbusTcpClient | ModbusSerialClient
         if self.over_tcp:
             where = urlsplit(url)
             if not where.hostname or where.port is None:
@@ -194,7 +200,7 @@ class RtuBus(ModbusBus):
 
     def _failed(self, unit_id: int, what: str, exc: Exception) -> TransportError:
         if self.over_tcp:
-            self._client.close()  # RTU frames carry no transaction id: a late answer must not meet the next request
+            self._close_client()  # RTU frames carry no transaction id: a late answer must not meet the next request
         if self._heard:
             # Bytes came but pymodbus framed no answer from them: a bad CRC, another unit's frame, or a cut.
             return TransportError(f"{what} on {self.url}: unit {unit_id} sent {self._heard} bytes that are no "
@@ -202,18 +208,18 @@ class RtuBus(ModbusBus):
         return super()._failed(unit_id, what, exc)
 
 
-def open_bus(config: Mapping[str, Any]) -> TcpBus | RtuBus:
+def open_bus(config: JsonObject) -> TcpBus | RtuBus:
     """The bus an adapter config describes (transport rtu: serial_port...; tcp: host/port)."""
     transport = config.get("transport")
-    timeout = float(config.get("timeout_s", 3.0))
+    timeout = to_float(config.get("timeout_s", 3.0), "timeout_s")
     if transport == "tcp":
         if not config.get("host"):
             raise ValidationError("a tcp adapter needs a host", field="host")
-        return TcpBus(str(config["host"]), int(config.get("port", 502)), timeout_s=timeout)
+        return TcpBus(str(config["host"]), to_int(config.get("port", 502), "port"), timeout_s=timeout)
     if transport == "rtu":
         if not config.get("serial_port"):
             raise ValidationError("an rtu adapter needs a serial_port", field="serial_port")
-        return RtuBus(str(config["serial_port"]), baudrate=int(config.get("baudrate", 9600)),
-                      parity=str(config.get("parity", "N")), stopbits=int(config.get("stopbits", 1)),
-                      bytesize=int(config.get("bytesize", 8)), timeout_s=timeout)
+        return RtuBus(str(config["serial_port"]), baudrate=to_int(config.get("baudrate", 9600), "baudrate"),
+                      parity=str(config.get("parity", "N")), stopbits=to_int(config.get("stopbits", 1), "stopbits"),
+                      bytesize=to_int(config.get("bytesize", 8), "bytesize"), timeout_s=timeout)
     raise ValidationError(f"transport {transport!r} must be rtu or tcp", field="transport")
