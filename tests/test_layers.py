@@ -49,7 +49,7 @@ BOTTOM = ("drivers", "store")
 #: Simulated devices on loopback: they may use drivers' frame builders and constants, and the leaves.
 SIM = "sim"
 #: Leaf modules every layer may use, in order: a leaf may import only the leaves before it.
-LEAVES = ("__init__", "errors", "clock", "validation", "safe_yaml", "vocabulary", "timefmt", "settings", "backoff",
+LEAVES = ("__init__", "errors", "jsontypes", "clock", "validation", "safe_yaml", "vocabulary", "timefmt", "settings", "backoff",
           "vclock", "malloc", "sdnotify")
 
 
