@@ -2,9 +2,9 @@
 field checks every service shares (identifiers, names, free text, choices, numbers, time zones, currencies).
 
 A leaf module like errors.py and clock.py: every layer may use it, it imports nothing of the appliance
-but errors and clock. Each error names its field. JSON bodies (web.jsonio, the headend) and YAML documents (safe_yaml) go through the same
-`check_value` walk, so a NaN, an Infinity, a lone surrogate or a 1,000-deep nesting is refused the
-same way wherever it enters.
+but errors and clock. Each error names its field. JSON bodies (web.jsonio, the headend) and YAML
+documents (safe_yaml) go through the same `check_value` walk, so a NaN, an Infinity, a lone surrogate
+or a 1,000-deep nesting is refused the same way wherever it enters.
 """
 
 from __future__ import annotations

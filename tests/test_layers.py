@@ -126,7 +126,9 @@ def allowed(source: str, target: str) -> str | None:
         return f"{source} is in no layer of the contract: add it to tests/test_layers.py"
     if source in LEAVES:
         earlier = LEAVES[:LEAVES.index(source)]
-        return None if target in earlier else f"{source} is a leaf: it may import only {', '.join(earlier) or 'nothing'}"
+        if target in earlier:
+            return None
+        return f"{source} is a leaf: it may import only {', '.join(earlier) or 'nothing'}"
     if target in LEAVES:
         return None
     if source in BOTTOM:

@@ -234,7 +234,8 @@ def create_battery(battery_id: str, pack_id: str, battery_index: int, *, serial_
     if not _checked and Battery.get_or_none((Battery.pack == pack_id) & (Battery.battery_index == battery_index)):
         raise ValidationError(f"battery_index {battery_index} is taken in pack {pack_id!r}", field="battery_index")
     unit = Battery(battery_id=battery_id, pack=pack_id, battery_array=pack.battery_array_id, system=pack.system_id,
-                   battery_index=battery_index, serial_number=check_free_text(serial_number, "serial_number", max_len=120),
+                   battery_index=battery_index,
+                   serial_number=check_free_text(serial_number, "serial_number", max_len=120),
                    model=check_free_text(model, "model", max_len=120))
     save(unit, force_insert=True)
     return row(unit)
