@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Union
 
 from appliance.drivers import driver_for
 from appliance.drivers.base import Driver
-from appliance.drivers.links import BleLink
+from appliance.drivers.links import BleLink, ModbusBus
 from appliance.drivers.transports.modbus import RtuBus, TcpBus
 from appliance.drivers.transports.stream import SerialStream
 from appliance.errors import ApplianceError, TransportError, ValidationError
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from appliance.drivers.transports.ble import BleLoop
 
 #: What the pool keeps open per endpoint: a Modbus bus, a byte stream, or a pack's BLE links.
-Handle = Union[TcpBus, RtuBus, SerialStream, list[BleLink]]
+Handle = Union[TcpBus, RtuBus, ModbusBus, SerialStream, list[BleLink]]
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class LinkPool:
             if bus.handle is None:
                 bus.handle = self._open(bus_key(adapter_type, config), adapter_type, config)
             handle = bus.handle
-        if isinstance(handle, (TcpBus, RtuBus)):
+        if isinstance(handle, ModbusBus):  # structural: the backfill's in-process image buses too
             return handle.unit(to_int(config.get("unit_id", 1), "unit_id")), lock
         return handle, lock
 
