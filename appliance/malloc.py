@@ -34,3 +34,14 @@ def tune() -> bool:
     if not ok:
         log.debug("mallopt refused the allocator settings")
     return ok
+
+
+def trim() -> bool:
+    """Give freed heap back to the system (after a burst such as a backfill); False where glibc is missing."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        return bool(ctypes.CDLL(name).malloc_trim(0))
+    except (OSError, AttributeError):
+        return False

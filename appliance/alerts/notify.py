@@ -13,10 +13,9 @@ import ssl
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from email.message import EmailMessage
+from types import ModuleType
 from typing import Any, Callable, Mapping
 from urllib.parse import urlparse
-
-import requests
 
 from appliance.alerts import kinds
 from appliance.clock import iso_ms
@@ -182,12 +181,20 @@ def _recipients(text: str) -> list[str]:
     return [a.strip() for a in re.split(r"[,;\s]+", text or "") if a.strip()]
 
 
+def _http() -> ModuleType:
+    """`requests`, imported when a notice is sent: about 5 MB resident that a box without channels never needs."""
+    import requests
+
+    return requests
+
+
 def send_webhook(channels: ChannelSettings, notice: Notice, timeout_s: float) -> None:
     """POST the notice as JSON; anything but a 2xx answer is a failure."""
+    http = _http()
     try:
-        answer = requests.post(channels.webhook_url, json=notice.payload(), timeout=timeout_s,
+        answer = http.post(channels.webhook_url, json=notice.payload(), timeout=timeout_s,
                                headers={"User-Agent": "appliance-alerts"})
-    except requests.RequestException as exc:
+    except http.RequestException as exc:
         raise DeliveryError(f"webhook: {type(exc).__name__}: {exc}") from exc
     if not 200 <= answer.status_code < 300:
         raise DeliveryError(f"webhook answered {answer.status_code}")
@@ -202,10 +209,11 @@ def send_ntfy(channels: ChannelSettings, notice: Notice, timeout_s: float) -> No
                "Tags": tags, "User-Agent": "appliance-alerts"}
     if channels.ntfy_token:
         headers["Authorization"] = f"Bearer {channels.ntfy_token}"
+    http = _http()
     try:
-        answer = requests.post(channels.ntfy_url, data=notice.text.encode("utf-8"), headers=headers,
+        answer = http.post(channels.ntfy_url, data=notice.text.encode("utf-8"), headers=headers,
                                timeout=timeout_s)
-    except requests.RequestException as exc:
+    except http.RequestException as exc:
         raise DeliveryError(f"ntfy: {type(exc).__name__}: {exc}") from exc
     if not 200 <= answer.status_code < 300:
         raise DeliveryError(f"ntfy answered {answer.status_code}")

@@ -35,6 +35,10 @@ PRAGMAS = {
     "foreign_keys": 1,
     "synchronous": 1,  # NORMAL: safe with WAL; a power cut loses at most the last commits
     "busy_timeout": 5000,
+    # Every thread that touches the database holds a connection of its own (peewee), each with its own
+    # page cache: 512 kB instead of SQLite's 2 MB keeps a dozen of them inside the Pi's memory budget
+    # (docs/performance.md, "Memory"); the kernel's page cache still holds the file.
+    "cache_size": -512,
     # The WAL is checkpointed by the sample writer when it is quiet (store/wal.py); this cap only
     # bounds what other writers let it grow to. After a checkpoint the file is cut back to the limit.
     "wal_autocheckpoint": 8000,

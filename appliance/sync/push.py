@@ -12,9 +12,9 @@ import logging
 import random
 import sqlite3
 import time
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-import requests
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from appliance import backoff
@@ -24,9 +24,18 @@ from appliance.sync import feed, state
 from appliance.sync.state import SyncError
 
 if TYPE_CHECKING:
+    import requests
+
     from appliance.control.delivery import Dispatcher
 
 log = logging.getLogger(__name__)
+
+
+def _http() -> ModuleType:
+    """`requests`, imported on first use: about 5 MB resident that an appliance without a headend never needs."""
+    import requests
+
+    return requests
 
 HEARTBEAT_EVERY_S = 30.0
 POLL_EVERY_S = 10.0
@@ -70,7 +79,7 @@ class PushClient:
         self.url = str(values.get("sync.url") or "").rstrip("/")
         self.token = values.get("sync.token") or None
         self.appliance_id = values.get("sync.appliance_id") or None
-        self.session = session or requests.Session()
+        self._session = session
         self.clock = clock
         #: None: this process does not run device control, and a headend command is answered as failed.
         self.dispatcher = dispatcher
@@ -86,6 +95,13 @@ class PushClient:
         self.last_error: str | None = None
         self._next_heartbeat = 0.0
         self._next_poll = 0.0
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, made on the first request (reading the backlog needs none)."""
+        if self._session is None:
+            self._session = _http().Session()
+        return self._session
 
     @property
     def configured(self) -> bool:
@@ -110,7 +126,7 @@ class PushClient:
         try:
             response = self.session.request(method, f"{self.url}{path}", data=data, headers=headers,
                                             timeout=self.timeout_s)
-        except requests.RequestException as exc:
+        except _http().RequestException as exc:
             raise SyncError(f"headend {method} {path} failed: {exc.__class__.__name__}: {exc}") from exc
         if not 200 <= response.status_code < 300:
             raise HeadendRefused(f"headend {method} {path} answered {response.status_code}", response.status_code)
@@ -141,7 +157,7 @@ class PushClient:
         try:
             response = self.session.post(f"{self.url}/devices/register", data=json.dumps(body, allow_nan=False),
                                          headers=headers, timeout=self.timeout_s)
-        except requests.RequestException as exc:
+        except _http().RequestException as exc:
             raise SyncError(f"headend registration failed: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code not in (200, 201, 409):
             raise SyncError(f"headend registration answered {response.status_code}")
