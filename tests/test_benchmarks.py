@@ -41,8 +41,19 @@ def test_every_benchmark_script_has_a_tiny_run():
     assert scripts == set(TINY), f"give these a tiny run here: {sorted(scripts ^ set(TINY))}"
 
 
-@pytest.mark.parametrize("script", sorted(TINY))
-def test_a_benchmark_runs_and_prints_its_figures(script, tmp_path):
+#: The scripts in groups of about a minute each (their tiny runs start demos and wait out flush intervals).
+#: Each group is a class: the suite distributes by module and class (`--dist loadscope`), so the groups run
+#: side by side on the workers instead of one after another.
+GROUPS = {
+    "writes": ["flush_table.py"],
+    "fleet": ["fleet.py"],
+    "processes": ["footprint.py", "startup.py", "memory.py", "rollup.py"],
+}
+QUICK = sorted(set(TINY) - {s for group in GROUPS.values() for s in group})
+
+
+def runs_and_prints_its_figures(script: str) -> None:
+    """Run the script with its tiny arguments; it must exit 0 and print its figures."""
     args, words = TINY[script]
     result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True,
                             timeout=600, cwd=BENCHMARKS.parent)
@@ -52,3 +63,31 @@ def test_a_benchmark_runs_and_prints_its_figures(script, tmp_path):
         assert word in out, f"{script} printed no {word!r}:\n{out}"
     assert re.search(r"\d", out), out
     assert "nan" not in out.lower().split(), out
+
+
+@pytest.mark.slow
+class TestWriteTable:
+    @pytest.mark.parametrize("script", GROUPS["writes"])
+    def test_a_benchmark_runs_and_prints_its_figures(self, script):
+        runs_and_prints_its_figures(script)
+
+
+@pytest.mark.slow
+class TestFleet:
+    @pytest.mark.parametrize("script", GROUPS["fleet"])
+    def test_a_benchmark_runs_and_prints_its_figures(self, script):
+        runs_and_prints_its_figures(script)
+
+
+@pytest.mark.slow
+class TestProcesses:
+    @pytest.mark.parametrize("script", GROUPS["processes"])
+    def test_a_benchmark_runs_and_prints_its_figures(self, script):
+        runs_and_prints_its_figures(script)
+
+
+@pytest.mark.slow
+class TestQuickScripts:
+    @pytest.mark.parametrize("script", QUICK)
+    def test_a_benchmark_runs_and_prints_its_figures(self, script):
+        runs_and_prints_its_figures(script)

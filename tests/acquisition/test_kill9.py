@@ -12,6 +12,10 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # whole processes for tens of seconds (setup.cfg)
+
 FLUSH_S = 0.5
 #: A flush that starts at the end of its interval still takes a moment (more on a busy CI machine).
 FLUSH_SLACK_S = 0.75

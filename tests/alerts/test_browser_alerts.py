@@ -15,7 +15,7 @@ from tests.web.test_browser_ui import _check_page
 PASSWORD = "alerts browser password"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed "
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed "
                                  "(install.sh --dev installs it with apt)"),
               pytest.mark.timeout(240)]
 

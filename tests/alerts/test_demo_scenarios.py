@@ -15,6 +15,8 @@ from appliance.runtime import RuntimeOptions
 from appliance.settings import Settings
 from tests.runtime.conftest import all_active_with_samples, wait_until
 
+pytestmark = pytest.mark.slow  # whole processes for tens of seconds (setup.cfg)
+
 FAST = {"alerts.grid_outage.hold_s": 2, "alerts.grid_outage.clear_s": 2, "alerts.device_offline.hold_s": 3,
         "alerts.cell_imbalance.hold_s": 2, "alerts.cell_imbalance.clear_s": 2,
         "alerts.headend_unreachable.hold_s": 2, "alerts.sync_backlog.age_min": 0.05}

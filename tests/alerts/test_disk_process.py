@@ -15,6 +15,8 @@ from appliance.sim.powdrive import PowdriveSim
 from tests.runtime.appliance_process import PASSWORD, Box, SmallDisk
 from tests.runtime.conftest import wait_until
 
+pytestmark = pytest.mark.slow  # whole processes for tens of seconds (setup.cfg)
+
 CONFIG = """\
 home: {{id: home, name: Home, timezone: UTC}}
 arrays: [{{id: roof, name: Roof}}]

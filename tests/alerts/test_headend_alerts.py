@@ -13,6 +13,8 @@ from appliance.settings import Settings
 from appliance.sync import feed
 from tests.runtime.conftest import wait_until
 
+pytestmark = pytest.mark.slow  # whole processes for tens of seconds (setup.cfg)
+
 FAST = {"alerts.headend_unreachable.hold_s": 1, "alerts.sync_backlog.age_min": 0.05}
 
 

@@ -43,6 +43,7 @@ class Silent:
 
 
 @pytest.mark.timeout(200)
+@pytest.mark.slow
 def test_a_device_at_an_address_that_never_answers_is_offline_within_two_minutes(tmp_path):
     silent = Silent()
     settings = Settings(data_dir=tmp_path, db_path=tmp_path / "box.db", config_file=tmp_path / "none.yaml")

@@ -44,7 +44,7 @@ CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "
 CACHE_KEY = hashlib.sha256(f"{SUITE}|minbase|{INCLUDE}|{MIRROR}".encode()).hexdigest()[:16]
 CACHE_MAX_AGE_S = 30 * 24 * 3600
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _reachable(url: str) -> bool:

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOLERANCE_W = 300  # "within a few hundred watts": charge currents are whole amperes (~51 W steps at 51 V)
 DURATION_S = 25
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 
 class Demo:

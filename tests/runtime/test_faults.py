@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 
 from appliance.sim.jkbms_gateway import JkGatewaySim
 from appliance.sim.modbus_server import ModbusTcpSim
 from appliance.sim.pylontech_console import PylontechConsoleSim
 from tests.runtime.conftest import devices, wait_until
+
+pytestmark = pytest.mark.slow  # whole processes for tens of seconds (setup.cfg)
 
 #: Readings each healthy device must bring in each phase before the next fault is set.
 READINGS_PER_PHASE = 2

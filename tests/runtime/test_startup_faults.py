@@ -20,6 +20,8 @@ from appliance.sim.iammeter import IamMeterSim
 from appliance.sim.powdrive import PowdriveSim
 from tests.runtime.appliance_process import PASSWORD, Box, Running, SmallDisk, limit_pages_env
 
+pytestmark = pytest.mark.slow  # whole processes for tens of seconds (setup.cfg)
+
 CONFIG = """\
 home: {{id: home, name: Home, timezone: Europe/Berlin}}
 arrays: [{{id: roof, name: Roof}}]
