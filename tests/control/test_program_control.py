@@ -10,7 +10,7 @@ from appliance.control import audit, delivery, dispatch, lease, program
 from appliance.control.budget import BudgetExhausted
 from appliance.control.delivery import Dispatcher
 from appliance.drivers.connect import LinkPool
-from appliance.errors import DeviceMismatchError
+from appliance.errors import DeviceMismatchError, ValidationError
 from tests.control import deye as deye_sim
 
 
@@ -83,7 +83,7 @@ def test_values_beyond_the_models_limits_are_clamped_and_bad_ones_refused(invert
     for bad, field in (({"work_mode": "turbo"}, "work_mode"), ({"rated_power_w": 1}, "rated_power_w"),
                        ({"slots": [{"slot": 3, "start": "01:00"}]}, "slots"), ({"nonsense": 1}, "nonsense"),
                        ({"export_limit_w": float("nan")}, "export_limit_w")):
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(ValidationError) as caught:
             program.change(inverter.asset_id, {"program": bad}, source="api", holder="t", dispatcher=dispatcher)
         assert getattr(caught.value, "field", None) == field, bad
     assert inverter.writes == 1  # the clamped export limit is what the device holds already: only 108 is written
