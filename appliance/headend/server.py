@@ -25,7 +25,8 @@ class HeadendServer:
 
         self.server = create_server(app, host=host, port=port, threads=threads)
         self.host, self.port = host, int(self.server.effective_port)
-        self._thread = threading.Thread(target=self.server.run, name="headend", daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="headend", daemon=True)
 
     @property
     def url(self) -> str:
@@ -37,9 +38,19 @@ class HeadendServer:
         self._thread.start()
         return self
 
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except (OSError, ValueError):
+            # close_all also closes the loop's own trigger: its last select() can meet a closed descriptor.
+            if not self._stopping.is_set():
+                raise
+
     def stop(self) -> None:
         """Stop serving: close the listener and every open connection, as a stopped process would."""
         from waitress import wasyncore
+
+        self._stopping.set()
 
         # Closed from inside the server's loop thread (its select() must not see a closed socket), and the
         # keep-alive connections too, or pooled client connections would still be served.
