@@ -17,7 +17,7 @@ TIME = "%H:%M"
 DASH = "—"
 
 
-def zone_of(name: Any) -> tzinfo:
+def zone_of(name: object) -> tzinfo:
     """A time zone from its IANA name; UTC for none or an unknown name."""
     if not isinstance(name, str) or not name:
         return timezone.utc
@@ -27,7 +27,7 @@ def zone_of(name: Any) -> tzinfo:
         return timezone.utc
 
 
-def to_local(value: Any, zone: tzinfo) -> datetime | None:
+def to_local(value: object, zone: tzinfo) -> datetime | None:
     """Epoch ms, an ISO 8601 text (UTC when it has no offset) or a datetime, as an aware local datetime."""
     if value is None or value == "" or isinstance(value, bool):
         return None
@@ -49,7 +49,7 @@ def to_local(value: Any, zone: tzinfo) -> datetime | None:
     return moment.astimezone(zone)
 
 
-def datetime_text(value: Any, zone: tzinfo, *, seconds: bool = False) -> str:
+def datetime_text(value: object, zone: tzinfo, *, seconds: bool = False) -> str:
     """'2026-05-14 13:05' in `zone`; '—' when there is no time."""
     moment = to_local(value, zone)
     if moment is None:
@@ -57,7 +57,7 @@ def datetime_text(value: Any, zone: tzinfo, *, seconds: bool = False) -> str:
     return moment.strftime(DATETIME_SECONDS if seconds else DATETIME)
 
 
-def date_text(value: Any, zone: tzinfo) -> str:
+def date_text(value: object, zone: tzinfo) -> str:
     """'2026-05-14': a local date, from a date or an instant."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.strftime(DATE)
@@ -65,13 +65,13 @@ def date_text(value: Any, zone: tzinfo) -> str:
     return moment.strftime(DATE) if moment else DASH
 
 
-def time_text(value: Any, zone: tzinfo) -> str:
+def time_text(value: object, zone: tzinfo) -> str:
     """'13:05': the local time of day of an instant."""
     moment = to_local(value, zone)
     return moment.strftime(TIME) if moment else DASH
 
 
-def age_text(value: Any, now_ms: int) -> str:
+def age_text(value: object, now_ms: int) -> str:
     """How long ago an instant was, in words: 'just now', '40 s ago', '3 min ago', '2 h ago', '5 days ago'."""
     moment = to_local(value, timezone.utc)
     if moment is None:

@@ -41,13 +41,13 @@ def check_text(value: str, field: str | None = None) -> str:
     return value
 
 
-def check_value(value: Any, field: str | None = None, *, max_depth: int = MAX_DEPTH) -> Any:
+def check_value(value: object, field: str | None = None, *, max_depth: int = MAX_DEPTH) -> Any:
     """Walk a decoded JSON or YAML value: finite numbers, valid text, nesting at most `max_depth`."""
     _walk(value, field, 0, max_depth)
     return value
 
 
-def _walk(value: Any, path: str | None, depth: int, max_depth: int) -> None:
+def _walk(value: object, path: str | None, depth: int, max_depth: int) -> None:
     if isinstance(value, float):
         check_finite(value, path)
     elif isinstance(value, str):
@@ -77,12 +77,12 @@ def loads(data: str | bytes, field: str | None = None) -> Any:
     return check_value(value, field)
 
 
-def dumps(value: Any, **kwargs: Any) -> str:
+def dumps(value: object, **kwargs: Any) -> str:
     """json.dumps that never writes NaN or Infinity (ValueError instead): what it writes, any parser reads."""
     return json.dumps(value, allow_nan=False, **kwargs)
 
 
-def finite_or_none(value: Any) -> Any:
+def finite_or_none(value: object) -> Any:
     """A copy of a JSON-like value with each non-finite float replaced by None (JSON null), for output."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None

@@ -178,7 +178,7 @@ def label_with_unit(key: str, kind: str | None = None, unit: str | None = None) 
     return f"{found.label} ({shown})" if shown else found.label
 
 
-def number(value: Any, digits: int = 0, unit: str = "") -> str:
+def number(value: object, digits: int = 0, unit: str = "") -> str:
     """'3 200 W', '52.4 V': fixed decimals, a thin space between thousands; '—' for none."""
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return DASH
@@ -188,7 +188,7 @@ def number(value: Any, digits: int = 0, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-def power(value: Any) -> str:
+def power(value: object) -> str:
     """'850 W' below 1 kW, '2.3 kW' above."""
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return DASH
@@ -197,7 +197,7 @@ def power(value: Any) -> str:
     return number(value, 0, "W")
 
 
-def direction(key: str, value: Any, kind: str | None = None) -> str:
+def direction(key: str, value: object, kind: str | None = None) -> str:
     """The word for a signed value's direction ('exporting'), or '' when the key has none or it is ~0."""
     signs = term(key, kind).signs
     if signs is None or not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -207,7 +207,7 @@ def direction(key: str, value: Any, kind: str | None = None) -> str:
     return signs[0] if value > 0 else signs[1]
 
 
-def _scalar(found: Term, value: Any) -> str:
+def _scalar(found: Term, value: object) -> str:
     if value is None:
         return DASH
     if isinstance(value, bool):
@@ -222,7 +222,7 @@ def _scalar(found: Term, value: Any) -> str:
     return str(value)
 
 
-def format_value(key: str, value: Any, kind: str | None = None) -> str:
+def format_value(key: str, value: object, kind: str | None = None) -> str:
     """A value as text: '52.4 V', 'charging 1.1 kW', 'balancing', 'no alarms', '—'. Never a Python literal."""
     found = term(key, kind)
     if isinstance(value, (list, tuple)):

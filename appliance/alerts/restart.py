@@ -64,11 +64,11 @@ def _write(path: Path, value: dict[str, Any]) -> None:
         log.error("cannot write %s: %s", path, exc)
 
 
-def _int(value: Any) -> int | None:
+def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return value[:80] if isinstance(value, str) and value else None
 
 

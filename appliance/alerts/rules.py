@@ -18,7 +18,7 @@ TEMPERATURE_BAND_C = 2.0
 SOC_BAND_PCT = 5.0
 
 
-def _num(value: Any) -> float | None:
+def _num(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)

@@ -25,7 +25,7 @@ def _key_column(model: type[Model]) -> str:
     return str(getattr(model._meta.primary_key, "column_name", "id"))
 
 
-def parent(model: type[M], key: Any, field: str, what: str) -> M:
+def parent(model: type[M], key: object, field: str, what: str) -> M:
     """A referenced parent row; an unknown id is a validation error on `field`."""
     if key is None:
         raise ValidationError(f"{field} is required", field=field)

@@ -50,7 +50,7 @@ def _iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _object(value: Any, field: str) -> str | None:
+def _object(value: object, field: str) -> str | None:
     if value is None:
         return None
     text = json_object(value, field)
@@ -70,7 +70,7 @@ def _public(device: RegistryDevice) -> dict[str, Any]:
     return out
 
 
-def _get(device_id: Any) -> RegistryDevice:
+def _get(device_id: object) -> RegistryDevice:
     if not isinstance(device_id, str) or not device_id:
         raise ValidationError("device_id is required", field="device_id")
     device = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
@@ -79,8 +79,8 @@ def _get(device_id: Any) -> RegistryDevice:
     return device
 
 
-def register(name: Any, device_type: Any, hardware_id: Any, firmware_version: Any = None, ip_address: Any = None,
-             location: Any = None, metadata: Any = None, *, now: int | None = None) -> dict[str, Any]:
+def register(name: object, device_type: object, hardware_id: object, firmware_version: object = None, ip_address: object = None,
+             location: object = None, metadata: object = None, *, now: int | None = None) -> dict[str, Any]:
     """Register a device: a registry row with a new UUID, active and online; DuplicateDevice on a known hardware id."""
     name = check_name(name)
     if not isinstance(device_type, str) or not TYPE_PATTERN.match(device_type):
@@ -117,7 +117,7 @@ def register(name: Any, device_type: Any, hardware_id: Any, firmware_version: An
     return get(device_id)
 
 
-def heartbeat(device_id: Any, *, now: int | None = None) -> dict[str, Any]:
+def heartbeat(device_id: object, *, now: int | None = None) -> dict[str, Any]:
     """Note a heartbeat: last seen now, offline devices come back online; faster than every 10 s is counted."""
     device = _get(device_id)
     now = now_ms() if now is None else now
@@ -182,12 +182,12 @@ def sweep_offline(now: int, timeout_s: float | None = None) -> list[str]:
     return stale
 
 
-def get(device_id: Any) -> dict[str, Any]:
+def get(device_id: object) -> dict[str, Any]:
     """One registry device (registered or catalogued) in the registration document's shape."""
     return _public(_get(device_id))
 
 
-def list_registered(status: Any = None, device_type: Any = None, *, kind: Any = None) -> list[dict[str, Any]]:
+def list_registered(status: Any = None, device_type: object = None, *, kind: Any = None) -> list[dict[str, Any]]:
     """Registry devices, optionally by status (health), type (device_type) and kind, ordered by name and id."""
     query = RegistryDevice.select().order_by(RegistryDevice.name, RegistryDevice.device_id)
     if status is not None:
@@ -201,7 +201,7 @@ def list_registered(status: Any = None, device_type: Any = None, *, kind: Any = 
     return [_public(d) for d in query]
 
 
-def patch(device_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
+def patch(device_id: object, changes: dict[str, Any]) -> dict[str, Any]:
     """Change a device's status (maintenance/online), name, location or metadata; all checked before any write."""
     device = _get(device_id)
     allowed = {"status", "name", "location", "metadata", "maintenance_reason"}
@@ -235,7 +235,7 @@ def patch(device_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
     return get(device.device_id)
 
 
-def parse_timestamp(value: Any, field: str, default: int | None = None) -> int | None:
+def parse_timestamp(value: object, field: str, default: int | None = None) -> int | None:
     """Epoch ms from epoch ms or ISO 8601 (UTC when no offset); `default` when value is None."""
     if value is None:
         return default
@@ -256,7 +256,7 @@ def parse_timestamp(value: Any, field: str, default: int | None = None) -> int |
     raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
 
 
-def record_metrics(device_id: Any, metrics: Any, *, now: int | None = None) -> dict[str, Any]:
+def record_metrics(device_id: object, metrics: Any, *, now: int | None = None) -> dict[str, Any]:
     """Store named numeric values [{name, value, ts?}] of a device; a repeated (name, ts) replaces the value."""
     device = _get(device_id)
     if not isinstance(metrics, list) or not metrics:
@@ -285,7 +285,7 @@ def record_metrics(device_id: Any, metrics: Any, *, now: int | None = None) -> d
     return {"device_id": device.device_id, "stored": len(rows), "names": sorted({r["name"] for r in rows})}
 
 
-def metric_names(device_id: Any) -> list[str]:
+def metric_names(device_id: object) -> list[str]:
     """The metric names a device has published."""
     device = _get(device_id)
     query = (DeviceMetric.select(DeviceMetric.name).where(DeviceMetric.device == device.device_id)
@@ -293,7 +293,7 @@ def metric_names(device_id: Any) -> list[str]:
     return [m.name for m in query]
 
 
-def metric_series(device_id: Any, name: Any, start: int | None = None, end: int | None = None,
+def metric_series(device_id: object, name: object, start: int | None = None, end: int | None = None,
                   limit: int = MAX_SERIES) -> dict[str, Any]:
     """One metric of a device between start and end (epoch ms, inclusive) as `ts` and `values` columns for a chart."""
     device = _get(device_id)
@@ -313,7 +313,7 @@ def metric_series(device_id: Any, name: Any, start: int | None = None, end: int 
             "values": [p[1] for p in points]}
 
 
-def metrics_overview(device_id: Any) -> Iterable[dict[str, Any]]:
+def metrics_overview(device_id: object) -> Iterable[dict[str, Any]]:
     """Per metric name: how many points, the newest value and its time."""
     device = _get(device_id)
     out = []

@@ -34,7 +34,7 @@ class AdapterChange:
                 if self.before.get(k) != self.after.get(k)]
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = (json.dumps(value, sort_keys=True, default=str, allow_nan=False) if isinstance(value, (dict, list))
             else repr(value))
     return text if len(text) <= 60 else text[:57] + "..."

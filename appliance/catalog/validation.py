@@ -20,7 +20,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 MAX_NAME = 120
 
 
-def check_id(value: Any, field: str) -> str:
+def check_id(value: object, field: str) -> str:
     """An identifier: 1-64 letters, digits, `_ . : -`, starting with a letter or digit."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{field} is required", field=field)
@@ -29,7 +29,7 @@ def check_id(value: Any, field: str) -> str:
     return value
 
 
-def check_name(value: Any, field: str = "name") -> str:
+def check_name(value: object, field: str = "name") -> str:
     """A display name: non-empty text, at most 120 characters, stripped."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{field} must not be empty", field=field)
@@ -38,7 +38,7 @@ def check_name(value: Any, field: str = "name") -> str:
     return check_unicode(value.strip(), field)
 
 
-def check_text(value: Any, field: str, *, max_len: int = 500) -> str | None:
+def check_text(value: object, field: str, *, max_len: int = 500) -> str | None:
     """Optional free text; None stays None."""
     if value is None:
         return None
@@ -49,7 +49,7 @@ def check_text(value: Any, field: str, *, max_len: int = 500) -> str | None:
     return check_unicode(value, field)
 
 
-def check_choice(value: Any, field: str, choices: tuple[str, ...], *, optional: bool = True) -> str | None:
+def check_choice(value: object, field: str, choices: tuple[str, ...], *, optional: bool = True) -> str | None:
     """One of a fixed set of values."""
     if value is None and optional:
         return None
@@ -58,7 +58,7 @@ def check_choice(value: Any, field: str, choices: tuple[str, ...], *, optional: 
     return str(value)
 
 
-def check_number(value: Any, field: str, *, minimum: float | None = None, maximum: float | None = None,
+def check_number(value: object, field: str, *, minimum: float | None = None, maximum: float | None = None,
                  optional: bool = True) -> float | None:
     """A finite number within bounds."""
     if value is None and optional:
@@ -72,7 +72,7 @@ def check_number(value: Any, field: str, *, minimum: float | None = None, maximu
     return float(value)
 
 
-def check_int(value: Any, field: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def check_int(value: object, field: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """A whole number within bounds."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(f"{field} must be a whole number", field=field)
@@ -83,14 +83,14 @@ def check_int(value: Any, field: str, *, minimum: int | None = None, maximum: in
     return value
 
 
-def check_bool(value: Any, field: str) -> bool:
+def check_bool(value: object, field: str) -> bool:
     """A true/false flag."""
     if not isinstance(value, bool):
         raise ValidationError(f"{field} must be true or false", field=field)
     return value
 
 
-def check_timezone(value: Any, field: str = "timezone") -> str:
+def check_timezone(value: object, field: str = "timezone") -> str:
     """An IANA time zone name such as Europe/Berlin."""
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{field} is required", field=field)
@@ -103,14 +103,14 @@ def check_timezone(value: Any, field: str = "timezone") -> str:
     return value
 
 
-def check_currency(value: Any, field: str = "currency") -> str:
+def check_currency(value: object, field: str = "currency") -> str:
     """An ISO 4217 currency code: three capital letters such as EUR or PKR."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
         raise ValidationError(f"{field} must be an ISO 4217 code of three capital letters, e.g. EUR", field=field)
     return value
 
 
-def check_timestamp(value: Any, field: str) -> str:
+def check_timestamp(value: object, field: str) -> str:
     """An ISO 8601 date-time, returned as given."""
     if isinstance(value, datetime):
         return value.isoformat()
@@ -123,7 +123,7 @@ def check_timestamp(value: Any, field: str) -> str:
     return value
 
 
-def check_adapter_config(adapter_type: str, config: Any, field: str = "config") -> dict[str, Any]:
+def check_adapter_config(adapter_type: str, config: object, field: str = "config") -> dict[str, Any]:
     """An adapter config that matches its adapter type's JSON schema; `type` is filled in."""
     if not isinstance(config, Mapping):
         raise ValidationError(f"{field} must be an object", field=field)
@@ -153,7 +153,7 @@ def _unexpected_key(message: str) -> str:
     return match.group(1) if match else ""
 
 
-def json_object(value: Any, field: str) -> str:
+def json_object(value: object, field: str) -> str:
     """Serialise an optional JSON object for a TEXT column."""
     if value is None:
         return "{}"

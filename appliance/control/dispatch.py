@@ -50,7 +50,7 @@ def _text(body: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def parse(body: Any, *, default_source: int = MANUAL) -> Command:
+def parse(body: object, *, default_source: int = MANUAL) -> Command:
     """Check a dispatch body: exactly one of kw/mw (finite), a target, optional duration_s and command_source."""
     if not isinstance(body, Mapping):
         raise ValidationError("the body must be a JSON object", field=None)
@@ -222,7 +222,7 @@ def _dry_run(command: Command, plan_: Plan, runner: delivery.Dispatcher, now: in
     return shares
 
 
-def dispatch(body: Any, *, default_source: int = MANUAL, requested_by: str | None = None,
+def dispatch(body: object, *, default_source: int = MANUAL, requested_by: str | None = None,
              dispatcher: delivery.Dispatcher | None = None, control_source: str = "api") -> dict[str, Any]:
     """Check, plan, deliver and log a setpoint command; return the plan with each asset's outcome. With
     `dry_run` the answer carries each asset's exact register writes, and nothing is written or logged."""

@@ -61,7 +61,7 @@ def _store_state(device_id: str, registers: Mapping[int, int], program: Mapping[
      .on_conflict(conflict_target=[ControlState.device], update=values).execute())
 
 
-def _json(value: Any) -> str:
+def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True, allow_nan=False)
 
 

@@ -56,7 +56,7 @@ def check_source(source: Any) -> str:
     return str(source)
 
 
-def lease_s(value: Any = None) -> int:
+def lease_s(value: object = None) -> int:
     """A lease length in seconds: the request's, else the app setting, else 15 minutes."""
     if value is None:
         value = app_setting(LEASE_KEY, DEFAULT_LEASE_S)

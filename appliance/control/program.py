@@ -19,7 +19,7 @@ from appliance.store.models import ControlSnapshot, SetpointState
 FIELDS = {"program", "dry_run", "takeover", "lease_s"}
 
 
-def device_of(asset_id: Any) -> tuple[asset_info.AssetInfo, engine.Device]:
+def device_of(asset_id: object) -> tuple[asset_info.AssetInfo, engine.Device]:
     """The asset and its program adapter; ValidationError for an asset without a program."""
     asset = asset_info.resolve(asset_id)
     adapter = asset.setpoint_adapter
@@ -29,7 +29,7 @@ def device_of(asset_id: Any) -> tuple[asset_info.AssetInfo, engine.Device]:
     return asset, engine.Device(asset.asset_id, adapter.adapter_type, adapter.config)
 
 
-def controllable(asset_id: Any) -> bool:
+def controllable(asset_id: object) -> bool:
     """Whether an asset has a program the appliance can change (its control page exists)."""
     try:
         device_of(asset_id)
@@ -42,7 +42,7 @@ def settings_of(smap: SettingsMap, program: Mapping[str, Any]) -> list[dict[str,
     """What each setting is, for a form: name, label, unit, kind, choices and the limits that apply now."""
     out = []
     for item in smap.settings:
-        def bound(value: Any) -> Any:
+        def bound(value: object) -> Any:
             return program.get(value) if isinstance(value, str) else value
         out.append({"name": item.name, "label": item.label, "unit": item.unit, "type": item.type, "slot": item.slot,
                     "read_only": item.read_only, "choices": list(item.enum.values()) or None,
@@ -65,7 +65,7 @@ def _state(asset: asset_info.AssetInfo, device: engine.Device, now: int) -> dict
                          "program": json.loads(snap.program)} if snap is not None else None}
 
 
-def describe(asset_id: Any, *, dispatcher: delivery.Dispatcher | None = None) -> dict[str, Any]:
+def describe(asset_id: object, *, dispatcher: delivery.Dispatcher | None = None) -> dict[str, Any]:
     """The program read from the device now (else the last one read, marked stale, with the error), who holds
     the lease, the write budget left, the setpoint in force and the kept owner's program."""
     asset, device = device_of(asset_id)
@@ -83,7 +83,7 @@ def describe(asset_id: Any, *, dispatcher: delivery.Dispatcher | None = None) ->
     return body
 
 
-def parse(body: Any) -> tuple[Mapping[str, Any], bool, bool, int]:
+def parse(body: object) -> tuple[Mapping[str, Any], bool, bool, int]:
     """A change request: {program: {...}, dry_run?, takeover?, lease_s?}."""
     if not isinstance(body, Mapping):
         raise ValidationError("the body must be a JSON object", field=None)
@@ -100,7 +100,7 @@ def parse(body: Any) -> tuple[Mapping[str, Any], bool, bool, int]:
     return changes, flags["dry_run"], flags["takeover"], lease.lease_s(body.get("lease_s"))
 
 
-def change(asset_id: Any, body: Any, *, source: str, holder: str,
+def change(asset_id: object, body: object, *, source: str, holder: str,
            dispatcher: delivery.Dispatcher | None = None) -> dict[str, Any]:
     """Change a device's program as `source` asks: a dry run answers the exact register writes and writes
     nothing; otherwise the lease is taken (409 if another source holds it and no takeover), a setpoint in force
@@ -127,7 +127,7 @@ def change(asset_id: Any, body: Any, *, source: str, holder: str,
             "budget": budget.budget(asset.asset_id, device.config, now).to_json()}
 
 
-def release(asset_id: Any, body: Any = None, *, source: str, holder: str,
+def release(asset_id: object, body: object = None, *, source: str, holder: str,
             dispatcher: delivery.Dispatcher | None = None) -> dict[str, Any]:
     """Hand a device back: a setpoint `source` holds ends now (the owner's program is written back) and its
     lease is released. Another source's lease is refused (409) like any change. With {dry_run: true} the

@@ -40,7 +40,7 @@ def _get(key: str) -> Any:
         return DEFAULTS[key]  # a hand-edited non-JSON value: fall back rather than stop discovery
 
 
-def check(key: str, value: Any) -> Any:
+def check(key: str, value: object) -> Any:
     """A setting value checked for its key; ValidationError names the key."""
     if key not in DEFAULTS:
         raise ValidationError(f"unknown discovery setting {key!r}", field=key)
@@ -60,7 +60,7 @@ def check(key: str, value: Any) -> Any:
     return value
 
 
-def set_value(key: str, value: Any) -> None:
+def set_value(key: str, value: object) -> None:
     """Store one discovery setting after checking it."""
     value = check(key, value)
     with database.atomic():

@@ -106,11 +106,11 @@ def _number(key: str, path: str, name: str, kind: str | None, *, diagnostic: boo
                   digits if unit else None)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def for_value(key: str, value: Any, kind: str | None, *, prefix: str = "", name_prefix: str = "",
+def for_value(key: str, value: object, kind: str | None, *, prefix: str = "", name_prefix: str = "",
               diagnostic: bool = False) -> list[Entity]:
     """The entities of one value of a reading (a list gives one per item; `batteries` one set per unit)."""
     path = f"{prefix}{key}"

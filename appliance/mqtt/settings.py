@@ -40,7 +40,7 @@ def _read(key: str) -> Any:
         return None
 
 
-def _write(key: str, value: Any) -> None:
+def _write(key: str, value: object) -> None:
     if value is None:
         AppSetting.delete().where(AppSetting.key == key).execute()
         return
@@ -48,7 +48,7 @@ def _write(key: str, value: Any) -> None:
      .on_conflict_replace().execute())
 
 
-def _from_stored(values: Mapping[str, Any], password: Any) -> MqttConfig:
+def _from_stored(values: object, password: object) -> MqttConfig:
     """A config from the stored JSON, every field checked as if typed."""
     if not isinstance(values, Mapping) or set(values) - set(STORED):
         raise ValidationError(f"{CONFIG_KEY} must be an object with {', '.join(STORED)}", field=CONFIG_KEY)
@@ -113,7 +113,7 @@ def describe(config: MqttConfig | None = None) -> dict[str, Any]:
     return out
 
 
-def check_setting(key: str, value: Any) -> Any:
+def check_setting(key: str, value: object) -> Any:
     """A snapshot's `mqtt.*` setting checked before it is restored (accounts.backup calls this)."""
     if key == CONFIG_KEY:
         _from_stored(value, None)
@@ -168,7 +168,7 @@ def save_published(published: Mapping[str, list[str]]) -> None:
         _write(PUBLISHED_KEY, {owner: sorted(topics) for owner, topics in published.items() if topics} or None)
 
 
-def check_published(value: Any) -> dict[str, list[str]]:
+def check_published(value: object) -> dict[str, list[str]]:
     """A published-topics record: {owner: [topic, ...]}."""
     if value is None:
         return {}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from appliance import vocabulary
+from appliance.jsontypes import as_list
 
 DAY_LABELS = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
 CHOICE_LABELS = {"selling_first": "Selling first (export allowed)", "zero_export_to_load": "Zero export to load",
@@ -29,14 +30,14 @@ class Field:
     value: Any
 
 
-def choice_text(value: Any) -> str:
+def choice_text(value: object) -> str:
     """A setting's choice as people read it."""
     if isinstance(value, str):
         return CHOICE_LABELS.get(value) or DAY_LABELS.get(value) or vocabulary.humanize(value).lower()
     return vocabulary.DASH if value is None else str(value)
 
 
-def value_text(setting: Mapping[str, Any], value: Any) -> str:
+def value_text(setting: Mapping[str, Any], value: object) -> str:
     """A setting's value in words: '8 000 W', 'on', 'Mon, Tue', 'selling first (export allowed)'."""
     if value is None:
         return vocabulary.DASH
@@ -44,7 +45,7 @@ def value_text(setting: Mapping[str, Any], value: Any) -> str:
     if kind in ("bool", "bit"):
         return "on" if value else "off"
     if kind == "days":
-        return ", ".join(DAY_LABELS.get(d, d) for d in value) if value else "no day"
+        return ", ".join(DAY_LABELS.get(str(d), str(d)) for d in as_list(value)) if value else "no day"
     if kind == "enum":
         return choice_text(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -49,12 +49,12 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def fmt_ts(value: Any, seconds: bool = False) -> str:
+def fmt_ts(value: object, seconds: bool = False) -> str:
     """An instant as local date and time of the selected system: '2026-05-14 13:05'."""
     return timefmt.datetime_text(value, system_zone(), seconds=seconds)
 
 
-def fmt_age(value: Any) -> str:
+def fmt_age(value: object) -> str:
     """How long ago: '4 s ago'."""
     return timefmt.age_text(value, now_ms())
 
@@ -64,7 +64,7 @@ def stringify(values: dict[str, Any]) -> dict[str, str]:
     return {k: "" if v is None else str(v) for k, v in values.items()}
 
 
-def words(value: Any) -> str:
+def words(value: object) -> str:
     """A machine word ('self_check', 'battery_pack') as people read it ('self check', 'battery pack')."""
     if value is None or value == "":
         return vocabulary.DASH

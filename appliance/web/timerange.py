@@ -31,7 +31,7 @@ def entity_zone(level: str, entity_id: str) -> tuple[dict[str, Any], ZoneInfo]:
     return entity, ZoneInfo(system["timezone"])
 
 
-def parse_date(value: Any, field: str) -> date:
+def parse_date(value: object, field: str) -> date:
     """A YYYY-MM-DD date."""
     try:
         return date.fromisoformat(str(value))
@@ -39,7 +39,7 @@ def parse_date(value: Any, field: str) -> date:
         raise ValidationError(f"{field} must be a date YYYY-MM-DD", field=field) from None
 
 
-def parse_instant(value: Any, field: str, zone: ZoneInfo) -> int:
+def parse_instant(value: object, field: str, zone: ZoneInfo) -> int:
     """Epoch ms from epoch ms, an ISO 8601 date-time, or a date (its local midnight)."""
     text = str(value).strip()
     # ASCII digits only: str.isdigit() also accepts "²" and "١", which int() then refuses.
