@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, TypeVar
+from typing import Mapping, TypeVar
 
 from peewee import IntegrityError, Model
 
@@ -41,7 +41,7 @@ def ensure_new(model: type[Model], key: str, field: str, what: str) -> None:
         raise ConflictError(f"{what} {key!r} already exists", field=field)
 
 
-def unknown_fields(changes: Mapping[str, Any], allowed: set[str]) -> None:
+def unknown_fields(changes: Mapping[str, object], allowed: set[str]) -> None:
     """Refuse fields a service does not know, naming the first."""
     for key in changes:
         if key not in allowed:

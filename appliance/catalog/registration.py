@@ -8,7 +8,7 @@ import math
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Mapping, TypedDict
 
 from peewee import IntegrityError
 
@@ -17,6 +17,7 @@ from appliance.catalog.rows import now_ms, row, utc_now_iso
 from appliance.catalog.validation import check_name, check_text, json_object
 from appliance.errors import ConflictError, NotFoundError, ValidationError
 from appliance.store.models import AppSetting, DeviceHealth, DeviceHeartbeat, DeviceMetric, RegistryDevice, database
+from appliance.store.rowtypes import RegistryDeviceRow, shaped
 
 #: Registry `kind` of every self-registered device; its own type (esp32, arduino, ...) is `device_type`.
 KIND = "registered"
@@ -33,6 +34,59 @@ MAX_HARDWARE_ID = 128
 MAX_METRICS = 1000
 MAX_SERIES = 10_000
 MAX_JSON = 8192
+
+
+class HeartbeatCounts(TypedDict):
+    """How a device's heartbeats came: how many, how many too soon, the last gap."""
+
+    count: int
+    too_frequent: int
+    last_interval_ms: int | None
+
+
+class RegisteredDevice(RegistryDeviceRow):
+    """A registry row in the registration document's shape (`id`, `status`), every column kept."""
+
+    id: str
+    status: str
+    last_seen_at: str | None
+    heartbeats: HeartbeatCounts
+
+
+class Heartbeat(TypedDict):
+    """What a heartbeat answers."""
+
+    device_id: str
+    status: str
+    last_seen: str | None
+    too_frequent: bool
+    interval_ms: int | None
+
+
+class MetricsStored(TypedDict):
+    """What a metrics upload stored."""
+
+    device_id: str
+    stored: int
+    names: list[str]
+
+
+class MetricSeries(TypedDict):
+    """One metric of a device as chart columns."""
+
+    device_id: str
+    name: str
+    ts: list[int]
+    values: list[float]
+
+
+class MetricSummary(TypedDict):
+    """One metric name of a device: its points and newest value."""
+
+    name: str
+    points: int
+    latest: float
+    latest_ts: int
 
 
 class DuplicateDevice(ConflictError):
@@ -59,15 +113,14 @@ def _object(value: object, field: str) -> str | None:
     return text
 
 
-def _public(device: RegistryDevice) -> dict[str, Any]:
+def _public(device: RegistryDevice) -> RegisteredDevice:
     """A registry row in the registration document's shape (`id`, `status`), with every column kept."""
-    out = row(device)
     beats = DeviceHeartbeat.get_or_none(DeviceHeartbeat.device == device.device_id)
-    out.update(id=device.device_id, status=device.health_status, last_seen_at=_iso(device.last_seen),
-               heartbeats={"count": beats.heartbeats if beats else 0,
-                           "too_frequent": beats.too_frequent if beats else 0,
-                           "last_interval_ms": beats.last_interval_ms if beats else None})
-    return out
+    return RegisteredDevice(**shaped(RegistryDeviceRow, row(device)), id=device.device_id, status=device.health_status,
+                            last_seen_at=_iso(device.last_seen),
+                            heartbeats={"count": beats.heartbeats if beats else 0,
+                                        "too_frequent": beats.too_frequent if beats else 0,
+                                        "last_interval_ms": beats.last_interval_ms if beats else None})
 
 
 def _get(device_id: object) -> RegistryDevice:
@@ -79,8 +132,9 @@ def _get(device_id: object) -> RegistryDevice:
     return device
 
 
-def register(name: object, device_type: object, hardware_id: object, firmware_version: object = None, ip_address: object = None,
-             location: object = None, metadata: object = None, *, now: int | None = None) -> dict[str, Any]:
+def register(name: object, device_type: object, hardware_id: object, firmware_version: object = None,
+             ip_address: object = None, location: object = None, metadata: object = None, *,
+             now: int | None = None) -> RegisteredDevice:
     """Register a device: a registry row with a new UUID, active and online; DuplicateDevice on a known hardware id."""
     name = check_name(name)
     if not isinstance(device_type, str) or not TYPE_PATTERN.match(device_type):
@@ -117,7 +171,7 @@ def register(name: object, device_type: object, hardware_id: object, firmware_ve
     return get(device_id)
 
 
-def heartbeat(device_id: object, *, now: int | None = None) -> dict[str, Any]:
+def heartbeat(device_id: object, *, now: int | None = None) -> Heartbeat:
     """Note a heartbeat: last seen now, offline devices come back online; faster than every 10 s is counted."""
     device = _get(device_id)
     now = now_ms() if now is None else now
@@ -134,7 +188,7 @@ def heartbeat(device_id: object, *, now: int | None = None) -> dict[str, Any]:
                                     too_frequent=DeviceHeartbeat.too_frequent + frequent, last_heartbeat=now,
                                     last_interval_ms=interval)
              .where(DeviceHeartbeat.device == device.device_id).execute())
-        changes: dict[str, Any] = {"last_seen": now, "updated_at": utc_now_iso()}
+        changes: dict[str, object] = {"last_seen": now, "updated_at": utc_now_iso()}
         # Maintenance is an administrator's decision: a heartbeat does not end it.
         if device.health_status not in ("online", "maintenance"):
             changes["health_status"] = "online"
@@ -182,12 +236,13 @@ def sweep_offline(now: int, timeout_s: float | None = None) -> list[str]:
     return stale
 
 
-def get(device_id: object) -> dict[str, Any]:
+def get(device_id: object) -> RegisteredDevice:
     """One registry device (registered or catalogued) in the registration document's shape."""
     return _public(_get(device_id))
 
 
-def list_registered(status: Any = None, device_type: object = None, *, kind: Any = None) -> list[dict[str, Any]]:
+def list_registered(status: object = None, device_type: object = None, *,
+                    kind: object = None) -> list[RegisteredDevice]:
     """Registry devices, optionally by status (health), type (device_type) and kind, ordered by name and id."""
     query = RegistryDevice.select().order_by(RegistryDevice.name, RegistryDevice.device_id)
     if status is not None:
@@ -201,7 +256,7 @@ def list_registered(status: Any = None, device_type: object = None, *, kind: Any
     return [_public(d) for d in query]
 
 
-def patch(device_id: object, changes: dict[str, Any]) -> dict[str, Any]:
+def patch(device_id: object, changes: Mapping[str, object]) -> RegisteredDevice:
     """Change a device's status (maintenance/online), name, location or metadata; all checked before any write."""
     device = _get(device_id)
     allowed = {"status", "name", "location", "metadata", "maintenance_reason"}
@@ -212,7 +267,7 @@ def patch(device_id: object, changes: dict[str, Any]) -> dict[str, Any]:
         # A catalogued device's name and place belong to its catalog row, which keeps the registry in step.
         field = sorted(set(changes) - {"status", "maintenance_reason"})[0]
         raise ValidationError(f"{field} of a catalogued device is changed through the catalog", field=field)
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     if "name" in changes:
         values["name"] = check_name(changes["name"])
     if "location" in changes:
@@ -222,8 +277,7 @@ def patch(device_id: object, changes: dict[str, Any]) -> dict[str, Any]:
     status = changes.get("status")
     if "status" in changes and status not in PATCH_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(PATCH_STATUSES)}", field="status")
-    reason = changes.get("maintenance_reason") or "set over the API"
-    check_text(reason, "maintenance_reason")
+    reason = check_text(changes.get("maintenance_reason") or "set over the API", "maintenance_reason")
     with database.atomic():
         if values:
             values["updated_at"] = utc_now_iso()
@@ -256,7 +310,7 @@ def parse_timestamp(value: object, field: str, default: int | None = None) -> in
     raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
 
 
-def record_metrics(device_id: object, metrics: Any, *, now: int | None = None) -> dict[str, Any]:
+def record_metrics(device_id: object, metrics: object, *, now: int | None = None) -> MetricsStored:
     """Store named numeric values [{name, value, ts?}] of a device; a repeated (name, ts) replaces the value."""
     device = _get(device_id)
     if not isinstance(metrics, list) or not metrics:
@@ -264,7 +318,8 @@ def record_metrics(device_id: object, metrics: Any, *, now: int | None = None) -
     if len(metrics) > MAX_METRICS:
         raise ValidationError(f"at most {MAX_METRICS} metrics per request", field="metrics")
     now = now_ms() if now is None else now
-    rows = []
+    rows: list[dict[str, object]] = []
+    names: set[str] = set()
     for i, item in enumerate(metrics):
         where = f"metrics[{i}]"
         if not isinstance(item, dict):
@@ -279,10 +334,11 @@ def record_metrics(device_id: object, metrics: Any, *, now: int | None = None) -
             raise ValidationError(f"{where}.value must be a finite number", field=f"{where}.value")
         rows.append({"device": device.device_id, "name": name, "value": float(value),
                      "ts": parse_timestamp(item.get("ts"), f"{where}.ts", now)})
+        names.add(name)
     with database.atomic():
         for start in range(0, len(rows), 200):
             DeviceMetric.insert_many(rows[start:start + 200]).on_conflict_replace().execute()
-    return {"device_id": device.device_id, "stored": len(rows), "names": sorted({r["name"] for r in rows})}
+    return {"device_id": device.device_id, "stored": len(rows), "names": sorted(names)}
 
 
 def metric_names(device_id: object) -> list[str]:
@@ -294,7 +350,7 @@ def metric_names(device_id: object) -> list[str]:
 
 
 def metric_series(device_id: object, name: object, start: int | None = None, end: int | None = None,
-                  limit: int = MAX_SERIES) -> dict[str, Any]:
+                  limit: int = MAX_SERIES) -> MetricSeries:
     """One metric of a device between start and end (epoch ms, inclusive) as `ts` and `values` columns for a chart."""
     device = _get(device_id)
     if not isinstance(name, str) or not METRIC_PATTERN.match(name):
@@ -313,10 +369,10 @@ def metric_series(device_id: object, name: object, start: int | None = None, end
             "values": [p[1] for p in points]}
 
 
-def metrics_overview(device_id: object) -> Iterable[dict[str, Any]]:
+def metrics_overview(device_id: object) -> list[MetricSummary]:
     """Per metric name: how many points, the newest value and its time."""
     device = _get(device_id)
-    out = []
+    out: list[MetricSummary] = []
     for name in metric_names(device.device_id):
         newest = (DeviceMetric.select().where((DeviceMetric.device == device.device_id) & (DeviceMetric.name == name))
                   .order_by(DeviceMetric.ts.desc()).first())

@@ -6,13 +6,14 @@ import json
 import math
 import re
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import jsonschema
 
 from appliance.drivers import driver_for
 from appliance.errors import ValidationError
+from appliance.jsontypes import Json
 from appliance.validation import check_text as check_unicode
 from appliance.validation import check_value
 
@@ -123,7 +124,7 @@ def check_timestamp(value: object, field: str) -> str:
     return value
 
 
-def check_adapter_config(adapter_type: str, config: object, field: str = "config") -> dict[str, Any]:
+def check_adapter_config(adapter_type: str, config: object, field: str = "config") -> Json:
     """An adapter config that matches its adapter type's JSON schema; `type` is filled in."""
     if not isinstance(config, Mapping):
         raise ValidationError(f"{field} must be an object", field=field)

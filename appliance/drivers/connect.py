@@ -6,11 +6,11 @@ import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Union, runtime_checkable
 
 from appliance.drivers import driver_for
 from appliance.drivers.base import Driver
-from appliance.drivers.links import BleLink
+from appliance.drivers.links import BleLink, ModbusLink, StreamLink
 from appliance.drivers.transports.modbus import RtuBus, TcpBus
 from appliance.drivers.transports.stream import SerialStream
 from appliance.errors import ApplianceError, TransportError, ValidationError
@@ -19,8 +19,19 @@ from appliance.jsontypes import JsonObject, as_list, to_float, to_int
 if TYPE_CHECKING:
     from appliance.drivers.transports.ble import BleLoop
 
+
+
+@runtime_checkable
+class UnitBus(Protocol):
+    """A Modbus line (TcpBus, RtuBus, a simulator's image): one link per unit id behind it."""
+
+    def unit(self, unit_id: int) -> ModbusLink:
+        """The link to one unit id."""
+        ...
+
+
 #: What the pool keeps open per endpoint: a Modbus bus, a byte stream, or a pack's BLE links.
-Handle = Union[TcpBus, RtuBus, SerialStream, list[BleLink]]
+Handle = Union[UnitBus, StreamLink, list[BleLink]]
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +88,8 @@ class LinkPool:
     def _open(self, key: str, adapter_type: str, config: JsonObject) -> Handle:
         timeout = to_float(config.get("timeout_s", 3.0), "timeout_s")
         baudrate, parity = to_int(config.get("baudrate", 9600), "baudrate"), str(config.get("parity", "N"))
-        stopbits, bytesize = to_int(config.get("stopbits", 1), "stopbits"), to_int(config.get("bytesize", 8), "bytesize")
+        stopbits = to_int(config.get("stopbits", 1), "stopbits")
+        bytesize = to_int(config.get("bytesize", 8), "bytesize")
         if adapter_type in MODBUS_TYPES:
             if config.get("transport") == "tcp":
                 return TcpBus(str(config["host"]), to_int(config.get("port", 502), "port"), timeout_s=timeout)
@@ -113,7 +125,7 @@ class LinkPool:
             if bus.handle is None:
                 bus.handle = self._open(bus_key(adapter_type, config), adapter_type, config)
             handle = bus.handle
-        if isinstance(handle, (TcpBus, RtuBus)):
+        if adapter_type in MODBUS_TYPES and isinstance(handle, UnitBus):
             return handle.unit(to_int(config.get("unit_id", 1), "unit_id")), lock
         return handle, lock
 

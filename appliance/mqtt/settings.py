@@ -10,7 +10,7 @@ import json
 import logging
 from datetime import datetime, timezone
 from dataclasses import asdict, replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from appliance.errors import ValidationError
 from appliance.mqtt import config as mqtt_config
@@ -125,7 +125,7 @@ def check_setting(key: str, value: object) -> Any:
     raise ValidationError(f"unknown MQTT setting {key!r}", field=key)
 
 
-def import_section(section: Any) -> MqttConfig:
+def import_section(section: object) -> MqttConfig:
     """The `mqtt:` section of config.yaml: fields on top of what is stored (an absent password keeps it)."""
     if not isinstance(section, Mapping):
         raise ValidationError("must be a mapping of MQTT settings (url, protocol, ...)", field=None)
@@ -179,6 +179,6 @@ def check_published(value: object) -> dict[str, list[str]]:
     return {k: list(v) for k, v in value.items()}
 
 
-def config_sections() -> dict[str, tuple[Any, Any]]:
+def config_sections() -> dict[str, tuple[Callable[[object], MqttConfig], Callable[[], dict[str, Any] | None]]]:
     """The config.yaml section MQTT owns, for the edges to hand to catalog's import and export."""
     return {"mqtt": (import_section, export_section)}

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, TypedDict
 from zoneinfo import ZoneInfo
 
 from appliance.catalog import devices, systems
 from appliance.errors import ValidationError
 
+
+
+class SystemScoped(TypedDict):
+    """What every history level's row has: the system it belongs to."""
+
+    system_id: str
+
+
 #: History levels and how to find the entity (404 when unknown).
-LEVELS: dict[str, Callable[[str], dict[str, Any]]] = {
+LEVELS: dict[str, Callable[[str], SystemScoped]] = {
     "system": systems.get_system, "array": systems.get_array, "inverter": devices.get_inverter,
     "meter": devices.get_meter, "battery_pack": devices.get_battery_pack,
 }
@@ -22,13 +30,13 @@ DAY_MS = 86_400_000
 MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant a datetime can hold
 
 
-def entity_zone(level: str, entity_id: str) -> tuple[dict[str, Any], ZoneInfo]:
+def entity_zone(level: str, entity_id: str) -> tuple[SystemScoped, ZoneInfo]:
     """The entity at a history level and its system's time zone."""
     if level not in LEVELS:
         raise ValidationError(f"level must be one of {', '.join(LEVELS)}", field="level")
     entity = LEVELS[level](entity_id)
     system = systems.get_system(entity["system_id"])
-    return entity, ZoneInfo(system["timezone"])
+    return entity, ZoneInfo(system["timezone"] or "UTC")  # a system without a zone keeps UTC (energy.localtime)
 
 
 def parse_date(value: object, field: str) -> date:
