@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -279,7 +278,7 @@ def column_label(entity: Entity, column: str) -> str:
     return COLUMN_LABELS.get(column) or (field.label if field else column)
 
 
-def _overview(status: int = 200, **extra: Any) -> ResponseReturnValue:
+def _overview(status: int = 200, **extra: object) -> ResponseReturnValue:
     system_id = current_system_id()
     sections = [{"entity": e, "items": e.list(system_id)} for e in ENTITIES]
     return render_template("config.html", sections=sections, replace_removes=replace_summary(),

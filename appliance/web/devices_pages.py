@@ -43,7 +43,7 @@ def _units_table(reading: dict[str, Any] | None) -> tuple[list[str], list[list[s
     return headers, rows
 
 
-def _device_context(device_id: str) -> dict[str, Any]:
+def _device_context(device_id: str) -> dict[str, object]:
     try:
         device = registry.get_device(device_id)
     except NotFoundError:

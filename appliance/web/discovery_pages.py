@@ -14,7 +14,7 @@ from appliance.web.htmx import hx_redirect, is_htmx
 bp = Blueprint("discovery", __name__)
 
 
-def _inbox_context() -> dict[str, Any]:
+def _inbox_context() -> dict[str, object]:
     return {"items": inbox.list_inbox(), "scan": inbox.scan_status()}
 
 

@@ -23,7 +23,7 @@ from appliance.web.templating import current_system
 TOU_ROWS = 3
 
 
-def home_context() -> dict[str, Any]:
+def home_context() -> dict[str, object]:
     """What the home, tariff and discovery sections show."""
     system = current_system()
     plan = tariffs.get_plan(system["system_id"]) if system else None

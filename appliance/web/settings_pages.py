@@ -6,7 +6,6 @@ on this blueprint.
 
 from __future__ import annotations
 
-from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -26,14 +25,14 @@ RETENTION_LABELS = {"retention.raw_days": "Every reading (days)",
                     "retention.alerts_days": "Alerts that ended (days, 0 = forever)"}
 
 
-def _sync_backlog() -> dict[str, Any]:
+def _sync_backlog() -> dict[str, object]:
     """What waits to be pushed to the headend (the link's state, read fresh)."""
     from appliance.sync.push import PushClient
 
     return PushClient().backlog()
 
 
-def page(status: int = 200, **extra: Any) -> ResponseReturnValue:
+def page(status: int = 200, **extra: object) -> ResponseReturnValue:
     """The settings page, with `extra` (errors, notice, what a failed form held) on top."""
     from appliance.web.settings_home import home_context
     from appliance.web.settings_mqtt import mqtt_context

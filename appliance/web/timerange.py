@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Callable, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -84,7 +84,7 @@ def window(args: Any, zone: ZoneInfo) -> tuple[str, int, int]:
     return resolution, start, end
 
 
-def period_window(period: str, day: date, zone: ZoneInfo) -> tuple[str, int, int]:
+def period_window(period: str, day: date, zone: tzinfo) -> tuple[str, int, int]:
     """(resolution, start ms, end ms) of the day, the 7 days ending on `day`, the month or the year, local time."""
     if period not in PERIODS:
         raise ValidationError(f"range must be one of {', '.join(PERIODS)}", field="range")

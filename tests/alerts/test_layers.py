@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2] / "appliance"
 #: What appliance/alerts may import: its arrow, the store, the leaves.
 ALLOWED = ("appliance.alerts", "appliance.acquisition", "appliance.store", "appliance.clock", "appliance.errors",
-           "appliance.validation", "appliance.vocabulary", "appliance.timefmt")
+           "appliance.validation", "appliance.vocabulary", "appliance.timefmt", "appliance.jsontypes")
 #: Services and layers below the edges: none may import alerts (runtime.py passes it to the web and the rest).
 NOT_IMPORTING_ALERTS = ("acquisition", "catalog", "discovery", "energy", "control", "sync", "store", "drivers", "sim",
                         "accounts")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "appliance" / "mqtt"
 ALLOWED = ("appliance.mqtt", "appliance.control", "appliance.store", "appliance.drivers", "appliance.errors",
-           "appliance.clock", "appliance.validation", "appliance.vocabulary", "appliance.__version__")
+           "appliance.clock", "appliance.validation", "appliance.vocabulary", "appliance.jsontypes",
+           "appliance.__version__")
 
 
 def _imports(path: Path) -> set[str]:
