@@ -12,13 +12,14 @@ import logging
 import random
 import sqlite3
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NotRequired, TypedDict
 
 import requests
 from peewee import DatabaseError as PeeweeDatabaseError
 
 import appliance
 from appliance.errors import ApplianceError
+from appliance.jsontypes import Json, JsonObject, JsonValue
 from appliance.sync import feed, state
 from appliance.sync.state import SyncError
 
@@ -38,10 +39,36 @@ class HeadendRefused(SyncError):
         self.status = status
 
 
-Dispatcher = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+Dispatcher = Callable[[Mapping[str, object]], Mapping[str, object]]
 
 
-def control_dispatcher(params: Mapping[str, Any]) -> Mapping[str, Any]:
+class Backlog(TypedDict):
+    """What waits to be pushed, for the UI: pending changes, cursor, last push, last error."""
+
+    configured: bool
+    url: str | None
+    pending: int
+    cursor: str | None
+    oldest_unsent_at: int | None
+    rows_pushed: int
+    last_push_at: int | None
+    cursor_resets: int
+    last_error: str | None
+    failures: int
+    next_try_in_s: float
+
+
+class RunReport(TypedDict):
+    """What one tick did: rows pushed, commands run, or why it did nothing."""
+
+    configured: bool
+    pushed: int
+    commands: int
+    skipped: NotRequired[str]
+    error: NotRequired[str]
+
+
+def control_dispatcher(params: Mapping[str, object]) -> Mapping[str, object]:
     """Run a headend dispatch command through the control service as an external dispatch."""
     from appliance.control import dispatch as control  # imported late: the control service is optional here
 
@@ -85,7 +112,7 @@ class PushClient:
         if not self.configured:
             raise SyncError("the headend link is not configured: set sync.url and sync.appliance_id")
 
-    def _send(self, method: str, path: str, body: Any = None) -> requests.Response:
+    def _send(self, method: str, path: str, body: object = None) -> requests.Response:
         """One request to the headend; anything but a 2xx answer raises SyncError."""
         headers = {"Accept": "application/json"}
         if self.token:
@@ -106,7 +133,7 @@ class PushClient:
         return response
 
     @staticmethod
-    def _json(response: requests.Response, what: str) -> Any:
+    def _json(response: requests.Response, what: str) -> JsonValue:
         try:
             return response.json()
         except ValueError as exc:
@@ -194,7 +221,7 @@ class PushClient:
         state.put("push.stats", stats)
         return len(page.rows), page.has_more
 
-    def poll_commands(self) -> list[dict[str, Any]]:
+    def poll_commands(self) -> list[Json]:
         """Fetch the headend's commands, run each once, and acknowledge each with its outcome."""
         self._require()
         self._flush_acks()
@@ -204,7 +231,7 @@ class PushClient:
             raise SyncError("headend command poll answer is not a list of commands")
         done = state.get("push.done") or {}
         acks = state.get("push.acks") or {}
-        handled = []
+        handled: list[Json] = []
         for command in commands:
             if not isinstance(command, dict) or not isinstance(command.get("id"), (str, int)):
                 log.warning("sync: ignoring a malformed command from the headend: %.200r", command)
@@ -223,10 +250,10 @@ class PushClient:
         self._flush_acks()
         return handled
 
-    def _run(self, command: Mapping[str, Any]) -> dict[str, Any]:
+    def _run(self, command: JsonObject) -> Json:
         kind = command.get("type", "dispatch")
         raw = command.get("params")
-        params: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        params: JsonObject = raw if isinstance(raw, dict) else {}
         if kind != "dispatch":
             return {"status": "rejected", "error": f"unknown command type {kind!r}"}
         try:
@@ -246,7 +273,7 @@ class PushClient:
             acks.pop(command_id)
             state.put("push.acks", acks)
 
-    def backlog(self) -> dict[str, Any]:
+    def backlog(self) -> Backlog:
         """What waits to be pushed, for the UI: pending changes, cursor, last push, last error."""
         cursor = self.cursor()
         try:
@@ -269,10 +296,10 @@ class PushClient:
             log.warning("sync: headend unreachable or failing (%s); retrying with backoff", exc.message)
         self.last_error = exc.message
 
-    def run_once(self) -> dict[str, Any]:
+    def run_once(self) -> RunReport:
         """One scheduler tick: register, heartbeat, push pages, poll commands, as each is due; never raises."""
         now = self.clock()
-        out: dict[str, Any] = {"configured": self.configured, "pushed": 0, "commands": 0}
+        out: RunReport = {"configured": self.configured, "pushed": 0, "commands": 0}
         if not self.configured or now < self.next_try:
             out["skipped"] = "not configured" if not self.configured else "backing off"
             return out
