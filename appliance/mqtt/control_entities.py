@@ -5,10 +5,9 @@ are left to the control page."""
 
 from __future__ import annotations
 
-from typing import Any
 
 from appliance.control.program import ProgramView, SettingView
-from appliance.jsontypes import JsonValue, number
+from appliance.jsontypes import Json, JsonValue, number
 from appliance.mqtt.discovery import Topics
 from appliance.mqtt.entities import Entity
 
@@ -21,7 +20,7 @@ DEFAULT_MAX_W = 10_000
 def controls(device_id: str, described: ProgramView, topics: Topics) -> list[Entity]:
     """HA entities for the settings of `described` (control.program.describe's answer)."""
     state = topics.command_state(device_id)
-    common = {"state_topic": state, "availability": [{"topic": topics.status}]}
+    common: Json = {"state_topic": state, "availability": [{"topic": topics.status}]}
     out: list[Entity] = []
     for item in described["settings"]:
         component = COMPONENTS.get(item.get("type"))
@@ -29,7 +28,7 @@ def controls(device_id: str, described: ProgramView, topics: Topics) -> list[Ent
             continue
         name, command = item["name"], topics.command(device_id, item["name"])
         value = "value_json.program.%s" % name
-        extra: dict[str, Any] = {"command_topic": command, **common}
+        extra: Json = {"command_topic": command, **common}
         if component == "select":
             extra["options"] = list(item.get("choices") or [])
             template = "{{ %s | default(none) }}" % value

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from appliance import vocabulary
+from appliance.jsontypes import JsonObject
 
 #: Identity values go into the HA device (model, serial number, versions), not into entities.
 IDENTITY = ("serial_number", "model", "hardware_version", "software_version", "device_type", "protocol_version")
@@ -67,7 +68,7 @@ class Entity:
     category: str | None = None
     icon: str | None = None
     precision: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: JsonObject = field(default_factory=dict)
 
 
 def expression(path: str) -> str:
