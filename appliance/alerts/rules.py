@@ -7,10 +7,10 @@ import math
 from typing import Iterable
 
 from appliance import vocabulary
-from appliance.jsontypes import Json, JsonObject, as_list, as_object
 from appliance.acquisition.events import PollEvent
 from appliance.alerts.engine import Observation
 from appliance.alerts.settings import RuleSettings
+from appliance.jsontypes import Json, JsonObject, as_list, as_object
 
 #: Hysteresis: a condition clears only this far inside its threshold, so a value resting on it does not flap.
 CELL_SPREAD_CLEAR = 0.8  # of the spread threshold
