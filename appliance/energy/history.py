@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from appliance.energy.localtime import day_bounds, local_date, parse_date, utc_now_ms, zone
 from appliance.energy.pairs import bucket_energies
@@ -17,6 +18,7 @@ from appliance.errors import NotFoundError, ValidationError
 from appliance.store import cells as cell_store
 from appliance.store import rollup_queue as queue_sql
 from appliance.store.models import database
+from appliance.store.sqltypes import SqlRow
 
 LEVELS = {"system": ("systems", "system_id"), "array": ("arrays", "array_id"),
           "inverter": ("inverters", "inverter_id"), "meter": ("meters", "meter_id"),
@@ -35,7 +37,8 @@ _FIVE = ("avg_solar_power_w, avg_load_power_w, avg_grid_power_w, avg_battery_pow
 
 
 def _conn() -> sqlite3.Connection:
-    return database.connection()
+    conn: sqlite3.Connection = database.connection()
+    return conn
 
 
 def _system_of(level: str, entity_id: str) -> str:
@@ -43,10 +46,10 @@ def _system_of(level: str, entity_id: str) -> str:
     row = _conn().execute(f"SELECT system_id FROM {table} WHERE {key} = ?", (entity_id,)).fetchone()  # noqa: S608
     if row is None:
         raise NotFoundError(f"no {level.replace('_', ' ')} {entity_id!r}", field="entity_id")
-    return row[0]
+    return str(row[0])
 
 
-def _zone_of(system_id: str):
+def _zone_of(system_id: str) -> ZoneInfo:
     row = _conn().execute("SELECT timezone FROM systems WHERE system_id = ?", (system_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
@@ -64,7 +67,7 @@ def _check_range(start_ms: Any, end_ms: Any, resolution: str) -> None:
                               "choose a coarser resolution", field="resolution")
 
 
-def _row(values: tuple) -> dict[str, Any]:
+def _row(values: SqlRow) -> dict[str, Any]:
     return dict(zip(KEYS, values))
 
 
@@ -75,11 +78,12 @@ def _per_hour(energy_in: float | None, energy_out: float | None, hours: float) -
     return ((energy_in or 0.0) - (energy_out or 0.0)) * 1000.0 / hours
 
 
-def _dates(start_ms: int, end_ms: int, tz) -> tuple[str, str]:
+def _dates(start_ms: int, end_ms: int, tz: ZoneInfo) -> tuple[str, str]:
     return local_date(start_ms, tz).isoformat(), local_date(end_ms, tz).isoformat()
 
 
-def _energy_series(level: str, entity: str, resolution: str, start: int, end: int, tz) -> list[dict[str, Any]]:
+def _energy_series(level: str, entity: str, resolution: str, start: int, end: int,
+                   tz: ZoneInfo) -> list[dict[str, Any]]:
     five, hourly, daily, key = _ENERGY_TABLES[level]
     conn = _conn()
     if resolution == "5m":
@@ -115,7 +119,8 @@ def _energy_series(level: str, entity: str, resolution: str, start: int, end: in
     return out
 
 
-def _device_series(level: str, entity: str, resolution: str, start: int, end: int, tz) -> list[dict[str, Any]]:
+def _device_series(level: str, entity: str, resolution: str, start: int, end: int,
+                   tz: ZoneInfo) -> list[dict[str, Any]]:
     conn = _conn()
     first, last = _dates(start, end, tz)
     if level == "meter":

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from appliance.energy import history, market
-from appliance.energy.localtime import HOUR_MS, day_bounds, hours_between, zone
+from appliance.energy.localtime import HOUR_MS, day_bounds, hours_between, parse_date, zone
 from appliance.errors import ValidationError
 from appliance.store.models import database
 
@@ -109,7 +109,7 @@ def period_energy(system_id: str, period: str, day: date | str) -> dict[str, Any
     """A system's energy bars of a period around a local date, with the period's totals and currency."""
     if period not in PERIODS:
         raise ValidationError(f"period must be one of {', '.join(PERIODS)}", field="period")
-    day = history.parse_date(day, "date")
+    day = parse_date(day, "date")
     system = database.connection().execute("SELECT timezone, currency FROM systems WHERE system_id = ?",
                                             (system_id,)).fetchone()
     if system is None:

@@ -17,6 +17,14 @@ def test_every_shape_names_a_model():
     assert set(SHAPES) <= set(vars(models)), sorted(set(SHAPES) - set(vars(models)))
 
 
+def test_the_models_package_exports_every_model():
+    # __all__ is spelled out (mypy's no_implicit_reexport reads it): a new model must be added to it.
+    defined = {name for name, value in vars(models).items() if isinstance(value, type)
+               and issubclass(value, models.BaseModel) and value is not models.BaseModel}
+    assert defined <= set(models.__all__), sorted(defined - set(models.__all__))
+    assert all(hasattr(models, name) for name in models.__all__)
+
+
 @pytest.mark.parametrize("name", sorted(SHAPES))
 def test_shape_has_the_columns_of_its_model(name):
     model = getattr(models, name)
