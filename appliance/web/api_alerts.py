@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, jsonify, request, session
@@ -54,7 +54,7 @@ def parse_id(value: str) -> int:
     return int(value)
 
 
-def window(args: Any, zone: ZoneInfo) -> tuple[int | None, int | None]:
+def window(args: Mapping[str, str], zone: ZoneInfo) -> tuple[int | None, int | None]:
     """`from` and `to` of a history query (either may be absent), checked."""
     start = parse_instant(args["from"], "from", zone) if args.get("from") else None
     end = parse_instant(args["to"], "to", zone) if args.get("to") else None

@@ -114,7 +114,7 @@ def get_metrics(device_id: str) -> ResponseReturnValue:
     return jsonify(registration.metric_series(device_id, name, start, end, limit))
 
 
-def _time_arg(name: str) -> Any:
+def _time_arg(name: str) -> int | str | None:
     value = request.args.get(name)
     if not value:
         return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -14,7 +13,7 @@ from appliance.web.api import created, json_body
 bp = Blueprint("market_api", __name__, url_prefix="/api")
 
 
-def _arg(name: str) -> Any:
+def _arg(name: str) -> int | str | None:
     """A query parameter: epoch ms when it is all digits, else the text; None when absent or empty."""
     value = request.args.get(name)
     if value is None or value == "":

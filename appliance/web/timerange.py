@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, Callable, TypedDict
+from typing import Callable, Mapping, TypedDict
 from zoneinfo import ZoneInfo
 
 from appliance.catalog import devices, systems
@@ -67,7 +67,7 @@ def parse_instant(value: object, field: str, zone: ZoneInfo) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def window(args: Any, zone: ZoneInfo) -> tuple[str, int, int]:
+def window(args: Mapping[str, str], zone: ZoneInfo) -> tuple[str, int, int]:
     """(resolution, start ms, end ms) from `resolution`, `from`, `to` query arguments, checked."""
     resolution = args.get("resolution", "1h")
     if resolution not in RESOLUTIONS:
