@@ -7,7 +7,6 @@ homeowner never sees UTC, a 12-hour clock and ISO on the same screen. Machines g
 from __future__ import annotations
 
 from datetime import date, datetime, timezone, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DATETIME = "%Y-%m-%d %H:%M"
@@ -79,7 +78,7 @@ def age_text(value: object, now_ms: int) -> str:
     return ago_text((now_ms - moment.timestamp() * 1000) / 1000)
 
 
-def ago_text(seconds: Any) -> str:
+def ago_text(seconds: object) -> str:
     """An age in seconds in words: 'just now', '40 s ago', '3 min ago', '2 h ago', '5 days ago'."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds != seconds:
         return "never"
@@ -96,7 +95,7 @@ def ago_text(seconds: Any) -> str:
     return f"{round(seconds / 86400)} days ago"
 
 
-def duration_text(ms: Any) -> str:
+def duration_text(ms: object) -> str:
     """A length of time in words: '40 s', '12 min', '2 h 5 min', '3 days 4 h'; '—' when unknown."""
     if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms != ms or ms < 0:
         return DASH

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Mapping
 
 DASH = "—"
 THIN_SPACE = "\u202f"
@@ -34,8 +34,10 @@ class Term:
     factor: float = 1.0
 
 
-def _t(key: str, label: str, unit: str = "", digits: int = 0, kind: str = "number", **kw: Any) -> Term:
-    return Term(key, label, unit, digits, kind, **kw)
+def _t(key: str, label: str, unit: str = "", digits: int = 0, kind: str = "number", *,
+       signs: tuple[str, str] | None = None, words: tuple[str, str] = ("yes", "no"), empty: str = "",
+       factor: float = 1.0) -> Term:
+    return Term(key, label, unit, digits, kind, signs=signs, words=words, empty=empty, factor=factor)
 
 
 GRID_SIGNS = ("importing", "exporting")
@@ -243,7 +245,7 @@ def format_value(key: str, value: object, kind: str | None = None) -> str:
     return f"{word} {text}" if word and word != "idle" else ("idle" if word == "idle" else text)
 
 
-def facts(values: dict[str, Any], kind: str | None = None, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def facts(values: Mapping[str, object], kind: str | None = None, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(label, text) pairs of a reading's values for a page, in the vocabulary's order, nested dicts flattened one
     level, empties left out."""
     out: list[tuple[str, str]] = []
