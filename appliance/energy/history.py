@@ -276,7 +276,7 @@ def today_totals(system_id: str, now_ms: int | None = None) -> dict[str, Any]:
             "self_consumption_pct": _pct(pv - exported, pv), "autarky_pct": _pct(load - imported, load)}
 
 
-def cell_history(pack_id: str, start_ms: int, end_ms: int, limit: int = 2000) -> list[dict[str, Any]]:
+def cell_history(pack_id: str, start_ms: int, end_ms: int, limit: int = 2000) -> list[cell_store.CellReadingJson]:
     """A pack's cell readings in [start_ms, end_ms), oldest first: per reading its units with cell voltages,
     probe temperatures and balancing (the stored encoding stays in appliance.store.cells)."""
     if not isinstance(start_ms, int) or not isinstance(end_ms, int) or end_ms <= start_ms:
@@ -286,7 +286,7 @@ def cell_history(pack_id: str, start_ms: int, end_ms: int, limit: int = 2000) ->
     return [reading.to_json() for reading in cell_store.read_cells(pack_id, start_ms, end_ms, limit=limit)]
 
 
-def latest_cells(pack_id: str) -> dict[str, Any] | None:
+def latest_cells(pack_id: str) -> cell_store.CellReadingJson | None:
     """A pack's newest cell reading (units, cell voltages, probes, balancing), or None."""
     reading = cell_store.latest_cells(pack_id)
     return reading.to_json() if reading is not None else None

@@ -72,11 +72,11 @@ class DetailsCodec:
 
     def __init__(self) -> None:
         self._bodies: dict[int, bytes] = {}
-        self._packers: dict[int, Any] = {}  # dict_id -> a compressor primed with it (copied per row)
+        self._packers: dict[int, zlib._Compress] = {}  # dict_id -> a compressor primed with it (copied per row)
         self._current: dict[str, tuple[int, int]] = {}  # source -> (dict_id, created_ms)
         self._lock = threading.Lock()
 
-    def encode(self, conn: sqlite3.Connection, source: str, text: str | None, now_ms: int) -> Any:
+    def encode(self, conn: sqlite3.Connection, source: str, text: str | None, now_ms: int) -> str | bytes | None:
         """The value to store for a details JSON text (inside the caller's write transaction)."""
         if text is None or text in ("", "{}"):
             return None
