@@ -7,13 +7,17 @@ correction (a jump forward or back) must never give a negative interval to the e
 
 from __future__ import annotations
 
+import math
+import re
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
+
+from appliance.errors import ValidationError
 
 #: No sample of this product can be older: a clock before this is not set.
 MIN_SANE_MS = int(datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
@@ -27,13 +31,18 @@ DEFAULT_TOLERANCE_MS = 2000
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
+def now_ms() -> int:
+    """The wall clock in epoch milliseconds (the one "now" of the appliance; tests pass their own clock)."""
+    return time.time_ns() // 1_000_000
+
+
 def sane_time(ts_ms: int) -> bool:
     """True when a wall-clock time in ms since the epoch is plausible (2024 to 2100)."""
     return MIN_SANE_MS <= ts_ms < MAX_SANE_MS
 
 
 def clock_synchronised(*, run: Runner = subprocess.run, flag: Path = TIMESYNC_FLAG,
-                       now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> bool:
+                       now_ms: Callable[[], int] = now_ms) -> bool:
     """True when systemd reports the clock synchronised; when it cannot say, only if the time is sane."""
     if flag.exists():
         return True
@@ -113,9 +122,9 @@ def wall_interval_s(previous_ms: int, current_ms: int, max_s: float | None = Non
     return seconds
 
 
-def now_ms() -> int:
-    """The wall clock in epoch milliseconds."""
-    return time.time_ns() // 1_000_000
+def utc_now_iso() -> str:
+    """The current UTC time as ISO 8601 with milliseconds and '+00:00', as the store's *_at text columns hold it."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def iso_ms(ms: int | None) -> str | None:
@@ -125,14 +134,46 @@ def iso_ms(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+#: The instants an API accepts: from 1970 to 10**14 ms (the year 5138); anything else is a unit or typing mistake.
+MAX_INSTANT_MS = 10 ** 14
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²" and "١", which int() refuses
+
+
+def parse_instant(value: Any, field: str, *, zone: tzinfo = timezone.utc) -> int:
+    """Epoch ms from the one rule for instants: a whole number, or a string of ASCII digits, is epoch ms; any
+    other string is ISO 8601 ('Z' or an offset; none means `zone`, UTC unless
+    given; a date alone is its midnight). From 1970 to MAX_INSTANT_MS; ValidationError naming `field` otherwise."""
+    if isinstance(value, bool):
+        raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        digits = value.strip().lstrip("0") or "0"
+        value = int(digits) if len(digits) <= 16 else math.inf  # more digits are out of range: never convert them
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value) or value != int(value) or not 0 <= value < MAX_INSTANT_MS:
+            raise ValidationError(f"{field} must be whole epoch milliseconds from 1970 to the year 5138", field=field)
+        return int(value)
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{field} {value!r} is not an ISO 8601 time", field=field) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    ms = (moment - _EPOCH) // _MS  # exact: timestamp() * 1000 turns .123 s into 122.99999 ms
+    if not 0 <= ms < MAX_INSTANT_MS:
+        raise ValidationError(f"{field} {value!r} is outside 1970 to the year 5138", field=field)
+    return ms
+
+
 def parse_ms(text: str | None) -> int | None:
-    """An ISO 8601 instant ('2026-05-14T11:05:00.000Z'; no zone means UTC) as epoch ms; None when absent or unreadable."""
+    """A stored instant (ISO 8601 or epoch ms text) as epoch ms by `parse_instant`'s rule; None when absent or
+    unreadable (a reader of what the appliance wrote itself, where a bad value is shown as unknown)."""
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
+        return parse_instant(text, "instant")
+    except ValidationError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp() * 1000)

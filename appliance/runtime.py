@@ -18,6 +18,8 @@ from appliance.acquisition.service import Acquisition
 from appliance.acquisition.timekeeping import Timekeeper
 from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S, SampleWriter
 from appliance.catalog.recovery import StartupReport, prepare
+from appliance.clock import now_ms
+from appliance.control.delivery import Dispatcher
 from appliance.drivers.connect import LinkPool
 from appliance.settings import Settings
 from appliance.vclock import VirtualClock
@@ -99,6 +101,9 @@ class Runtime:
         self.acquisition = Acquisition(self.scheduler, self.writer, self.pool, self.live, clock=self.clock.ms,
                                        poller_options={"timekeeper": self.timekeeper},
                                        check_config=check_adapter_config)
+        # Setpoints go through the pollers' pool, so a write holds the same bus lock as the polls. The web, MQTT
+        # and the headend link all use this one (DESIGN.md section 2: no service builds its own).
+        self.dispatcher = Dispatcher(self.pool, clock=self.clock.ms)
         self.database: SqliteDatabase | None = None
         self.report: StartupReport | None = None
         from appliance.alerts.service import AlertsService
@@ -124,8 +129,7 @@ class Runtime:
 
     def open(self) -> "Runtime":
         """Open the store and start the writer (enough for a headless backfill)."""
-        from appliance.discovery import inbox
-        from appliance.discovery.inbox import DiscoveryService
+        from appliance.discovery.inbox import DiscoveryService, local_sources
 
         if self.options.web:
             # The web UI's imports (Flask, waitress, the blueprints) load while the database opens and migrates:
@@ -135,12 +139,11 @@ class Runtime:
         self.timekeeper.adopt()
         live_readings.install(self.live)
         # One pool for pollers and discovery: a probe borrows a bus the pollers use instead of opening it twice.
-        self.discovery = DiscoveryService(self.discovery_sources, pool=self.pool, now_ms=self.clock.ms)
-        inbox.configure(self.discovery)
+        sources = self.discovery_sources if self.discovery_sources is not None else local_sources()
+        self.discovery = DiscoveryService(sources, pool=self.pool, now_ms=self.clock.ms)
         from appliance.energy import storage
 
         self.storage = storage.StorageWatch()
-        storage.install(self.storage)
         self.writer.after_flush(self._after_flush)
         self.writer.start()
         return self
@@ -166,8 +169,8 @@ class Runtime:
                 from appliance.sync import feed
 
                 # Raw rows deleted for space leave the feed window with them: a cursor behind gets 410.
-                days = max(1, int((time.time() * 1000 - done["cutoff_ms"]) // 86_400_000))
-                feed.prune(int(time.time() * 1000), keep_days=days)
+                days = max(1, int((now_ms() - done["cutoff_ms"]) // 86_400_000))
+                feed.prune(now_ms(), keep_days=days)
         if self._due("checkpoint", every.checkpoint_interval_s):
             self.storage.checkpoint()
 
@@ -197,12 +200,10 @@ class Runtime:
             self.scheduler.add_job(sdnotify.notify_watchdog, "interval", seconds=max(1.0, watchdog / 2),
                                    id="watchdog")
         from appliance.catalog import registration
-        from appliance.control import delivery, dispatch
+        from appliance.control import dispatch
 
-        # Setpoints go through the pollers' pool, so a write holds the same bus lock as the polls.
-        delivery.install(delivery.Dispatcher(self.pool, clock=self.clock.ms))
-        self.scheduler.add_job(lambda: dispatch.expire_setpoints(self.clock.ms()), "interval", seconds=5,
-                               id="setpoint-expiry")
+        self.scheduler.add_job(lambda: dispatch.expire_setpoints(self.clock.ms(), self.dispatcher), "interval",
+                               seconds=5, id="setpoint-expiry")
         self.scheduler.add_job(lambda: registration.sweep_offline(self.clock.ms()), "interval",
                                seconds=registration.sweep_settings()["sweep_every_s"], id="heartbeat-sweep")
         self._start_mqtt()
@@ -223,13 +224,18 @@ class Runtime:
         from appliance.web import create_app
         from appliance.web.server import serve
 
-        app = create_app({"HEALTH_CHECKS": self.health_checks(), "ALERTS": self.alerts,
-                          "MQTT_STATUS": self.mqtt.status if self.mqtt is not None else None})
+        app = create_app(self.web_config())
         self.web_server = serve(app, self.options.host, self.options.port)
         threading.Thread(target=self.web_server.run, name="web", daemon=True).start()
         port = self.web_server.port
         host = "127.0.0.1" if self.options.host in ("0.0.0.0", "") else self.options.host
         self.url = f"http://{host}:{port}/"
+
+    def web_config(self) -> dict[str, Any]:
+        """What the web app is handed (web/running.py reads it): this process's services, never copies."""
+        return {"HEALTH_CHECKS": self.health_checks(), "ALERTS": self.alerts,
+                "MQTT_STATUS": self.mqtt.status if self.mqtt is not None else None,
+                "DISPATCHER": self.dispatcher, "DISCOVERY": self.discovery, "STORAGE": self.storage}
 
     def health_checks(self) -> dict[str, Callable[[], tuple[bool, str]]]:
         """What GET /health reports beside the database (the web app checks that itself)."""
@@ -269,7 +275,7 @@ class Runtime:
                           energy=lambda system_id: system_totals(system_id, self.clock.ms()),
                           appliance=self.appliance_state,
                           commands=Commands(maintenance=self._maintenance, clock=self.clock.ms,
-                                            holder="Home Assistant (MQTT)"),
+                                            dispatcher=self.dispatcher, holder="Home Assistant (MQTT)"),
                           logical=self.logical_batteries, alerts=active_alerts)
         self.mqtt = MqttService(mqtt_settings.load, self._mqtt_identity(system_list()), sources,
                                 override_url=self.options.mqtt_url, tick_s=self.options.mqtt_interval_s).start()
@@ -370,7 +376,7 @@ class Runtime:
         def writer() -> WriterState:
             stats = self.writer.stats
             return WriterState(self.writer.alive, stats.last_flush_ms, stats.pending, stats.rows_written,
-                               stats.last_error)
+                               stats.last_error, flush_interval_s=self.writer.flush_interval_s)
 
         def name_of(device_id: str) -> str:
             return str(registry.get_device(device_id)["name"])
@@ -449,12 +455,13 @@ class Runtime:
     def push(self) -> None:
         """One round of the headend link (register, heartbeat, push, commands) when a headend is set."""
         from appliance.sync import state
-        from appliance.sync.push import PushClient
+        from appliance.sync.push import PushClient, control_commands
 
         settings = state.settings()
         if self._push is None or settings != self._push_settings:
             # New settings, new client: its backoff and headend registration belong to the old headend.
-            self._push, self._push_settings = PushClient(settings), settings
+            self._push = PushClient(settings, dispatcher=control_commands(self.dispatcher))
+            self._push_settings = settings
         if self._push.configured:
             self._push.run_once()
 
@@ -494,9 +501,6 @@ class Runtime:
         self.writer.stop()
         self.pool.close_all()
         live_readings.install(None)
-        from appliance.energy import storage
-
-        storage.install(None)
         if self._run_started is not None:
             from appliance.alerts import restart
 

@@ -1,6 +1,6 @@
 """Memory, CPU, disk writes and storage growth of `appliance demo`, beside a lean logger in the same run.
 
-Run: .venv/bin/python benchmarks/footprint.py [--minutes 20] [--web] [--every 5] [--flush-interval S]
+Run: .venv/bin/python benchmarks/footprint.py [--minutes 60] [--web] [--every 5] [--flush-interval S] [--page-size N]
 
 The demo (4 simulated devices on 127.0.0.1, polled every 5 s) runs as a subprocess; its stdout goes
 to /dev/null so only what the appliance itself writes counts. After a warm-up (imports, discovery,
@@ -9,11 +9,18 @@ minus freelist_count, what the database holds) at both ends of the window, and p
 
 - disk writes: write_bytes per second and per day, write calls per second;
 - the database's own growth per day, the writes over the growth, bytes per stored reading;
+- device_health rows written in the window against the polls (health is written on a change and
+  as a 15-minute summary, not per poll);
 - resident memory and CPU share.
+
+The window should be a whole hour (the default): the appliance's periodic writes repeat hourly (a flush
+every 300 s, rollups and the health summary every 15 minutes, the WAL checkpoint every hour, the first
+one right after the first flush, inside the warm-up). A shorter window leaves the checkpoint out and
+understates the writes; the script says so.
 
 The lean baseline runs at the same time: a second process that stores the same readings (4 devices
 every 5 s, 253-byte rows like a lean table with energy_samples' columns) into one table keyed
-(device, ts) WITHOUT ROWID, WAL, synchronous=NORMAL, committing at the same interval. It is the floor
+(device, ts) WITHOUT ROWID, WAL, synchronous=NORMAL, committing at the same interval and checkpointing its WAL hourly as the appliance does. It is the floor
 of storing those readings in SQLite; the appliance adds its schema, rollups and sync bookkeeping.
 Targets (issue 14): at most 8 KiB/s and under 3x the database's growth; RSS under 100 MB.
 """
@@ -31,10 +38,13 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 REPO = Path(__file__).resolve().parents[1]
 READING_TABLES = ("energy_samples", "meter_samples", "battery_bank_samples")  # one row per reading
 TICKS = os.sysconf("SC_CLK_TCK")
 DAY = 86400
+#: The appliance's WAL checkpoint interval (RuntimeOptions.checkpoint_interval_s); the lean logger does the same.
+CHECKPOINT_S = 3600.0
 
 
 def io_of(pid: int) -> dict[str, int]:
@@ -83,8 +93,30 @@ def held(db: Path, tables: tuple[str, ...] = READING_TABLES) -> tuple[int, int]:
         conn.close()
 
 
-def lean_logger(db: Path, flush_s: float, devices: int, every_s: float, seconds: float) -> None:
-    """The baseline process: store `devices` readings every `every_s` in a lean table, commit every `flush_s`."""
+def page_size_of(db: Path) -> int:
+    """The database's page size."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def health_rows(db: Path) -> int:
+    """Rows of device_health (one per write of a device's health), read-only; 0 before the table exists."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM device_health").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
+
+
+def lean_logger(db: Path, flush_s: float, devices: int, every_s: float, seconds: float,
+                checkpoint_s: float = CHECKPOINT_S) -> None:
+    """The baseline process: store `devices` readings every `every_s` in a lean table, commit every `flush_s`,
+    checkpoint the WAL after a commit at most every `checkpoint_s` (first after the first commit)."""
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=wal")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -94,6 +126,7 @@ def lean_logger(db: Path, flush_s: float, devices: int, every_s: float, seconds:
     pending: list[tuple[str, int, bytes]] = []
     start = time.monotonic()
     next_poll, next_flush = start, start + flush_s
+    checkpointed = float("-inf")
     while time.monotonic() - start < seconds:
         now = time.monotonic()
         if now >= next_poll:
@@ -105,17 +138,25 @@ def lean_logger(db: Path, flush_s: float, devices: int, every_s: float, seconds:
             conn.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?)", pending)
             conn.execute("COMMIT")
             pending, next_flush = [], next_flush + flush_s
+            if time.monotonic() - checkpointed >= checkpoint_s:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                checkpointed = time.monotonic()
         time.sleep(max(0.0, min(next_poll, next_flush) - time.monotonic()))
     conn.close()
 
 
-def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup_s: float) -> dict[str, float]:
+def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup_s: float,
+        page_size: int | None = None) -> dict[str, float]:
     """Run the demo and the lean logger side by side; return the figures of the window after the warm-up."""
     from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S
 
     flush = flush_s or DEFAULT_FLUSH_INTERVAL_S
     workdir = Path(tempfile.mkdtemp(prefix="footprint-"))
     db, lean_db = workdir / "demo.db", workdir / "lean.db"
+    if page_size:
+        from simulate import precreate
+
+        precreate(db, page_size)
     command = [sys.executable, "-m", "appliance.cli", "--db", str(db), "demo", "--print-every", "3600"]
     command += ["--port", "0"] if web else ["--no-web"]
     if flush_s:
@@ -130,7 +171,7 @@ def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup
         if demo.poll() is not None:
             raise SystemExit(f"the demo stopped early (exit {demo.returncode})")
         begin = {"t": time.monotonic(), "io": io_of(demo.pid), "lean": io_of(lean.pid), "cpu": cpu_s(demo.pid),
-                 "held": held(db), "lean_held": held(lean_db, ("samples",))}
+                 "held": held(db), "lean_held": held(lean_db, ("samples",)), "health": health_rows(db)}
         deadline = begin["t"] + minutes * 60
         while time.monotonic() < deadline and demo.poll() is None:
             time.sleep(min(every_s, max(0.0, deadline - time.monotonic())))
@@ -138,7 +179,7 @@ def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup
             if kb is not None:
                 rss.append(kb)
         end = {"t": time.monotonic(), "io": io_of(demo.pid), "lean": io_of(lean.pid), "cpu": cpu_s(demo.pid),
-               "held": held(db), "lean_held": held(lean_db, ("samples",))}
+               "held": held(db), "lean_held": held(lean_db, ("samples",)), "health": health_rows(db)}
     finally:
         for proc in (demo, lean):
             if proc.poll() is None:
@@ -163,18 +204,22 @@ def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup
             "lean_write_bps": rate("write_bytes", "lean"), "lean_growth_bps": lean_growth,
             "rss_median_mb": statistics.median(rss) / 1024 if rss else float("nan"),
             "rss_max_mb": max(rss) / 1024 if rss else float("nan"),
-            "cpu_pct": 100 * ((end["cpu"] or 0) - (begin["cpu"] or 0)) / window}
+            "cpu_pct": 100 * ((end["cpu"] or 0) - (begin["cpu"] or 0)) / window,
+            "health_rows": end["health"] - begin["health"], "page_size": page_size_of(db)}
 
 
 def main() -> None:
     """Parse the options, run, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=20.0, help="measured window after the warm-up (default 20)")
+    parser.add_argument("--minutes", type=float, default=60.0,
+                        help="measured window after the warm-up (default 60: every periodic write once)")
     parser.add_argument("--web", action="store_true", help="also serve the web UI (on 127.0.0.1, a free port)")
     parser.add_argument("--every", type=float, default=5.0, help="seconds between samples of RSS (default 5)")
     parser.add_argument("--flush-interval", type=float, default=None, help="the writer's interval (default: its own)")
     parser.add_argument("--warmup", type=float, default=None,
-                        help="seconds before the window (default: a flush interval plus 30 s, at most 330)")
+                        help="seconds before the window (default: a flush interval plus 60 s, at most 660)")
+    parser.add_argument("--page-size", type=int, choices=(1024, 2048, 4096, 8192), default=None,
+                        help="make the demo's database with this page size first (an A/B; default: its own)")
     parser.add_argument("--lean-logger", metavar="DB", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=60.0, help=argparse.SUPPRESS)
     parser.add_argument("--lean-devices", type=int, default=4, help=argparse.SUPPRESS)
@@ -186,22 +231,28 @@ def main() -> None:
         parser.error("--minutes must be in (0, 1440] and --every in (0, 60]")
     from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S
 
-    warmup = args.warmup if args.warmup is not None else min(330.0, (args.flush_interval or DEFAULT_FLUSH_INTERVAL_S)
-                                                             + 30.0)
-    f = run(args.minutes, args.web, args.every, args.flush_interval, warmup)
+    warmup = args.warmup if args.warmup is not None else min(660.0, (args.flush_interval or DEFAULT_FLUSH_INTERVAL_S)
+                                                             + 60.0)
+    f = run(args.minutes, args.web, args.every, args.flush_interval, warmup, args.page_size)
     kib = f["write_bps"] / 1024
     ratio = f["write_bps"] / f["growth_bps"] if f["growth_bps"] > 0 else float("inf")
     lean_ratio = f["lean_write_bps"] / f["lean_growth_bps"] if f["lean_growth_bps"] > 0 else float("inf")
     print(f"appliance demo{' with web UI' if args.web else ' --no-web'}: {f['window_s'] / 60:.1f} minutes measured "
-          f"after a {warmup:.0f} s warm-up; flush interval {f['flush_s']:g} s; {f['readings']} readings stored")
+          f"after a {warmup:.0f} s warm-up; flush interval {f['flush_s']:g} s; {f['readings']} readings stored; "
+          f"page size {f['page_size']} bytes")
     print(f"  disk writes: {kib:.2f} KiB/s = {f['write_bps'] * DAY / 1e9:.3f} GB/day "
           f"(write_bytes of /proc/PID/io), {f['calls_ps']:.2f} write calls/s (target <= 8 KiB/s)")
     print(f"  database growth: {f['growth_bps'] * DAY / 1e6:.1f} MB/day; writes / growth = {ratio:.2f} (target < 3); "
           f"{f['bytes_per_reading']:.0f} bytes per stored reading")
+    print(f"  health rows written (device_health): {f['health_rows']} for {f['readings']} polls "
+          f"(target: on a change of state and a periodic summary, not one per poll)")
     print(f"  lean logger, same readings and interval: {f['lean_write_bps'] / 1024:.2f} KiB/s, growth "
           f"{f['lean_growth_bps'] * DAY / 1e6:.1f} MB/day, writes / growth = {lean_ratio:.2f}; "
           f"appliance / lean writes = {f['write_bps'] / f['lean_write_bps']:.2f}" if f["lean_write_bps"] else
           "  lean logger: wrote nothing in the window")
+    if f["window_s"] < CHECKPOINT_S:
+        print("  note: the window is shorter than the hourly WAL checkpoint, which it may leave out: writes are "
+              "understated (use --minutes 60)")
     print(f"  resident memory: median {f['rss_median_mb']:.1f} MB, max {f['rss_max_mb']:.1f} MB (target < 100 MB); "
           f"CPU {f['cpu_pct']:.2f} % of one core")
 

@@ -38,6 +38,14 @@ PATHS = ("/", "/dashboard/live", "/history", "/energy", "/devices", "/settings",
          "/api/power-flow/system", "/api/storage")
 
 
+def threads_of(pid: int) -> int:
+    """Threads of a process (each thread that used the database holds its own SQLite connection)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _url_of(proc: subprocess.Popen, limit_s: float) -> str:
     assert proc.stdout is not None
     deadline = time.monotonic() + limit_s
@@ -56,9 +64,18 @@ def _session(url: str) -> urllib.request.OpenerDirector:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(url + "setup", timeout=30).read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    body = urllib.parse.urlencode({"csrf_token": token.group(1) if token else "", "password": PASSWORD,
-                                   "confirmation": PASSWORD}).encode()
+    form = {"csrf_token": token.group(1) if token else "", "password": PASSWORD, "confirmation": PASSWORD}
+    # The first run also asks the home's time zone and currency: keep what the page proposes.
+    for name in ("timezone", "currency"):
+        select = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.DOTALL)
+        chosen = re.search(r'<option value="([^"]*)" selected>', select.group(0)) if select else None
+        if chosen:
+            form[name] = chosen.group(1)
+    body = urllib.parse.urlencode(form).encode()
     opener.open(url + "setup", data=body, timeout=30).read()
+    landed = opener.open(url + "settings", timeout=30)
+    if any(part in landed.geturl() for part in ("/login", "/setup")):
+        raise SystemExit(f"the session is not logged in (GET /settings landed on {landed.geturl()})")
     return opener
 
 
@@ -95,6 +112,7 @@ def main() -> None:
                 except OSError:
                     errors[path] = errors.get(path, 0) + 1
             after_requests = rss_kb(proc.pid) or 0
+            threads = threads_of(proc.pid)
         finally:
             _stop(proc)
     bare = subprocess.Popen([sys.executable, "-c", BARE], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -107,7 +125,8 @@ def main() -> None:
         _stop(bare)
     print(f"appliance demo --backfill {args.days:g}: resident memory {after_backfill / 1024:.1f} MB after the "
           f"backfill, {after_requests / 1024:.1f} MB after {args.requests:,} web requests "
-          f"({sum(errors.values())} failed{': ' + str(errors) if errors else ''}) (target < 100 MB)")
+          f"({sum(errors.values())} failed{': ' + str(errors) if errors else ''}) (target < 100 MB); "
+          f"{threads} threads")
     print(f"  baseline, a bare Flask app with the UI's imports: {baseline / 1024:.1f} MB; "
           f"demo/baseline {after_requests / max(baseline, 1):.2f}")
 

@@ -1,6 +1,6 @@
 """`appliance simulate --days N`: wall time, CPU share, disk writes against the database's size, bytes per reading.
 
-Run: .venv/bin/python benchmarks/simulate.py [--days 1 7] [--step 60]
+Run: .venv/bin/python benchmarks/simulate.py [--days 1 7] [--step 60] [--page-size 4096]
 
 Each run is a subprocess writing a fresh database; its stdout is a pipe, so it must print only its
 summary line. Disk writes are the child's block output (`ru_oublock` x 512 bytes, from wait4), which
@@ -8,6 +8,8 @@ counts everything the process wrote, the final checkpoint included. The lean bas
 run: a process that stores as many readings (4 devices, one per step) as 253-byte rows in one table
 keyed (device, ts) WITHOUT ROWID (WAL, synchronous=NORMAL), committing as often as the backfill does
 (every simulated day).
+--page-size makes the database file first with that page size (an A/B of the appliance's 2 kB pages:
+SQLite keeps the page size of an existing database).
 Targets (issue 14): 1 day in at most 30 s and 7 days in at most 3 minutes, CPU-bound; writes at most
 3x the database's size; at most 500 bytes on disk per stored reading.
 """
@@ -72,13 +74,33 @@ def _readings(db: Path) -> int:
         conn.close()
 
 
-def measure(days: float, step: float) -> dict[str, float]:
+def precreate(db: Path, page_size: int) -> None:
+    """An empty database file whose pages are `page_size` bytes (written by a table made and dropped)."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(f"PRAGMA page_size = {int(page_size)}")
+    conn.execute("CREATE TABLE page_size_probe (x)")
+    conn.execute("DROP TABLE page_size_probe")
+    conn.close()
+
+
+def page_size_of(db: Path) -> int:
+    """The database's page size."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def measure(days: float, step: float, page_size: int | None = None) -> dict[str, float]:
     """Simulate `days` into a fresh database and run the lean baseline for as many readings."""
     with tempfile.TemporaryDirectory(prefix="simulate-") as tmp:
         db, lean_db = Path(tmp) / "sim.db", Path(tmp) / "lean.db"
+        if page_size:
+            precreate(db, page_size)
         wall, cpu, written, out, err = _measured([sys.executable, "-m", "appliance.cli", "--db", str(db),
                                                   "simulate", "--days", f"{days:g}", "--step", f"{step:g}"])
-        size, readings = _size(db), _readings(db)
+        size, readings, pages = _size(db), _readings(db), page_size_of(db)
         from appliance.commands.simulation import FLUSH_EVERY_S
 
         per_commit = max(1, int(FLUSH_EVERY_S / step)) * DEVICES  # the backfill's own commit interval
@@ -89,7 +111,7 @@ def measure(days: float, step: float) -> dict[str, float]:
     lines = [line for line in out.splitlines() if line.strip()]
     return {"days": days, "wall": wall, "cpu": cpu, "written": written, "size": size, "readings": readings,
             "stdout_lines": len(lines), "stderr_bytes": len(err), "lean_wall": lean_wall, "lean_written": lean_written,
-            "lean_size": lean_size}
+            "lean_size": lean_size, "page_size": pages}
 
 
 def main() -> None:
@@ -100,6 +122,8 @@ def main() -> None:
     parser.add_argument("--lean", metavar="DB", help=argparse.SUPPRESS)
     parser.add_argument("--readings", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--per-commit", type=int, default=240, help=argparse.SUPPRESS)
+    parser.add_argument("--page-size", type=int, choices=(1024, 2048, 4096, 8192), default=None,
+                        help="make the database with this page size first (default: the appliance's own)")
     args = parser.parse_args()
     if args.lean:
         lean_store(Path(args.lean), args.readings, args.per_commit)
@@ -107,8 +131,9 @@ def main() -> None:
     if any(d <= 0 or d > 3660 for d in args.days) or not 1 <= args.step <= 3600:
         parser.error("--days must be in (0, 3660] and --step in [1, 3600]")
     for days in args.days:
-        f = measure(days, args.step)
-        print(f"simulate --days {days:g} --step {args.step:g}: {f['readings']:,} readings")
+        f = measure(days, args.step, args.page_size)
+        print(f"simulate --days {days:g} --step {args.step:g}: {f['readings']:,} readings; page size "
+              f"{f['page_size']} bytes")
         print(f"  wall {f['wall']:.1f} s, CPU {f['cpu']:.1f} s ({100 * f['cpu'] / f['wall']:.0f} % of one core: "
               f"CPU-bound when near 100); stdout on a pipe: {f['stdout_lines']} line(s), stderr "
               f"{f['stderr_bytes']} bytes")

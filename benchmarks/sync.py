@@ -26,8 +26,11 @@ from appliance.catalog.adapters import sync_adapter_types
 from appliance.store.db import open_database
 from appliance.store.models import database
 from appliance.sync import state
-from appliance.sync.headend import HeadendServer, create_app, pull
-from appliance.sync.headend_store import HeadendStore
+from appliance.headend.app import create_app
+from appliance.headend.context import store_of
+from appliance.headend.pull import pull
+from appliance.headend.server import HeadendServer
+from appliance.headend.store import HeadendStore
 from appliance.sync.push import PushClient
 
 START_MS = 1_780_000_000_000
@@ -131,7 +134,7 @@ def bench_push(folder: Path, use_gzip: bool) -> tuple[int, float, float]:
             break
     elapsed = time.perf_counter() - start
     server.stop()
-    app.extensions["headend_store"].close()
+    store_of(app).close()
     return pushed, pushed / elapsed, session.sent / max(1, pushed)
 
 

@@ -38,7 +38,8 @@ PAGES = [("dashboard", "/", "#flow-svg"), ("energy-day", "/energy?period=day", "
          ("discovery", "/discovery", "#inbox"),
          ("configuration", "/config", "#systems"), ("delete-confirmation", "/config/inverters/{inverter_id}/delete",
                                                     "#confirm"),
-         ("settings", "/settings", "#tariffs")]
+         ("settings", "/settings", "#tariffs"), ("alerts", "/alerts", "#active-alerts"),
+         ("status", "/status", "#poll-status"), ("alert-settings", "/alerts/settings", "#notify-form")]
 
 
 def synthesize_history(runtime, days: float, end_s: float):

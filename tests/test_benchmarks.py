@@ -30,6 +30,9 @@ TINY: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "fleet.py": (["--devices", "2", "--minutes", "0.2", "--flush-interval", "2"], ("per device", "lean baseline")),
     "flush_table.py": (["--intervals", "1", "2", "--minutes", "0.25"], ("flush interval", "lost on kill -9")),
     "memory.py": (["--days", "0.02", "--requests", "20"], ("resident memory", "baseline")),
+    "alerts.py": (["50", "4"], ("alert rules per poll", "bytes per alert change")),
+    "control.py": (["2"], ("tcp", "rtu", "setpoint")),
+    "mqtt.py": (["--devices", "2", "--rounds", "3", "--runs", "1"], ("msg/s", "baseline")),
 }
 
 

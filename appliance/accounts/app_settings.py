@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from appliance.accounts.store import get_setting, set_setting
-from appliance.catalog.validation import ID_PATTERN
 from appliance.errors import ValidationError
+from appliance.validation import ID_PATTERN
 
 SECRET_KEY = "web.secret_key"
 #: Retention per table family in days; 0 keeps rows forever. Defaults are the domain document's:

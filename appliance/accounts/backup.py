@@ -15,8 +15,9 @@ from appliance.accounts.app_settings import set_retention, set_sync_settings
 from appliance.accounts.passwords import ADMIN
 from appliance.accounts.store import get_setting, set_setting
 from appliance.accounts.tokens import NAME_PATTERN, SCOPES
-from appliance.catalog.rows import utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.errors import ValidationError
+from appliance.store import accounts as accounts_store
 from appliance.store.models import ApiToken, AppSetting, User, database
 
 #: app_settings kept in snapshots, by key prefix.
@@ -75,9 +76,7 @@ def _users(items: list[Mapping[str, Any]]) -> int:
         if not HASH_PATTERN.match(password_hash or ""):
             raise ValidationError(f"{field}.password_hash is not an scrypt hash", field=f"{field}.password_hash")
         now = utc_now_iso()
-        (User.insert(username=ADMIN, password_hash=password_hash, created_at=now,
-                     updated_at=_text(item, "updated_at", field, optional=True) or now)
-         .on_conflict(conflict_target=[User.username], update={User.password_hash: password_hash}).execute())
+        accounts_store.restore_user(ADMIN, str(password_hash), now, _text(item, "updated_at", field, optional=True) or now)
     return len(items)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from appliance.accounts.sessions import close_all_sessions
 from appliance.accounts.store import delete_setting, get_setting, set_setting
-from appliance.catalog.rows import now_ms, utc_now_iso
+from appliance.clock import now_ms, utc_now_iso
 from appliance.errors import ConflictError, ValidationError
+from appliance.store import accounts as accounts_store
 from appliance.store.models import User, database
 
 ADMIN = "admin"
@@ -68,9 +69,7 @@ def _store(password_hash: str) -> None:
     """Write the admin's hash, use up the setup code and end every web session, in one transaction."""
     now = utc_now_iso()
     with database.atomic():
-        (User.insert(username=ADMIN, password_hash=password_hash, created_at=now, updated_at=now)
-         .on_conflict(conflict_target=[User.username],
-                      update={User.password_hash: password_hash, User.updated_at: now}).execute())
+        accounts_store.put_password_hash(ADMIN, password_hash, now)
         delete_setting(SETUP_CODE_KEY)
         close_all_sessions()
 

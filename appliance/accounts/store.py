@@ -5,28 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from appliance.catalog.rows import utc_now_iso
-from appliance.store.models import AppSetting, database
+from appliance.clock import utc_now_iso
+from appliance.store import settings
 
 
 def get_setting(key: str, default: Any = None) -> Any:
-    """The decoded value of an app setting, or `default` when unset."""
-    setting = AppSetting.get_or_none(AppSetting.key == key)
-    if setting is None:
+    """The decoded value of an app setting, or `default` when unset (the raw text when it is not JSON)."""
+    text = settings.get_text(key)
+    if text is None:
         return default
     try:
-        return json.loads(setting.value)
+        return json.loads(text)
     except ValueError:
-        return setting.value
+        return text
 
 
 def set_setting(key: str, value: Any) -> None:
     """Store an app setting as JSON (insert or replace)."""
-    with database.atomic():
-        (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=utc_now_iso())
-         .on_conflict_replace().execute())
+    settings.put_json(key, value, updated_at=utc_now_iso())
 
 
 def delete_setting(key: str) -> bool:
     """Remove an app setting; True when it existed."""
-    return bool(AppSetting.delete().where(AppSetting.key == key).execute())
+    return settings.delete(key)

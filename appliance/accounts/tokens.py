@@ -10,9 +10,11 @@ from typing import Any
 
 from peewee import IntegrityError
 
-from appliance.catalog.rows import row, utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.errors import ConflictError, NotFoundError, ValidationError
+from appliance.store import accounts as accounts_store
 from appliance.store.models import ApiToken, database
+from appliance.store.rows import row
 
 SCOPES = ("read", "write", "sync")
 TOKEN_PREFIX = "apl_"
@@ -77,7 +79,7 @@ def authenticate(token: str) -> dict[str, Any] | None:
     last = found.last_used_at
     if last is None or (now - datetime.fromisoformat(last)).total_seconds() >= LAST_USED_EVERY_S:
         found.last_used_at = now.isoformat(timespec="milliseconds")
-        ApiToken.update(last_used_at=found.last_used_at).where(ApiToken.token_id == found.token_id).execute()
+        accounts_store.note_token_use(found.token_id, found.last_used_at)
     return _public(found)
 
 

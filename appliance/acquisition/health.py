@@ -9,14 +9,14 @@ count are written for every device that polled since, in the sample writer's nex
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
-from appliance.store.models import DeviceHealth, RegistryDevice, database
+from appliance.store import registry as registry_store
+from appliance.store.models import database
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class HealthBook:
         with self._lock:
             known = self._states.get(device_id)
         if known is None:
-            device = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
+            device = registry_store.stored_health(device_id)
             if device is None:
                 return status, "decommissioned"
             known = DeviceState(device.health_status, device.lifecycle_state, device.last_seen,
@@ -102,19 +102,13 @@ class HealthBook:
     def _write_change(self, device_id: str, old: DeviceState, new: DeviceState, outcome: PollOutcome, now_ms: int,
                       failures: int) -> bool:
         """The registry row and a device_health row, in one short transaction."""
-        with database.atomic():
-            changed = (RegistryDevice.update(health_status=new.status, lifecycle_state=new.lifecycle,
-                                             last_seen=new.last_seen, response_time_ms=new.response_time_ms,
-                                             error_count=new.error_count)
-                       .where(RegistryDevice.device_id == device_id).execute())
-            if not changed:
-                return False
-            DeviceHealth.insert(device_id=device_id, ts=now_ms, status=new.status,
-                                response_time_ms=outcome.response_time_ms, error_count=failures,
-                                last_successful_poll=now_ms if outcome.ok else old.last_seen,
-                                diagnostics=json.dumps({"error": outcome.error, "lifecycle": new.lifecycle},
-                                                       allow_nan=False)
-                                ).on_conflict_replace().execute()
+        if not registry_store.record_health_change(
+                device_id, status=new.status, lifecycle=new.lifecycle, last_seen=new.last_seen,
+                response_time_ms=new.response_time_ms, error_count=new.error_count, ts=now_ms,
+                poll_response_ms=outcome.response_time_ms, failures=failures,
+                last_successful_poll=now_ms if outcome.ok else old.last_seen,
+                diagnostics={"error": outcome.error, "lifecycle": new.lifecycle}):
+            return False
         if new.lifecycle != old.lifecycle:
             log.info("%s: lifecycle %s -> %s", device_id, old.lifecycle, new.lifecycle)
         return True
@@ -134,9 +128,8 @@ class HealthBook:
             dirty = {k: s for k, s in self._states.items() if s.dirty}
             for key, state in dirty.items():
                 self._states[key] = replace(state, dirty=False)
-        conn.executemany("UPDATE device_registry SET last_seen = ?, response_time_ms = ?, error_count = ? "
-                         "WHERE device_id = ?",
-                         [(s.last_seen, s.response_time_ms, s.error_count, k) for k, s in dirty.items()])
+        registry_store.put_health_summary(conn, [(s.last_seen, s.response_time_ms, s.error_count, k)
+                                                 for k, s in dirty.items()])
         self._summarised_ms = now_ms
 
     def summary_now(self) -> None:
@@ -179,16 +172,6 @@ def _next_lifecycle(state: str, ok: bool, failures: int, failed_after: int) -> s
 
 def disable(device_id: str, reason: str, now_ms: int) -> None:
     """A device whose stored configuration cannot be polled: Failed, health error, the reason in its history."""
-    with database.atomic():
-        device = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
-        if device is None:
-            return
-        (RegistryDevice.update(health_status="error", lifecycle_state="failed",
-                               error_count=RegistryDevice.error_count + 1)
-         .where(RegistryDevice.device_id == device_id).execute())
-        DeviceHealth.insert(device_id=device_id, ts=now_ms, status="error", error_count=device.error_count + 1,
-                            last_successful_poll=device.last_seen,
-                            diagnostics=json.dumps({"error": reason, "lifecycle": "failed"}, allow_nan=False)
-                            ).on_conflict_replace().execute()
-    if device.lifecycle_state != "failed":
-        log.info("%s: lifecycle %s -> failed", device_id, device.lifecycle_state)
+    before = registry_store.disable(device_id, reason, now_ms)
+    if before is not None and before.lifecycle_state != "failed":
+        log.info("%s: lifecycle %s -> failed", device_id, before.lifecycle_state)

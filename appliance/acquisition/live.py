@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from appliance.acquisition.context import DeviceContext
+from appliance.clock import now_ms
 from appliance.drivers.base import Reading
 from appliance.store import details as stored_details
 from appliance.store.models import (
@@ -17,10 +17,6 @@ from appliance.store.models import (
 
 STALE_AFTER_POLLS = 3
 log = logging.getLogger(__name__)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass
@@ -36,7 +32,7 @@ class LiveEntry:
 class LiveCache:
     """Thread-safe map from registry device id to its newest reading."""
 
-    def __init__(self, clock: Any = _now_ms) -> None:
+    def __init__(self, clock: Any = now_ms) -> None:
         self._entries: dict[str, LiveEntry] = {}
         self._lock = threading.Lock()
         self.clock = clock
@@ -98,7 +94,7 @@ def latest_reading(device_id: str, device: Any = None) -> dict[str, Any] | None:
     """A device's newest reading as JSON with `ts`, `stale` and the adapter in use; None if it has none.
 
     `device` (its registry row) saves a lookup when the caller has it."""
-    now = _installed.clock() if _installed else _now_ms()
+    now = _installed.clock() if _installed else now_ms()
     entry = _installed.get(device_id) if _installed else None
     if entry is not None:
         body = entry.reading.to_json()

@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from appliance import backoff
 from appliance.acquisition import context as contexts
 from appliance.acquisition import health
 from appliance.acquisition.context import AdapterRef, DeviceContext
@@ -14,6 +15,7 @@ from appliance.acquisition.events import PollEvent, PollListener
 from appliance.acquisition.live import LiveCache
 from appliance.acquisition.rows import rows_for
 from appliance.acquisition.writer import SampleWriter
+from appliance.clock import now_ms
 from appliance.drivers.base import Reading
 from appliance.drivers.connect import LinkPool, open_driver
 from appliance.errors import ApplianceError, DecodeError, TransportError
@@ -25,11 +27,6 @@ log = logging.getLogger(__name__)
 RETRY_PAUSE_S = 0.1
 
 
-def wall_ms() -> int:
-    """The wall clock in epoch milliseconds."""
-    return int(time.time() * 1000)
-
-
 class DevicePoller:
     """Polls one device through its adapters in priority order; safe to call from any scheduler thread."""
 
@@ -37,7 +34,7 @@ class DevicePoller:
     on_poll: PollListener | None = None
 
     def __init__(self, ctx: DeviceContext, pool: LinkPool, writer: SampleWriter, live: LiveCache, *,
-                 clock: Callable[[], int] = wall_ms, failover_after: int = 3, failback_every: int = 6,
+                 clock: Callable[[], int] = now_ms, failover_after: int = 3, failback_every: int = 6,
                  max_backoff_s: float = 300.0, cell_interval_s: float = 60.0, timekeeper: Any = None,
                  health_book: health.HealthBook | None = None) -> None:
         self.ctx = ctx
@@ -172,8 +169,7 @@ class DevicePoller:
             return  # alternatives remain untried: keep the normal rate so failover is not delayed
         interval_ms = int(self.ctx.poll_interval_s * 1000)
         if not isinstance(exc, TransportError) or self.failures > 1:
-            backoff = min(interval_ms * 2 ** min(self.failures - 1, 16), self.max_backoff_ms)
-            self.next_attempt_ms = now + backoff
+            self.next_attempt_ms = now + int(backoff.delay(self.failures, interval_ms, self.max_backoff_ms))
 
     def _succeeded(self, reading: Reading, elapsed_ms: int, now: int) -> None:
         if self.failures:

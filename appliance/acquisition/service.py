@@ -10,8 +10,9 @@ from appliance.acquisition import context as contexts
 from appliance.acquisition import health
 from appliance.acquisition.events import Listeners
 from appliance.acquisition.live import LiveCache
-from appliance.acquisition.poller import DevicePoller, wall_ms
+from appliance.acquisition.poller import DevicePoller
 from appliance.acquisition.writer import SampleWriter
+from appliance.clock import now_ms
 from appliance.drivers.connect import LinkPool
 from appliance.errors import ApplianceError, ValidationError
 
@@ -25,7 +26,7 @@ class Acquisition:
     """Owns the pollers; `sync()` adds, rebuilds and removes them as the catalog changes."""
 
     def __init__(self, scheduler: Any, writer: SampleWriter, pool: LinkPool, live: LiveCache, *,
-                 clock: Callable[[], int] = wall_ms, poller_options: dict[str, Any] | None = None,
+                 clock: Callable[[], int] = now_ms, poller_options: dict[str, Any] | None = None,
                  check_config: ConfigCheck | None = None) -> None:
         self.scheduler, self.writer, self.pool, self.live, self.clock = scheduler, writer, pool, live, clock
         self.poller_options = poller_options or {}

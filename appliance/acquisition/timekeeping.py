@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from appliance.clock import DEFAULT_TOLERANCE_MS, MIN_SANE_MS, ClockGuard, clock_synchronised, sane_time
+from appliance.clock import DEFAULT_TOLERANCE_MS, MIN_SANE_MS, ClockGuard, clock_synchronised, now_ms, sane_time
 from appliance.store import restamp as restamp_store
 from appliance.store.models import database
 from appliance.store.samples import SAMPLE_TABLES
@@ -92,7 +92,7 @@ class Timekeeper:
     def adopt(self) -> int:
         """At start: samples flagged by an earlier process keep the flag but lose their segment (offset unknown)."""
         with database.atomic():
-            return restamp_store.adopt(database.connection(), _now_ms())
+            return restamp_store.adopt(database.connection(), now_ms())
 
     def restamp(self) -> dict[str, int]:
         """When synchronised: move each segment's flagged samples by the jump measured since, and clear the flag."""
@@ -116,7 +116,7 @@ class Timekeeper:
     def _restamp_table(self, conn: Any, table: str, current: int, offsets: dict[int, int],
                        result: dict[str, int]) -> None:
         """Re-stamp and clear one table's flagged rows, segment by segment."""
-        now = _now_ms()
+        now = now_ms()
         for segment in restamp_store.segments(conn, table):
             delta = current - offsets[segment] if segment in offsets else 0
             if abs(delta) <= self.tolerance_ms:
@@ -127,8 +127,3 @@ class Timekeeper:
             result["moved"] += moved
             # A re-stamped time already holds a sample of that device: the flagged one cannot be placed.
             result["dropped"] += dropped
-
-
-def _now_ms() -> int:
-    """Real time for the feed's change times."""
-    return time.time_ns() // 1_000_000

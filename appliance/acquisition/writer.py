@@ -20,6 +20,7 @@ from typing import Any, Callable, Protocol
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from appliance.acquisition.rows import COLUMNS, ENERGY_COLUMNS, Rows, array_row
+from appliance.clock import now_ms
 from appliance.settings import check_flush_interval
 from appliance.store import samples as sample_store
 from appliance.store.details import CODEC
@@ -71,7 +72,7 @@ class SampleWriter:
         self.max_pending = max_pending
         self.stats = WriterStats()
         # Change times in the feed are real time, even while a backfill holds the process's clock.
-        self._wall_ms = wall_ms or (lambda: time.time_ns() // 1_000_000)
+        self._wall_ms = wall_ms or now_ms
         self._queue: queue.Queue[Any] = queue.Queue()
         self._pending: dict[str, list[tuple[Any, ...]]] = {}
         self._pending_count = 0
@@ -228,26 +229,13 @@ class SampleWriter:
             self._run_after()
 
     def _write(self, batch: dict[str, list[tuple[Any, ...]]]) -> sample_store.BatchResult:
-        conn = database.connection()
         now = self._wall_ms()
-        # write_batch checks the batch's parents once per key; SQLite's per-row checks would repeat them.
-        # The pragma only takes effect outside a transaction, hence before BEGIN and after COMMIT.
-        conn.execute("PRAGMA foreign_keys = OFF")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = sample_store.write_batch(conn, batch, COLUMNS, now)
-                for work in self._participants:
-                    work.write(conn, now)
-                conn.execute("COMMIT")
-            except BaseException:
-                # A full disk may already have rolled the transaction back: keep its error, not rollback's.
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        finally:
-            conn.execute("PRAGMA foreign_keys = ON")
-        return result
+
+        def participants(conn: sqlite3.Connection) -> None:
+            for work in self._participants:
+                work.write(conn, now)
+
+        return sample_store.write_flush(batch, COLUMNS, now, participants)
 
     def _run_after(self) -> None:
         for work in self._after:

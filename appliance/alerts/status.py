@@ -20,7 +20,7 @@ from appliance.jsontypes import Json
 STATES = ("ok", "late", "down", "standby", "off", "unknown")
 #: A read is late after this many poll intervals without a newer good one.
 LATE_POLLS = 3
-#: The writer flushes every second or so: pending rows this old mean it is stuck.
+#: Grace after the writer's flush interval: pending rows older than interval + this mean it is stuck.
 WRITER_LATE_MS = 30_000
 #: A configured headend link is late when nothing got through for this long.
 HEADEND_LATE_MS = 5 * 60_000
@@ -35,6 +35,8 @@ class WriterState:
     pending: int
     rows_written: int
     last_error: str | None = None
+    #: Seconds between the writer's commits (group commits spare the SD card: minutes, not seconds).
+    flush_interval_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -119,13 +121,15 @@ def writer_hop(state: WriterState | None, now: int) -> Json:
         return {"state": "unknown"}
     if not state.alive or state.last_error:
         hop = "down"
-    elif state.pending and state.last_flush_ms is not None and now - state.last_flush_ms > WRITER_LATE_MS:
+    elif (state.pending and state.last_flush_ms is not None
+          and now - state.last_flush_ms > state.flush_interval_s * 1000 + WRITER_LATE_MS):
         hop = "late"
     else:
         hop = "ok"
     return {"state": hop, "last_flush": iso_ms(state.last_flush_ms), "last_flush_ms": state.last_flush_ms,
             "age_s": _age(now, state.last_flush_ms), "pending_rows": state.pending,
-            "rows_written": state.rows_written, "error": state.last_error}
+            "rows_written": state.rows_written, "error": state.last_error,
+            "flush_interval_s": state.flush_interval_s}
 
 
 def scheduler_hop(state: SchedulerState | None) -> Json:

@@ -6,13 +6,16 @@ import json
 from typing import TypedDict
 
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
-from appliance.catalog.rows import row, utc_now_iso
-from appliance.catalog.validation import check_adapter_config, check_bool, check_id, check_int, check_name
+from appliance.catalog.validation import check_adapter_config
+from appliance.clock import utc_now_iso
 from appliance.drivers import DRIVERS
 from appliance.errors import NotFoundError, ValidationError
 from appliance.jsontypes import JsonObject
+from appliance.store import catalog as catalog_store
 from appliance.store.models import Adapter, AdapterBase, BatteryPack, BatteryPackAdapter, database
 from appliance.store.rowtypes import AdapterBaseRow, AdapterRow, shaped
+from appliance.store.rows import row
+from appliance.validation import check_bool, check_id, check_int, check_name
 
 #: Which catalog device kind each adapter category may serve.
 DEVICE_TYPES = {"inverter": ("inverter",), "battery": ("battery_pack",), "bess": ("battery_pack",),
@@ -39,11 +42,7 @@ def sync_adapter_types() -> int:
                 "default_config": json.dumps(driver.default_config, sort_keys=True, allow_nan=False),
                 "version": "1", "updated_at": utc_now_iso(),
             }
-            existing = AdapterBase.get_or_none(AdapterBase.adapter_type == driver.adapter_type)
-            if existing is None:
-                AdapterBase.insert(adapter_type=driver.adapter_type, **values).execute()
-            else:
-                AdapterBase.update(**values).where(AdapterBase.adapter_type == driver.adapter_type).execute()
+            catalog_store.put_adapter_type(driver.adapter_type, values)
     return len(DRIVERS)
 
 
@@ -102,8 +101,7 @@ def update_adapter(adapter_id: str, **changes: object) -> AdapterRow:
                                          sort_keys=True, allow_nan=False)
     if "enabled" in changes:
         adapter.enabled = check_bool(changes["enabled"], "enabled")
-        (BatteryPackAdapter.update(enabled=adapter.enabled)
-         .where(BatteryPackAdapter.adapter == adapter_id).execute())
+        catalog_store.set_links_enabled(adapter_id, adapter.enabled)
     adapter.updated_at = utc_now_iso()
     save(adapter)
     return get_adapter(adapter_id)
@@ -123,14 +121,13 @@ def bind(adapter_id: str, device_type: str, device_id: str, field: str = "adapte
     if adapter.device_id not in (None, device_id) and adapter.device_type is not None:
         raise ValidationError(f"{field}: adapter {adapter_id!r} already serves {adapter.device_type} "
                               f"{adapter.device_id!r}", field=field)
-    Adapter.update(device_id=device_id, device_type=device_type).where(Adapter.adapter_id == adapter_id).execute()
+    catalog_store.bind_adapter(adapter_id, device_type, device_id)
     return adapter
 
 
 def unbind_device(device_type: str, device_id: str) -> None:
     """Forget which device adapters served (the device is gone or changed adapter)."""
-    (Adapter.update(device_id=None, device_type=None)
-     .where((Adapter.device_type == device_type) & (Adapter.device_id == device_id)).execute())
+    catalog_store.unbind_adapters_of(device_type, device_id)
 
 
 def link_pack_adapter(pack_id: str, adapter_id: str, *, priority: int | None = None,
@@ -144,26 +141,16 @@ def link_pack_adapter(pack_id: str, adapter_id: str, *, priority: int | None = N
                     .order_by(BatteryPackAdapter.priority.desc()).first())
             priority = (last.priority + 1) if last else 1
         priority = check_int(priority, "priority", minimum=1, maximum=99)
-        link = BatteryPackAdapter.get_or_none((BatteryPackAdapter.pack == pack_id)
-                                              & (BatteryPackAdapter.adapter == adapter_id))
-        if link is None:
-            BatteryPackAdapter.insert(pack=pack_id, adapter=adapter_id, priority=priority,
-                                      enabled=check_bool(enabled, "enabled")).execute()
-        else:
-            (BatteryPackAdapter.update(priority=priority, enabled=check_bool(enabled, "enabled"))
-             .where((BatteryPackAdapter.pack == pack_id) & (BatteryPackAdapter.adapter == adapter_id)).execute())
-        Adapter.update(priority=priority).where(Adapter.adapter_id == adapter.adapter_id).execute()
+        catalog_store.put_pack_link(pack_id, adapter_id, priority, check_bool(enabled, "enabled"))
+        catalog_store.set_adapter_priority(adapter.adapter_id, priority)
     return {"pack_id": pack_id, "adapter_id": adapter_id, "priority": priority, "enabled": enabled}
 
 
 def unlink_pack_adapter(pack_id: str, adapter_id: str) -> None:
     """Remove an adapter from a pack's failover list."""
-    deleted = (BatteryPackAdapter.delete().where((BatteryPackAdapter.pack == pack_id)
-                                                 & (BatteryPackAdapter.adapter == adapter_id)).execute())
-    if not deleted:
+    if not catalog_store.delete_pack_link(pack_id, adapter_id):
         raise NotFoundError(f"adapter {adapter_id!r} is not linked to battery pack {pack_id!r}", field="adapter_id")
-    unbind_adapter = Adapter.update(device_id=None, device_type=None).where(Adapter.adapter_id == adapter_id)
-    unbind_adapter.execute()
+    catalog_store.bind_adapter(adapter_id, None, None)
 
 
 def pack_adapters(pack_id: str) -> list[AdapterRow]:
@@ -187,7 +174,6 @@ def reorder_pack_adapters(pack_id: str, adapter_ids: list[str]) -> list[AdapterR
                               field="adapter_ids")
     with database.atomic():
         for position, adapter_id in enumerate(adapter_ids, start=1):
-            (BatteryPackAdapter.update(priority=position)
-             .where((BatteryPackAdapter.pack == pack_id) & (BatteryPackAdapter.adapter == adapter_id)).execute())
-            Adapter.update(priority=position).where(Adapter.adapter_id == adapter_id).execute()
+            catalog_store.set_pack_link_priority(pack_id, adapter_id, position)
+            catalog_store.set_adapter_priority(adapter_id, position)
     return pack_adapters(pack_id)

@@ -10,6 +10,7 @@ import yaml
 from appliance.catalog import adapters, devices, systems
 from appliance.catalog.yaml_lines import LineDict, load
 from appliance.errors import ApplianceError, ConfigFileError
+from appliance.store import catalog as catalog_store
 from appliance.store.models import (
     Adapter, Battery, BatteryArray, BatteryArrayAttachment, BatteryPack, Inverter, InverterArray, Meter, System,
 )
@@ -319,10 +320,8 @@ class Importer:
                 (BatteryArrayAttachment.battery_array == battery_array_id)
                 & (BatteryArrayAttachment.attached_since == (str(since) if since is not None else None)))
             if existing is not None:
-                (BatteryArrayAttachment.update(inverter_array=_raw(item, "inverter_array_id"),
-                                               detached_at=_raw(item, "detached_at"))
-                 .where((BatteryArrayAttachment.battery_array == battery_array_id)
-                        & (BatteryArrayAttachment.attached_since == str(since))).execute())
+                catalog_store.update_attachment(battery_array_id, str(since), _raw(item, "inverter_array_id"),
+                                                _raw(item, "detached_at"))
             else:
                 systems.attach(battery_array_id, _raw(item, "inverter_array_id"),
                                since=str(since) if since is not None else None,

@@ -13,6 +13,7 @@ from appliance.catalog import adapters, systems
 from appliance.catalog.config_import import Importer
 from appliance.errors import ConfigFileError
 from appliance.jsontypes import Json, JsonObject, JsonValue
+from appliance.store import catalog as catalog_store
 from appliance.store.models import (
     Adapter, Battery, BatteryArray, BatteryArrayAttachment, BatteryCell, BatteryPack, Inverter, InverterArray,
     Meter, System, database,
@@ -77,7 +78,7 @@ def clear_catalog() -> None:
     with database.atomic():
         for system in System.select():
             systems.delete_system(system.system_id)
-        Adapter.delete().execute()
+        catalog_store.delete_all_adapters()
 
 
 def _adapter_entry(adapter: Adapter, *, with_priority: int | None = None) -> Json:

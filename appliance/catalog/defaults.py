@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from peewee import SQL
-
 from appliance.catalog.localization import machine_defaults
-from appliance.store.models import BatteryArray, BatteryArrayAttachment, InverterArray, System, database
+from appliance.store import catalog as catalog_store
+from appliance.store.models import database
 
 #: The document's default system; its time zone and currency are the machine's own (localization.py),
 #: not the document's Asia/Karachi: a fresh install in Berlin must not count its days in Karachi.
@@ -19,12 +18,9 @@ def ensure_defaults() -> bool:
     system exists; True if created."""
     with database.atomic():
         # The check and the inserts share one transaction, so two callers cannot both create them.
-        if System.select().exists():
+        if catalog_store.has_systems():
             return False
         zone, currency = machine_defaults()
-        System.insert(**DEFAULT_SYSTEM, timezone=zone, currency=currency).execute()
-        InverterArray.insert(**DEFAULT_ARRAY).execute()
-        BatteryArray.insert(**DEFAULT_BATTERY_ARRAY).execute()
-        BatteryArrayAttachment.insert(battery_array="battery_array1", inverter_array="array1",
-                                      attached_since=SQL("CURRENT_TIMESTAMP")).execute()
+        catalog_store.add_default_structure({**DEFAULT_SYSTEM, "timezone": zone, "currency": currency}, DEFAULT_ARRAY,
+                                            DEFAULT_BATTERY_ARRAY, ("battery_array1", "array1"))
     return True

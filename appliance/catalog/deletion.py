@@ -16,6 +16,7 @@ from typing import Sequence
 from peewee import fn
 
 from appliance.catalog.common import get
+from appliance.store import catalog as catalog_store
 from appliance.store.models import (
     Adapter, Battery, BatteryArray, BatteryArrayAttachment, BatteryBankSample, BatteryCell, BatteryPack,
     BatteryPackAdapter, DeviceGroup, DeviceGroupMember, EnergySample, Inverter, InverterArray, Meter, MeterSample,
@@ -213,12 +214,10 @@ def drop_orphan_adapters(dead: set[tuple[str, str]], keep: bool = False) -> list
         others = adapter_users(adapter.adapter_id) - dead
         if others:
             kind, catalog_id = sorted(others)[0]
-            (Adapter.update(device_type=kind, device_id=catalog_id)
-             .where(Adapter.adapter_id == adapter.adapter_id).execute())
+            catalog_store.bind_adapter(adapter.adapter_id, kind, catalog_id)
         elif keep:
-            (Adapter.update(device_type=None, device_id=None)
-             .where(Adapter.adapter_id == adapter.adapter_id).execute())
+            catalog_store.bind_adapter(adapter.adapter_id, None, None)
         else:
-            Adapter.delete().where(Adapter.adapter_id == adapter.adapter_id).execute()
+            catalog_store.delete_adapter(adapter.adapter_id)
             deleted.append(adapter.adapter_id)
     return deleted

@@ -6,9 +6,11 @@ from typing import Any
 
 from appliance.catalog import adapters, registry
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
-from appliance.catalog.rows import row, utc_now_iso
-from appliance.catalog.validation import check_choice, check_id, check_int, check_name, check_number, check_text
+from appliance.clock import utc_now_iso
 from appliance.errors import ValidationError
+from appliance.store import catalog as catalog_store
+from appliance.store.rows import row
+from appliance.validation import check_choice, check_free_text, check_id, check_int, check_name, check_number
 from appliance.store.models import (
     Adapter, Battery, BatteryArray, BatteryCell, BatteryPack, Inverter, InverterArray, Meter, System, database,
 )
@@ -50,15 +52,15 @@ def create_inverter(inverter_id: str, array_id: str, name: str, *, system_id: st
         raise ValidationError(f"system_id {system_id!r} differs from array {array_id!r}'s system "
                               f"{array.system_id!r}", field="system_id")
     inverter = Inverter(inverter_id=inverter_id, array=array_id, system=array.system_id, name=check_name(name),
-                        model=check_text(model, "model", max_len=120),
-                        serial_number=check_text(serial_number, "serial_number", max_len=120),
-                        vendor=check_text(vendor, "vendor", max_len=120),
+                        model=check_free_text(model, "model", max_len=120),
+                        serial_number=check_free_text(serial_number, "serial_number", max_len=120),
+                        vendor=check_free_text(vendor, "vendor", max_len=120),
                         phase_type=check_choice(phase_type, "phase_type", PHASE_TYPES))
     with database.atomic():
         save(inverter, force_insert=True)
         if adapter_id is not None:
             adapters.bind(adapter_id, "inverter", inverter_id)
-            Inverter.update(adapter=adapter_id).where(Inverter.inverter_id == inverter_id).execute()
+            catalog_store.set_inverter_adapter(inverter_id, adapter_id)
             inverter.adapter_id = adapter_id
         _sync_inverter(inverter)
     return get_inverter(inverter_id)
@@ -88,7 +90,7 @@ def update_inverter(inverter_id: str, **changes: Any) -> InverterRow:
             inverter.name = check_name(changes["name"])
         for key in ("model", "serial_number", "vendor"):
             if key in changes:
-                setattr(inverter, key, check_text(changes[key], key, max_len=120))
+                setattr(inverter, key, check_free_text(changes[key], key, max_len=120))
         if "phase_type" in changes:
             inverter.phase_type = check_choice(changes["phase_type"], "phase_type", PHASE_TYPES)
         if "array_id" in changes:
@@ -193,8 +195,7 @@ def update_battery_pack(pack_id: str, **changes: Any) -> BatteryPackView:
                 raise ValidationError("battery_array_id: that battery array is in another system",
                                       field="battery_array_id")
             pack.battery_array_id = target.battery_array_id
-            Battery.update(battery_array=target.battery_array_id).where(Battery.pack == pack_id).execute()
-            BatteryCell.update(battery_array=target.battery_array_id).where(BatteryCell.pack == pack_id).execute()
+            catalog_store.move_pack_parts(pack_id, target.battery_array_id)
         pack.updated_at = utc_now_iso()
         save(pack)
         if "batteries" in changes or "cells_per_battery" in changes:
@@ -219,13 +220,12 @@ def set_pack_layout(pack_id: str, batteries: int, cells_per_battery: int) -> Non
     check_int(cells_per_battery, "cells_per_battery", minimum=0, maximum=64)
     pack = get(BatteryPack, pack_id, "battery pack")
     with database.atomic():
-        Battery.delete().where((Battery.pack == pack_id) & (Battery.battery_index >= batteries)).execute()
+        catalog_store.drop_units_from(pack_id, batteries)
         for index in range(batteries):
             existing = Battery.get_or_none((Battery.pack == pack_id) & (Battery.battery_index == index))
             unit: str = (existing.battery_id if existing is not None
                          else create_battery(f"{pack_id}_b{index}", pack_id, index, _checked=True)["battery_id"])
-            BatteryCell.delete().where((BatteryCell.battery == unit)
-                                       & (BatteryCell.cell_index >= cells_per_battery)).execute()
+            catalog_store.drop_cells_from(unit, cells_per_battery)
             for cell in range(cells_per_battery):
                 if not BatteryCell.get_or_none((BatteryCell.battery == unit) & (BatteryCell.cell_index == cell)):
                     create_cell(f"{unit}_c{cell}", unit, cell)
@@ -243,8 +243,9 @@ def create_battery(battery_id: str, pack_id: str, battery_index: int, *, serial_
     if not _checked and Battery.get_or_none((Battery.pack == pack_id) & (Battery.battery_index == battery_index)):
         raise ValidationError(f"battery_index {battery_index} is taken in pack {pack_id!r}", field="battery_index")
     unit = Battery(battery_id=battery_id, pack=pack_id, battery_array=pack.battery_array_id, system=pack.system_id,
-                   battery_index=battery_index, serial_number=check_text(serial_number, "serial_number", max_len=120),
-                   model=check_text(model, "model", max_len=120))
+                   battery_index=battery_index,
+                   serial_number=check_free_text(serial_number, "serial_number", max_len=120),
+                   model=check_free_text(model, "model", max_len=120))
     save(unit, force_insert=True)
     return shaped(BatteryRow, row(unit))
 
@@ -260,7 +261,7 @@ def update_battery(battery_id: str, **changes: object) -> BatteryRow:
     unknown_fields(changes, {"serial_number", "model"})
     unit = get(Battery, battery_id, "battery")
     for key, value in changes.items():
-        setattr(unit, key, check_text(value, key, max_len=120))
+        setattr(unit, key, check_free_text(value, key, max_len=120))
     save(unit)
     return shaped(BatteryRow, row(unit))
 
@@ -320,13 +321,13 @@ def create_meter(meter_id: str, system_id: str, name: str, *, array_id: str | No
     parent(System, system_id, "system_id", "system")
     array_id = _meter_array(system_id, array_id)
     meter = Meter(meter_id=meter_id, system=system_id, array=array_id, name=check_name(name),
-                  model=check_text(model, "model", max_len=120), type=check_choice(type, "type", METER_TYPES),
+                  model=check_free_text(model, "model", max_len=120), type=check_choice(type, "type", METER_TYPES),
                   attachment_target=array_id or "system")
     with database.atomic():
         save(meter, force_insert=True)
         if adapter_id is not None:
             adapters.bind(adapter_id, "meter", meter_id)
-            Meter.update(adapter=adapter_id).where(Meter.meter_id == meter_id).execute()
+            catalog_store.set_meter_adapter(meter_id, adapter_id)
             meter.adapter_id = adapter_id
         _sync_meter(meter)
     return get_meter(meter_id)
@@ -353,7 +354,7 @@ def update_meter(meter_id: str, **changes: Any) -> MeterRow:
         if "name" in changes:
             meter.name = check_name(changes["name"])
         if "model" in changes:
-            meter.model = check_text(changes["model"], "model", max_len=120)
+            meter.model = check_free_text(changes["model"], "model", max_len=120)
         if "type" in changes:
             meter.type = check_choice(changes["type"], "type", METER_TYPES)
         if "array_id" in changes:

@@ -6,9 +6,10 @@ import json
 import logging
 from typing import Mapping
 
-from appliance.catalog.rows import now_ms, row
+from appliance.clock import now_ms
 from appliance.store.models import SystemEvent
 from appliance.store.rowtypes import SystemEventRow, shaped
+from appliance.store.rows import row
 
 log = logging.getLogger(__name__)
 

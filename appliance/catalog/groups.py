@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TypedDict
 
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
-from appliance.catalog.rows import row
-from appliance.catalog.validation import check_choice, check_id, check_int, check_name, json_object
 from appliance.errors import NotFoundError, ValidationError
 from appliance.jsontypes import JsonObject
-from appliance.store.models import DeviceGroup, DeviceGroupMember, RegistryDevice, System, database
+from appliance.store import catalog as catalog_store
+from appliance.store.models import DeviceGroup, DeviceGroupMember, RegistryDevice, System
+from appliance.store.rows import row
 from appliance.store.rowtypes import DeviceGroupRow, shaped
+from appliance.validation import check_choice, check_id, check_int, check_name, json_object
 
 GROUP_TYPES = ("control", "monitoring", "analysis")
 ROLES = ("primary", "backup", "monitor")
@@ -92,18 +93,14 @@ def set_member(group_id: str, device_id: str, *, role: str | None = None,
     role = check_choice(role, "role", ROLES)
     if priority is not None:
         check_int(priority, "priority", minimum=1, maximum=99)
-    with database.atomic():
-        (DeviceGroupMember.insert(group=group_id, device=device_id, role=role, priority=priority)
-         .on_conflict_replace().execute())
+    catalog_store.put_group_member(group_id, device_id, role, priority)
     return get_group(group_id)
 
 
 def remove_member(group_id: str, device_id: str) -> GroupView:
     """Take a device out of a group."""
     get(DeviceGroup, group_id, "device group")
-    deleted = (DeviceGroupMember.delete()
-               .where((DeviceGroupMember.group == group_id) & (DeviceGroupMember.device == device_id)).execute())
-    if not deleted:
+    if not catalog_store.delete_group_member(group_id, device_id):
         raise NotFoundError(f"device {device_id!r} is not in group {group_id!r}", field="device_id")
     return get_group(group_id)
 

@@ -13,7 +13,7 @@ from peewee import SqliteDatabase
 
 from appliance.catalog import adapters, config_yaml, events, snapshots
 from appliance.catalog.defaults import ensure_defaults
-from appliance.catalog.rows import utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.errors import ApplianceError, StoreError
 from appliance.settings import Settings
 from appliance.store import db as store_db

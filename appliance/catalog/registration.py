@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 import re
 import uuid
-from datetime import datetime, timezone
 from typing import Mapping, TypedDict
 
 from peewee import IntegrityError
 
 from appliance.catalog import registry
-from appliance.catalog.rows import now_ms, row, utc_now_iso
-from appliance.catalog.validation import check_name, check_text, json_object
+from appliance.clock import iso_ms, now_ms, parse_instant, utc_now_iso
 from appliance.errors import ConflictError, NotFoundError, ValidationError
-from appliance.store.models import AppSetting, DeviceHealth, DeviceHeartbeat, DeviceMetric, RegistryDevice, database
+from appliance.store import registry as registry_store
+from appliance.store import settings as stored_settings
+from appliance.store.models import RegistryDevice, database
+from appliance.store.rows import row
 from appliance.store.rowtypes import RegistryDeviceRow, shaped
+from appliance.validation import check_free_text, check_name, json_object
 
 #: Registry `kind` of every self-registered device; its own type (esp32, arduino, ...) is `device_type`.
 KIND = "registered"
@@ -98,12 +99,6 @@ class DuplicateDevice(ConflictError):
         self.existing_id = existing_id
 
 
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _object(value: object, field: str) -> str | None:
     if value is None:
         return None
@@ -115,10 +110,10 @@ def _object(value: object, field: str) -> str | None:
 
 def _public(device: RegistryDevice) -> RegisteredDevice:
     """A registry row in the registration document's shape (`id`, `status`), with every column kept."""
-    beats = DeviceHeartbeat.get_or_none(DeviceHeartbeat.device == device.device_id)
+    beats = registry_store.heartbeats(device.device_id)
     return RegisteredDevice(**shaped(RegistryDeviceRow, row(device)), id=device.device_id, status=device.health_status,
-                            last_seen_at=_iso(device.last_seen),
-                            heartbeats={"count": beats.heartbeats if beats else 0,
+                            last_seen_at=iso_ms(device.last_seen),
+                            heartbeats={"count": beats.count if beats else 0,
                                         "too_frequent": beats.too_frequent if beats else 0,
                                         "last_interval_ms": beats.last_interval_ms if beats else None})
 
@@ -141,8 +136,8 @@ def register(name: object, device_type: object, hardware_id: object, firmware_ve
         raise ValidationError("device_type must be 1-64 letters, digits, '_', '.' or '-'", field="device_type")
     if not isinstance(hardware_id, str) or not hardware_id.strip():
         raise ValidationError("hardware_id is required", field="hardware_id")
-    hardware_id = check_text(hardware_id.strip(), "hardware_id", max_len=MAX_HARDWARE_ID)
-    firmware_version = check_text(firmware_version, "firmware_version", max_len=64)
+    hardware_id = check_free_text(hardware_id.strip(), "hardware_id", max_len=MAX_HARDWARE_ID)
+    firmware_version = check_free_text(firmware_version, "firmware_version", max_len=64)
     if ip_address is not None:
         try:
             ip_address = str(ipaddress.ip_address(ip_address if isinstance(ip_address, str) else ""))
@@ -156,14 +151,13 @@ def register(name: object, device_type: object, hardware_id: object, firmware_ve
             existing = RegistryDevice.get_or_none(RegistryDevice.hardware_id == hardware_id)
             if existing is not None:
                 raise DuplicateDevice(existing.device_id, str(hardware_id))
-            RegistryDevice.insert(device_id=device_id, kind=KIND, device_type=device_type, name=name,
-                                  hardware_id=hardware_id, lifecycle_state="active", health_status="online",
-                                  last_seen=now, firmware_version=firmware_version, ip_address=ip_address,
-                                  created_at=utc_now_iso(), updated_at=utc_now_iso(), **values).execute()
-            DeviceHeartbeat.insert(device=device_id, heartbeats=0, too_frequent=0, last_heartbeat=now).execute()
-            DeviceHealth.insert(device=device_id, ts=now, status="online",
-                                diagnostics=json.dumps({"event": "registered"}, allow_nan=False)
-                                ).on_conflict_replace().execute()
+            registry_store.add_device({
+                "device_id": device_id, "kind": KIND, "device_type": device_type, "name": name,
+                "hardware_id": hardware_id, "lifecycle_state": "active", "health_status": "online", "last_seen": now,
+                "firmware_version": firmware_version, "ip_address": ip_address, "created_at": utc_now_iso(),
+                "updated_at": utc_now_iso(), **values})
+            registry_store.start_heartbeats(device_id, now)
+            registry_store.add_health_entry(device_id, now, "online", {"event": "registered"})
     except IntegrityError:
         # Two registrations of one hardware id raced; the loser learns the winner's id.
         existing = RegistryDevice.get(RegistryDevice.hardware_id == hardware_id)
@@ -176,28 +170,19 @@ def heartbeat(device_id: object, *, now: int | None = None) -> Heartbeat:
     device = _get(device_id)
     now = now_ms() if now is None else now
     with database.atomic():
-        beats = DeviceHeartbeat.get_or_none(DeviceHeartbeat.device == device.device_id)
+        beats = registry_store.heartbeats(device.device_id)
         previous = beats.last_heartbeat if beats else None
         interval = now - previous if previous is not None else None
         frequent = 1 if interval is not None and 0 <= interval < TOO_FREQUENT_MS else 0
-        if beats is None:
-            DeviceHeartbeat.insert(device=device.device_id, heartbeats=1, too_frequent=frequent,
-                                   last_heartbeat=now, last_interval_ms=interval).execute()
-        else:
-            (DeviceHeartbeat.update(heartbeats=DeviceHeartbeat.heartbeats + 1,
-                                    too_frequent=DeviceHeartbeat.too_frequent + frequent, last_heartbeat=now,
-                                    last_interval_ms=interval)
-             .where(DeviceHeartbeat.device == device.device_id).execute())
+        registry_store.count_heartbeat(device.device_id, now, interval, bool(frequent), first=beats is None)
         changes: dict[str, object] = {"last_seen": now, "updated_at": utc_now_iso()}
         # Maintenance is an administrator's decision: a heartbeat does not end it.
         if device.health_status not in ("online", "maintenance"):
             changes["health_status"] = "online"
-            DeviceHealth.insert(device=device.device_id, ts=now, status="online",
-                                diagnostics=json.dumps({"event": "heartbeat"}, allow_nan=False)
-                                ).on_conflict_replace().execute()
-        RegistryDevice.update(**changes).where(RegistryDevice.device_id == device.device_id).execute()
+            registry_store.add_health_entry(device.device_id, now, "online", {"event": "heartbeat"})
+        registry_store.update_device(device.device_id, changes)
     fresh = RegistryDevice.get_by_id(device.device_id)
-    return {"device_id": fresh.device_id, "status": fresh.health_status, "last_seen": _iso(fresh.last_seen),
+    return {"device_id": fresh.device_id, "status": fresh.health_status, "last_seen": iso_ms(fresh.last_seen),
             "too_frequent": bool(frequent), "interval_ms": interval}
 
 
@@ -205,11 +190,7 @@ def sweep_settings() -> dict[str, float]:
     """The offline timeout and the sweep period in seconds (app settings, else 300 s and 60 s)."""
     out = {}
     for key, default in ((OFFLINE_AFTER_KEY, OFFLINE_AFTER_S), (SWEEP_EVERY_KEY, SWEEP_EVERY_S)):
-        setting = AppSetting.get_or_none(AppSetting.key == key)
-        try:
-            value = json.loads(setting.value) if setting is not None else default
-        except ValueError:
-            value = default
+        value = stored_settings.get_json(key, default)
         good = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
         out[key.split(".", 1)[1]] = float(value) if good else float(default)
     return out
@@ -227,12 +208,8 @@ def sweep_offline(now: int, timeout_s: float | None = None) -> list[str]:
             (RegistryDevice.kind == KIND) & RegistryDevice.health_status.in_(("online", "degraded"))
             & (RegistryDevice.last_seen.is_null() | (RegistryDevice.last_seen < cutoff)))]
         for device_id in stale:
-            (RegistryDevice.update(health_status="offline", updated_at=utc_now_iso())
-             .where(RegistryDevice.device_id == device_id).execute())
-            DeviceHealth.insert(device=device_id, ts=now, status="offline",
-                                diagnostics=json.dumps({"event": "no heartbeat", "timeout_s": timeout_s},
-                                                       allow_nan=False)
-                                ).on_conflict_replace().execute()
+            registry_store.update_device(device_id, {"health_status": "offline", "updated_at": utc_now_iso()})
+            registry_store.add_health_entry(device_id, now, "offline", {"event": "no heartbeat", "timeout_s": timeout_s})
     return stale
 
 
@@ -277,37 +254,16 @@ def patch(device_id: object, changes: Mapping[str, object]) -> RegisteredDevice:
     status = changes.get("status")
     if "status" in changes and status not in PATCH_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(PATCH_STATUSES)}", field="status")
-    reason = check_text(changes.get("maintenance_reason") or "set over the API", "maintenance_reason")
+    reason = check_free_text(changes.get("maintenance_reason") or "set over the API", "maintenance_reason")
     with database.atomic():
         if values:
             values["updated_at"] = utc_now_iso()
-            RegistryDevice.update(**values).where(RegistryDevice.device_id == device.device_id).execute()
+            registry_store.update_device(device.device_id, values)
         if status == "maintenance" and device.health_status != "maintenance":
             registry.set_maintenance(device.device_id, True, reason)
         elif status == "online" and device.health_status != "online":
             registry.set_maintenance(device.device_id, False)
     return get(device.device_id)
-
-
-def parse_timestamp(value: object, field: str, default: int | None = None) -> int | None:
-    """Epoch ms from epoch ms or ISO 8601 (UTC when no offset); `default` when value is None."""
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value) or not 0 <= value < 10 ** 14:
-            raise ValidationError(f"{field} must be epoch milliseconds", field=field)
-        return int(value)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationError(f"{field} {value!r} is not an ISO 8601 time", field=field) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return int(parsed.timestamp() * 1000)
-    raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
 
 
 def record_metrics(device_id: object, metrics: object, *, now: int | None = None) -> MetricsStored:
@@ -333,20 +289,16 @@ def record_metrics(device_id: object, metrics: object, *, now: int | None = None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValidationError(f"{where}.value must be a finite number", field=f"{where}.value")
         rows.append({"device": device.device_id, "name": name, "value": float(value),
-                     "ts": parse_timestamp(item.get("ts"), f"{where}.ts", now)})
+                     "ts": now if item.get("ts") is None else parse_instant(item["ts"], f"{where}.ts")})
         names.add(name)
-    with database.atomic():
-        for start in range(0, len(rows), 200):
-            DeviceMetric.insert_many(rows[start:start + 200]).on_conflict_replace().execute()
+    registry_store.put_metrics(rows)
     return {"device_id": device.device_id, "stored": len(rows), "names": sorted(names)}
 
 
 def metric_names(device_id: object) -> list[str]:
     """The metric names a device has published."""
     device = _get(device_id)
-    query = (DeviceMetric.select(DeviceMetric.name).where(DeviceMetric.device == device.device_id)
-             .distinct().order_by(DeviceMetric.name))
-    return [m.name for m in query]
+    return registry_store.metric_names(device.device_id)
 
 
 def metric_series(device_id: object, name: object, start: int | None = None, end: int | None = None,
@@ -355,16 +307,8 @@ def metric_series(device_id: object, name: object, start: int | None = None, end
     device = _get(device_id)
     if not isinstance(name, str) or not METRIC_PATTERN.match(name):
         raise ValidationError("name must be a metric name", field="name")
-    query = DeviceMetric.select(DeviceMetric.ts, DeviceMetric.value).where(
-        (DeviceMetric.device == device.device_id) & (DeviceMetric.name == name))
-    if start is not None:
-        query = query.where(DeviceMetric.ts >= start)
-    if end is not None:
-        query = query.where(DeviceMetric.ts <= end)
     # Newest `limit` points, returned oldest first, so a long history still shows its recent end.
-    rows = query.order_by(DeviceMetric.ts.desc()).limit(max(1, min(int(limit), MAX_SERIES)))
-    points = [(int(m.ts), float(m.value)) for m in rows]
-    points.reverse()
+    points = registry_store.metric_points(device.device_id, name, start, end, max(1, min(int(limit), MAX_SERIES)))
     return {"device_id": device.device_id, "name": name, "ts": [p[0] for p in points],
             "values": [p[1] for p in points]}
 
@@ -372,11 +316,5 @@ def metric_series(device_id: object, name: object, start: int | None = None, end
 def metrics_overview(device_id: object) -> list[MetricSummary]:
     """Per metric name: how many points, the newest value and its time."""
     device = _get(device_id)
-    out: list[MetricSummary] = []
-    for name in metric_names(device.device_id):
-        newest = (DeviceMetric.select().where((DeviceMetric.device == device.device_id) & (DeviceMetric.name == name))
-                  .order_by(DeviceMetric.ts.desc()).first())
-        count = DeviceMetric.select().where((DeviceMetric.device == device.device_id)
-                                            & (DeviceMetric.name == name)).count()
-        out.append({"name": name, "points": count, "latest": newest.value, "latest_ts": newest.ts})
-    return out
+    return [{"name": m.name, "points": m.points, "latest": m.latest, "latest_ts": m.latest_ts}
+            for m in registry_store.metric_summaries(device.device_id)]

@@ -7,15 +7,14 @@ from typing import Any
 
 from peewee import fn
 
-from appliance.catalog.rows import now_ms, row, utc_now_iso
-from appliance.catalog.validation import check_bool, check_int, check_text
+from appliance.clock import now_ms, utc_now_iso
 from appliance.errors import ConflictError, NotFoundError, ValidationError
-from appliance.store.models import Adapter, BatteryPack, DeviceHealth, Inverter, Meter, RegistryDevice, database
+from appliance.store import registry as registry_store
+from appliance.store.models import Adapter, DeviceHealth, RegistryDevice, database
+from appliance.store.registry import CATALOG_TABLES as CATALOG_KINDS
+from appliance.store.rows import row
 from appliance.store.rowtypes import RegistryDeviceRow, shaped
-
-#: Catalog device kind -> (model, primary key column).
-CATALOG_KINDS = {"inverter": (Inverter, "inverter_id"), "battery_pack": (BatteryPack, "pack_id"),
-                 "meter": (Meter, "meter_id")}
+from appliance.validation import check_bool, check_free_text, check_int
 
 
 class RegistryDeviceView(RegistryDeviceRow):
@@ -51,13 +50,13 @@ def sync_device(kind: str, catalog_id: str, *, name: str, system_id: str | None,
               "updated_at": utc_now_iso()}
     existing = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
     if existing is None:
-        RegistryDevice.insert(device_id=device_id, kind=kind, catalog_id=catalog_id,
-                              lifecycle_state=lifecycle_state, **values).execute()
+        registry_store.add_device({"device_id": device_id, "kind": kind, "catalog_id": catalog_id,
+                                   "lifecycle_state": lifecycle_state, **values})
     else:
         # A device found by discovery waits as `registered` with no catalog row; approval completes it.
         if existing.lifecycle_state == "registered" and lifecycle_state == "configured":
             values["lifecycle_state"] = "configured"
-        RegistryDevice.update(catalog_id=catalog_id, **values).where(RegistryDevice.device_id == device_id).execute()
+        registry_store.update_device(device_id, {"catalog_id": catalog_id, **values})
     return get_device(device_id)
 
 
@@ -116,9 +115,7 @@ def drop_orphans(keep_adapters: bool = False) -> list[str]:
         dead: set[tuple[str, str]] = set()
         for kind, (model, key) in CATALOG_KINDS.items():
             alive = model.select(getattr(model, key))
-            (RegistryDevice.delete()
-             .where((RegistryDevice.kind == kind) & RegistryDevice.catalog_id.is_null(False)
-                    & RegistryDevice.catalog_id.not_in(alive)).execute())
+            registry_store.drop_without_catalog_device(kind)
             dead |= {(kind, str(a.device_id)) for a in Adapter.select().where(
                 (Adapter.device_type == kind) & Adapter.device_id.is_null(False) & Adapter.device_id.not_in(alive))}
         # An adapter is its device's connection settings: it goes with the device, unless another device uses it.
@@ -141,10 +138,11 @@ def set_maintenance(device_id: str, on: bool, reason: str | None = None,
     get_device(device_id)
     check_bool(on, "on")
     now = now_ms()
+    values: dict[str, Any]
     if on:
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError("a reason is required for maintenance", field="reason")
-        reason = check_text(reason.strip(), "reason", max_len=MAX_REASON)
+        reason = check_free_text(reason.strip(), "reason", max_len=MAX_REASON)
         if expected_end_ms is not None:
             check_int(expected_end_ms, "expected_end_ms", minimum=now)
         values = {"lifecycle_state": "maintenance", "health_status": "maintenance", "maintenance_reason": reason,
@@ -153,9 +151,7 @@ def set_maintenance(device_id: str, on: bool, reason: str | None = None,
         values = {"lifecycle_state": "active", "health_status": "online", "maintenance_reason": None,
                   "maintenance_started_at": None, "maintenance_expected_end": None}
     with database.atomic():
-        RegistryDevice.update(updated_at=utc_now_iso(), **values).where(RegistryDevice.device_id == device_id).execute()
-        (DeviceHealth.insert(device=device_id, ts=now, status=values["health_status"],
-                             diagnostics=json.dumps({"maintenance": on, "reason": reason if on else None},
-                                                    allow_nan=False))
-         .on_conflict_replace().execute())
+        registry_store.update_device(device_id, {"updated_at": utc_now_iso(), **values})
+        registry_store.add_health_entry(device_id, now, values["health_status"],
+                                        {"maintenance": on, "reason": reason if on else None})
     return get_device(device_id)

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-
 from appliance.catalog import registry
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
 from appliance.catalog.localization import currency_for_zone, machine_timezone
-from appliance.catalog.rows import row, utc_now_iso
-from appliance.catalog.validation import (
-    check_currency, check_id, check_name, check_text, check_timestamp, check_timezone,
-)
+from appliance.clock import utc_now_iso
 from appliance.errors import ValidationError
+from appliance.store import catalog as catalog_store
 from appliance.store.models import BatteryArray, BatteryArrayAttachment, InverterArray, System, database
+from appliance.store.rows import row
 from appliance.store.rowtypes import BatteryArrayAttachmentRow, BatteryArrayRow, InverterArrayRow, SystemRow, shaped
+from appliance.validation import check_currency, check_free_text, check_id, check_name, check_timestamp, check_timezone
 
 
 class BatteryArrayView(BatteryArrayRow):
     """A battery array with the inverter array it is attached to now."""
 
     attached_inverter_array_id: str | None
+
 
 def create_system(system_id: str, name: str, *, description: str | None = None,
                   timezone: str | None = None, currency: str | None = None) -> SystemRow:
@@ -28,7 +28,7 @@ def create_system(system_id: str, name: str, *, description: str | None = None,
     ensure_new(System, system_id, "system_id", "system")
     zone = check_timezone(timezone if timezone is not None else machine_timezone())
     currency = check_currency(currency if currency is not None else currency_for_zone(zone))
-    system = System(system_id=system_id, name=check_name(name), description=check_text(description, "description"),
+    system = System(system_id=system_id, name=check_name(name), description=check_free_text(description, "description"),
                     timezone=zone, currency=currency)
     save(system, force_insert=True)
     return get_system(system_id)
@@ -51,7 +51,7 @@ def update_system(system_id: str, **changes: object) -> SystemRow:
     if "name" in changes:
         system.name = check_name(changes["name"])
     if "description" in changes:
-        system.description = check_text(changes["description"], "description")
+        system.description = check_free_text(changes["description"], "description")
     if "timezone" in changes:
         system.timezone = check_timezone(changes["timezone"])
     if "currency" in changes:
@@ -208,8 +208,6 @@ def detach(battery_array_id: str, *, at: str | None = None) -> BatteryArrayAttac
     if current is None:
         raise ValidationError(f"battery array {battery_array_id!r} is not attached", field="battery_array_id")
     at = check_timestamp(at, "detached_at") if at is not None else utc_now_iso()
-    (BatteryArrayAttachment.update(detached_at=at)
-     .where((BatteryArrayAttachment.battery_array == battery_array_id)
-            & (BatteryArrayAttachment.attached_since == current["attached_since"])).execute())
+    catalog_store.end_attachment(battery_array_id, current["attached_since"], at)
     current["detached_at"] = at
     return current

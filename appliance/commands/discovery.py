@@ -28,28 +28,31 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from appliance.discovery.sources import StaticPortSource, TcpTargets, UsbSerialSource
 
     from appliance.discovery.sources import parse_unit_ids
+    from appliance.drivers.connect import LinkPool
 
     unit_ids = list(parse_unit_ids(args.unit_id, "--unit-id")) if args.unit_id else None
     tcp = TcpTargets(_tcp_targets(args.tcp or [], unit_ids))
     usb = StaticPortSource(args.port) if args.port else UsbSerialSource()
-    if args.save:
-        open_store_for_cli(args)
-        result = run_discovery(Sources(usb=usb, tcp=tcp if args.tcp else None), timeout_s=args.timeout,
-                               unit_ids=unit_ids)
-        found, errors = result.found, result.errors
-    else:
-        ignored = _ignored_ports(args)
-        prober = Prober(timeout_s=args.timeout, unit_ids=unit_ids or (1,))
-        found, errors = [], []
-        try:
+    # A one-shot tool: no pollers run in this process, so its links are its own and closed when it is done.
+    pool = LinkPool()
+    try:
+        if args.save:
+            open_store_for_cli(args)
+            result = run_discovery(Sources(usb=usb, tcp=tcp if args.tcp else None), pool=pool,
+                                   timeout_s=args.timeout, unit_ids=unit_ids)
+            found, errors = result.found, result.errors
+        else:
+            ignored = _ignored_ports(args)
+            prober = Prober(pool, timeout_s=args.timeout, unit_ids=unit_ids or (1,))
+            found, errors = [], []
             for port in usb.ports():
                 if port.names & ignored:
                     continue  # an ignored port is never opened, not even by a one-shot scan
                 found += prober.probe_serial(port.port)
             for host, tcp_port, units in tcp.endpoints():
                 found += prober.probe_tcp(host, tcp_port, units)
-        finally:
-            prober.close()
+    finally:
+        pool.close_all()
     for item in found:
         print(f"{item.port}\t{item.adapter_type}\t{item.model or '-'}\t{item.serial_number or '-'}")
     for line in errors:

@@ -11,12 +11,13 @@ from appliance.commands.common import EXIT_OK, UsageError
 
 def cmd_headend(args: argparse.Namespace) -> int:
     """Serve the reference headend (its own database) until interrupted."""
-    from appliance.sync.headend import check_exposure, serve
+    from appliance.headend.security import TOKEN_ENV, check_exposure
+    from appliance.headend.server import serve
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be 1..65535, not {args.port}")
     # The token comes from the environment, not the command line: argv is visible to every local user.
-    token = os.environ.get("APPLIANCE_HEADEND_TOKEN") or None
+    token = os.environ.get(TOKEN_ENV) or None
     warning = check_exposure(args.host, token)
     if warning:
         print(warning, file=sys.stderr, flush=True)

@@ -7,7 +7,10 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from appliance.headend.server import LocalHeadend
 
 log = logging.getLogger(__name__)
 
@@ -87,39 +90,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
 )}
 
 
-class LocalHeadend:
-    """The reference headend on 127.0.0.1, stopped and started again on the same port."""
-
-    def __init__(self, db_path: Path) -> None:
-        from appliance.sync.headend import HeadendServer, create_app
-
-        self._server_class = HeadendServer
-        self.app = create_app(db_path)
-        self.server = HeadendServer(self.app).start()
-        self.port, self.url = self.server.port, self.server.url
-        self.running = True
-
-    def stop(self) -> None:
-        """Stop serving (the port closes)."""
-        if self.running:
-            self.server.stop()
-            self.running = False
-
-    def start(self) -> None:
-        """Serve again on the same port."""
-        if not self.running:
-            self.server = self._server_class(self.app, port=self.port).start()
-            self.running = True
-
-    def close(self) -> None:
-        """Stop and close its database."""
-        self.stop()
-        self.app.extensions["headend_store"].close()
-
-
 def prepare_headend(data_dir: Path) -> LocalHeadend:
     """A reference headend for headend-down, and the demo's link to it (as an owner would set it up)."""
     from appliance.accounts.app_settings import set_sync_settings
+    from appliance.headend.server import LocalHeadend
 
     headend = LocalHeadend(data_dir / "demo-headend.db")
     set_sync_settings(headend.url, "demo-home")

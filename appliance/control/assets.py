@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from appliance.acquisition import live
 from appliance.acquisition.context import AdapterRef, load
+from appliance.clock import iso_ms
 from appliance.control import battery_array
 from appliance.drivers import adapter_types, driver_for
 from appliance.drivers.base import CAP_PROGRAM, CAP_SETPOINT
@@ -171,12 +171,6 @@ def latest_soc(asset: AssetInfo) -> float | None:
     return None
 
 
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _system_name(system_id: str | None, cache: dict[str, str | None]) -> str | None:
     if system_id is None:
         return None
@@ -291,7 +285,7 @@ def sessions(asset_id: str, limit: int = SESSIONS) -> list[dict[str, Any]]:
     out = []
     for h in query:
         diagnostics = json.loads(h.diagnostics) if h.diagnostics else {}
-        out.append({"ts": h.ts, "at": _iso(h.ts), "status": h.status, "connected": h.status in ("online", "degraded"),
+        out.append({"ts": h.ts, "at": iso_ms(h.ts), "status": h.status, "connected": h.status in ("online", "degraded"),
                     "response_time_ms": h.response_time_ms, "error": diagnostics.get("error")})
     return out
 
@@ -311,7 +305,7 @@ def agents(system_id: str | None = None) -> list[dict[str, Any]]:
                     "health_status": asset.health_status, "lifecycle_state": asset.lifecycle_state,
                     "adapter_id": in_use.adapter_id if in_use else None,
                     "adapter_type": in_use.adapter_type if in_use else None, "peer": _peer(in_use),
-                    "last_seen": asset.last_seen, "last_seen_at": _iso(asset.last_seen),
+                    "last_seen": asset.last_seen, "last_seen_at": iso_ms(asset.last_seen),
                     "sessions": sessions(asset.asset_id)})
     return out
 
@@ -324,7 +318,7 @@ def _array_telemetry(asset_id: str) -> dict[str, Any]:
     body = logical.to_json()
     ts = max(stamps) if stamps else None
     return {"asset_id": asset_id, "name": logical.name, "kind": "battery_array", "system_id": logical.system_id,
-            "site_id": logical.system_id, "ts": ts, "timestamp": _iso(ts),
+            "site_id": logical.system_id, "ts": ts, "timestamp": iso_ms(ts),
             "stale": not readings or all(r.get("stale", True) for r in readings), "online": bool(logical.online),
             "setpoint_w": None, **body, "details": {}}
 
@@ -341,7 +335,7 @@ def telemetry(asset_id: object) -> dict[str, Any]:
     ts = reading.pop("ts", None)
     body: dict[str, Any] = {"asset_id": asset.asset_id, "name": asset.name, "kind": asset.kind,
                             "system_id": asset.system_id, "site_id": asset.system_id, "ts": ts,
-                            "timestamp": _iso(ts), "stale": bool(reading.pop("stale", True)),
+                            "timestamp": iso_ms(ts), "stale": bool(reading.pop("stale", True)),
                             "online": asset.health_status in ("online", "degraded"),
                             "adapter_id": reading.pop("adapter_id", None), "last_error": reading.pop("last_error", None),
                             "setpoint_w": state.target_w if state else None}

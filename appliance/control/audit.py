@@ -11,11 +11,11 @@ setpoint_cancelled (a program change that took over ends the setpoint).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Mapping, TypedDict
 
 from peewee import fn
 
+from appliance.clock import iso_ms
 from appliance.errors import ValidationError
 from appliance.jsontypes import JsonValue
 from appliance.store.models import ControlAudit
@@ -40,13 +40,6 @@ class AuditEntry(TypedDict):
     details: JsonValue
 
 
-def iso(ms: int | None) -> str | None:
-    """Epoch ms as ISO 8601 UTC with milliseconds (the API's instants)."""
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def record(device_id: str, kind: str, message: str, *, now: int, source: str | None = None,
            holder: str | None = None, details: Mapping[str, object] | None = None) -> int:
     """Append one entry; returns its id."""
@@ -58,7 +51,7 @@ def record(device_id: str, kind: str, message: str, *, now: int, source: str | N
 
 
 def _entry(row: ControlAudit) -> AuditEntry:
-    return {"audit_id": row.audit_id, "ts": row.ts, "at": iso(row.ts), "device_id": row.device_id, "kind": row.kind,
+    return {"audit_id": row.audit_id, "ts": row.ts, "at": iso_ms(row.ts), "device_id": row.device_id, "kind": row.kind,
             "source": row.source, "holder": row.holder, "message": row.message,
             "details": json.loads(row.details or "{}")}
 

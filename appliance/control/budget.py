@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from appliance.control import audit
 from appliance.control.config import app_setting, whole
 from appliance.errors import QuotaError
+from appliance.store import control as control_store
 from appliance.store.models import ControlWriteBudget, RegistryDevice, System, database
 
 BUDGET_KEY = "control.write_budget_per_day"
@@ -106,6 +107,4 @@ def spend(device_id: str, count: int, now: int) -> None:
         return
     day = day_of(device_id, now)
     with database.atomic():
-        (ControlWriteBudget.insert(device_id=device_id, day=day, writes=count)
-         .on_conflict(conflict_target=[ControlWriteBudget.device_id, ControlWriteBudget.day],
-                      update={ControlWriteBudget.writes: ControlWriteBudget.writes + count}).execute())
+        control_store.count_writes(device_id, day, count)

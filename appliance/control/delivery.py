@@ -7,13 +7,12 @@ kept before the first write, which is written back exactly when the setpoint end
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Callable, NotRequired, TypedDict
 
 from appliance.acquisition import live
-from appliance.catalog.rows import now_ms
+from appliance.clock import now_ms
 from appliance.control import assets as asset_info
 from appliance.control import audit, engine, lease
 from appliance.control.budget import BudgetExhausted
@@ -22,7 +21,9 @@ from appliance.drivers.modbus.control import ProgramControl, SetpointContext
 from appliance.drivers.modbus.settings_edit import ClampJson, WriteJson
 from appliance.errors import ApplianceError, DeviceMismatchError, TransportError
 from appliance.jsontypes import Json, JsonObject, number
-from appliance.store.models import AppSetting, SetpointState, database
+from appliance.store import control as control_store
+from appliance.store import settings as stored_settings
+from appliance.store.models import SetpointState, database
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +80,13 @@ class SetpointView(TypedDict):
 
 
 class Dispatcher:
-    """Writes setpoints to devices; holds the shared LinkPool (so the pollers' bus locks apply) and a clock."""
+    """Writes setpoints to devices; holds the shared LinkPool (so the pollers' bus locks apply) and a clock.
 
-    def __init__(self, pool: LinkPool | None = None, *, clock: Callable[[], int] = now_ms,
+    runtime.py builds the one of a process on the pollers' pool; nothing builds one behind its back."""
+
+    def __init__(self, pool: LinkPool, *, clock: Callable[[], int] = now_ms,
                  min_interval_s: float | None = None) -> None:
-        self.pool = pool or LinkPool()
+        self.pool = pool
         self.clock = clock
         self._min_interval_s = min_interval_s
         self._lock = threading.RLock()
@@ -93,11 +96,7 @@ class Dispatcher:
         """Least time between two writes to one device: the constructor's value, else the setting, else 10 s."""
         value = self._min_interval_s
         if value is None:
-            setting = AppSetting.get_or_none(AppSetting.key == MIN_INTERVAL_KEY)
-            try:
-                stored = json.loads(setting.value) if setting is not None else MIN_INTERVAL_S
-            except ValueError:
-                stored = MIN_INTERVAL_S
+            stored = stored_settings.get_json(MIN_INTERVAL_KEY, MIN_INTERVAL_S)
             value = float(stored) if isinstance(stored, (int, float)) and not isinstance(stored, bool) else MIN_INTERVAL_S
         return int(max(0.0, value) * 1000)
 
@@ -117,10 +116,9 @@ class Dispatcher:
                       "control_source": control_source}
             with database.atomic():
                 if state is None:
-                    SetpointState.insert(asset=asset_id, pending=1, **values).execute()
+                    control_store.add_setpoint_state(asset_id, {"pending": 1, **values})
                 else:
-                    (SetpointState.update(pending=0 if unchanged else 1, **values)
-                     .where(SetpointState.asset == asset_id).execute())
+                    control_store.update_setpoint_state(asset_id, {"pending": 0 if unchanged else 1, **values})
             if unchanged:
                 return {"status": "unchanged", "applied_w": state.applied_w if state else None, "error": None}
             return self._write(asset_id, now, holder=holder)
@@ -148,13 +146,11 @@ class Dispatcher:
             # A failed write is retried by the periodic job, no sooner than the rate limit allows; a refusal
             # for the budget or a read-back mismatch is not: it would fail again (and spend writes).
             retry = 0 if isinstance(exc, FINAL_ERRORS) else 1
-            (SetpointState.update(pending=retry, written_at=now, last_error=error)
-             .where(SetpointState.asset == asset_id).execute())
+            control_store.update_setpoint_state(asset_id, {"pending": retry, "written_at": now, "last_error": error})
             log.warning("setpoint %.0f W to %s failed: %s", state.target_w, asset_id, error)
             return {"status": "failed", "applied_w": state.applied_w, "error": error}
-        (SetpointState.update(pending=0, written_at=now, applied_w=applied, last_error=None,
-                              released=1 if release else 0)
-         .where(SetpointState.asset == asset_id).execute())
+        control_store.update_setpoint_state(asset_id, {"pending": 0, "written_at": now, "applied_w": applied,
+                                                       "last_error": None, "released": 1 if release else 0})
         log.info("setpoint %.0f W to %s: device holds %s W", state.target_w, asset_id, applied)
         return {"status": "applied", "applied_w": applied, "error": None}
 
@@ -242,9 +238,9 @@ class Dispatcher:
                 release = state.revert_w is None
                 revert = 0.0 if state.revert_w is None else state.revert_w
                 # `released` marks a device to be handed back to its owner until that write succeeds.
-                (SetpointState.update(target_w=revert, expires_at=None, revert_w=None, pending=1,
-                                      released=1 if release else 0)
-                 .where(SetpointState.asset == state.asset_id).execute())
+                control_store.update_setpoint_state(state.asset_id, {"target_w": revert, "expires_at": None,
+                                                                     "revert_w": None, "pending": 1,
+                                                                     "released": 1 if release else 0})
                 result = self._write(state.asset_id, now, release=release)
                 if release and result["status"] == "applied":
                     lease.release(state.asset_id, state.control_source, now=now, reason="the setpoint ended")
@@ -272,8 +268,8 @@ class Dispatcher:
             state = SetpointState.get_or_none(SetpointState.asset == asset_id)
             if state is None or (state.released and not state.pending):
                 return False
-            (SetpointState.update(target_w=0.0, expires_at=None, revert_w=None, pending=1, released=1)
-             .where(SetpointState.asset == asset_id).execute())
+            control_store.update_setpoint_state(asset_id, {"target_w": 0.0, "expires_at": None, "revert_w": None,
+                                                           "pending": 1, "released": 1})
             result = self._write(asset_id, now, release=True, holder=holder, force=True)
             if result["status"] != "applied":
                 raise TransportError(f"{asset_id} could not be handed back: {result.get('error')}")
@@ -287,8 +283,8 @@ class Dispatcher:
             active = state is not None and not state.released
             with database.atomic():
                 if state is not None:
-                    (SetpointState.update(released=1, pending=0, expires_at=None, revert_w=None, target_w=0.0)
-                     .where(SetpointState.asset == asset_id).execute())
+                    control_store.update_setpoint_state(asset_id, {"released": 1, "pending": 0, "expires_at": None,
+                                                                   "revert_w": None, "target_w": 0.0})
                 dropped = engine.drop_snapshot(asset_id)
                 if active or dropped:
                     audit.record(asset_id, "setpoint_cancelled", "a program change ended the setpoint in force",
@@ -296,29 +292,6 @@ class Dispatcher:
                                  details={"target_w": state.target_w if state else None})
             return active or dropped
 
-    def close(self) -> None:
-        """Close the links this dispatcher opened (only when it owns its pool)."""
-        self.pool.close_all()
-
-
-_installed: Dispatcher | None = None
-_guard = threading.Lock()
-
-
-def install(dispatcher: Dispatcher | None) -> None:
-    """Make the runtime's dispatcher (on the pollers' LinkPool and clock) the one the services use."""
-    global _installed
-    with _guard:
-        _installed = dispatcher
-
-
-def current() -> Dispatcher:
-    """The installed dispatcher; without one (tools, tests), a private one on its own LinkPool."""
-    global _installed
-    with _guard:
-        if _installed is None:
-            _installed = Dispatcher()
-        return _installed
 
 
 def state(asset_id: str) -> SetpointView | None:

@@ -13,6 +13,7 @@ from appliance.control.plan import Candidate, Plan, ShareJson, split, total_limi
 from appliance.drivers.modbus.settings_edit import ClampJson, WriteJson
 from appliance.errors import ApplianceError, NotFoundError, ValidationError
 from appliance.jsontypes import Json, JsonObject
+from appliance.store import control as control_store
 from appliance.store.models import DeviceGroup, DeviceGroupMember, DispatchLog, System, database
 
 #: command_source values of the domain document.
@@ -280,14 +281,13 @@ def _dry_run(command: Command, plan_: Plan, runner: delivery.Dispatcher, now: in
     return shares
 
 
-def dispatch(body: object, *, default_source: int = MANUAL, requested_by: str | None = None,
-             dispatcher: delivery.Dispatcher | None = None, control_source: str = "api") -> DispatchAnswer:
+def dispatch(body: object, *, dispatcher: delivery.Dispatcher, default_source: int = MANUAL,
+             requested_by: str | None = None, control_source: str = "api") -> DispatchAnswer:
     """Check, plan, deliver and log a setpoint command; return the plan with each asset's outcome. With
     `dry_run` the answer carries each asset's exact register writes, and nothing is written or logged."""
     command = parse(body, default_source=default_source)
-    runner = dispatcher or delivery.current()
-    now = runner.clock()
-    _prime(command, runner, now)
+    now = dispatcher.clock()
+    _prime(command, dispatcher, now)
     plan_ = plan(command)
     expires_at = now + command.duration_s * 1000 if command.duration_s else None
     holder = requested_by or control_source
@@ -299,7 +299,7 @@ def dispatch(body: object, *, default_source: int = MANUAL, requested_by: str | 
         "unplaced_w": plan_.to_json()["unplaced_w"], "duration_s": command.duration_s, "expires_at": expires_at}
     if command.dry_run:
         return {"dispatch_id": None, "dry_run": True, **answer, "outcome": "dry_run",
-                "shares": _dry_run(command, plan_, runner, now, control_source)}
+                "shares": _dry_run(command, plan_, dispatcher, now, control_source)}
     written = [share.asset_id for share in plan_.shares if share.excluded in WRITTEN]
     _hold_leases(command, written, source=control_source, holder=holder, now=now,
                  until=expires_at or now + lease.lease_s() * 1000)
@@ -314,7 +314,7 @@ def dispatch(body: object, *, default_source: int = MANUAL, requested_by: str | 
     for share in plan_.shares:
         # Offline or maintenance assets are not written at all; an asset left out for its SOC is told 0 W.
         if share.excluded in WRITTEN:
-            result = runner.hold(share.asset_id, share.setpoint_w, now=now,
+            result = dispatcher.hold(share.asset_id, share.setpoint_w, now=now,
                                  expires_at=expires_at if share.excluded is None else None,
                                  command_source=command.command_source, dispatch_id=entry.dispatch_id,
                                  control_source=control_source, holder=holder)
@@ -323,15 +323,13 @@ def dispatch(body: object, *, default_source: int = MANUAL, requested_by: str | 
         else:
             shares.append({**share.to_json(), "status": "skipped", "applied_w": None, "error": None})
     outcome = _outcome(plan_, results)
-    (DispatchLog.update(outcome=outcome, shares=json.dumps(shares, sort_keys=True, allow_nan=False))
-     .where(DispatchLog.dispatch_id == entry.dispatch_id).execute())
+    control_store.set_dispatch_outcome(entry.dispatch_id, outcome, json.dumps(shares, sort_keys=True, allow_nan=False))
     return {"dispatch_id": entry.dispatch_id, **answer, "outcome": outcome, "shares": shares}
 
 
-def expire_setpoints(now_ms: int, dispatcher: delivery.Dispatcher | None = None) -> list[delivery.TickResult]:
+def expire_setpoints(now_ms: int, dispatcher: delivery.Dispatcher) -> list[delivery.TickResult]:
     """Revert ended setpoints and retry deferred or failed writes (the runtime runs this every few seconds)."""
-    runner = dispatcher or delivery.current()
-    results = runner.tick(now_ms)
+    results = dispatcher.tick(now_ms)
     for r in results:
         if not r["expired"]:
             continue

@@ -18,6 +18,7 @@ from appliance.drivers.modbus.settings_edit import (
 )
 from appliance.errors import ApplianceError, DeviceMismatchError, TransportError, UnsupportedError
 from appliance.jsontypes import Json, JsonObject
+from appliance.store import control as control_store
 from appliance.store.models import ControlSnapshot, ControlState, database
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,7 @@ def _store_state(device_id: str, registers: Mapping[int, int], program: JsonObje
         values.update(last_error=error, last_error_at=now)
     elif clear_error:
         values.update(last_error=None, last_error_at=None)
-    (ControlState.insert(device=device_id, **values)
-     .on_conflict(conflict_target=[ControlState.device], update=values).execute())
+    control_store.put_control_state(device_id, values)
 
 
 def _json(value: object) -> str:
@@ -80,8 +80,7 @@ def _json(value: object) -> str:
 def store_error(device_id: str, error: str, now: int) -> None:
     """Keep a control error on the device's state, shown until a write reads back right."""
     values = {"last_error": error, "last_error_at": now}
-    ControlState.insert(device=device_id, **values).on_conflict(conflict_target=[ControlState.device],
-                                                                update=values).execute()
+    control_store.put_control_state(device_id, values)
 
 
 def _program_driver(pool: LinkPool, device: Device) -> tuple[ProgramControl, threading.RLock]:
@@ -188,7 +187,7 @@ def snapshot(device_id: str) -> dict[int, int] | None:
 
 def drop_snapshot(device_id: str) -> bool:
     """Forget the kept program (a program change made the current one the owner's)."""
-    return bool(ControlSnapshot.delete().where(ControlSnapshot.device == device_id).execute())
+    return control_store.drop_snapshot(device_id)
 
 
 def setpoint(power_w: float, context: Callable[[ProgramControl, Json], SetpointContext], *,
@@ -203,8 +202,7 @@ def setpoint(power_w: float, context: Callable[[ProgramControl, Json], SetpointC
         elif base is None:
             base = settings_registers(smap, current)
             program = decode_program(smap, base)
-            ControlSnapshot.insert(device=device_id, taken_at=now, registers=_json({str(a): w for a, w in base.items()}),
-                                   program=_json(program)).execute()
+            control_store.add_snapshot(device_id, now, _json({str(a): w for a, w in base.items()}), _json(program))
             audit.record(device_id, "snapshot_taken", "the owner's program was kept before the first setpoint write",
                          now=now, source=source, holder=holder, details={"registers": base})
         owner = decode_program(smap, base)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypedDict
 
+from appliance.clock import iso_ms
 from appliance.control import audit
 from appliance.control.config import app_setting, whole
 from appliance.errors import ConflictError, ValidationError
+from appliance.store import control as control_store
 from appliance.store.models import ControlLease, database
 
 #: The sources that may control a device, as the refusals name them.
@@ -43,7 +45,7 @@ class Lease:
         """The lease as the API and pages show it."""
         return {"device_id": self.device_id, "source": self.source, "source_name": SOURCES[self.source],
                 "holder": self.holder, "acquired_at": self.acquired_at, "expires_at": self.expires_at,
-                "expires": audit.iso(self.expires_at)}
+                "expires": iso_ms(self.expires_at)}
 
 
 class LeaseConflict(ConflictError):
@@ -53,7 +55,7 @@ class LeaseConflict(ConflictError):
 
     def __init__(self, lease: Lease) -> None:
         super().__init__(f"{lease.device_id} is controlled by {SOURCES[lease.source]} ({lease.holder}) until "
-                         f"{audit.iso(lease.expires_at)}; send takeover: true to take over", field="takeover")
+                         f"{iso_ms(lease.expires_at)}; send takeover: true to take over", field="takeover")
         self.lease = lease
 
     def to_dict(self) -> dict[str, object]:
@@ -115,10 +117,10 @@ def acquire(device_id: str, source: str, holder: str, *, now: int, until: int, t
             row = None
         if row is not None and row.source == source:
             expires = max(row.expires_at, until)
-            ControlLease.update(holder=holder, expires_at=expires).where(ControlLease.device == device_id).execute()
+            control_store.renew_lease(device_id, holder, expires)
             if expires != row.expires_at:
                 audit.record(device_id, "lease_renewed", f"{SOURCES[source]} ({holder}) holds the lease until "
-                             f"{audit.iso(expires)}", now=now, source=source, holder=holder,
+                             f"{iso_ms(expires)}", now=now, source=source, holder=holder,
                              details={"expires_at": expires})
             return Lease(device_id, source, holder, row.acquired_at, expires)
         if row is not None:
@@ -128,8 +130,8 @@ def acquire(device_id: str, source: str, holder: str, *, now: int, until: int, t
             row.delete_instance()
         else:
             audit.record(device_id, "lease_acquired", f"{SOURCES[source]} ({holder}) holds the lease until "
-                         f"{audit.iso(until)}", now=now, source=source, holder=holder, details={"expires_at": until})
-        ControlLease.insert(device=device_id, source=source, holder=holder, acquired_at=now, expires_at=until).execute()
+                         f"{iso_ms(until)}", now=now, source=source, holder=holder, details={"expires_at": until})
+        control_store.add_lease(device_id, source, holder, now, until)
         return Lease(device_id, source, holder, now, until)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import Mapping, NotRequired, TypedDict, overload
 
+from appliance.clock import iso_ms
 from appliance.control import assets as asset_info
-from appliance.control import audit, budget, delivery, engine, lease
+from appliance.control import budget, delivery, engine, lease
 from appliance.drivers.modbus.settings import SettingsMap
 from appliance.errors import ApplianceError, ValidationError
 from appliance.jsontypes import Json, JsonObject, JsonValue
@@ -139,24 +140,23 @@ def _state(asset: asset_info.AssetInfo, device: engine.Device, now: int) -> Cont
     active: ActiveSetpoint | None = None
     if setpoint is not None and not setpoint.released:
         active = {"target_w": setpoint.target_w, "applied_w": setpoint.applied_w, "expires_at": setpoint.expires_at,
-                  "expires": audit.iso(setpoint.expires_at), "source": setpoint.control_source}
+                  "expires": iso_ms(setpoint.expires_at), "source": setpoint.control_source}
     return {"asset_id": asset.asset_id, "name": asset.name, "lease": held.to_json() if held else None,
             "budget": budget.budget(asset.asset_id, device.config, now).to_json(), "setpoint": active,
-            "snapshot": {"taken_at": snap.taken_at, "taken": audit.iso(snap.taken_at),
+            "snapshot": {"taken_at": snap.taken_at, "taken": iso_ms(snap.taken_at),
                          "program": json.loads(snap.program)} if snap is not None else None}
 
 
-def describe(asset_id: object, *, dispatcher: delivery.Dispatcher | None = None) -> ProgramView:
+def describe(asset_id: object, *, dispatcher: delivery.Dispatcher) -> ProgramView:
     """The program read from the device now (else the last one read, marked stale, with the error), who holds
     the lease, the write budget left, the setpoint in force and the kept owner's program."""
     asset, device = device_of(asset_id)
-    runner = dispatcher or delivery.current()
-    now = runner.clock()
+    now = dispatcher.clock()
     state = _state(asset, device, now)
     shown: Json | None
     read_at: int | None
     try:
-        smap, _, program = engine.read(runner.pool, device, now)
+        smap, _, program = engine.read(dispatcher.pool, device, now)
         shown, read_at, stale, error = program, now, False, None
         settings = settings_of(smap, program)
     except (ApplianceError, OSError) as exc:
@@ -185,7 +185,7 @@ def parse(body: object) -> tuple[Mapping[str, object], bool, bool, int]:
 
 
 def change(asset_id: object, body: object, *, source: str, holder: str,
-           dispatcher: delivery.Dispatcher | None = None) -> ProgramChange:
+           dispatcher: delivery.Dispatcher) -> ProgramChange:
     """Change a device's program as `source` asks: a dry run answers the exact register writes and writes
     nothing; otherwise the lease is taken (409 if another source holds it and no takeover), a setpoint in force
     ends (the owner's new program replaces it), the budget is checked, the changed registers are written with
@@ -193,19 +193,18 @@ def change(asset_id: object, body: object, *, source: str, holder: str,
     lease.check_source(source)
     changes, dry_run, takeover, seconds = parse(body)
     asset, device = device_of(asset_id)
-    runner = dispatcher or delivery.current()
-    now = runner.clock()
+    now = dispatcher.clock()
     planner = engine.program_change(changes)
     if dry_run:
-        outcome = engine.change(runner.pool, device, planner, now=now, source=source, holder=holder, dry_run=True)
+        outcome = engine.change(dispatcher.pool, device, planner, now=now, source=source, holder=holder, dry_run=True)
         held = lease.conflict(asset.asset_id, source, now)
         return {"dry_run": True, "asset_id": asset.asset_id, **outcome.to_json(),
                 "lease": held.to_json() if held else None, "refused_without_takeover": held is not None,
                 "budget": budget.budget(asset.asset_id, device.config, now).to_json()}
-    with runner.serial():
+    with dispatcher.serial():
         taken = lease.acquire(asset.asset_id, source, holder, now=now, until=now + seconds * 1000, takeover=takeover)
-        runner.cancel(asset.asset_id, now, source=source, holder=holder)
-        outcome = engine.change(runner.pool, device, planner, now=now, source=source, holder=holder,
+        dispatcher.cancel(asset.asset_id, now, source=source, holder=holder)
+        outcome = engine.change(dispatcher.pool, device, planner, now=now, source=source, holder=holder,
                                 reason="program change")
     return {"dry_run": False, "asset_id": asset.asset_id, **outcome.to_json(), "lease": taken.to_json(),
             "budget": budget.budget(asset.asset_id, device.config, now).to_json()}
@@ -213,16 +212,16 @@ def change(asset_id: object, body: object, *, source: str, holder: str,
 
 @overload
 def release(asset_id: object, body: None = None, *, source: str, holder: str,
-            dispatcher: delivery.Dispatcher | None = None) -> Handback: ...
+            dispatcher: delivery.Dispatcher) -> Handback: ...
 
 
 @overload
 def release(asset_id: object, body: object, *, source: str, holder: str,
-            dispatcher: delivery.Dispatcher | None = None) -> Handback | HandbackPlan: ...
+            dispatcher: delivery.Dispatcher) -> Handback | HandbackPlan: ...
 
 
 def release(asset_id: object, body: object = None, *, source: str, holder: str,
-            dispatcher: delivery.Dispatcher | None = None) -> Handback | HandbackPlan:
+            dispatcher: delivery.Dispatcher) -> Handback | HandbackPlan:
     """Hand a device back: a setpoint `source` holds ends now (the owner's program is written back) and its
     lease is released. Another source's lease is refused (409) like any change. With {dry_run: true} the
     answer is the writes that would restore the owner's program, and nothing happens."""
@@ -231,17 +230,16 @@ def release(asset_id: object, body: object = None, *, source: str, holder: str,
     if not isinstance(body, Mapping) or set(body) - {"dry_run"} or not isinstance(body.get("dry_run", False), bool):
         raise ValidationError("the body may only hold dry_run (true or false)", field="dry_run")
     asset, device = device_of(asset_id)
-    runner = dispatcher or delivery.current()
-    now = runner.clock()
+    now = dispatcher.clock()
     if body.get("dry_run"):
-        outcome = engine.change(runner.pool, device, engine.restoring(asset.asset_id), now=now, source=source,
+        outcome = engine.change(dispatcher.pool, device, engine.restoring(asset.asset_id), now=now, source=source,
                                 holder=holder, dry_run=True)
         return {"dry_run": True, "asset_id": asset.asset_id, **outcome.to_json()}
     held = lease.conflict(asset.asset_id, source, now)
     if held is not None:
         lease.acquire(asset.asset_id, source, holder, now=now, until=now)  # audits the refusal and raises
-    with runner.serial():
-        restored = runner.end(asset.asset_id, now, holder=holder)
+    with dispatcher.serial():
+        restored = dispatcher.end(asset.asset_id, now, holder=holder)
         released = lease.release(asset.asset_id, source, now=now, reason="handed back")
     return {"asset_id": asset.asset_id, "restored": restored, "released": released,
             **_state(asset, device, now)}

@@ -9,6 +9,8 @@ from appliance.catalog.defaults import ensure_defaults
 from appliance.discovery import records
 from appliance.discovery.records import ACTIVE, REJECTED
 from appliance.errors import ConflictError, NotFoundError
+from appliance.store import discovery as discovery_store
+from appliance.store import registry as registry_store
 from appliance.store.models import (BatteryArray, DeviceDiscovery, InverterArray, RegistryDevice, System,
                                     database)
 
@@ -92,7 +94,7 @@ def approve(discovery_id: str) -> dict[str, Any]:
         registry.sync_device(kind, catalog_id, name=name, system_id=system_id, hardware_id=serial,
                              device_type=str(row.adapter_type), lifecycle_state="configured")
         if row.status == REJECTED:
-            DeviceDiscovery.update(status=ACTIVE).where(DeviceDiscovery.device_id == discovery_id).execute()
+            discovery_store.update_found(discovery_id, {"status": ACTIVE})
     return entry(get_row(discovery_id))
 
 
@@ -117,11 +119,10 @@ def reject(discovery_id: str) -> dict[str, Any]:
         raise ConflictError(f"discovered device {discovery_id!r} is already in the catalog: delete "
                             f"{device.kind} {device.catalog_id!r} instead", field="discovery_id")
     with database.atomic():
-        DeviceDiscovery.update(status=REJECTED, next_retry_at=None, registry=None).where(
-            DeviceDiscovery.device_id == discovery_id).execute()
+        discovery_store.update_found(discovery_id, {"status": REJECTED, "next_retry_at": None, "registry": None})
         if device is not None:
             # Never approved, so not a device of this site: the registry keeps no row for it.
-            RegistryDevice.delete().where(RegistryDevice.device_id == device.device_id).execute()
+            registry_store.delete_device(device.device_id)
     return entry(get_row(discovery_id))
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any, Callable
 
+from appliance import clock
 from appliance.discovery import approval, settings
 from appliance.discovery.process import ScanResult, Sources, run_discovery
 from appliance.discovery.sources import BleSource, PortInfo, UsbSerialSource
@@ -16,15 +16,22 @@ from appliance.store.models import DeviceDiscovery
 log = logging.getLogger(__name__)
 
 
-class DiscoveryService:
-    """Runs scans in the background (one at a time) and keeps their status for the UI."""
+def local_sources() -> Sources:
+    """What the appliance itself looks at: its USB serial ports (udev) and BLE; runtime.py's default."""
+    return Sources(usb=UsbSerialSource(), ble=BleSource())
 
-    def __init__(self, sources: Sources | None = None, *, pool: LinkPool | None = None,
-                 timeout_s: float = 1.0, now_ms: Callable[[], int] | None = None) -> None:
-        self.sources = sources if sources is not None else Sources(usb=UsbSerialSource(), ble=BleSource())
+
+class DiscoveryService:
+    """Runs scans in the background (one at a time) and keeps their status for the UI.
+
+    runtime.py builds the one of a process, on the pollers' pool: a probe borrows a bus the pollers use."""
+
+    def __init__(self, sources: Sources, *, pool: LinkPool, timeout_s: float = 1.0,
+                 now_ms: Callable[[], int] | None = None) -> None:
+        self.sources = sources
         self.pool = pool
         self.timeout_s = timeout_s
-        self.now_ms = now_ms or (lambda: int(time.time() * 1000))
+        self.now_ms = now_ms or clock.now_ms
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._status: dict[str, Any] = {"running": False, "phase": None, "progress": 0.0, "last_result": None,
@@ -98,26 +105,6 @@ class DiscoveryService:
         self.wait()
 
 
-_service: DiscoveryService | None = None
-_service_lock = threading.Lock()
-
-
-def configure(service: DiscoveryService | None) -> None:
-    """Set the service the module functions use (the runtime and the demo call this once)."""
-    global _service
-    with _service_lock:
-        _service = service
-
-
-def service() -> DiscoveryService:
-    """The configured service, created with the real sources on first use."""
-    global _service
-    with _service_lock:
-        if _service is None:
-            _service = DiscoveryService()
-        return _service
-
-
 def list_inbox(include_rejected: bool = True) -> list[dict[str, Any]]:
     """Discovered devices with identity, status and registry lifecycle; pending approvals first."""
     rows = [approval.entry(r) for r in DeviceDiscovery.select().order_by(DeviceDiscovery.device_id)]
@@ -145,16 +132,6 @@ def ignore_port(port: str) -> list[str]:
 def unignore_port(port: str) -> list[str]:
     """Allow discovery on this port again; returns the ignore list."""
     return settings.unignore_port(port)
-
-
-def scan_now() -> dict[str, Any]:
-    """Start a background scan and return at once with the status."""
-    return service().scan_now()
-
-
-def scan_status() -> dict[str, Any]:
-    """running, phase, progress 0..1, last result summary, last error."""
-    return service().status()
 
 
 def set_setting(key: str, value: Any) -> None:

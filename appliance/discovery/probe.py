@@ -64,19 +64,16 @@ def tcp_port_open(host: str, port: int, timeout_s: float) -> bool:
 
 
 class Prober:
-    """Runs identify() of candidate adapter configs on pooled links, closing each bus afterwards."""
+    """Runs identify() of candidate adapter configs on pooled links, closing each bus afterwards.
 
-    def __init__(self, pool: LinkPool | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+    The pool is its caller's: the runtime's (the pollers' bus locks apply), or one a one-shot tool opens and
+    closes itself."""
+
+    def __init__(self, pool: LinkPool, *, timeout_s: float = DEFAULT_TIMEOUT_S,
                  unit_ids: Sequence[int] = (1,)) -> None:
-        self.pool = pool if pool is not None else LinkPool()
-        self._owns_pool = pool is None
+        self.pool = pool
         self.timeout_s = timeout_s
         self.unit_ids = tuple(unit_ids) or (1,)
-
-    def close(self) -> None:
-        """Close every bus the prober opened (only when it owns its pool)."""
-        if self._owns_pool:
-            self.pool.close_all()
 
     def identify(self, source: str, port: str, adapter_type: str, config: Mapping[str, Any]) -> Found:
         """Identify one candidate; raises the driver's ApplianceError when it is not this family."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
+from appliance import clock
 from appliance.discovery import records
 from appliance.discovery.probe import DEFAULT_TIMEOUT_S, Found, Prober, with_port
 from appliance.discovery.records import ACTIVE, DISABLED, INACTIVE, REJECTED
@@ -61,7 +61,7 @@ class ScanResult:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        """Counts per outcome plus the error lines (for scan_status and the CLI)."""
+        """Counts per outcome plus the error lines (for the scan status and the CLI)."""
         counts = {k: len(getattr(self, k)) for k in ("seen", "moved", "new", "missing", "disabled", "waiting",
                                                      "approved", "found")}
         return {**counts, "errors": list(self.errors)}
@@ -248,24 +248,25 @@ def run_discovery(sources: Sources | None = None, *, prober: Prober | None = Non
                   timeout_s: float = DEFAULT_TIMEOUT_S, now_ms: int | None = None,
                   only_ports: Iterable[str] | None = None, progress: Progress | None = None,
                   approve: Callable[[str], Any] | None = None, unit_ids: Sequence[int] | None = None) -> ScanResult:
-    """Run the four phases once (one scan at a time); `only_ports` limits it to those ports (hot-plug)."""
+    """Run the four phases once (one scan at a time); `only_ports` limits it to those ports (hot-plug).
+
+    Probes go through `prober`, else a prober on `pool` (one of the two is required: discovery opens no links
+    of its own)."""
+    if prober is None:
+        if pool is None:
+            raise TypeError("run_discovery needs a prober or the pool to probe on")
+        prober = Prober(pool, timeout_s=timeout_s)
     with SCAN_LOCK:
         settings = load()
         result_errors: list[str] = []
         places = places_of(sources or Sources(), settings, result_errors)
-        own = prober is None
-        prober = prober or Prober(pool, timeout_s=timeout_s)
         prober.unit_ids = tuple(unit_ids or settings.unit_ids)
         if approve is None:
             from appliance.discovery.approval import approve as approve_device
             approve = approve_device
-        try:
-            scan = Scan(places, prober, settings, now_ms if now_ms is not None else int(time.time() * 1000),
-                        only_ports=frozenset(only_ports) if only_ports is not None else None,
-                        progress=progress, approve=approve)
-            result = scan.run()
-        finally:
-            if own:
-                prober.close()
+        scan = Scan(places, prober, settings, now_ms if now_ms is not None else clock.now_ms(),
+                    only_ports=frozenset(only_ports) if only_ports is not None else None,
+                    progress=progress, approve=approve)
+        result = scan.run()
         result.errors[:0] = result_errors
         return result

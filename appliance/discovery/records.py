@@ -6,11 +6,14 @@ import json
 import re
 from typing import Any
 
+from appliance import backoff
 from appliance.catalog import adapters, registry
-from appliance.catalog.rows import utc_now_iso
-from appliance.catalog.validation import ID_PATTERN
+from appliance.clock import utc_now_iso
 from appliance.discovery.probe import Found, with_port
+from appliance.store import discovery as discovery_store
+from appliance.store import registry as registry_store
 from appliance.store.models import DeviceDiscovery, RegistryDevice, database
+from appliance.validation import ID_PATTERN
 
 #: Driver category -> catalog device kind (a BESS is a battery pack in the hierarchy).
 KINDS = {"inverter": "inverter", "battery": "battery_pack", "bess": "battery_pack", "meter": "meter"}
@@ -67,17 +70,19 @@ def create(found: Found, now_ms: int) -> DeviceDiscovery:
             registry_id = owner.device_id
         else:
             registry_id = registry.registry_id(kind, catalog_id)
-            RegistryDevice.insert(
-                device_id=registry_id, kind=kind, device_type=found.adapter_type, name=display_name(found),
-                catalog_id=None, hardware_id=found.serial_number, lifecycle_state="registered",
-                metadata=json.dumps({"source": found.source, "port": found.port, "model": found.model},
-                                    allow_nan=False),
-                updated_at=utc_now_iso()).execute()
-        DeviceDiscovery.insert(
-            device_id=catalog_id, device_type=found.category, serial_number=found.serial_number, port=found.port,
-            adapter_config=json.dumps(found.adapter_config, sort_keys=True, allow_nan=False), status=ACTIVE,
-            is_auto_discovered=True, adapter_type=found.adapter_type, model=found.model, source=found.source,
-            registry=registry_id, failure_count=0, next_retry_at=None, last_seen_at=now_ms).execute()
+            registry_store.add_device({
+                "device_id": registry_id, "kind": kind, "device_type": found.adapter_type,
+                "name": display_name(found), "catalog_id": None, "hardware_id": found.serial_number,
+                "lifecycle_state": "registered",
+                "metadata": json.dumps({"source": found.source, "port": found.port, "model": found.model},
+                                       allow_nan=False),
+                "updated_at": utc_now_iso()})
+        discovery_store.add_found({
+            "device_id": catalog_id, "device_type": found.category, "serial_number": found.serial_number,
+            "port": found.port, "adapter_config": json.dumps(found.adapter_config, sort_keys=True, allow_nan=False),
+            "status": ACTIVE, "is_auto_discovered": True, "adapter_type": found.adapter_type, "model": found.model,
+            "source": found.source, "registry": registry_id, "failure_count": 0, "next_retry_at": None,
+            "last_seen_at": now_ms})
     return DeviceDiscovery.get_by_id(catalog_id)
 
 
@@ -87,10 +92,10 @@ def register(row: DeviceDiscovery) -> RegistryDevice:
     registry_id = registry.registry_id(kind, str(row.device_id))
     name = " ".join(p for p in (row.model or row.adapter_type, row.serial_number or row.port) if p)[:120]
     with database.atomic():
-        RegistryDevice.insert(device_id=registry_id, kind=kind, device_type=row.adapter_type, name=name,
-                              catalog_id=None, hardware_id=row.serial_number, lifecycle_state="registered",
-                              updated_at=utc_now_iso()).execute()
-        DeviceDiscovery.update(registry=registry_id).where(DeviceDiscovery.device_id == row.device_id).execute()
+        registry_store.add_device({"device_id": registry_id, "kind": kind, "device_type": row.adapter_type,
+                                   "name": name, "catalog_id": None, "hardware_id": row.serial_number,
+                                   "lifecycle_state": "registered", "updated_at": utc_now_iso()})
+        discovery_store.update_found(row.device_id, {"registry": registry_id})
     return RegistryDevice.get_by_id(registry_id)
 
 
@@ -118,8 +123,8 @@ def move(row: DeviceDiscovery, new_port: str) -> None:
     old_config = config_of(row)
     new_config = with_port(str(row.adapter_type), old_config, new_port)
     with database.atomic():
-        (DeviceDiscovery.update(port=new_port, adapter_config=json.dumps(new_config, sort_keys=True, allow_nan=False))
-         .where(DeviceDiscovery.device_id == row.device_id).execute())
+        discovery_store.update_found(row.device_id, {
+            "port": new_port, "adapter_config": json.dumps(new_config, sort_keys=True, allow_nan=False)})
         registry_id = registry_of(row)
         device = RegistryDevice.get_or_none(RegistryDevice.device_id == registry_id) if registry_id else None
         if device is None or device.catalog_id is None:
@@ -139,8 +144,8 @@ def mark_seen(row: DeviceDiscovery, now_ms: int) -> None:
     settled = row.status == ACTIVE and not row.failure_count and row.next_retry_at is None
     if settled and row.last_seen_at is not None and 0 <= now_ms - row.last_seen_at < SEEN_REFRESH_MS:
         return
-    (DeviceDiscovery.update(status=ACTIVE, failure_count=0, next_retry_at=None, last_seen_at=now_ms)
-     .where(DeviceDiscovery.device_id == row.device_id).execute())
+    discovery_store.update_found(row.device_id, {"status": ACTIVE, "failure_count": 0, "next_retry_at": None,
+                                                 "last_seen_at": now_ms})
 
 
 #: How stale a settled device's last_seen_at may get before a scan writes it again.
@@ -149,7 +154,7 @@ SEEN_REFRESH_MS = 3_600_000
 
 def retry_delay_ms(failures: int) -> int:
     """Exponential backoff: 30 s, 60 s, 120 s ... capped at an hour."""
-    return int(min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** max(0, failures - 1)))
+    return int(backoff.delay(failures, RETRY_BASE_MS, RETRY_CAP_MS))
 
 
 def mark_missing(row: DeviceDiscovery, now_ms: int, max_failures: int) -> str:
@@ -157,8 +162,8 @@ def mark_missing(row: DeviceDiscovery, now_ms: int, max_failures: int) -> str:
     failures = int(row.failure_count or 0) + 1
     status = DISABLED if failures >= max_failures else INACTIVE
     retry = None if status == DISABLED else now_ms + retry_delay_ms(failures)
-    (DeviceDiscovery.update(status=status, failure_count=failures, next_retry_at=retry)
-     .where(DeviceDiscovery.device_id == row.device_id).execute())
+    discovery_store.update_found(row.device_id, {"status": status, "failure_count": failures,
+                                                 "next_retry_at": retry})
     return status
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.catalog.rows import utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.discovery.sources import TcpTargets, parse_unit_ids
 from appliance.errors import ValidationError
-from appliance.store.models import AppSetting, database
+from appliance.store import settings as stored_settings
 
 AUTO_APPROVE, TCP_TARGETS, UNIT_IDS = "discovery.auto_approve", "discovery.tcp_targets", "discovery.unit_ids"
 MAX_FAILURES, IGNORED_PORTS = "discovery.max_failures", "discovery.ignored_ports"
@@ -31,13 +30,8 @@ class DiscoverySettings:
 
 
 def _get(key: str) -> Any:
-    setting = AppSetting.get_or_none(AppSetting.key == key)
-    if setting is None:
-        return DEFAULTS[key]
-    try:
-        return json.loads(setting.value)
-    except ValueError:
-        return DEFAULTS[key]  # a hand-edited non-JSON value: fall back rather than stop discovery
+    # A hand-edited non-JSON value falls back to the default rather than stop discovery.
+    return stored_settings.get_json(key, DEFAULTS[key])
 
 
 def check(key: str, value: object) -> Any:
@@ -63,9 +57,7 @@ def check(key: str, value: object) -> Any:
 def set_value(key: str, value: object) -> None:
     """Store one discovery setting after checking it."""
     value = check(key, value)
-    with database.atomic():
-        (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=utc_now_iso())
-         .on_conflict_replace().execute())
+    stored_settings.put_json(key, value, updated_at=utc_now_iso())
 
 
 def load() -> DiscoverySettings:

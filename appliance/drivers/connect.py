@@ -6,11 +6,11 @@ import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol, Union, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Iterator, Union
 
 from appliance.drivers import driver_for
 from appliance.drivers.base import Driver
-from appliance.drivers.links import BleLink, ModbusLink, StreamLink
+from appliance.drivers.links import BleLink, ModbusBus, StreamLink
 from appliance.drivers.transports.modbus import RtuBus, TcpBus
 from appliance.drivers.transports.stream import SerialStream
 from appliance.errors import ApplianceError, TransportError, ValidationError
@@ -19,19 +19,8 @@ from appliance.jsontypes import JsonObject, as_list, to_float, to_int
 if TYPE_CHECKING:
     from appliance.drivers.transports.ble import BleLoop
 
-
-
-@runtime_checkable
-class UnitBus(Protocol):
-    """A Modbus line (TcpBus, RtuBus, a simulator's image): one link per unit id behind it."""
-
-    def unit(self, unit_id: int) -> ModbusLink:
-        """The link to one unit id."""
-        ...
-
-
 #: What the pool keeps open per endpoint: a Modbus bus, a byte stream, or a pack's BLE links.
-Handle = Union[UnitBus, StreamLink, list[BleLink]]
+Handle = Union[ModbusBus, StreamLink, list[BleLink]]
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +114,7 @@ class LinkPool:
             if bus.handle is None:
                 bus.handle = self._open(bus_key(adapter_type, config), adapter_type, config)
             handle = bus.handle
-        if adapter_type in MODBUS_TYPES and isinstance(handle, UnitBus):
+        if isinstance(handle, ModbusBus):  # structural: the backfill's in-process image buses too
             return handle.unit(to_int(config.get("unit_id", 1), "unit_id")), lock
         return handle, lock
 

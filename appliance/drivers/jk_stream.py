@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable, TypeVar
 
+from appliance.clock import now_ms
 from appliance.drivers import jk_frames, jk_legacy
 from appliance.drivers.base import DECODE_HEX, Driver, Identity, Reading
 from appliance.drivers.jk_frames import FRAME_LEN, HEADER
@@ -152,4 +153,4 @@ class JkStreamDriver(Driver):
             if ident.get(key) is not None:
                 values[key] = ident[key]
         details = {**reading.details, "protocol": self.protocol, "unit_id": self.unit_id}
-        return Reading(reading.kind, values, details, int(time.time() * 1000))
+        return Reading(reading.kind, values, details, now_ms())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Sequence, cast
 
+from appliance.clock import now_ms
 from appliance.drivers import jk_frames
 from appliance.drivers.base import DECODE_HEX, Driver, Identity, Reading
 from appliance.drivers.jk_frames import CMD_CELL_INFO, CMD_DEVICE_INFO, DeviceInfo, FrameAssembler, Settings
@@ -121,7 +122,7 @@ class JkBmsBleDriver(Driver):
         details = {**reading.details, "address": bms.link.address, "device_name": info.device_name}
         if bms.settings is not None:
             details.update(balancer_enabled=bms.settings.balancer_switch, nominal_ah=bms.settings.nominal_ah)
-        return Reading(reading.kind, values, details, int(time.time() * 1000))
+        return Reading(reading.kind, values, details, now_ms())
 
     def identify(self) -> Identity:
         """Model and serial number of the first BMS from its device-info frame (0x03)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Protocol, Sequence, runtime_checkable
 
 
 class ModbusLink(Protocol):
@@ -24,6 +24,19 @@ class ModbusLink(Protocol):
 
     def write_register(self, address: int, value: int) -> None:
         """FC06: write one 16-bit register."""
+        ...
+
+
+@runtime_checkable
+class ModbusBus(Protocol):
+    """A Modbus line (RTU, TCP, or a simulator's image in a backfill) that hands out one link per unit id."""
+
+    def unit(self, unit_id: int) -> ModbusLink:
+        """The link of one unit id on this line."""
+        ...
+
+    def close(self) -> None:
+        """Close the line."""
         ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from statistics import mean
 
+from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_HEX, DECODE_TEXT, Driver, Identity, Reading
 from appliance.drivers.links import StreamLink
 from appliance.drivers.pylontech_frames import (
@@ -243,4 +244,4 @@ class PylontechRs485Driver(Driver):
             details["limits"] = as_json(decode_management(self.exchange(first, CMD_MANAGEMENT).info))
         reading = bank_reading(packs, alarms, details)
         return Reading(kind=reading.kind, values=reading.values, details=reading.details,
-                       ts_ms=int(time.time() * 1000))
+                       ts_ms=now_ms())

@@ -6,6 +6,7 @@ import time
 from statistics import mean
 from typing import Mapping
 
+from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_TEXT, Driver, Identity, Reading
 from appliance.drivers.links import StreamLink
 from appliance.drivers.pylontech_console import (
@@ -255,4 +256,4 @@ class PytesDriver(Driver):
             parts.append(parse_session(self.command("stat"), "stat", 1))
         reading = reading_from_session(merge(parts), expected_units=count)
         return Reading(kind=reading.kind, values=reading.values, details=reading.details,
-                       ts_ms=int(time.time() * 1000))
+                       ts_ms=now_ms())

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
+from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_REGISTERS, Driver, Identity, Reading
 from appliance.drivers.links import ModbusLink
 from appliance.drivers.schemas import defaults_of, modbus_schema
@@ -101,7 +101,7 @@ class SunSpecDriver(Driver):
             self._layout = None
             layout = self._layout = self._discover()
             reading = self._read_models(layout)
-        return replace(reading, ts_ms=int(time.time() * 1000))
+        return replace(reading, ts_ms=now_ms())
 
     def _bases(self) -> tuple[int, ...]:
         chosen = str(self.config.get("base_address", "auto"))

@@ -11,49 +11,41 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from appliance.energy.localtime import day_bounds, local_date, parse_date, utc_now_ms, zone
+from appliance import clock
+from appliance.energy.localtime import day_bounds, local_date, parse_date, zone
 from appliance.energy.pairs import bucket_energies
-from appliance.energy.sources import BUCKET_MS, ENERGY, RollupConfig, pairs_sql
+from appliance.energy.sources import BUCKET_MS, RollupConfig
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store import cells as cell_store
+from appliance.store import energy_catalog
+from appliance.store import energy_history as sql
 from appliance.store import rollup_queue as queue_sql
+from appliance.store import rollup_sources as samples
+from appliance.store.energy_history import ENERGY_TABLES
 from appliance.store.models import database
+from appliance.store.rollup_sources import ENERGY
 from appliance.store.sqltypes import SqlRow
 
-LEVELS = {"system": ("systems", "system_id"), "array": ("arrays", "array_id"),
-          "inverter": ("inverters", "inverter_id"), "meter": ("meters", "meter_id"),
-          "battery_pack": ("battery_packs", "pack_id")}
+LEVELS = tuple(energy_catalog.LEVEL_TABLES)
 RESOLUTIONS = {"5m": BUCKET_MS, "1h": 3_600_000, "1d": 86_400_000}
 MAX_POINTS = 10_000
 MAX_DAYS = 3660
 KEYS = ("ts", "pv_power_w", "load_power_w", "grid_power_w", "battery_power_w", "soc_pct", "pv_energy_kwh",
         "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh", "discharge_kwh")
-_ENERGY_TABLES = {"system": ("system_5m", "system_hourly_energy", "system_daily_summary", "system_id"),
-                  "array": ("array_5m", "array_hourly_energy", "array_daily_summary", "array_id"),
-                  "inverter": ("energy_5m", "hourly_energy", "daily_summary", "inverter_id")}
-_FIVE = ("avg_solar_power_w, avg_load_power_w, avg_grid_power_w, avg_battery_power_w, {soc}, solar_energy_kwh, "
-         "load_energy_kwh, grid_import_energy_kwh, grid_export_energy_kwh, battery_charge_energy_kwh, "
-         "battery_discharge_energy_kwh")
-
-
-def _conn() -> sqlite3.Connection:
-    conn: sqlite3.Connection = database.connection()
-    return conn
 
 
 def _system_of(level: str, entity_id: str) -> str:
-    table, key = LEVELS[level]
-    row = _conn().execute(f"SELECT system_id FROM {table} WHERE {key} = ?", (entity_id,)).fetchone()  # noqa: S608
-    if row is None:
+    system = energy_catalog.system_of(level, entity_id)
+    if system is None:
         raise NotFoundError(f"no {level.replace('_', ' ')} {entity_id!r}", field="entity_id")
-    return str(row[0])
+    return system
 
 
 def _zone_of(system_id: str) -> ZoneInfo:
-    row = _conn().execute("SELECT timezone FROM systems WHERE system_id = ?", (system_id,)).fetchone()
-    if row is None:
+    found = energy_catalog.system_locale(system_id)
+    if found is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
-    return zone(row[0])
+    return zone(found.timezone)
 
 
 def _check_range(start_ms: Any, end_ms: Any, resolution: str) -> None:
@@ -84,32 +76,13 @@ def _dates(start_ms: int, end_ms: int, tz: ZoneInfo) -> tuple[str, str]:
 
 def _energy_series(level: str, entity: str, resolution: str, start: int, end: int,
                    tz: ZoneInfo) -> list[dict[str, Any]]:
-    five, hourly, daily, key = _ENERGY_TABLES[level]
-    conn = _conn()
     if resolution == "5m":
-        rows = conn.execute(f"SELECT bucket_start, {_FIVE.format(soc='avg_soc_pct')} FROM {five} "  # noqa: S608
-                            f"WHERE {key} = ? AND bucket_start >= ? AND bucket_start < ? ORDER BY bucket_start",
-                            (entity, start, end))
-        return [_row(r) for r in rows]
+        return [_row(r) for r in sql.energy_five_minutes(level, entity, start, end)]
     first, last = _dates(start, end, tz)
     if resolution == "1h":
-        # Hourly tables have no SOC: take it from the 5-minute rows of the hour while they are kept.
-        soc = (f"(SELECT SUM(f.avg_soc_pct * f.sample_count) / SUM(CASE WHEN f.avg_soc_pct IS NOT NULL "  # noqa: S608
-               f"THEN f.sample_count END) FROM {five} f WHERE f.{key} = h.{key} AND f.bucket_start >= h.hour_start "
-               f"AND f.bucket_start < h.hour_start + 3600000)")
-        columns = _FIVE.format(soc=soc)
-        rows = conn.execute(f"SELECT hour_start, {columns} FROM {hourly} h "  # noqa: S608
-                            f"WHERE {key} = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ? "
-                            f"ORDER BY hour_start", (entity, first, last, start, end))
-        return [_row(r) for r in rows]
+        return [_row(r) for r in sql.energy_hours(level, entity, first, last, start, end)]
     out = []
-    for r in conn.execute(
-            f"SELECT d.date, d.pv_avg_power_w, d.load_avg_power_w, d.battery_avg_soc_pct, "  # noqa: S608
-            f"d.pv_energy_kwh, "
-            f"d.load_energy_kwh, d.grid_energy_imported_kwh, d.grid_energy_exported_kwh, h.c, h.d FROM {daily} d "
-            f"LEFT JOIN (SELECT date, SUM(battery_charge_energy_kwh) AS c, SUM(battery_discharge_energy_kwh) AS d "
-            f"FROM {hourly} WHERE {key} = ?1 AND date BETWEEN ?2 AND ?3 GROUP BY date) h ON h.date = d.date "
-            f"WHERE d.{key} = ?1 AND d.date BETWEEN ?2 AND ?3 ORDER BY d.date", (entity, first, last)):
+    for r in sql.energy_days(level, entity, first, last):
         day_start, day_end = day_bounds(date.fromisoformat(r[0]), tz)
         if not start <= day_start < end:
             continue
@@ -121,35 +94,19 @@ def _energy_series(level: str, entity: str, resolution: str, start: int, end: in
 
 def _device_series(level: str, entity: str, resolution: str, start: int, end: int,
                    tz: ZoneInfo) -> list[dict[str, Any]]:
-    conn = _conn()
     first, last = _dates(start, end, tz)
     if level == "meter":
-        tables = {"5m": ("meter_5m", "bucket_start", "bucket_start >= ?3"),
-                  "1h": ("meter_hourly_energy", "hour_start", "date BETWEEN ?4 AND ?5 AND hour_start >= ?3")}
-        if resolution in tables:
-            table, ts, where = tables[resolution]
-            rows = conn.execute(f"SELECT {ts}, avg_power_w, import_energy_kwh, export_energy_kwh "  # noqa: S608
-                                f"FROM {table} "
-                                f"WHERE meter_id = ?1 AND {where} AND {ts} < ?2 ORDER BY {ts}",
-                                (entity, end, start, *((first, last) if resolution == "1h" else ())))
+        if resolution != "1d":
+            rows = sql.meter_points(resolution, entity, start, end, first, last)
             return [_row((r[0], None, None, r[1], None, None, None, None, r[2], r[3], None, None)) for r in rows]
-        rows = conn.execute("SELECT day, import_energy_kwh, export_energy_kwh FROM meter_daily WHERE meter_id = ? "
-                            "AND day BETWEEN ? AND ? ORDER BY day", (entity, first, last))
-        values = [(day_bounds(date.fromisoformat(r[0]), tz), r[1], r[2]) for r in rows]
+        days = sql.meter_days(entity, first, last)
+        values = [(day_bounds(date.fromisoformat(r[0]), tz), r[1], r[2]) for r in days]
         return [_row((s, None, None, _per_hour(i, x, (e - s) / 3_600_000), None, None, None, None, i, x, None, None))
                 for (s, e), i, x in values if start <= s < end]
-    tables = {"5m": ("battery_bank_5m", "bucket_start", "bucket_start >= ?3"),
-              "1h": ("battery_bank_hourly", "hour_start", "date BETWEEN ?4 AND ?5 AND hour_start >= ?3")}
-    if resolution in tables:
-        table, ts, where = tables[resolution]
-        rows = conn.execute(f"SELECT {ts}, avg_power_w, avg_soc_pct, charge_energy_kwh, "  # noqa: S608
-                            f"discharge_energy_kwh FROM {table} WHERE pack_id = ?1 AND {where} AND {ts} < ?2 "
-                            f"ORDER BY {ts}",
-                            (entity, end, start, *((first, last) if resolution == "1h" else ())))
-        return [_row((r[0], None, None, None, r[1], r[2], None, None, None, None, r[3], r[4])) for r in rows]
-    rows = conn.execute("SELECT date, avg_soc_pct, charge_energy_kwh, discharge_energy_kwh FROM battery_bank_daily "
-                        "WHERE pack_id = ? AND date BETWEEN ? AND ? ORDER BY date", (entity, first, last))
-    packs = [(day_bounds(date.fromisoformat(r[0]), tz), r[1], r[2], r[3]) for r in rows]
+    if resolution != "1d":
+        points = sql.pack_points(resolution, entity, start, end, first, last)
+        return [_row((r[0], None, None, None, r[1], r[2], None, None, None, None, r[3], r[4])) for r in points]
+    packs = [(day_bounds(date.fromisoformat(r[0]), tz), r[1], r[2], r[3]) for r in sql.pack_days(entity, first, last)]
     return [_row((s, None, None, None, _per_hour(d, c, (e - s) / 3_600_000), soc, None, None, None, None, c, d))
             for (s, e), soc, c, d in packs if start <= s < end]
 
@@ -162,24 +119,13 @@ def series(level: str, entity_id: str, resolution: str, start_ms: int, end_ms: i
         raise ValidationError(f"resolution must be one of {', '.join(RESOLUTIONS)}", field="resolution")
     _check_range(start_ms, end_ms, resolution)
     tz = _zone_of(_system_of(level, entity_id))
-    if level in _ENERGY_TABLES:
+    if level in ENERGY_TABLES:
         return _energy_series(level, entity_id, resolution, start_ms, end_ms, tz)
     return _device_series(level, entity_id, resolution, start_ms, end_ms, tz)
 
 
 def _system_days(system_id: str, first: str, last: str) -> dict[str, dict[str, Any]]:
-    rows = _conn().execute(
-        "SELECT d.date, d.pv_energy_kwh, d.pv_peak_hour, d.load_energy_kwh, d.grid_energy_imported_kwh, "
-        "d.grid_energy_exported_kwh, h.c, h.d, d.battery_cycles, d.battery_min_soc_pct, d.battery_max_soc_pct, "
-        "d.import_cost, d.export_revenue, d.saving, d.currency "
-        "FROM system_daily_summary d LEFT JOIN (SELECT date, SUM(battery_charge_energy_kwh) AS c, "
-        "SUM(battery_discharge_energy_kwh) AS d FROM system_hourly_energy WHERE system_id = ?1 "
-        "AND date BETWEEN ?2 AND ?3 GROUP BY date) h ON h.date = d.date "
-        "WHERE d.system_id = ?1 AND d.date BETWEEN ?2 AND ?3", (system_id, first, last))
-    keys = ("date", "pv_energy_kwh", "pv_peak_hour", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh",
-            "discharge_kwh", "cycles", "min_soc_pct", "max_soc_pct", "import_cost", "export_revenue", "saving",
-            "currency")
-    return {r[0]: dict(zip(keys, r)) for r in rows}
+    return {day["date"]: dict(day) for day in sql.system_days(system_id, first, last)}
 
 
 def daily_energy(system_id: str, start_date: date | str, end_date: date | str) -> list[dict[str, Any]]:
@@ -228,15 +174,15 @@ def monthly_energy(system_id: str, year: int) -> list[dict[str, Any]]:
 
 def _tail(conn: sqlite3.Connection, system_id: str, day_start: int, now_ms: int, cfg: RollupConfig) -> list[float]:
     """Energies of today's sample pairs that end after the watermark (not rolled up yet)."""
-    mark = conn.execute("SELECT rolled_to_ts FROM rollup_watermarks WHERE source_table = 'energy_samples'").fetchone()
+    mark = queue_sql.watermark(conn, "energy_samples")
     # Pairs ending at or before the watermark are in the rollups already; today's start bounds the rest.
-    floor = max(mark[0], day_start - 1) if mark else day_start - 1
+    floor = max(mark, day_start - 1) if mark is not None else day_start - 1
     totals = [0.0] * len(ENERGY.quantities)
-    sql, layout = pairs_sql(ENERGY)
-    for (inverter,) in conn.execute("SELECT inverter_id FROM inverters WHERE system_id = ?", (system_id,)).fetchall():
+    layout = samples.pair_layout(ENERGY)
+    for inverter in energy_catalog.inverters_of(system_id, conn):
         before = queue_sql.last_trusted_at_or_before(conn, "energy_samples", "inverter_id", inverter, floor,
                                                      not_before=day_start - cfg.gap_limit_ms)
-        rows = conn.execute(sql, (inverter, before if before is not None else day_start, now_ms)).fetchall()
+        rows = samples.pair_rows(conn, ENERGY, inverter, before if before is not None else day_start, now_ms)
         if len(rows) < 2:
             continue
         columns = list(zip(*rows))
@@ -257,11 +203,11 @@ def _pct(part: float, whole: float) -> float | None:
 def today_totals(system_id: str, now_ms: int | None = None) -> dict[str, Any]:
     """Today's (local) energies of a system from its rollups plus the not-yet-rolled tail, with self-consumption
     and autarky in percent."""
-    now = utc_now_ms() if now_ms is None else now_ms
+    now = clock.now_ms() if now_ms is None else now_ms
     tz = _zone_of(system_id)
     today = local_date(now, tz)
     day_start, _ = day_bounds(today, tz)
-    conn = _conn()
+    conn = database.connection()
     rolled = _system_days(system_id, today.isoformat(), today.isoformat()).get(today.isoformat(), {})
     tail = _tail(conn, system_id, day_start, now, RollupConfig())
     # ENERGY's quantities: solar, load, charge, discharge, import, export.

@@ -1,87 +1,20 @@
 """Hourly and daily rollups of one local day at inverter, array and system level.
 
-Every level is recomputed from the level below (the changed hours of a local day, then the whole
-daily row), so the sums hold by construction: an hour = its 5-minute buckets, a day = its hours,
-an array = its inverters, a system = its arrays.
+Every level is recomputed from the level below (store.rollup_levels), so the sums hold by construction;
+here are the daily row's figures that are not plain sums: peak hours, weighted means, cycles.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from appliance.energy import market
 from appliance.energy.localtime import local_hour
-from appliance.store import rollup_writes as writes
+from appliance.store import rollup_levels as sql
+from appliance.store.rollup_levels import ARRAY, INVERTER, SYSTEM, Level
 from appliance.store.sqltypes import SqlRow
-
-ENERGIES = ("solar_energy_kwh", "load_energy_kwh", "battery_charge_energy_kwh", "battery_discharge_energy_kwh",
-            "grid_import_energy_kwh", "grid_export_energy_kwh")
-AVERAGES = ("avg_solar_power_w", "avg_load_power_w", "avg_battery_power_w", "avg_grid_power_w")
-# How the 5-minute columns of the devices add up to their array's (and arrays to their system's).
-FIVE_MIN_SUMS = (*((c, "SUM") for c in AVERAGES), ("avg_soc_pct", "AVG"), ("min_soc_pct", "MIN"),
-                 ("max_soc_pct", "MAX"), ("max_solar_power_w", "SUM"), ("max_load_power_w", "SUM"),
-                 ("max_grid_power_w", "SUM"), ("min_grid_power_w", "SUM"), *((c, "SUM") for c in ENERGIES),
-                 ("sample_count", "SUM"))
-
-
-@dataclass(frozen=True)
-class Level:
-    """The tables and key of one level of the hierarchy."""
-
-    key: str
-    five: str
-    hourly: str
-    daily: str
-    parents: tuple[str, ...]  # id columns after the key, in the tables' order
-
-
-INVERTER = Level("inverter_id", "energy_5m", "hourly_energy", "daily_summary", ("array_id", "system_id"))
-ARRAY = Level("array_id", "array_5m", "array_hourly_energy", "array_daily_summary", ("system_id",))
-SYSTEM = Level("system_id", "system_5m", "system_hourly_energy", "system_daily_summary", ())
-
-
-def weighted(column: str) -> str:
-    """SQL: the sample-weighted mean of a per-bucket average."""
-    return f"SUM({column} * sample_count) / SUM(CASE WHEN {column} IS NOT NULL THEN sample_count END)"
-
-
-def device_hours(conn: sqlite3.Connection, key: str, day_start: int, lo: int, hi: int, day: str) -> None:
-    """Recompute an inverter's hourly rows [lo, hi) of one local day from its 5-minute rows."""
-    hour = "?1 + ((bucket_start - ?1) / 3600000) * 3600000"
-    columns = ("inverter_id", "array_id", "system_id", "date", "hour_start", *ENERGIES, *AVERAGES, "sample_count")
-    writes.put_select(
-        conn, "hourly_energy", ("inverter_id", "date", "hour_start"), columns,
-        f"SELECT inverter_id, array_id, system_id, ?3, {hour} AS h, {', '.join(f'SUM({c})' for c in ENERGIES)}, "  # noqa: S608
-        f"{', '.join(weighted(c) for c in AVERAGES)}, SUM(sample_count) FROM energy_5m "
-        f"WHERE inverter_id = ?4 AND bucket_start >= ?5 AND bucket_start < ?2 GROUP BY h",
-        (day_start, hi, day, key, lo), parents=("array_id", "system_id"))
-    writes.drop_hours_without_source(conn, "hourly_energy", "energy_5m", "inverter_id", key, day, lo, hi)
-
-
-def sum_five_minutes(conn: sqlite3.Connection, target: Level, child: Level, key: str, lo: int, hi: int) -> None:
-    """Recompute an array's (or system's) 5-minute rows [lo, hi) as the sums of its children's."""
-    aggregates = ", ".join(f"{fn}({c})" for c, fn in FIVE_MIN_SUMS)
-    ids = (target.key, "bucket_start", *target.parents)
-    writes.put_select(conn, target.five, (target.key, "bucket_start"), (*ids, *(c for c, _ in FIVE_MIN_SUMS)),
-                      f"SELECT {', '.join(ids)}, {aggregates} FROM {child.five} "  # noqa: S608
-                      f"WHERE {target.key} = ? AND bucket_start >= ? AND bucket_start < ? GROUP BY bucket_start",
-                      (key, lo, hi), parents=target.parents)
-    writes.drop_sums_without_children(conn, target.five, child.five, target.key, key, lo, hi)
-
-
-def sum_hours(conn: sqlite3.Connection, target: Level, child: Level, key: str, day: str, lo: int, hi: int) -> None:
-    """Recompute an array's (or system's) hourly rows [lo, hi) of one day as the sums of its children's."""
-    columns = (*ENERGIES, *AVERAGES, "sample_count")
-    ids = (target.key, *target.parents, "date", "hour_start")
-    writes.put_select(conn, target.hourly, (target.key, "date", "hour_start"), (*ids, *columns),
-                      f"SELECT {', '.join(ids)}, {', '.join(f'SUM({c})' for c in columns)} FROM {child.hourly} "  # noqa: S608
-                      f"WHERE {target.key} = ? AND date = ? AND hour_start >= ? AND hour_start < ? GROUP BY hour_start",
-                      (key, day, lo, hi), parents=target.parents)
-    writes.drop_hours_without_source(conn, target.hourly, child.hourly, target.key, key, day, lo, hi,
-                                     source_is_hourly=True)
 
 
 def _total(values: list[float | None]) -> float | None:
@@ -103,18 +36,13 @@ def daily(conn: sqlite3.Connection, level: Level, key: str, parents: tuple[str, 
           day: date, tz: ZoneInfo, nominal_kwh: float | None) -> None:
     """Recompute one daily summary row of a level from its hourly rows (energies) and 5-minute rows (peaks)."""
     iso = day.isoformat()
-    hours = conn.execute(
-        f"SELECT hour_start, {', '.join(ENERGIES)}, avg_solar_power_w, avg_load_power_w, sample_count "  # noqa: S608
-        f"FROM {level.hourly} WHERE {level.key} = ? AND date = ? ORDER BY hour_start", (key, iso)).fetchall()
+    hours = sql.day_hours(conn, level, key, iso)
     if not hours:
-        writes.drop_day(conn, level.daily, level.key, key, "date", iso)
+        sql.drop_daily(conn, level, key, iso)
         return
     pv, load, charge, discharge, imported, exported = (_total([h[i] for h in hours]) for i in range(1, 7))
-    peaks = conn.execute(
-        f"SELECT MAX(max_solar_power_w), MAX(max_load_power_w), MIN(min_soc_pct), MAX(max_soc_pct), "  # noqa: S608
-        f"{weighted('avg_soc_pct')}, MAX(max_grid_power_w), MIN(min_grid_power_w) FROM {level.five} "
-        f"WHERE {level.key} = ? AND bucket_start >= ? AND bucket_start < ?", (key, day_start, day_end)).fetchone()
-    max_pv, max_load, min_soc, max_soc, avg_soc, max_grid, min_grid = peaks
+    max_pv, max_load, min_soc, max_soc, avg_soc, max_grid, min_grid = sql.day_peaks(conn, level, key, day_start,
+                                                                                     day_end)
     cycles = discharge / nominal_kwh if discharge is not None and nominal_kwh else None
     values = (iso, key, *parents, day.timetuple().tm_yday, day.year,
               pv, max_pv, _mean(hours, 7), _peak_hour(hours, 1, tz),
@@ -122,12 +50,7 @@ def daily(conn: sqlite3.Connection, level: Level, key: str, parents: tuple[str, 
               min_soc, max_soc, avg_soc, cycles, imported, exported,
               None if max_grid is None else max(max_grid, 0.0), None if min_grid is None else max(-min_grid, 0.0),
               sum(h[-1] or 0 for h in hours))
-    columns = ("date", level.key, *level.parents, "day_of_year", "year", "pv_energy_kwh", "pv_max_power_w",
-               "pv_avg_power_w", "pv_peak_hour", "load_energy_kwh", "load_max_power_w", "load_avg_power_w",
-               "load_peak_hour", "battery_min_soc_pct", "battery_max_soc_pct", "battery_avg_soc_pct", "battery_cycles",
-               "grid_energy_imported_kwh", "grid_energy_exported_kwh", "grid_max_import_w", "grid_max_export_w",
-               "sample_count")
-    writes.put_rows(conn, level.daily, ("date", level.key), columns, [values], parents=level.parents)
+    sql.put_daily(conn, level, values)
 
 
 def roll_energy_day(conn: sqlite3.Connection, inverters: dict[str, str], system_id: str, hours: tuple[int, int],
@@ -138,14 +61,14 @@ def roll_energy_day(conn: sqlite3.Connection, inverters: dict[str, str], system_
     iso = day.isoformat()
     (lo, hi), (day_start, day_end) = hours, day_bounds
     for inverter, array_id in sorted(inverters.items()):
-        device_hours(conn, inverter, day_start, lo, hi, iso)
+        sql.device_hours(conn, inverter, day_start, lo, hi, iso)
         daily(conn, INVERTER, inverter, (array_id, system_id), day_start, day_end, day, tz, array_kwh.get(array_id))
     # Every array of the system, not only the changed ones: an array that lost an inverter is redone too.
     for array_id in sorted(arrays | set(inverters.values())):
-        sum_five_minutes(conn, ARRAY, INVERTER, array_id, lo, hi)
-        sum_hours(conn, ARRAY, INVERTER, array_id, iso, lo, hi)
+        sql.sum_five_minutes(conn, ARRAY, INVERTER, array_id, lo, hi)
+        sql.sum_hours(conn, ARRAY, INVERTER, array_id, iso, lo, hi)
         daily(conn, ARRAY, array_id, (system_id,), day_start, day_end, day, tz, array_kwh.get(array_id))
-    sum_five_minutes(conn, SYSTEM, ARRAY, system_id, lo, hi)
-    sum_hours(conn, SYSTEM, ARRAY, system_id, iso, lo, hi)
+    sql.sum_five_minutes(conn, SYSTEM, ARRAY, system_id, lo, hi)
+    sql.sum_hours(conn, SYSTEM, ARRAY, system_id, iso, lo, hi)
     daily(conn, SYSTEM, system_id, (), day_start, day_end, day, tz, system_kwh)
     market.fill_day(conn, system_id, iso)  # the day's import cost, export revenue and saving at its tariffs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -73,11 +73,6 @@ def hours_between(lo_ms: int, hi_ms: int, tz: ZoneInfo) -> list[int]:
         first = max(start, start + (lo_ms - start) // HOUR_MS * HOUR_MS)
         hours.extend(range(first, min(end, hi_ms), HOUR_MS))
     return hours
-
-
-def utc_now_ms() -> int:
-    """The current instant in epoch ms."""
-    return int(datetime.now(timezone.utc).timestamp() * 1000)
 
 
 def parse_date(value: date | str, field: str) -> date:

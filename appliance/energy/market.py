@@ -16,8 +16,11 @@ from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from appliance.clock import parse_instant
 from appliance.energy.localtime import HOUR_MS, local_date, parse_date, zone
 from appliance.errors import NotFoundError, ValidationError
+from appliance.store import energy_catalog
+from appliance.store import market as sql
 from appliance.store.models import database
 
 IMPORT_TARIFF, EXPORT_TARIFF = 5, 6
@@ -26,12 +29,6 @@ MAX_POINTS = 10_000
 MAX_METADATA_BYTES = 4096
 POINT_FIELDS = ("type", "system_id", "ts", "value", "metadata")
 COST_KEYS = ("import_cost", "export_revenue", "saving", "currency")
-_LEVELS = {"system": ("system_hourly_energy", "system_daily_summary", "system_id"),
-           "array": ("array_hourly_energy", "array_daily_summary", "array_id")}
-_LATEST = ("SELECT ts, value FROM market_data WHERE type_id = ? AND IFNULL(system_id, '') = ? AND ts <= ? "
-           "ORDER BY ts DESC LIMIT 1")
-_WITHIN = ("SELECT ts, value FROM market_data WHERE type_id = ? AND IFNULL(system_id, '') = ? AND ts > ? "
-           "AND ts < ? ORDER BY ts")
 
 Steps = list[tuple[int, float]]
 
@@ -43,33 +40,11 @@ def _conn() -> sqlite3.Connection:
 
 def types(conn: sqlite3.Connection | None = None) -> dict[str, int]:
     """The market data types by name (type ids of the domain document, plus 5 and 6 for tariffs)."""
-    return {name: tid for tid, name in (conn or _conn()).execute("SELECT type_id, name FROM market_data_types")}
+    return sql.type_ids(conn)
 
 
 def _system_ids(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT system_id FROM systems")}
-
-
-def parse_ts(value: Any, field: str) -> int:
-    """Epoch ms from epoch ms (a whole number) or an ISO 8601 time (UTC when it has no offset)."""
-    if isinstance(value, bool):
-        raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value) or value != int(value) or not 0 <= value < 10 ** 14:
-            raise ValidationError(f"{field} must be whole epoch milliseconds from 1970 on", field=field)
-        return int(value)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValidationError(f"{field} {value!r} is not an ISO 8601 time", field=field) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        ms = int(parsed.timestamp() * 1000)
-        if not 0 <= ms < 10 ** 14:
-            raise ValidationError(f"{field} must be from 1970 on", field=field)
-        return ms
-    raise ValidationError(f"{field} must be epoch milliseconds or an ISO 8601 time", field=field)
+    return energy_catalog.system_ids(conn)
 
 
 def check_type(value: Any, known: dict[str, int], field: str = "type") -> int:
@@ -97,7 +72,7 @@ def _point(index: int, item: Any, known: dict[str, int], systems: set[str]) -> t
     system_id = item.get("system_id")
     if system_id is not None and (not isinstance(system_id, str) or system_id not in systems):
         raise ValidationError(f"{where}.system_id: no system {system_id!r}", field=f"{where}.system_id")
-    ts = parse_ts(item["ts"], f"{where}.ts")
+    ts = parse_instant(item["ts"], f"{where}.ts")
     value = item["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValidationError(f"{where}.value must be a finite number", field=f"{where}.value")
@@ -134,10 +109,7 @@ def store(series: Any) -> dict[str, Any]:
     with database.atomic():
         conn = _conn()
         rows = validate(series, conn)
-        conn.executemany(
-            "INSERT INTO market_data (type_id, system_id, ts, value, metadata) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (type_id, IFNULL(system_id, ''), ts) DO UPDATE SET value = excluded.value, "
-            "metadata = excluded.metadata", rows)
+        sql.upsert_points(conn, rows)
         days = _refill_tariff_days(conn, rows)
     return {"stored": len(rows), "days_recosted": days}
 
@@ -152,8 +124,7 @@ def _refill_tariff_days(conn: sqlite3.Connection, rows: list[tuple[int, str | No
     ranges: dict[str, tuple[int, int | None]] = {}
     every = sorted(_system_ids(conn))
     for (type_id, system_id), (lo, hi) in spans.items():
-        following = conn.execute("SELECT MIN(ts) FROM market_data WHERE type_id = ? AND IFNULL(system_id, '') = ? "
-                                 "AND ts > ?", (type_id, system_id or "", hi)).fetchone()[0]
+        following = sql.next_point_after(conn, type_id, system_id or "", hi)
         for system in ([system_id] if system_id is not None else every):
             old_lo, old_hi = ranges.get(system, (lo, following))
             end = None if old_hi is None or following is None else max(old_hi, following)
@@ -163,25 +134,22 @@ def _refill_tariff_days(conn: sqlite3.Connection, rows: list[tuple[int, str | No
         tz = _zone(conn, system)
         first = local_date(start, tz).isoformat()
         last = local_date(stop, tz).isoformat() if stop is not None else "9999-12-31"
-        for (day,) in conn.execute("SELECT date FROM system_daily_summary WHERE system_id = ? AND date BETWEEN ? "
-                                   "AND ? ORDER BY date", (system, first, last)).fetchall():
+        for day in sql.summary_dates(conn, system, first, last):
             fill_day(conn, system, day)
             count += 1
     return count
 
 
 def _zone(conn: sqlite3.Connection, system_id: str) -> ZoneInfo:
-    row = conn.execute("SELECT timezone FROM systems WHERE system_id = ?", (system_id,)).fetchone()
-    if row is None:
+    found = energy_catalog.system_locale(system_id, conn)
+    if found is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
-    return zone(row[0])
+    return zone(found.timezone)
 
 
 def _steps(conn: sqlite3.Connection, type_id: int, scope: str, lo: int, hi: int) -> Steps:
     """The points of one type and scope ('' = all systems) that decide its value in [lo, hi)."""
-    before = conn.execute(_LATEST, (type_id, scope, lo)).fetchone()
-    within = conn.execute(_WITHIN, (type_id, scope, lo, hi)).fetchall()
-    return ([(before[0], before[1])] if before else []) + [(r[0], r[1]) for r in within]
+    return sql.steps(conn, type_id, scope, lo, hi)
 
 
 def _value(steps: Steps, ts: int) -> float | None:
@@ -213,7 +181,7 @@ def price_at(type_: Any, system_id: str | None, ts: Any) -> float | None:
     """The value of a series in force at `ts` for a system (None: the all-systems series): a step function."""
     conn = _conn()
     type_id = check_type(type_, types(conn))
-    at = parse_ts(ts, "ts")
+    at = parse_instant(ts, "ts")
     if system_id is not None:
         _zone(conn, system_id)
         return Tariff(conn, type_id, system_id, at, at + 1).at(at)
@@ -222,12 +190,10 @@ def price_at(type_: Any, system_id: str | None, ts: Any) -> float | None:
 
 def _hour_costs(conn: sqlite3.Connection, level: str, key: str, system_id: str, day: str) -> dict[str, Any]:
     """Per hour of a day of a system or array: energies, mean tariffs, cost, revenue; and the day's totals."""
-    hourly, _, column = _LEVELS[level]
-    rows = conn.execute("SELECT hour_start, grid_import_energy_kwh, grid_export_energy_kwh, load_energy_kwh "  # noqa: S608
-                        f"FROM {hourly} WHERE {column} = ? AND date = ? ORDER BY hour_start", (key, day)).fetchall()
-    currency = conn.execute("SELECT currency FROM systems WHERE system_id = ?", (system_id,)).fetchone()
+    rows = sql.hour_energies(conn, level, key, day)
+    locale = energy_catalog.system_locale(system_id, conn)
     out: dict[str, Any] = {"import_cost": None, "export_revenue": None, "saving": None,
-                           "currency": currency[0] if currency else None, "hours": []}
+                           "currency": locale.currency if locale else None, "hours": []}
     if not rows:
         return out
     lo, hi = rows[0][0], rows[-1][0] + HOUR_MS
@@ -235,7 +201,7 @@ def _hour_costs(conn: sqlite3.Connection, level: str, key: str, system_id: str, 
     sums: list[float | None] = [0.0, 0.0, 0.0]  # import cost, export revenue, load at the import tariff
     for start, imported, exported, load in rows:
         buy, sell = (t.mean(start, start + HOUR_MS) for t in tariffs)
-        hour = {"hour_start": start, "import_kwh": imported or 0.0, "export_kwh": exported or 0.0,
+        hour: dict[str, Any] = {"hour_start": start, "import_kwh": imported or 0.0, "export_kwh": exported or 0.0,
                 "load_kwh": load or 0.0, "import_price": buy, "export_price": sell}
         parts = [(hour["import_kwh"], buy), (hour["export_kwh"], sell), (hour["load_kwh"], buy)]
         amounts = [kwh * price if price is not None else (0.0 if kwh == 0 else None) for kwh, price in parts]
@@ -250,13 +216,10 @@ def _hour_costs(conn: sqlite3.Connection, level: str, key: str, system_id: str, 
 
 def fill_day(conn: sqlite3.Connection, system_id: str, day: str) -> None:
     """Write the cost columns of a system's daily row of `day` and of its arrays' rows (the rollup's hook)."""
-    arrays = [r[0] for r in conn.execute("SELECT array_id FROM array_daily_summary WHERE system_id = ? AND date = ?",
-                                         (system_id, day))]
+    arrays = sql.arrays_of_day(conn, system_id, day)
     for level, key in [("array", a) for a in arrays] + [("system", system_id)]:
         costs = _hour_costs(conn, level, key, system_id, day)
-        _, daily, column = _LEVELS[level]
-        conn.execute(f"UPDATE {daily} SET import_cost = ?, export_revenue = ?, saving = ?, currency = ? "  # noqa: S608
-                     f"WHERE {column} = ? AND date = ?", (*(costs[k] for k in COST_KEYS), key, day))
+        sql.set_day_costs(conn, level, key, day, *(costs[k] for k in COST_KEYS))
 
 
 def costs_for_day(system_id: str, day: date | str) -> dict[str, Any]:
@@ -273,25 +236,15 @@ def points(type_: Any = None, system_id: str | None = None, start: Any = None, e
     conn = _conn()
     known = types(conn)
     names = {tid: name for name, tid in known.items()}
-    where: list[str] = []
-    params: list[Any] = []
-    if type_ is not None:
-        where.append("type_id = ?")
-        params.append(check_type(type_, known))
+    type_id = check_type(type_, known) if type_ is not None else None
     if system_id is not None:
         _zone(conn, system_id)
-        where.append("(system_id = ? OR system_id IS NULL)")
-        params.append(system_id)
-    for name, value, op in (("from", start, ">="), ("to", end, "<")):
-        if value is not None:
-            where.append(f"ts {op} ?")
-            params.append(parse_ts(value, name))
+    start_ms = parse_instant(start, "from") if start is not None else None
+    end_ms = parse_instant(end, "to") if end is not None else None
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_POINTS:
         raise ValidationError(f"limit must be from 1 to {MAX_POINTS}", field="limit")
-    sql = ("SELECT id, type_id, system_id, ts, value, metadata FROM market_data"  # noqa: S608
-           + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY ts, type_id, id LIMIT ?")
     return [{"id": i, "type": names.get(t), "type_id": t, "system_id": s, "ts": ts,
              "time": datetime.fromtimestamp(ts / 1000, timezone.utc).isoformat().replace("+00:00", "Z"),
              "value": v, "metadata": json.loads(m or "{}")}
-            for i, t, s, ts, v, m in conn.execute(sql, (*params, limit))]
+            for i, t, s, ts, v, m in sql.select_points(conn, type_id, system_id, start_ms, end_ms, limit)]
 

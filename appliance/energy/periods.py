@@ -13,15 +13,13 @@ from typing import Any
 
 from appliance.energy import history, market
 from appliance.energy.localtime import HOUR_MS, day_bounds, hours_between, parse_date, zone
-from appliance.errors import ValidationError
-from appliance.store.models import database
+from appliance.errors import NotFoundError, ValidationError
+from appliance.store import energy_catalog
+from appliance.store.energy_history import system_hours
 
 PERIODS = ("day", "week", "month", "year")
 ENERGY_KEYS = ("pv_energy_kwh", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh", "discharge_kwh")
 COST_KEYS = ("import_cost", "export_revenue", "saving")
-_HOURLY = ("SELECT hour_start, solar_energy_kwh, load_energy_kwh, grid_import_energy_kwh, grid_export_energy_kwh, "
-           "battery_charge_energy_kwh, battery_discharge_energy_kwh FROM system_hourly_energy "
-           "WHERE system_id = ? AND date = ? ORDER BY hour_start")
 
 
 def _add(a: float | None, b: float | None) -> float | None:
@@ -55,7 +53,7 @@ def _window(period: str, day: date) -> tuple[date, date]:
 
 def _hour_bars(system_id: str, day: date, tz: Any) -> list[dict[str, Any]]:
     start, end = day_bounds(day, tz)
-    found = {r[0]: r[1:] for r in database.connection().execute(_HOURLY, (system_id, day.isoformat()))}
+    found = {r[0]: r[1:] for r in system_hours(system_id, day.isoformat())}
     costs = {h["hour_start"]: h for h in market.costs_for_day(system_id, day)["hours"]}
     bars = []
     for hour in hours_between(start, end, tz):
@@ -110,13 +108,10 @@ def period_energy(system_id: str, period: str, day: date | str) -> dict[str, Any
     if period not in PERIODS:
         raise ValidationError(f"period must be one of {', '.join(PERIODS)}", field="period")
     day = parse_date(day, "date")
-    system = database.connection().execute("SELECT timezone, currency FROM systems WHERE system_id = ?",
-                                            (system_id,)).fetchone()
+    system = energy_catalog.system_locale(system_id)
     if system is None:
-        from appliance.errors import NotFoundError
-
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
-    tz = zone(system[0])
+    tz = zone(system.timezone)
     first, last = _window(period, day)
     if period == "day":
         bars, resolution = _hour_bars(system_id, day, tz), "hour"
@@ -129,7 +124,7 @@ def period_energy(system_id: str, period: str, day: date | str) -> dict[str, Any
     has_costs = any(market.price_at(t, system_id, end - 1) is not None for t in market.TARIFFS) and \
         any(b[k] is not None for b in bars for k in COST_KEYS)
     return {"system_id": system_id, "period": period, "resolution": resolution, "first": first.isoformat(),
-            "last": last.isoformat(), "timezone": str(tz), "currency": system[1], "bars": bars,
+            "last": last.isoformat(), "timezone": str(tz), "currency": system.currency, "bars": bars,
             "totals": _totals(bars), "has_costs": has_costs}
 
 

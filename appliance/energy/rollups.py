@@ -20,41 +20,29 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import defaultdict, deque
-from contextlib import contextmanager, nullcontext
-from typing import Any, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
-from appliance.energy import device_days, levels
-from appliance.energy.localtime import day_bounds, day_start, hours_between, local_date, utc_now_ms
+from appliance import clock
+from appliance.energy import levels
+from appliance.energy.localtime import day_bounds, day_start, hours_between, local_date
 from appliance.energy.pairs import bucket_energies
-from appliance.energy.sources import (
-    BUCKET_MS, HOUR_MS, SOURCES, TRUSTED, RollupConfig, Source, pairs_sql, stats_sql,
-)
+from appliance.energy.sources import RollupConfig
 from appliance.energy.topology import Topology, load
 from appliance.errors import NotFoundError, StoreError
+from appliance.store import energy_catalog, rollup_devices, transactions
 from appliance.store import rollup_queue as queue_sql
-from appliance.store import rollup_writes
+from appliance.store import rollup_sources as samples
 from appliance.store.models import database
+from appliance.store.rollup_sources import BUCKET_MS, HOUR_MS, SOURCES, Source
 
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def immediate(conn: sqlite3.Connection) -> AbstractContextManager[sqlite3.Connection]:
     """One short write transaction; BEGIN IMMEDIATE so reads and writes see the same snapshot. Inside a
     run's own transaction (a small incremental run) it adds nothing: the run commits once."""
-    if conn.in_transaction:
-        yield conn
-        return
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as exc:
-        raise StoreError(f"rollup cannot start a transaction: {exc}") from exc
-    try:
-        yield conn
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
+    return transactions.immediate(conn, "rollup cannot start a transaction")
 
 
 def _connection() -> sqlite3.Connection:
@@ -122,23 +110,22 @@ def _recompute_buckets(conn: sqlite3.Connection, source: Source, topo: Topology,
     local days they touch. Samples above the watermark wait for it: the rollups then hold exactly the pairs
     that end at or below it, and history.today_totals adds the rest."""
     parents = topo.parents[source.table].get(device)
-    conn.execute("DELETE FROM rollup_dirty WHERE source_table = ? AND device_id = ? AND bucket_start BETWEEN ? AND ?",
-                 (source.table, device, lo, hi))
+    queue_sql.forget_range(conn, source.table, device, lo, hi)
     if parents is None:  # deleted from the catalog: its samples went with it (ON DELETE CASCADE)
         return
     end = hi + BUCKET_MS
-    sql, layout = pairs_sql(source)
+    layout = samples.pair_layout(source)
     # One sample past the pairs that can reach [lo, hi]: a gap that starts here is then seen and counted here.
     after = queue_sql.first_trusted_after(conn, source.table, source.device, device, end + cfg.gap_limit_ms, mark)
     upper = after if after is not None else min(end + cfg.gap_limit_ms, mark)
-    rows = conn.execute(sql, (device, lo - cfg.gap_limit_ms, upper)).fetchall()
+    rows = samples.pair_rows(conn, source, device, lo - cfg.gap_limit_ms, upper)
     columns = list(zip(*rows)) if rows else [()] * (1 + max(max(p, c or 0) for p, _, c in layout))
     quantities = [(columns[p], sign, columns[c] if c is not None else None) for p, sign, c in layout]
     totals = bucket_energies(columns[0], quantities, lo, end, cfg.gap_limit_ms, cfg.max_counter_power_w)
     stats["gaps"] += totals.gaps
     stats["gap_ms"] += totals.gap_ms
     stats["counter_resets"] += totals.resets
-    sample_stats = {r[0]: r[1:] for r in conn.execute(stats_sql(source), (device, lo, min(end, mark + 1)))}
+    sample_stats = samples.bucket_stats(conn, source, device, lo, min(end, mark + 1))
     blank = (None,) * len(source.stats)
     out = []
     for bucket in range(lo, end, BUCKET_MS):
@@ -148,27 +135,20 @@ def _recompute_buckets(conn: sqlite3.Connection, source: Source, topo: Topology,
             continue
         count, values = (found[0], found[1:]) if found else (0, blank)
         out.append((device, bucket, *parents, *values, *energies, count))
-    target_columns = (source.device, "bucket_start", *source.parents, *(c for c, _ in source.stats),
-                      *(q.column for q in source.quantities), "sample_count")
-    rollup_writes.put_rows(conn, source.target, (source.device, "bucket_start"), target_columns, out,
-                           parents=source.parents)
-    rollup_writes.drop_five_except(conn, source.target, source.device, device, lo, hi, [row[1] for row in out])
+    samples.put_five_minutes(conn, source, device, lo, hi, out)
     stats["buckets"] += len(out)
     tz = topo.zones[str(topo.system_of(source.table, device))]
-    conn.executemany("INSERT OR IGNORE INTO rollup_dirty (source_table, device_id, bucket_start) VALUES (?, ?, ?)",
-                     [(source.hour_queue, device, h) for h in hours_between(lo, end, tz)])
+    queue_sql.queue(conn, [(source.hour_queue, device, h) for h in hours_between(lo, end, tz)])
 
 
 def _process_buckets(conn: sqlite3.Connection, source: Source, topo: Topology, cfg: RollupConfig,
                      stats: dict[str, int]) -> None:
     """Recompute every queued 5-minute bucket (widened to the pairs that reach it) from the samples."""
     queued: dict[str, list[int]] = defaultdict(list)
-    for device, bucket in conn.execute("SELECT device_id, bucket_start FROM rollup_dirty WHERE source_table = ? "
-                                       "ORDER BY device_id, bucket_start", (source.table,)):
+    for device, bucket in queue_sql.queued_items(conn, source.table, ordered=True):
         queued[device].append(bucket)
     reach = -(-cfg.gap_limit_ms // BUCKET_MS)  # a changed sample changes pairs up to the gap limit away
-    row = conn.execute("SELECT rolled_to_ts FROM rollup_watermarks WHERE source_table = ?", (source.table,)).fetchone()
-    mark = row[0] if row else None
+    mark = queue_sql.watermark(conn, source.table)
     if mark is None:
         return
     work: deque[tuple[str, int, int, bool]] = deque()
@@ -188,19 +168,16 @@ def _process_buckets(conn: sqlite3.Connection, source: Source, topo: Topology, c
                 size += (hi - lo) // BUCKET_MS + 1
                 _recompute_buckets(conn, source, topo, device, lo, hi, mark, cfg, stats)
                 if follows:
-                    conn.execute("INSERT OR IGNORE INTO rollup_dirty VALUES (?, ?, ?)",
-                                 (source.table, device, hi + BUCKET_MS))
+                    queue_sql.queue(conn, [(source.table, device, hi + BUCKET_MS)])
 
 
 def _process_days(conn: sqlite3.Connection, source: Source, topo: Topology, stats: dict[str, int]) -> None:
     """Recompute the queued hours, grouped by system and local day, with the day's daily rows."""
     by_day: dict[tuple[str, int], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for device, hour in conn.execute("SELECT device_id, bucket_start FROM rollup_dirty WHERE source_table = ?",
-                                     (source.hour_queue,)).fetchall():
+    for device, hour in queue_sql.queued_items(conn, source.hour_queue):
         system = topo.system_of(source.table, device)
         if system is None:
-            conn.execute("DELETE FROM rollup_dirty WHERE source_table = ? AND device_id = ?",
-                         (source.hour_queue, device))
+            queue_sql.forget_device(conn, source.hour_queue, device)
             continue
         by_day[(system, day_start(hour, topo.zones[system]))][device].append(hour)
     parents = topo.parents[source.table]
@@ -216,11 +193,10 @@ def _process_days(conn: sqlite3.Connection, source: Source, topo: Topology, stat
                                        arrays, topo.array_kwh, topo.system_kwh.get(system))
             for device in devices:
                 if source.table == "meter_samples":
-                    device_days.roll_meter_day(conn, device, hours, bounds, day)
+                    rollup_devices.roll_meter_day(conn, device, hours, bounds, day)
                 elif source.table == "battery_bank_samples":
-                    device_days.roll_pack_day(conn, device, hours, bounds, day, topo.pack_kwh.get(device))
-            conn.executemany("DELETE FROM rollup_dirty WHERE source_table = ? AND device_id = ? AND bucket_start = ?",
-                             [(source.hour_queue, d, h) for d, hs in devices.items() for h in hs])
+                    rollup_devices.roll_pack_day(conn, device, hours, bounds, day, topo.pack_kwh.get(device))
+            queue_sql.forget(conn, [(source.hour_queue, d, h) for d, hs in devices.items() for h in hs])
         stats["days"] += len(devices)
 
 
@@ -249,23 +225,18 @@ def _run(now_ms: int, cfg: RollupConfig, tables: tuple[Source, ...]) -> dict[str
 
 def roll_up(now_ms: int | None = None, *, config: RollupConfig | None = None) -> dict[str, Any]:
     """Roll up the samples written since the last run and the late ones; return counts per sample table."""
-    return _run(utc_now_ms() if now_ms is None else now_ms, config or RollupConfig(), SOURCES)
+    return _run(clock.now_ms() if now_ms is None else now_ms, config or RollupConfig(), SOURCES)
 
 
 def rebuild(system_id: str | None = None, *, config: RollupConfig | None = None,
             now_ms: int | None = None) -> dict[str, Any]:
     """Recompute every rollup from the samples (of one system, or all); aggregates older than the samples stay."""
     conn = _connection()
-    now = utc_now_ms() if now_ms is None else now_ms
-    if system_id is not None and conn.execute("SELECT 1 FROM systems WHERE system_id = ?",
-                                              (system_id,)).fetchone() is None:
+    now = clock.now_ms() if now_ms is None else now_ms
+    if system_id is not None and not energy_catalog.system_exists(system_id, conn):
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
     for source in SOURCES:
-        where = f"WHERE {TRUSTED}" + (" AND system_id = ?" if system_id is not None else "")
-        params = (system_id,) if system_id is not None else ()
         with immediate(conn):
-            conn.execute("INSERT OR IGNORE INTO rollup_dirty (source_table, device_id, bucket_start) "  # noqa: S608
-                         f"SELECT DISTINCT '{source.table}', {source.device}, ts - ts % {BUCKET_MS} "
-                         f"FROM {source.table} {where}", params)
+            queue_sql.queue_everything(conn, source.table, source.device, system_id)
     return _run(now, config or RollupConfig(), SOURCES)
 

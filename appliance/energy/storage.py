@@ -17,10 +17,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from appliance.clock import now_ms
 from appliance.energy.retention import DAY_MS, delete_raw_before
 from appliance.errors import ValidationError
+from appliance.store import rollup_queue, settings
 from appliance.store import space as space_store
-from appliance.store.models import AppSetting, RollupWatermark, database
+from appliance.store.models import database
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ class StorageStatus:
 
 def budget() -> Budget:
     """The budget from app_settings, defaults filled in."""
-    values = {row.key: row.value for row in AppSetting.select().where(AppSetting.key.in_([MIN_FREE_KEY, MAX_DB_KEY]))}
+    values = settings.get_texts([MIN_FREE_KEY, MAX_DB_KEY])
     try:
         free = float(json.loads(values.get(MIN_FREE_KEY, "null")) or DEFAULT_MIN_FREE_PCT)
         cap = int(json.loads(values.get(MAX_DB_KEY, "null")) or DEFAULT_MAX_DB_MB)
@@ -121,22 +123,18 @@ def _write_bytes() -> int | None:
 
 
 def _setting(key: str) -> Any:
-    row = AppSetting.get_or_none(AppSetting.key == key)
-    try:
-        return json.loads(row.value) if row is not None else None
-    except ValueError:
-        return None
+    return settings.get_json(key)
 
 
 def _put(key: str, value: Any) -> None:
-    AppSetting.insert(key=key, value=json.dumps(value)).on_conflict_replace().execute()
+    settings.put_json(key, value)
 
 
 class StorageWatch:
     """Measures growth and writes, enforces the budget, checkpoints; one per process (runtime.py)."""
 
     def __init__(self, *, io_bytes: Callable[[], int | None] = _write_bytes,
-                 wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> None:
+                 wall_ms: Callable[[], int] = now_ms) -> None:
         self._io_bytes = io_bytes
         self._wall_ms = wall_ms
         self._started = (wall_ms(), io_bytes())
@@ -219,7 +217,7 @@ class StorageWatch:
                 self._warned = False
                 return {}
             start_used = used = space.used_bytes
-            rolled = [m.rolled_to_ts for m in RollupWatermark.select()]
+            rolled = rollup_queue.watermarks(database.connection())
             newest_allowed = min(rolled) if rolled else None
             deleted: dict[str, int] = {}
             cutoff = None
@@ -245,17 +243,3 @@ class StorageWatch:
         """A WAL checkpoint: passive after a flush (a quiet moment), truncating at the end of a batch job."""
         return space_store.checkpoint(database.connection(), truncate=truncate)
 
-
-_installed: StorageWatch | None = None
-
-
-def install(watch: StorageWatch | None) -> None:
-    """Make the runtime's watch the one the web reads (None removes it)."""
-    global _installed
-    _installed = watch
-
-
-def current_status() -> dict[str, Any]:
-    """Storage status for the UI and the API; writes per day need the running process's watch."""
-    watch = _installed or StorageWatch()
-    return watch.status().to_json()

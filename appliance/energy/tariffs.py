@@ -9,17 +9,19 @@ plan replaces the system's own points of that tariff from its first day on and r
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from appliance import clock
 from appliance.energy import market
-from appliance.energy.localtime import parse_date, utc_now_ms, zone
+from appliance.energy.localtime import parse_date, zone
 from appliance.errors import NotFoundError, ValidationError
-from appliance.store.models import AppSetting, database
+from appliance.store import energy_catalog, settings
+from appliance.store import market as market_store
+from appliance.store.models import database
 
 KEY = "tariff.plan.{system_id}"
 KINDS = ("none", "flat", "tou")
@@ -118,46 +120,39 @@ def _points(system_id: str, side: str, spec: dict[str, Any], first: date, last: 
 
 
 def _system_zone(system_id: str) -> Any:
-    row = database.connection().execute("SELECT timezone FROM systems WHERE system_id = ?", (system_id,)).fetchone()
-    if row is None:
+    found = energy_catalog.system_locale(system_id)
+    if found is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
-    return zone(row[0])
+    return zone(found.timezone)
 
 
 def get_plan(system_id: str) -> dict[str, Any] | None:
     """The saved plan of a system, or None."""
-    setting = AppSetting.get_or_none(AppSetting.key == KEY.format(system_id=system_id))
-    try:
-        return json.loads(setting.value) if setting else None
-    except ValueError:
-        return None
+    plan: dict[str, Any] | None = settings.get_json(KEY.format(system_id=system_id))
+    return plan
 
 
 def set_plan(system_id: str, plan: dict[str, Any], now_ms: int | None = None) -> dict[str, Any]:
     """Check and save a plan {import, export, from: YYYY-MM-DD}; replace the system's tariff points from `from`."""
     tz = _system_zone(system_id)
     checked = {side: check_side(side, plan.get(side)) for side in ("import", "export")}
-    first = parse_date(plan.get("from") or datetime.fromtimestamp((now_ms or utc_now_ms()) / 1000, tz).date(), "from")
+    first = parse_date(plan.get("from") or datetime.fromtimestamp((now_ms or clock.now_ms()) / 1000, tz).date(), "from")
     last = first + timedelta(days=HORIZON_DAYS)
     saved = {**checked, "from": first.isoformat(), "until": last.isoformat()}
     start = int(datetime.combine(first, time(), tz).timestamp() * 1000)
     with database.atomic():
-        conn = database.connection()
         for side in ("import", "export"):
-            conn.execute("DELETE FROM market_data WHERE type_id = ? AND system_id = ? AND ts >= ?",
-                         (TYPES[side], system_id, start))
+            market_store.delete_points_from(TYPES[side], system_id, start)
             market.store(_points(system_id, side, checked[side], first, last, tz))
-        (AppSetting.insert(key=KEY.format(system_id=system_id), value=json.dumps(saved, sort_keys=True, allow_nan=False),
-                           updated_at=datetime.now().isoformat(timespec="seconds"))
-         .on_conflict_replace().execute())
+        settings.put_json(KEY.format(system_id=system_id), saved, updated_at=clock.utc_now_iso())
     return saved
 
 
 def extend(now_ms: int | None = None) -> int:
     """Move every time-of-use plan's horizon forward when it is near (a daily job); returns points written."""
     written = 0
-    for setting in AppSetting.select().where(AppSetting.key.startswith("tariff.plan.")):
-        system_id = setting.key.removeprefix("tariff.plan.")
+    for key in settings.keys_with_prefix("tariff.plan."):
+        system_id = key.removeprefix("tariff.plan.")
         plan = get_plan(system_id)
         if not plan or "until" not in plan:
             continue
@@ -165,7 +160,7 @@ def extend(now_ms: int | None = None) -> int:
             tz = _system_zone(system_id)
         except NotFoundError:
             continue
-        today = datetime.fromtimestamp((now_ms or utc_now_ms()) / 1000, tz).date()
+        today = datetime.fromtimestamp((now_ms or clock.now_ms()) / 1000, tz).date()
         until = date.fromisoformat(plan["until"])
         if (until - today).days >= EXTEND_WHEN_DAYS:
             continue
@@ -177,12 +172,11 @@ def extend(now_ms: int | None = None) -> int:
                     market.store(points)
                     written += len(points)
             plan["until"] = new_until.isoformat()
-            (AppSetting.update(value=json.dumps(plan, sort_keys=True, allow_nan=False))
-             .where(AppSetting.key == setting.key).execute())
+            settings.update_json(key, plan)
     return written
 
 
 def current_prices(system_id: str, now_ms: int | None = None) -> dict[str, float | None]:
     """The import and export price in force now (from any source: a plan or POST /api/market-data)."""
-    at = now_ms or utc_now_ms()
+    at = now_ms or clock.now_ms()
     return {side: market.price_at(type_id, system_id, at) for side, type_id in TYPES.items()}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from appliance.energy.localtime import zone
+from appliance.store import energy_catalog as catalog
 from appliance.store.sqltypes import SqlRow
 
 
@@ -32,20 +33,12 @@ class Topology:
 def load(conn: sqlite3.Connection) -> Topology:
     """Read the topology from the catalog tables."""
     topo = Topology()
-    topo.zones = {sid: zone(tz) for sid, tz in conn.execute("SELECT system_id, timezone FROM systems")}
-    topo.parents["energy_samples"] = {
-        i: (a, s) for i, a, s in conn.execute("SELECT inverter_id, array_id, system_id FROM inverters")}
-    topo.parents["meter_samples"] = {
-        m: (s, a) for m, s, a in conn.execute("SELECT meter_id, system_id, array_id FROM meters")}
-    topo.parents["battery_bank_samples"] = {
-        p: (b, s) for p, b, s in conn.execute("SELECT pack_id, battery_array_id, system_id FROM battery_packs")}
-    for pack, system, kwh in conn.execute("SELECT pack_id, system_id, nominal_kwh FROM battery_packs "
-                                          "WHERE nominal_kwh > 0"):
+    topo.zones = {sid: zone(tz) for sid, tz in catalog.system_zones(conn).items()}
+    topo.parents["energy_samples"] = catalog.inverter_parents(conn)
+    topo.parents["meter_samples"] = catalog.meter_parents(conn)
+    topo.parents["battery_bank_samples"] = catalog.pack_parents(conn)
+    for pack, system, kwh in catalog.pack_capacities(conn):
         topo.pack_kwh[pack] = kwh
         topo.system_kwh[system] = topo.system_kwh.get(system, 0.0) + kwh
-    for array, kwh in conn.execute(
-            "SELECT a.inverter_array_id, SUM(p.nominal_kwh) FROM battery_array_attachments a "
-            "JOIN battery_packs p ON p.battery_array_id = a.battery_array_id "
-            "WHERE a.detached_at IS NULL AND p.nominal_kwh > 0 GROUP BY a.inverter_array_id"):
-        topo.array_kwh[array] = kwh
+    topo.array_kwh = catalog.array_capacities(conn)
     return topo

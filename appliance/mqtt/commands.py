@@ -14,6 +14,7 @@ import threading
 from typing import Any, Callable
 
 from appliance.control import dispatch, program
+from appliance.control.delivery import Dispatcher
 from appliance.errors import ApplianceError, ValidationError
 from appliance.jsontypes import Json, JsonValue, as_json
 from appliance.mqtt import control_entities
@@ -34,9 +35,11 @@ class Commands:
     """The command port runtime hands the MQTT service."""
 
     def __init__(self, *, maintenance: Callable[[str, bool, str], Any], clock: Callable[[], int],
-                 holder: str = "mqtt") -> None:
+                 dispatcher: Dispatcher, holder: str = "mqtt") -> None:
         self.maintenance = maintenance
         self.clock = clock
+        #: The process's dispatcher (runtime.py's, on the pollers' links): HA's writes hold the same bus locks.
+        self.dispatcher = dispatcher
         self.holder = holder
         self._queue: queue.Queue[tuple[str, str, bytes, Reply] | None] = queue.Queue(QUEUE)
         self._thread: threading.Thread | None = None
@@ -79,7 +82,7 @@ class Commands:
         """Read a device's program (on the worker); True when it is controllable."""
         if not program.controllable(device_id):
             return False
-        answer = program.describe(device_id)
+        answer = program.describe(device_id, dispatcher=self.dispatcher)
         if answer["stale"] and device_id in self.described:
             return True  # the device did not answer now: keep the controls read before
         self.described[device_id] = answer
@@ -146,17 +149,19 @@ class Commands:
             except ValueError:
                 raise ValidationError(f"{SETPOINT} takes watts (+ discharges, - charges), not {text[:40]!r}",
                                       field="payload") from None
-            answer = dispatch.dispatch({"asset_id": device_id, "kw": watts / 1000}, control_source="mqtt",
-                                       requested_by=self.holder)
+            answer = dispatch.dispatch({"asset_id": device_id, "kw": watts / 1000}, dispatcher=self.dispatcher,
+                                       control_source="mqtt", requested_by=self.holder)
             detail: JsonValue = {"outcome": answer["outcome"], "placed_w": answer["placed_w"]}
         elif name == RELEASE:
-            detail = program.release(device_id, None, source="mqtt", holder=self.holder)["released"]
+            detail = program.release(device_id, None, source="mqtt", holder=self.holder,
+                                     dispatcher=self.dispatcher)["released"]
         elif name in settings and not settings[name]["read_only"] and not settings[name]["slot"]:
             try:
                 value = control_entities.parse_value(settings[name], text)
             except ValueError as exc:
                 raise ValidationError(f"{name}: {exc}", field="payload") from None
-            changed = program.change(device_id, {"program": {name: value}}, source="mqtt", holder=self.holder)
+            changed = program.change(device_id, {"program": {name: value}}, source="mqtt", holder=self.holder,
+                                     dispatcher=self.dispatcher)
             detail = {"clamps": [as_json(c) for c in changed["clamps"]], "writes": len(changed["writes"])}
         else:
             raise ValidationError(f"unknown command {name!r}", field="command")

@@ -26,6 +26,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from appliance import backoff
 from appliance.mqtt.config import MqttConfig
 from appliance.mqtt.outbox import Message, Outbox
 
@@ -309,9 +310,8 @@ class Link:
     def _backoff(self) -> None:
         auth = self._refused is not None
         ceiling = max(self.backoff_max_s, AUTH_BACKOFF_MAX_S) if auth else self.backoff_max_s
-        delay = min(ceiling, self.backoff_min_s * 2 ** min(self._failures - 1, 16))
-        # "Equal jitter": half the delay fixed, half random, so many appliances do not return in step.
-        wait = delay / 2 + self.rng() * delay / 2
+        # Jittered: many appliances on one broker do not return in step.
+        wait = backoff.jittered(backoff.delay(self._failures, self.backoff_min_s, ceiling), self.rng())
         self._retry_at = self.clock() + wait
         self._set_state("waiting")
         self._stop.wait(wait)

@@ -6,16 +6,16 @@ service user reads; no page, export or API answer ever shows it.
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import datetime, timezone
 from dataclasses import asdict, replace
 from typing import Any, Callable, Mapping
 
+from appliance.clock import utc_now_iso
 from appliance.errors import ValidationError
 from appliance.mqtt import config as mqtt_config
 from appliance.mqtt.config import MqttConfig
-from appliance.store.models import AppSetting, database
+from appliance.store import settings as stored_settings
+from appliance.store.models import database
 
 log = logging.getLogger(__name__)
 
@@ -26,26 +26,15 @@ STORED = ("enabled", "host", "port", "tls", "username", "protocol", "ca_file", "
           "discovery_prefix", "topic_base", "commands", "queue_size")
 
 
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
 def _read(key: str) -> Any:
-    row = AppSetting.get_or_none(AppSetting.key == key)
-    if row is None:
-        return None
-    try:
-        return json.loads(row.value)
-    except ValueError:
-        return None
+    return stored_settings.get_json(key)
 
 
 def _write(key: str, value: object) -> None:
     if value is None:
-        AppSetting.delete().where(AppSetting.key == key).execute()
+        stored_settings.delete(key)
         return
-    (AppSetting.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=_now_iso())
-     .on_conflict_replace().execute())
+    stored_settings.put_json(key, value, updated_at=utc_now_iso())
 
 
 def _from_stored(values: object, password: object) -> MqttConfig:

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from appliance.store import cells as cell_store
 from appliance.store.details import CODEC
-from appliance.store.samples import SAMPLE_TABLES
+from appliance.store.samples import SAMPLE_TABLES, current_seq
 
 #: Tables whose rows carry `seq`: their device column and the column a span's [lo, hi] bounds (with the
 #: device, a prefix of the primary key, so a span is found by a seek).
@@ -77,7 +77,7 @@ def decoded(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> dict[s
     """A row as the feed and the API show it: details and cells decoded, `seq` left out."""
     row.pop("seq", None)
     if "details" in row and table in SAMPLE_TABLES:
-        row["details"] = json.dumps(CODEC.decode(conn, row["details"]), sort_keys=True)
+        row["details"] = json.dumps(CODEC.decode(conn, row["details"]), sort_keys=True, allow_nan=False)
     if table == "battery_cell_readings" and row.get("cells") is not None:
         row["cells"] = {"version": cell_store.VERSION, "units": [u.to_json() for u in cell_store.decode(row["cells"])]}
     return row
@@ -153,6 +153,17 @@ def drop_upto(conn: sqlite3.Connection, upto: int) -> int:
     return int(singles) + int(spans)
 
 
+def carried_tables(conn: sqlite3.Connection) -> list[tuple[int, str, str, tuple[str, ...]]]:
+    """(number, name, kind, key columns) of every table the feed carries."""
+    return [(int(tid), str(name), str(kind), tuple(json.loads(keys)))
+            for tid, name, kind, keys in conn.execute("SELECT tid, name, kind, key_columns FROM sync_tables")]
+
+
+def head(conn: sqlite3.Connection) -> int:
+    """The highest position ever given out (0 when the feed is empty)."""
+    return current_seq(conn)
+
+
 def reannounce(conn: sqlite3.Connection, entries: list[tuple[int, str]], now_ms: int) -> None:
     """Append upsert entries for rows that outlive the feed window."""
     conn.executemany("INSERT INTO sync_feed (tid, key, op, ts) VALUES (?, ?, 'upsert', ?)",
@@ -162,4 +173,4 @@ def reannounce(conn: sqlite3.Connection, entries: list[tuple[int, str]], now_ms:
 def set_horizon(conn: sqlite3.Connection, horizon: int) -> None:
     """Store the position up to which changes were pruned."""
     conn.execute("UPDATE sync_state SET value = ?, updated_at = CURRENT_TIMESTAMP WHERE key = 'feed.horizon'",
-                 (json.dumps(horizon),))
+                 (json.dumps(horizon, allow_nan=False),))

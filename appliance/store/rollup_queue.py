@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
-#: Samples taken while the clock was not synchronised (flags bit 1, migration 7) wait for their re-stamp.
-TRUSTED = "IFNULL(flags, 0) & 1 = 0"
-BUCKET_MS = 300_000
+from appliance.store.rollup_sources import BUCKET_MS, TRUSTED
+
 #: The sample tables the rollups read.
 ROLLED_TABLES = ("energy_samples", "meter_samples", "battery_bank_samples")
 
@@ -78,3 +77,40 @@ def move_watermark(conn: sqlite3.Connection, table: str, ts: int) -> None:
 def queued(conn: sqlite3.Connection) -> int:
     """How many work items wait in the queue."""
     return int(conn.execute("SELECT COUNT(*) FROM rollup_dirty").fetchone()[0])
+
+
+def queued_items(conn: sqlite3.Connection, name: str, *, ordered: bool = False) -> list[tuple[str, int]]:
+    """(device, bucket or hour start) of the work queued under `name` (a sample table or its hour queue);
+    by device and start when `ordered`."""
+    order = " ORDER BY device_id, bucket_start" if ordered else ""
+    return conn.execute("SELECT device_id, bucket_start FROM rollup_dirty WHERE source_table = ?"  # noqa: S608
+                        + order, (name,)).fetchall()
+
+
+def forget_range(conn: sqlite3.Connection, name: str, device: str, lo: int, hi: int) -> None:
+    """Take a device's queued items with a start in [lo, hi] off the queue (they are being recomputed)."""
+    conn.execute("DELETE FROM rollup_dirty WHERE source_table = ? AND device_id = ? AND bucket_start BETWEEN ? AND ?",
+                 (name, device, lo, hi))
+
+
+def forget_device(conn: sqlite3.Connection, name: str, device: str) -> None:
+    """Take every queued item of a device off the queue `name` (the device is gone from the catalog)."""
+    conn.execute("DELETE FROM rollup_dirty WHERE source_table = ? AND device_id = ?", (name, device))
+
+
+def forget(conn: sqlite3.Connection, items: list[tuple[str, str, int]]) -> None:
+    """Take (queue name, device, start) work items off the queue (they are done)."""
+    conn.executemany("DELETE FROM rollup_dirty WHERE source_table = ? AND device_id = ? AND bucket_start = ?", items)
+
+
+def queue_everything(conn: sqlite3.Connection, table: str, device_column: str, system_id: str | None) -> None:
+    """Queue every 5-minute bucket that holds trusted samples of a sample table (of one system, or all): a rebuild."""
+    where = f"WHERE {TRUSTED}" + (" AND system_id = ?" if system_id is not None else "")
+    params = (system_id,) if system_id is not None else ()
+    conn.execute("INSERT OR IGNORE INTO rollup_dirty (source_table, device_id, bucket_start) "  # noqa: S608
+                 f"SELECT DISTINCT '{table}', {device_column}, ts - ts % {BUCKET_MS} FROM {table} {where}", params)
+
+
+def watermarks(conn: sqlite3.Connection) -> list[int]:
+    """The watermark of every sample table that has one (the disk budget deletes only samples below all)."""
+    return [int(r[0]) for r in conn.execute("SELECT rolled_to_ts FROM rollup_watermarks")]

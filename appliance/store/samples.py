@@ -22,10 +22,11 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from appliance.store import rollup_queue
 from appliance.store.details import CODEC, MIN_COMPRESS
+from appliance.store.models import database
 
 #: Sample tables, their device column and their number in sync_tables.
 SAMPLE_TABLES: dict[str, str] = {
@@ -77,7 +78,7 @@ def orphans(conn: sqlite3.Connection, table: str, names: Sequence[str],
         if not values:
             continue
         known = {r[0] for r in conn.execute(f"SELECT {key} FROM {parent} WHERE {key} IN "  # noqa: S608
-                                            f"(SELECT value FROM json_each(?))", (json.dumps(sorted(values)),))}
+                                            f"(SELECT value FROM json_each(?))", (json.dumps(sorted(values), allow_nan=False),))}
         if len(known) < len(values):
             bad.update(i for i, row in enumerate(rows) if at < len(row) and row[at] is not None
                        and row[at] not in known)
@@ -194,6 +195,30 @@ def write_batch(conn: sqlite3.Connection, batch: Rows, columns: Mapping[str, Seq
         _set_seq(conn, seq)
         return BatchResult(written, dropped, first, seq)
     return BatchResult(written, dropped, None, None)
+
+
+def write_flush(batch: Rows, columns: Mapping[str, Sequence[str]], now_ms: int,
+                inside: Callable[[sqlite3.Connection], None]) -> BatchResult:
+    """Write one flush of the sample writer in one IMMEDIATE transaction, and `inside(conn)` (the health
+    summary) before its commit. SQLite's per-row foreign-key checks are off meanwhile: write_batch checks
+    the batch's parents once per key instead."""
+    conn = database.connection()
+    # The pragma only takes effect outside a transaction, hence before BEGIN and after COMMIT.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = write_batch(conn, batch, columns, now_ms)
+            inside(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            # A full disk may already have rolled the transaction back: keep its error, not rollback's.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+    return result
 
 
 def _encode_details(conn: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]], at: int, device_at: int,

@@ -17,8 +17,8 @@ from typing import TypedDict
 
 from appliance.errors import ApplianceError, ValidationError
 from appliance.jsontypes import JsonValue, to_int
-from appliance.store import feedlog
-from appliance.store.models import AppSetting, SyncState, SyncTable, database
+from appliance.store import feedlog, settings
+from appliance.store.models import database
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
@@ -91,12 +91,12 @@ class Page:
 
 def tables() -> dict[int, Table]:
     """The carried tables by their number in sync_feed."""
-    return {t.tid: Table(t.tid, t.name, t.kind, tuple(json.loads(t.key_columns))) for t in SyncTable.select()}
+    return {tid: Table(tid, name, kind, keys) for tid, name, kind, keys in feedlog.carried_tables(database.connection())}
 
 
 def _state(key: str) -> JsonValue:
-    row = SyncState.get_or_none(SyncState.key == key)
-    return json.loads(row.value) if row is not None else None
+    text = settings.get_state_text(key)
+    return json.loads(text) if text is not None else None
 
 
 def feed_id() -> str:
@@ -111,8 +111,7 @@ def horizon() -> int:
 
 def head() -> int:
     """The highest seq ever given out (0 when the feed is empty)."""
-    row = database.execute_sql("SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed'").fetchone()
-    return int(row[0]) if row else 0
+    return feedlog.head(database.connection())
 
 
 def encode_cursor(seq: int, fid: str | None = None) -> str:
@@ -273,9 +272,9 @@ def oldest_pending(cursor: str | None) -> int | None:
 
 def raw_retention_days(default: int = 90) -> int:
     """Days of raw samples kept (app setting retention.raw_days): the feed keeps changes as long."""
-    setting = AppSetting.get_or_none(AppSetting.key == "retention.raw_days")
+    text = settings.get_text("retention.raw_days")
     try:
-        days = int(json.loads(setting.value)) if setting is not None else default
+        days = int(json.loads(text)) if text is not None else default
     except (TypeError, ValueError):
         days = default
     return days if days >= 1 else default

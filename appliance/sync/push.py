@@ -12,16 +12,20 @@ import logging
 import random
 import sqlite3
 import time
-from typing import Any, Callable, Mapping, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NotRequired, TypedDict
 
 import requests
 from peewee import DatabaseError as PeeweeDatabaseError
 
+from appliance import backoff
 import appliance
 from appliance.errors import ApplianceError
 from appliance.jsontypes import Json, JsonObject, JsonValue
 from appliance.sync import feed, state
 from appliance.sync.state import SyncError
+
+if TYPE_CHECKING:
+    from appliance.control.delivery import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,8 @@ class HeadendRefused(SyncError):
         self.status = status
 
 
-Dispatcher = Callable[[Mapping[str, object]], Mapping[str, object]]
+#: Runs one headend dispatch command's params; answers the dispatch result (see `control_commands`).
+CommandRunner = Callable[[Mapping[str, object]], Mapping[str, object]]
 
 
 class Backlog(TypedDict):
@@ -68,18 +73,23 @@ class RunReport(TypedDict):
     error: NotRequired[str]
 
 
-def control_dispatcher(params: Mapping[str, object]) -> Mapping[str, object]:
-    """Run a headend dispatch command through the control service as an external dispatch."""
-    from appliance.control import dispatch as control  # imported late: the control service is optional here
+def control_commands(dispatcher: Dispatcher) -> CommandRunner:
+    """Headend dispatch commands run through the control service as external dispatches on `dispatcher` (the
+    runtime's, on the pollers' links)."""
+    from appliance.control import dispatch as control  # imported late: a headend-less tool never loads control
 
-    return control.dispatch(dict(params), default_source=control.EXTERNAL, requested_by="headend")
+    def run(params: Mapping[str, object]) -> Mapping[str, object]:
+        return control.dispatch(dict(params), dispatcher=dispatcher, default_source=control.EXTERNAL,
+                                requested_by="headend")
+
+    return run
 
 
 class PushClient:
     """The appliance's side of the headend link; the runtime calls run_once() every few seconds."""
 
     def __init__(self, settings: Mapping[str, Any] | None = None, *, session: requests.Session | None = None,
-                 clock: Callable[[], float] = time.time, dispatcher: Dispatcher | None = None,
+                 clock: Callable[[], float] = time.time, dispatcher: CommandRunner | None = None,
                  hardware_id: str | None = None, rng: random.Random | None = None, timeout_s: float = 10.0,
                  page_limit: int = feed.DEFAULT_LIMIT, max_pages_per_run: int = 20, gzip_body: bool = True,
                  name: str | None = None) -> None:
@@ -89,7 +99,8 @@ class PushClient:
         self.appliance_id = values.get("sync.appliance_id") or None
         self.session = session or requests.Session()
         self.clock = clock
-        self.dispatcher = dispatcher or control_dispatcher
+        #: None: this process does not run device control, and a headend command is answered as failed.
+        self.dispatcher = dispatcher
         self._hardware_id = hardware_id
         self.rng = rng or random.Random()
         self.timeout_s = timeout_s
@@ -256,6 +267,8 @@ class PushClient:
         params: JsonObject = raw if isinstance(raw, dict) else {}
         if kind != "dispatch":
             return {"status": "rejected", "error": f"unknown command type {kind!r}"}
+        if self.dispatcher is None:
+            return {"status": "failed", "error": "device control does not run in this process"}
         try:
             result = self.dispatcher(params)
         except ApplianceError as exc:
@@ -290,8 +303,8 @@ class PushClient:
     def _failed(self, exc: SyncError) -> None:
         self.failures += 1
         # Exponential backoff with jitter, so many appliances do not return to a headend at the same instant.
-        delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(self.failures - 1, 16))
-        self.next_try = self.clock() + delay / 2 + self.rng.uniform(0, delay / 2)
+        self.next_try = self.clock() + backoff.jittered(backoff.delay(self.failures, BACKOFF_BASE_S, BACKOFF_CAP_S),
+                                                        self.rng.random())
         if self.last_error is None:
             log.warning("sync: headend unreachable or failing (%s); retrying with backoff", exc.message)
         self.last_error = exc.message

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from appliance.catalog.rows import utc_now_iso
+from appliance.clock import utc_now_iso
 from appliance.errors import ApplianceError
-from appliance.store.models import AppSetting, SyncState, database
+from appliance.store import settings as stored
 
 SETTING_KEYS = ("sync.url", "sync.token", "sync.appliance_id")
 
@@ -22,31 +22,29 @@ class SyncError(ApplianceError):
 
 def get(key: str, default: Any = None) -> Any:
     """The decoded sync_state value of `key`, or `default`."""
-    row = SyncState.get_or_none(SyncState.key == key)
-    if row is None:
+    text = stored.get_state_text(key)
+    if text is None:
         return default
     try:
-        return json.loads(row.value)
+        return json.loads(text)
     except ValueError:
         return default
 
 
 def put(key: str, value: Any) -> None:
     """Store a sync_state value (its own short transaction)."""
-    with database.atomic():
-        (SyncState.insert(key=key, value=json.dumps(value, sort_keys=True, allow_nan=False), updated_at=utc_now_iso())
-         .on_conflict_replace().execute())
+    stored.put_state_json(key, value, updated_at=utc_now_iso())
 
 
 def settings() -> dict[str, Any]:
     """The push settings from app_settings: sync.url, sync.token, sync.appliance_id (None when unset)."""
     out: dict[str, Any] = {}
     for key in SETTING_KEYS:
-        row = AppSetting.get_or_none(AppSetting.key == key)
+        text = stored.get_text(key)
         try:
-            out[key] = json.loads(row.value) if row is not None else None
+            out[key] = json.loads(text) if text is not None else None
         except ValueError:
-            out[key] = row.value if row is not None else None
+            out[key] = text
     return out
 
 

@@ -32,7 +32,12 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_SLOW_DELAY_S": 2.0,  # the slow lane's wait: at most one guess per 2 s in all once over the limit
     "DASHBOARD_REFRESH_S": 5,
     "HEALTH_CHECKS": {},
-    "ALERTS": None,  # the running AlertsService (runtime.py passes it); without it the alert pages answer 503
+    # The running process's services (runtime.py passes them; web/running.py reads them); without one, its
+    # pages and API answer 503: the web never builds a service of its own.
+    "ALERTS": None,  # AlertsService
+    "DISPATCHER": None,  # control.delivery.Dispatcher on the pollers' LinkPool
+    "DISCOVERY": None,  # discovery.inbox.DiscoveryService
+    "STORAGE": None,  # energy.storage.StorageWatch
     "MQTT_STATUS": None,  # the running MQTT service's status (runtime sets it); None: not running here
     "SESSION_COOKIE_NAME": "appliance_session",
     "SESSION_COOKIE_HTTPONLY": True,

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g, jsonify, request, session
+from flask import Blueprint, g, jsonify, request, session
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import ServiceUnavailable
 
 from appliance.alerts import kinds
-from appliance.clock import iso_ms
+from appliance.clock import iso_ms, parse_instant
 from appliance.errors import ValidationError
 from appliance.store.alerts import MAX_HISTORY, AlertRecord
-from appliance.web.timerange import parse_instant
+from appliance.web import running
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/api")
 UTC = ZoneInfo("UTC")
@@ -21,11 +20,8 @@ TRUE, FALSE = ("1", "true", "yes"), ("", "0", "false", "no")
 
 
 def service() -> Any:
-    """The running alerts service (runtime.py passes it to create_app as ALERTS)."""
-    found = current_app.config.get("ALERTS")
-    if found is None:
-        raise ServiceUnavailable("the alerts service does not run in this process")
-    return found
+    """The running alerts service (runtime.py passes it to create_app as ALERTS); 503 without it."""
+    return running.alerts()
 
 
 def alert_json(alert: AlertRecord) -> dict[str, Any]:
@@ -56,8 +52,8 @@ def parse_id(value: str) -> int:
 
 def window(args: Mapping[str, str], zone: ZoneInfo) -> tuple[int | None, int | None]:
     """`from` and `to` of a history query (either may be absent), checked."""
-    start = parse_instant(args["from"], "from", zone) if args.get("from") else None
-    end = parse_instant(args["to"], "to", zone) if args.get("to") else None
+    start = parse_instant(args["from"], "from", zone=zone) if args.get("from") else None
+    end = parse_instant(args["to"], "to", zone=zone) if args.get("to") else None
     if start is not None and end is not None and end <= start:
         raise ValidationError("to must be after from", field="to")
     return start, end

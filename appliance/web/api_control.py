@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from appliance.control import audit, program
+from appliance.web import running
 from appliance.web.api_fleet import _body, _int_arg, _who
 
 bp = Blueprint("control_api", __name__, url_prefix="/api/control")
@@ -25,20 +26,21 @@ def control_audit() -> ResponseReturnValue:
 @bp.get("/<asset_id>")
 def control_state(asset_id: str) -> ResponseReturnValue:
     """The program read from the device now, its settings, the lease holder, the write budget left."""
-    return jsonify(program.describe(asset_id))
+    return jsonify(program.describe(asset_id, dispatcher=running.dispatcher()))
 
 
 @bp.post("/<asset_id>")
 def control_change(asset_id: str) -> ResponseReturnValue:
     """Change the program: {program: {...}, dry_run?, takeover?, lease_s?}; a dry run writes nothing."""
-    return jsonify(program.change(asset_id, _body(), source="api", holder=_who()))
+    return jsonify(program.change(asset_id, _body(), source="api", holder=_who(),
+                                  dispatcher=running.dispatcher()))
 
 
 @bp.post("/<asset_id>/release")
 def control_release(asset_id: str) -> ResponseReturnValue:
     """Hand the device back: an API setpoint in force ends (the owner's program is restored), the lease goes."""
     return jsonify(program.release(asset_id, _body() if request.content_length else None, source="api",
-                                   holder=_who()))
+                                   holder=_who(), dispatcher=running.dispatcher()))
 
 
 def register_blueprint(app: Flask) -> None:

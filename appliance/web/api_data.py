@@ -17,6 +17,7 @@ from appliance.energy import history as energy_history
 from appliance.energy import periods
 from appliance.errors import ValidationError
 from appliance.store.db import NEARLY_FULL, disk_free, ping
+from appliance.web import running
 from appliance.web.api import json_body
 from appliance.web.charts import columns as series_columns
 from appliance.web.timerange import entity_zone, parse_date, window
@@ -85,13 +86,13 @@ def discovery_ignore_port() -> ResponseReturnValue:
 @bp.post("/api/discovery/scan")
 def discovery_scan() -> ResponseReturnValue:
     """Start a discovery scan now."""
-    return jsonify(inbox.scan_now()), 202
+    return jsonify(running.discovery().scan_now()), 202
 
 
 @bp.get("/api/discovery/scan")
 def discovery_scan_status() -> ResponseReturnValue:
     """Progress of the current or last scan."""
-    return jsonify(inbox.scan_status())
+    return jsonify(running.discovery().status())
 
 
 @bp.get("/api/readings/<device_id>/latest")

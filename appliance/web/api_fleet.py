@@ -9,8 +9,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from appliance.catalog import registration
+from appliance.clock import parse_instant
 from appliance.control import assets, dispatch
 from appliance.errors import ValidationError
+from appliance.web import running
 from appliance.web.api import created, json_body
 
 bp = Blueprint("fleet", __name__, url_prefix="/api")
@@ -106,19 +108,11 @@ def get_metrics(device_id: str) -> ResponseReturnValue:
     name = request.args.get("name")
     if not name:
         return jsonify({"device_id": device_id, "metrics": list(registration.metrics_overview(device_id))})
-    start = registration.parse_timestamp(_time_arg("from"), "from")
-    end = registration.parse_timestamp(_time_arg("to"), "to")
+    start, end = (parse_instant(request.args[key], key) if request.args.get(key) else None for key in ("from", "to"))
     limit = _int_arg("limit", registration.MAX_SERIES)
     if limit is None or not 1 <= limit <= registration.MAX_SERIES:
         raise ValidationError(f"limit must be from 1 to {registration.MAX_SERIES}", field="limit")
     return jsonify(registration.metric_series(device_id, name, start, end, limit))
-
-
-def _time_arg(name: str) -> int | str | None:
-    value = request.args.get(name)
-    if not value:
-        return None
-    return int(value) if value.isdigit() else value
 
 
 @bp.get("/assets")
@@ -142,7 +136,8 @@ def asset_telemetry(asset_id: str) -> ResponseReturnValue:
 @bp.post("/dispatch")
 def post_dispatch() -> ResponseReturnValue:
     """A signed setpoint (+ discharge/export): {kw|mw, asset_id|system_id|site_id|group_id, duration_s?, command_source?}."""
-    return jsonify(dispatch.dispatch(_body(), default_source=dispatch.MANUAL, requested_by=_who()))
+    return jsonify(dispatch.dispatch(_body(), dispatcher=running.dispatcher(), default_source=dispatch.MANUAL,
+                                     requested_by=_who()))
 
 
 @bp.get("/dispatch/log")

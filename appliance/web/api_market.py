@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
@@ -14,11 +13,13 @@ bp = Blueprint("market_api", __name__, url_prefix="/api")
 
 
 def _arg(name: str) -> int | str | None:
-    """A query parameter: epoch ms when it is all digits, else the text; None when absent or empty."""
+    """A query parameter: a whole number when it is all ASCII digits, else the text; None when absent or empty.
+
+    (`from` and `to` are read by clock.parse_instant's rule, digits included, in the market service.)"""
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    return int(value) if value.isdigit() else value
+    return int(value) if value.isascii() and value.isdigit() else value
 
 
 @bp.post("/market-data")
@@ -43,7 +44,8 @@ def market_data_list() -> ResponseReturnValue:
         limit = market.MAX_POINTS
     elif not isinstance(limit, int):
         raise ValidationError("limit must be a whole number", field="limit")
-    points = market.points(_arg("type"), request.args.get("system_id") or None, _arg("from"), _arg("to"), limit)
+    points = market.points(_arg("type"), request.args.get("system_id") or None, request.args.get("from") or None,
+                           request.args.get("to") or None, limit)
     return jsonify({"count": len(points), "points": points})
 
 

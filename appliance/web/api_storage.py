@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from appliance.energy import storage
+from appliance.web import running
 from appliance.web.api import json_body
 
 bp = Blueprint("storage_api", __name__, url_prefix="/api")
@@ -16,14 +17,15 @@ bp = Blueprint("storage_api", __name__, url_prefix="/api")
 @bp.get("/storage")
 def storage_status() -> ResponseReturnValue:
     """Database size, growth and disk writes per day, the disk budget and the days left at the current rate."""
-    return jsonify(storage.current_status())
+    return jsonify(running.storage().status().to_json())
 
 
 @bp.patch("/storage")
 def storage_budget() -> ResponseReturnValue:
     """Change the disk budget: {min_free_pct (0-90), max_db_mb (16 or more)}; answers the new status."""
+    watch = running.storage()  # 503 before anything is written when this process does not watch the disk
     storage.set_budget(json_body())
-    return jsonify(storage.current_status())
+    return jsonify(watch.status().to_json())
 
 
 def _size(value: float | None) -> str:
@@ -45,9 +47,13 @@ def _days(value: float | None) -> str:
     return f"{value:.0f} days"
 
 
-def card() -> dict[str, Any]:
-    """The storage card's figures as text (units chosen, unknown values as a dash)."""
-    status = storage.current_status()
+def card() -> dict[str, Any] | None:
+    """The storage card's figures as text (units chosen, unknown values as a dash); None when this process does
+    not watch the disk (the card says so)."""
+    watch = running.present("STORAGE")
+    if watch is None:
+        return None
+    status = watch.status().to_json()
     return {
         "database": _size(status["database_bytes"]), "used": _size(status["used_bytes"]),
         "wal": _size(status["wal_bytes"]), "growth": _size(status["growth_bytes_per_day"]),

@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from appliance.accounts import passwords
 from appliance.catalog import systems
 from appliance.catalog.localization import CURRENCIES
-from appliance.catalog.validation import check_currency, check_timezone
 from appliance.errors import ApplianceError
+from appliance.validation import check_currency, check_timezone
 from appliance.web import security
 from appliance.web.entities import timezone_choices
 from appliance.web.htmx import hx_redirect

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from appliance.control import program
 from appliance.control.program import ProgramChange, ProgramView
 from appliance.errors import ApplianceError, NotFoundError, ValidationError
-from appliance.web import control_form, error_status
+from appliance.web import control_form, error_status, running
 from appliance.web.confirm import Confirmation
 from appliance.web.htmx import hx_redirect
 from appliance.web.templating import fmt_ts
@@ -24,7 +24,7 @@ SKIP = {"csrf_token", "confirm"}
 
 def _state(device_id: str) -> ProgramView:
     try:
-        return program.describe(device_id)
+        return program.describe(device_id, dispatcher=running.dispatcher())
     except NotFoundError:
         abort(404, description=f"device {device_id!r} does not exist")
     except ValidationError:
@@ -74,7 +74,8 @@ def control(device_id: str) -> ResponseReturnValue:
         return _page(state, message="Nothing changed: the inverter already holds these settings.")
     body = {"program": changes}
     try:
-        preview = program.change(device_id, {**body, "dry_run": True}, source=SOURCE, holder=HOLDER)
+        preview = program.change(device_id, {**body, "dry_run": True}, source=SOURCE, holder=HOLDER,
+                                 dispatcher=running.dispatcher())
     except ValidationError as exc:
         scalars, rows = control_form.fields(state["settings"], state["program"])
         known = {f.name for f in scalars} | {f.name for row in rows for f in row} | {"slots"}
@@ -95,7 +96,8 @@ def control(device_id: str) -> ResponseReturnValue:
                                lines=control_form.write_lines(preview["writes"]),
                                stale=stale), 409 if stale else 200
     try:
-        program.change(device_id, {**body, "takeover": True}, source=SOURCE, holder=HOLDER)
+        program.change(device_id, {**body, "takeover": True}, source=SOURCE, holder=HOLDER,
+                       dispatcher=running.dispatcher())
     except ApplianceError as exc:
         return _page(_state(device_id), error=exc.message, status=error_status(exc))
     return hx_redirect(url_for("control.control", device_id=device_id, written=1))
@@ -106,7 +108,7 @@ def release(device_id: str) -> ResponseReturnValue:
     """Give up the local UI's control of the inverter (its program stays as it is)."""
     _state(device_id)
     try:
-        program.release(device_id, source=SOURCE, holder=HOLDER)
+        program.release(device_id, source=SOURCE, holder=HOLDER, dispatcher=running.dispatcher())
     except ApplianceError as exc:
         return _page(_state(device_id), error=exc.message, status=error_status(exc))
     return hx_redirect(url_for("control.control", device_id=device_id))

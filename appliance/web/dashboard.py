@@ -11,11 +11,12 @@ from flask.typing import ResponseReturnValue
 from appliance.acquisition import live
 from appliance.alerts import kinds as alert_kinds
 from appliance.catalog import registry, systems
+from appliance.clock import now_ms
 from appliance.control import assets
 from appliance.energy import history
 from appliance.web import flow as flow_diagram
 from appliance.web.htmx import hx_redirect, hx_refresh, is_htmx
-from appliance.web.templating import current_system_id, now_ms
+from appliance.web.templating import current_system_id
 
 bp = Blueprint("dashboard", __name__)
 TODAY_KEYS = ("pv_energy_kwh", "load_energy_kwh", "import_kwh", "export_kwh", "charge_kwh", "discharge_kwh")

@@ -9,13 +9,15 @@ from flask.typing import ResponseReturnValue
 
 from appliance.discovery import inbox
 from appliance.errors import ApplianceError
+from appliance.web import running
 from appliance.web.htmx import hx_redirect, is_htmx
 
 bp = Blueprint("discovery", __name__)
 
 
 def _inbox_context() -> dict[str, object]:
-    return {"items": inbox.list_inbox(), "scan": inbox.scan_status()}
+    service = running.present("DISCOVERY")  # None: scans do not run in this process (the list still shows)
+    return {"items": inbox.list_inbox(), "scan": service.status() if service is not None else None}
 
 
 @bp.get("/discovery")
@@ -64,4 +66,4 @@ def discovery_ignore_port() -> ResponseReturnValue:
 @bp.post("/discovery/scan")
 def discovery_scan() -> ResponseReturnValue:
     """Start a scan now; the inbox then shows its progress."""
-    return _inbox_action(inbox.scan_now)
+    return _inbox_action(lambda: running.discovery().scan_now())

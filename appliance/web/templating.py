@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import tzinfo
 from typing import Mapping
 
@@ -11,6 +10,7 @@ from flask import Flask, current_app, g, request, session
 from appliance import timefmt, vocabulary
 from appliance.alerts import kinds as alert_kinds
 from appliance.catalog import systems
+from appliance.clock import now_ms
 
 #: The navigation, in order: (endpoint, label). A later page adds itself here.
 NAV = [("dashboard.dashboard", "Home"), ("energy.energy", "Energy"), ("energy.history", "History"),
@@ -43,11 +43,6 @@ def system_zone() -> tzinfo:
     """The selected system's time zone (UTC when there is none)."""
     system = current_system()
     return timefmt.zone_of(system["timezone"] if system else None)
-
-
-def now_ms() -> int:
-    """The current instant (for ages: 'updated 4 s ago')."""
-    return int(time.time() * 1000)
 
 
 def fmt_ts(value: object, seconds: bool = False) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Callable, Mapping, TypedDict
 from zoneinfo import ZoneInfo
 
 from appliance.catalog import devices, systems
+from appliance.clock import parse_instant
 from appliance.errors import ValidationError
-
 
 
 class SystemScoped(TypedDict):
@@ -27,7 +26,6 @@ LEVELS: dict[str, Callable[[str], SystemScoped]] = {
 RESOLUTIONS = {"5m": timedelta(days=31), "1h": timedelta(days=400), "1d": timedelta(days=366 * 20)}
 PERIODS = {"day": "5m", "week": "1h", "month": "1h", "year": "1d"}
 DAY_MS = 86_400_000
-MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant a datetime can hold
 
 
 def entity_zone(level: str, entity_id: str) -> tuple[SystemScoped, ZoneInfo]:
@@ -47,26 +45,6 @@ def parse_date(value: object, field: str) -> date:
         raise ValidationError(f"{field} must be a date YYYY-MM-DD", field=field) from None
 
 
-def parse_instant(value: object, field: str, zone: ZoneInfo) -> int:
-    """Epoch ms from epoch ms, an ISO 8601 date-time, or a date (its local midnight)."""
-    text = str(value).strip()
-    # ASCII digits only: str.isdigit() also accepts "²" and "١", which int() then refuses.
-    if re.fullmatch(r"-?[0-9]+", text):
-        if len(text.lstrip("-")) > 15 or abs(int(text)) > MAX_MS:
-            raise ValidationError(f"{field} is out of range (epoch ms up to the year 9999)", field=field)
-        return int(text)
-    try:
-        if len(text) == 10:
-            moment = datetime.combine(date.fromisoformat(text), time(), zone)
-        else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=zone)
-    except ValueError:
-        raise ValidationError(f"{field} must be epoch ms, an ISO 8601 date-time or YYYY-MM-DD", field=field) from None
-    return int(moment.timestamp() * 1000)
-
-
 def window(args: Mapping[str, str], zone: ZoneInfo) -> tuple[str, int, int]:
     """(resolution, start ms, end ms) from `resolution`, `from`, `to` query arguments, checked."""
     resolution = args.get("resolution", "1h")
@@ -74,8 +52,8 @@ def window(args: Mapping[str, str], zone: ZoneInfo) -> tuple[str, int, int]:
         raise ValidationError(f"resolution must be one of {', '.join(RESOLUTIONS)}", field="resolution")
     if not args.get("from"):
         raise ValidationError("from is required", field="from")
-    start = parse_instant(args["from"], "from", zone)
-    end = parse_instant(args["to"], "to", zone) if args.get("to") else start + DAY_MS
+    start = parse_instant(args["from"], "from", zone=zone)
+    end = parse_instant(args["to"], "to", zone=zone) if args.get("to") else start + DAY_MS
     if end <= start:
         raise ValidationError("to must be after from", field="to")
     if end - start > RESOLUTIONS[resolution].total_seconds() * 1000:

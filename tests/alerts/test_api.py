@@ -92,7 +92,8 @@ def test_status_gives_every_hop_with_iso_instants(client, read_token):
     body = client.get("/api/status", headers=bearer(read_token)).json
     assert body["now"] == "2026-05-28T20:26:40.000Z" and body["devices"] == []
     assert body["appliance"]["writer"] == {"state": "ok", "last_flush": "2026-05-28T20:26:39.200Z", "age_s": 0.8,
-                                           "pending_rows": 0, "rows_written": 1234, "error": None}
+                                           "pending_rows": 0, "rows_written": 1234, "error": None,
+                                           "flush_interval_s": 1.0}
     assert body["appliance"]["scheduler"] == {"state": "ok", "running": True, "jobs": 9}
     assert body["appliance"]["clock"]["state"] == "ok" and body["headend"]["state"] == "off"
     assert not any(key.endswith("_ms") for key in str(body).split("'"))
@@ -114,3 +115,13 @@ def test_the_pages_and_the_bell(client, service, admin):  # noqa: F811
     assert 'id="chain-appliance"' in status and "stored just now" in status
     home = browser.get("/").data.decode()
     assert 'data-part="grid" data-kind="grid_outage"' in home and 'data-alert="critical"' in home
+
+
+def test_the_writer_is_late_only_after_its_own_flush_interval():
+    from appliance.alerts.status import WriterState, writer_hop
+
+    now = 1_000_000_000
+    group = WriterState(True, now - 54_000, 71, 10, None, flush_interval_s=300.0)  # commits every 5 minutes
+    assert writer_hop(group, now)["state"] == "ok"
+    assert writer_hop(group, now + 300_000)["state"] == "late", "pending rows past interval and grace"
+    assert writer_hop(WriterState(True, now - 54_000, 71, 10, None, flush_interval_s=1.0), now)["state"] == "late"

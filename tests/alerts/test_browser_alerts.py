@@ -29,7 +29,7 @@ def demo(tmp_path):
     from appliance.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data", db_path=tmp_path / "appliance.db",
-                        config_file=tmp_path / "no-config.yaml")
+                        config_file=tmp_path / "no-config.yaml", flush_interval_s=1.0)  # samples reach the database within a second
     options = RuntimeOptions(host="127.0.0.1", port=0, discovery_interval_s=3600, alerts_interval_s=0.5,
                              alert_overrides={"alerts.grid_outage.hold_s": 1, "alerts.device_offline.hold_s": 2})
     runtime, sims = build_demo(settings, options)

@@ -34,18 +34,21 @@ def test_a_register_the_inverter_does_not_keep_is_a_write_mismatch_until_a_write
     inverter = deye_sim.start("tcp", clock, hardware_max_a=50)
     try:
         with pytest.raises(DeviceMismatchError):
-            program.change(inverter.asset_id, {"program": {"max_charge_current_a": 60}}, source="ui", holder="admin")
+            program.change(inverter.asset_id, {"program": {"max_charge_current_a": 60}}, source="ui", holder="admin",
+                           dispatcher=dispatcher)
         alerts.tick()
         mismatch = _kinds(alerts)["write_mismatch"]
         assert mismatch.device_id == inverter.asset_id and mismatch.severity == "warning"
         assert mismatch.message == "Hybrid inverter: register 108 reads back 50 after a write of 60"
         clock.advance(60)
         with pytest.raises(DeviceMismatchError):  # the same again: the one alert stays
-            program.change(inverter.asset_id, {"program": {"max_charge_current_a": 60}}, source="ui", holder="admin")
+            program.change(inverter.asset_id, {"program": {"max_charge_current_a": 60}}, source="ui", holder="admin",
+                           dispatcher=dispatcher)
         alerts.tick()
         assert [a.alert_id for a in alerts.active()] == [mismatch.alert_id]
         clock.advance(60)
-        program.change(inverter.asset_id, {"program": {"max_charge_current_a": 40}}, source="ui", holder="admin")
+        program.change(inverter.asset_id, {"program": {"max_charge_current_a": 40}}, source="ui", holder="admin",
+                       dispatcher=dispatcher)
         alerts.tick()
         assert "write_mismatch" not in _kinds(alerts)
     finally:
@@ -56,10 +59,10 @@ def test_a_used_up_write_budget_is_an_alert_until_acknowledged(home, clock, disp
     inverter = deye_sim.start("tcp", clock, budget=3)
     try:
         program.change(inverter.asset_id, {"program": {"export_limit_w": 5000, "solar_sell": False}},
-                       source="ui", holder="admin")
+                       source="ui", holder="admin", dispatcher=dispatcher)
         with pytest.raises(BudgetExhausted):
             program.change(inverter.asset_id, {"program": {"work_mode": "selling_first", "solar_sell": True}},
-                           source="ui", holder="admin")
+                           source="ui", holder="admin", dispatcher=dispatcher)
         alerts.tick()
         budget = _kinds(alerts)["write_budget_exhausted"]
         assert "1 of its 3 writes left today" in budget.message

@@ -31,7 +31,7 @@ def test_every_scenario_is_offered_on_the_command_line():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_scenario_raises_its_alert_and_clears_it(tmp_path: Path, name: str, capsys) -> None:
     scenario = scenarios.SCENARIOS[name]
-    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "demo.db", config_file=tmp_path / "none.yaml")
+    settings = Settings(data_dir=tmp_path, db_path=tmp_path / "demo.db", config_file=tmp_path / "none.yaml", flush_interval_s=1.0)  # samples reach the database within a second
     options = RuntimeOptions(web=False, discovery_interval_s=3600, alerts_interval_s=0.5, push_interval_s=1.0,
                              alert_overrides={**scenario.overrides, **FAST})
     runtime, demo = build_demo(settings, options)

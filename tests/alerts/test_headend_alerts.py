@@ -7,7 +7,7 @@ import pytest
 
 from appliance.accounts.app_settings import set_sync_settings
 from appliance.catalog import systems
-from appliance.commands.scenarios import LocalHeadend
+from appliance.headend.server import LocalHeadend
 from appliance.runtime import Runtime, RuntimeOptions
 from appliance.settings import Settings
 from appliance.sync import feed
@@ -44,12 +44,10 @@ def test_a_stopped_headend_raises_unreachable_and_backlog_then_both_clear_and_re
         headend.start()
         wait_until(lambda: not {"headend_unreachable", "sync_backlog"} & set(active()), 90)
         # The alert records went up the same feed as everything else, and ended there too.
-        pushed = {r["row"]["alert_id"]: r["row"] for r in headend.app.extensions["headend_store"].rows(
-            "home-1", "alerts")}
+        pushed = {r["row"]["alert_id"]: r["row"] for r in headend.store.rows("home-1", "alerts")}
 
         def arrived() -> bool:
-            rows = {r["row"]["alert_id"]: r["row"] for r in headend.app.extensions["headend_store"].rows(
-                "home-1", "alerts")}
+            rows = {r["row"]["alert_id"]: r["row"] for r in headend.store.rows("home-1", "alerts")}
             pushed.update(rows)
             return unreachable.alert_id in rows and rows[unreachable.alert_id]["ended_at"] is not None
         wait_until(arrived, 60)

@@ -11,7 +11,6 @@ from appliance.acquisition import live
 from appliance.acquisition.context import load
 from appliance.acquisition.live import LiveCache
 from appliance.catalog import adapters, devices, systems
-from appliance.control import delivery
 from appliance.control.delivery import Dispatcher
 from appliance.drivers.base import Reading
 from appliance.drivers.connect import LinkPool
@@ -93,21 +92,20 @@ def live_cache(clock):
 
 @pytest.fixture
 def dispatcher(clock):
-    """A dispatcher on its own pool with the test clock, installed for the services."""
-    runner = Dispatcher(LinkPool(), clock=clock, min_interval_s=10)
-    delivery.install(runner)
-    yield runner
-    delivery.install(None)
-    runner.close()
+    """A dispatcher as runtime.py builds it (on the pollers' pool, here one of its own) with the test clock."""
+    pool = LinkPool()
+    yield Dispatcher(pool, clock=clock, min_interval_s=10)
+    pool.close_all()
 
 
 @pytest.fixture
-def app(db):
-    """The web app with the fleet blueprint registered, as the lead will wire it."""
+def app(db, dispatcher):
+    """The web app with the fleet blueprint registered, handed the dispatcher as runtime.py hands it."""
     from appliance.web import create_app
     from appliance.web.api_fleet import register_blueprint
 
-    flask_app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-0123456789abcdef"})
+    flask_app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-0123456789abcdef",
+                            "DISPATCHER": dispatcher})
     register_blueprint(flask_app)
     return flask_app
 

@@ -47,8 +47,9 @@ def test_bad_requests_are_400_naming_the_field(api, inverter, body, field):
     assert inverter.writes == 0
 
 
-def test_409_names_the_holder_and_expiry_and_takeover_wins(api, inverter, clock):
-    program.change(inverter.asset_id, {"program": {"export_limit_w": 6000}}, source="ui", holder="admin")
+def test_409_names_the_holder_and_expiry_and_takeover_wins(api, inverter, clock, dispatcher):
+    program.change(inverter.asset_id, {"program": {"export_limit_w": 6000}}, source="ui", holder="admin",
+                   dispatcher=dispatcher)
     refused = api("POST", f"/api/control/{inverter.asset_id}", {"program": {"export_limit_w": 7000}})
     assert refused.status_code == 409
     error = error_of(refused)

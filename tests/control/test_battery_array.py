@@ -52,7 +52,7 @@ def logical(api_rows: list[dict]) -> dict:
 
 
 @pytest.mark.parametrize("offline", ["tcp", "rtu"])
-def test_a_pack_going_offline_shrinks_the_arrays_limits_at_once(home, polling, offline, clock):
+def test_a_pack_going_offline_shrinks_the_arrays_limits_at_once(home, polling, offline, clock, dispatcher):
     started: list = []
     try:
         powerpack("a", "tcp", 10, started)
@@ -65,7 +65,7 @@ def test_a_pack_going_offline_shrinks_the_arrays_limits_at_once(home, polling, o
         assert (array["limits"]["max_discharge_kw"], array["limits"]["max_charge_kw"]) == (15, 15)
         assert array["soc_pct"] == 70.0  # (40 % x 10 kWh + 80 % x 30 kWh) / 40 kWh, not the plain mean 60 %
         assert (array["packs_online"], array["health_status"]) == (2, "online")
-        plan = dispatch.dispatch({"asset_id": "battery_array:bank", "kw": 12, "dry_run": True})
+        plan = dispatch.dispatch({"asset_id": "battery_array:bank", "kw": 12, "dry_run": True}, dispatcher=dispatcher)
         assert [s["setpoint_w"] for s in plan["shares"]] == [8000, 4000]
 
         gone = started[0] if offline == "tcp" else started[1]
@@ -78,7 +78,7 @@ def test_a_pack_going_offline_shrinks_the_arrays_limits_at_once(home, polling, o
         assert array["health_status"] == "offline"
         assert array["soc_pct"] == (80.0 if offline == "tcp" else 40.0)
         # The signed-setpoint rules stand: the offline pack is skipped, the online one takes what it can.
-        result = dispatch.dispatch({"asset_id": "battery_array:bank", "kw": 12})
+        result = dispatch.dispatch({"asset_id": "battery_array:bank", "kw": 12}, dispatcher=dispatcher)
         assert (result["outcome"], result["placed_w"], result["unplaced_w"]) == ("partial", left * 1000,
                                                                                  (12 - left) * 1000)
         assert [(s["asset_id"], s["status"]) for s in result["shares"] if s["status"] != "skipped"] == [
@@ -106,7 +106,7 @@ def pylontech(pack_id: str, soc: float, cells_mv: int, *, read_limits: bool, sta
     return sim
 
 
-def test_a_deye_dispatch_is_bounded_by_its_logical_battery_and_shrinks_with_it(home, polling, clock):
+def test_a_deye_dispatch_is_bounded_by_its_logical_battery_and_shrinks_with_it(home, polling, clock, dispatcher):
     started: list = []
     inverter = deye_sim.start("tcp", clock)
     try:
@@ -125,7 +125,8 @@ def test_a_deye_dispatch_is_bounded_by_its_logical_battery_and_shrinks_with_it(h
         assert array["controlled_by"] == [inverter.asset_id]
 
         total = array["limits"]["max_discharge_kw"]
-        dispatch.dispatch({"asset_id": inverter.asset_id, "kw": 1, "dry_run": True})  # reads the program once
+        dispatch.dispatch({"asset_id": inverter.asset_id, "kw": 1, "dry_run": True},
+                          dispatcher=dispatcher)  # reads the program once
         deye = assets.resolve(inverter.asset_id)
         assert deye.max_w == pytest.approx(total * 1000, abs=1)  # below its rated 8 kW: the battery is the limit
         started[1].stop()
@@ -134,8 +135,8 @@ def test_a_deye_dispatch_is_bounded_by_its_logical_battery_and_shrinks_with_it(h
         deye = assets.resolve(inverter.asset_id)
         assert deye.max_w == pytest.approx(p1["max_discharge_kw"] * 1000, abs=1)
         with pytest.raises(ValidationError):
-            dispatch.dispatch({"asset_id": "battery_array:bank", "kw": total})
-        applied = dispatch.dispatch({"asset_id": "battery_array:bank", "kw": 1.2})
+            dispatch.dispatch({"asset_id": "battery_array:bank", "kw": total}, dispatcher=dispatcher)
+        applied = dispatch.dispatch({"asset_id": "battery_array:bank", "kw": 1.2}, dispatcher=dispatcher)
         assert applied["outcome"] == "applied" and applied["shares"][0]["asset_id"] == inverter.asset_id
     finally:
         inverter.server.stop()

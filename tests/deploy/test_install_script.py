@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -45,13 +46,17 @@ def test_a_missing_os_release_is_refused(tmp_path):
 
 
 def test_system_mode_needs_root():
-    argv = ["bash", str(REPO / "install.sh")]
-    if os.geteuid() == 0:
-        # As root (CI), run the script as the unprivileged `nobody`, as an ordinary user would.
-        argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *argv]
-    # pytest's tmp_path is private to root; `nobody` must be able to read the os-release file.
+    # pytest's tmp_path (and maybe the checkout) is private to root; `nobody` must be able to read the
+    # script and the os-release file, so both are copied into a folder everyone may read.
     with tempfile.TemporaryDirectory(prefix="appliance-os-release-") as folder:
         os.chmod(folder, 0o755)
+        script = Path(folder) / "install.sh"
+        shutil.copy(REPO / "install.sh", script)
+        script.chmod(0o755)
+        argv = ["bash", str(script)]
+        if os.geteuid() == 0:
+            # As root (CI), run the script as the unprivileged `nobody`, as an ordinary user would.
+            argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *argv]
         release = Path(folder) / "os-release"
         release.write_text('ID=debian\nVERSION_ID="12"\n')
         release.chmod(0o644)

@@ -7,6 +7,7 @@ from typing import Any, Iterator
 import pytest
 
 from appliance.discovery.probe import Prober, serial_modbus_candidates, serial_stream_candidates
+from appliance.drivers.connect import LinkPool
 from appliance.sim.acuvim2 import AcuvimSim
 from appliance.sim.iammeter import IamMeterSim
 from appliance.sim.jkbms_gateway import JkPtySim
@@ -59,12 +60,12 @@ def config_for(adapter_type: str, path: str) -> dict[str, Any]:
 @pytest.mark.parametrize("sim_family", DRIVERS)
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_identify_matrix(sims: dict[str, Any], driver: str, sim_family: str) -> None:
-    prober = Prober(timeout_s=PROBE_TIMEOUT_S)
+    prober = Prober(LinkPool(), timeout_s=PROBE_TIMEOUT_S)
     path = sims[sim_family].path
     try:
         found = prober.try_identify("usb", path, driver, config_for(driver, path))
     finally:
-        prober.close()
+        prober.pool.close_all()
     if driver == sim_family:
         assert found is not None, f"{driver} did not identify its own simulator"
         assert found.serial_number == EXPECTED_SERIALS[driver]
@@ -75,10 +76,10 @@ def test_identify_matrix(sims: dict[str, Any], driver: str, sim_family: str) -> 
 
 def test_probe_serial_order_finds_each_family(sims: dict[str, Any]) -> None:
     """The whole serial probe (Modbus at 9600 first, then the 115200 families) names the right family."""
-    prober = Prober(timeout_s=PROBE_TIMEOUT_S)
+    prober = Prober(LinkPool(), timeout_s=PROBE_TIMEOUT_S)
     try:
         for family in ("powdrive", "pytes", "jkbms_rs485"):
             found = prober.probe_serial(sims[family].path)
             assert [f.adapter_type for f in found] == [family]
     finally:
-        prober.close()
+        prober.pool.close_all()

@@ -7,6 +7,7 @@ from typing import Any, Iterator
 import pytest
 
 from appliance.discovery.probe import Prober, tcp_modbus_candidates
+from appliance.drivers.connect import LinkPool
 from appliance.sim.acuvim2 import AcuvimSim
 from appliance.sim.iammeter import IamMeterSim
 from appliance.sim.jkbms_gateway import JkGatewaySim
@@ -45,12 +46,12 @@ def config_for(adapter_type: str, port: int) -> dict[str, Any]:
 @pytest.mark.parametrize("sim_family", DRIVERS)
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_identify_matrix(sims: dict[str, Any], driver: str, sim_family: str) -> None:
-    prober = Prober(timeout_s=PROBE_TIMEOUT_S)
+    prober = Prober(LinkPool(), timeout_s=PROBE_TIMEOUT_S)
     port = sims[sim_family].port
     try:
         found = prober.try_identify("tcp", f"127.0.0.1:{port}", driver, config_for(driver, port))
     finally:
-        prober.close()
+        prober.pool.close_all()
     if driver == sim_family:
         assert found is not None, f"{driver} did not identify its own simulator"
         assert found.adapter_config["port"] == port
@@ -60,14 +61,14 @@ def test_identify_matrix(sims: dict[str, Any], driver: str, sim_family: str) -> 
 
 def test_probe_tcp_finds_units_and_gateway(sims: dict[str, Any]) -> None:
     """SunSpec's serve() has an inverter at unit 1 and a meter at unit 2; both are found with unit ids [1, 2]."""
-    prober = Prober(timeout_s=PROBE_TIMEOUT_S, unit_ids=(1, 2))
+    prober = Prober(LinkPool(), timeout_s=PROBE_TIMEOUT_S, unit_ids=(1, 2))
     try:
         found = prober.probe_tcp("127.0.0.1", sims["sunspec"].port)
         assert [(f.adapter_type, f.unit_id) for f in found] == [("sunspec", 1), ("sunspec", 2)]
         gateway = prober.probe_tcp("127.0.0.1", sims["jkbms_tcpip"].port, unit_ids=(1,))
         assert [f.adapter_type for f in gateway] == ["jkbms_tcpip"]
     finally:
-        prober.close()
+        prober.pool.close_all()
 
 
 def test_closed_tcp_port_is_skipped_quickly() -> None:
@@ -75,5 +76,5 @@ def test_closed_tcp_port_is_skipped_quickly() -> None:
     free = JkGatewaySim().start()
     port = free.port
     free.stop()
-    prober = Prober(timeout_s=PROBE_TIMEOUT_S)
+    prober = Prober(LinkPool(), timeout_s=PROBE_TIMEOUT_S)
     assert prober.probe_tcp("127.0.0.1", port) == []

@@ -11,6 +11,7 @@ from appliance.discovery import inbox, settings
 from appliance.discovery.inbox import DiscoveryService
 from appliance.discovery.process import Sources, run_discovery
 from appliance.discovery.sources import StaticPortSource
+from appliance.drivers.connect import LinkPool
 from appliance.errors import ConflictError, NotFoundError
 from appliance.sim.iammeter import IamMeterSim
 from appliance.sim.powdrive import PowdriveSim
@@ -93,18 +94,19 @@ def test_auto_approve_creates_catalog_rows_during_the_scan(db, site, prober, clo
 
 
 def test_scan_now_runs_in_the_background_and_reports_status(db, site, clock) -> None:
-    service = DiscoveryService(Sources(usb=StaticPortSource([site["inverter"].path])), timeout_s=PROBE_TIMEOUT_S,
-                               now_ms=clock)
-    inbox.configure(service)
+    pool = LinkPool()  # runtime.py hands the service the pollers' pool
+    service = DiscoveryService(Sources(usb=StaticPortSource([site["inverter"].path])), pool=pool,
+                               timeout_s=PROBE_TIMEOUT_S, now_ms=clock)
     try:
-        started = inbox.scan_now()
+        started = service.scan_now()
         assert started["running"] is True
         service.wait(30)
-        status = inbox.scan_status()
+        status = service.status()
         assert (status["running"], status["progress"], status["last_error"]) == (False, 1.0, None)
         assert status["last_result"]["new"] == 1
     finally:
-        inbox.configure(None)
+        service.stop()
+        pool.close_all()
 
 
 def test_settings_are_checked(db) -> None:

@@ -15,7 +15,7 @@ from appliance.errors import DecodeError, TransportError
 from appliance.sim.jkbms_gateway import JkPtySim
 from appliance.sim.jkbms_render import default_values
 
-TIMEOUT = 0.25
+TIMEOUT = 1.0  # a healthy answer arrives in milliseconds, also on a loaded machine; a fault ends in 1 s
 
 
 def driver_for(path: str, **config: Any) -> tuple[JkBmsRs485Driver, SerialStream]:

@@ -8,6 +8,8 @@ from dataclasses import replace
 import pytest
 
 from appliance.catalog import devices, registry, systems
+from appliance.control.delivery import Dispatcher
+from appliance.drivers.connect import LinkPool
 from appliance.mqtt.commands import Commands
 from appliance.mqtt.config import parse_url
 from appliance.runtime import Runtime
@@ -25,8 +27,16 @@ def catalog(db):
     return Home(devices=registry.list_devices())
 
 
-def _service(broker, catalog, *, commands: bool):
-    port = Commands(maintenance=Runtime._maintenance, clock=lambda: 1_780_000_000_000)
+@pytest.fixture
+def dispatcher():
+    """The dispatcher runtime.py hands the command port (its own pool here: no pollers run)."""
+    pool = LinkPool()
+    yield Dispatcher(pool, clock=lambda: 1_780_000_000_000)
+    pool.close_all()
+
+
+def _service(broker, catalog, dispatcher, *, commands: bool):
+    port = Commands(maintenance=Runtime._maintenance, clock=lambda: 1_780_000_000_000, dispatcher=dispatcher)
     config = replace(parse_url(broker.url), commands=commands)
     catalog.devices = registry.list_devices()
     mqtt = service(None, catalog, config=config, commands=port)
@@ -36,8 +46,8 @@ def _service(broker, catalog, *, commands: bool):
     return mqtt
 
 
-def test_commands_are_off_by_default_nothing_listens_and_nothing_changes(broker, subscriber, catalog):
-    mqtt = _service(broker, catalog, commands=False)
+def test_commands_are_off_by_default_nothing_listens_and_nothing_changes(broker, subscriber, catalog, dispatcher):
+    mqtt = _service(broker, catalog, dispatcher, commands=False)
     try:
         subscriber.wait_for(lambda ms: any(m.topic.endswith("/config") and "inv1" in m.topic for m in ms))
         subscriber.publish(f"{BASE}/{DEVICE}/maintenance/set", "ON")
@@ -50,8 +60,8 @@ def test_commands_are_off_by_default_nothing_listens_and_nothing_changes(broker,
     assert not [t for t in configs if "/switch/" in t]  # no command entity is offered either
 
 
-def test_maintenance_on_and_off_through_the_same_service_as_the_api(broker, subscriber, catalog):
-    mqtt = _service(broker, catalog, commands=True)
+def test_maintenance_on_and_off_through_the_same_service_as_the_api(broker, subscriber, catalog, dispatcher):
+    mqtt = _service(broker, catalog, dispatcher, commands=True)
     control = f"{BASE}/{DEVICE}/control"
     try:
         switch = subscriber.wait_for(lambda ms: next((m.json() for m in ms if "/switch/" in m.topic and m.payload),
@@ -76,8 +86,8 @@ def test_maintenance_on_and_off_through_the_same_service_as_the_api(broker, subs
     assert registry.get_device(DEVICE)["lifecycle_state"] == "active"
 
 
-def test_a_bad_command_is_refused_with_a_reason_and_changes_nothing(broker, subscriber, catalog):
-    mqtt = _service(broker, catalog, commands=True)
+def test_a_bad_command_is_refused_with_a_reason_and_changes_nothing(broker, subscriber, catalog, dispatcher):
+    mqtt = _service(broker, catalog, dispatcher, commands=True)
     try:
         subscriber.wait_for(lambda ms: any("/switch/" in m.topic for m in ms))  # the appliance listens now
         subscriber.publish(f"{BASE}/{DEVICE}/maintenance/set", "PERHAPS")
@@ -94,9 +104,9 @@ def test_a_bad_command_is_refused_with_a_reason_and_changes_nothing(broker, subs
     assert registry.get_device(DEVICE)["lifecycle_state"] != "maintenance"
 
 
-def test_a_retained_command_is_never_replayed(broker, subscriber, catalog):
+def test_a_retained_command_is_never_replayed(broker, subscriber, catalog, dispatcher):
     subscriber.publish(f"{BASE}/{DEVICE}/maintenance/set", "ON", retain=True)  # left on the broker by someone
-    mqtt = _service(broker, catalog, commands=True)
+    mqtt = _service(broker, catalog, dispatcher, commands=True)
     try:
         subscriber.wait_for(lambda ms: any("/switch/" in m.topic for m in ms))
         time.sleep(1.0)

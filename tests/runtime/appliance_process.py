@@ -36,9 +36,9 @@ class Box:
         return self.data_dir / "appliance.db"
 
     def env(self) -> dict[str, str]:
-        """The service's environment."""
+        """The service's environment; samples are committed every second, so a test sees them at once."""
         return {**os.environ, "APPLIANCE_DATA_DIR": str(self.data_dir), "APPLIANCE_CONFIG": str(self.config),
-                "PYTHONUNBUFFERED": "1", **self.extra_env}
+                "PYTHONUNBUFFERED": "1", "APPLIANCE_FLUSH_INTERVAL_S": "1", **self.extra_env}
 
     def cli(self, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run one `appliance` command to its end."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import urllib.request
 
 from appliance.discovery.process import Sources
@@ -24,16 +23,14 @@ def test_the_web_ui_answers_while_a_slow_ble_scan_is_still_running(tmp_path):
                         flush_interval_s=1.0)
     runtime = Runtime(settings, RuntimeOptions(host="127.0.0.1", port=0, discovery_interval_s=3600),
                       discovery_sources=Sources(usb=StaticPortSource([]), ble=BleSource(scanner=slow_scan)))
-    started = time.monotonic()
     try:
         runtime.start()
         assert runtime.url is not None
         with urllib.request.urlopen(runtime.url + "health", timeout=5) as answer:  # noqa: S310 - 127.0.0.1
             assert answer.status == 200
-        answered = time.monotonic() - started
+        # Order, not seconds: the UI answered while the first scan was still held inside its BLE scan.
         assert scanning.wait(10), "the first discovery scan runs in the background"
         assert not release.is_set() and runtime.discovery.status()["running"], "the UI did not wait for the scan"
-        assert answered < 30
     finally:
         release.set()
         runtime.stop()

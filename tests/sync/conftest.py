@@ -13,8 +13,8 @@ from appliance.acquisition.writer import SampleWriter
 from appliance.catalog import devices, systems
 from appliance.store.models import database
 from appliance.sync import feed
-from appliance.sync.headend import HeadendServer, create_app
-from appliance.sync.headend_store import HeadendStore
+from appliance.headend.server import LocalHeadend
+from appliance.headend.store import HeadendStore
 
 START_MS = 1_780_000_000_000
 SAMPLE_TABLES = ("energy_samples", "array_samples", "meter_samples")
@@ -122,27 +122,18 @@ def headend_store(tmp_path):
     store.close()
 
 
+class FaultyHeadend(LocalHeadend):
+    """The reference headend on 127.0.0.1 behind a fault switch (.faults.mode); .store, .url, .stop(), .start()."""
+
+    def __init__(self, db_path: Any) -> None:
+        super().__init__(db_path)
+        self.faults = Faults(self.app.wsgi_app)
+        self.app.wsgi_app = self.faults
+
+
 @pytest.fixture
 def headend(tmp_path):
-    """A reference headend on 127.0.0.1 behind a fault switch; .store, .faults, .url, .restart()."""
-
-    class Running:
-        def __init__(self) -> None:
-            self.app = create_app(tmp_path / "headend.db")
-            self.store = self.app.extensions["headend_store"]
-            self.faults = Faults(self.app.wsgi_app)
-            self.app.wsgi_app = self.faults
-            self.server = HeadendServer(self.app).start()
-            self.port = self.server.port
-            self.url = self.server.url
-
-        def stop(self) -> None:
-            self.server.stop()
-
-        def restart(self) -> None:
-            self.server = HeadendServer(self.app, port=self.port).start()
-
-    running = Running()
+    """A reference headend the push client talks to, made to fail on purpose when a test says so."""
+    running = FaultyHeadend(tmp_path / "headend.db")
     yield running
-    running.stop()
-    running.store.close()
+    running.close()

@@ -12,7 +12,8 @@ import pytest
 from appliance.accounts import tokens
 from appliance.energy.retention import apply_retention
 from appliance.sync import feed
-from appliance.sync.headend import HeadendServer, pull
+from appliance.headend.pull import pull
+from appliance.headend.server import HeadendServer
 from appliance.web import api_sync, create_app
 
 from tests.sync.conftest import START_MS, energy_row, headend_keys, sample_keys

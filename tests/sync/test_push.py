@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from appliance.control.delivery import Dispatcher
+from appliance.drivers.connect import LinkPool
 from appliance.sync import state
-from appliance.sync.push import PushClient
+from appliance.sync.push import PushClient, control_commands
 from appliance.sync.state import SyncError
 
 from tests.sync.conftest import Clock, energy_row, headend_keys, meter_row, sample_keys
@@ -60,7 +62,7 @@ def test_a_30_minute_outage_with_a_restart_loses_nothing_and_duplicates_nothing(
     assert backlog["pending"] >= 3 * 180 and backlog["last_error"]
 
     headend.faults.mode = None
-    headend.restart()
+    headend.start()
     for _ in range(100):
         home.tick()
         if home.push.backlog()["pending"] == 0:
@@ -154,13 +156,27 @@ def test_a_lost_ack_is_resent_without_running_the_command_again(writer, headend)
 
 def test_a_real_dispatch_command_goes_through_the_control_service(writer, headend):
     clock = Clock()
-    push = _client(headend, clock, dispatcher=None)
+    pool = LinkPool()
+    # As runtime.py wires it: the headend's commands run on the process's one dispatcher.
+    push = _client(headend, clock, dispatcher=control_commands(Dispatcher(pool)))
     push.run_once()
     command = headend.store.queue_command(APPLIANCE, {"asset_id": "inverter:missing", "mw": 0.002})
     clock.advance(30)
     push.run_once()
+    pool.close_all()
     outcome = headend.store.command(command["id"])["outcome"]
     assert outcome["status"] == "rejected" and outcome["field"] == "asset_id"
+
+
+def test_without_device_control_in_the_process_a_command_fails_and_runs_nothing(writer, headend):
+    clock = Clock()
+    push = _client(headend, clock, dispatcher=None)
+    push.run_once()
+    command = headend.store.queue_command(APPLIANCE, {"asset_id": "inverter:inv1", "mw": 0.002})
+    clock.advance(30)
+    push.run_once()
+    outcome = headend.store.command(command["id"])["outcome"]
+    assert (outcome["status"], outcome["error"]) == ("failed", "device control does not run in this process")
 
 
 def test_not_configured_does_nothing_and_raises_nothing(home):

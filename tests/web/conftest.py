@@ -28,8 +28,12 @@ def alerts(db):
 
 @pytest.fixture
 def app(db, alerts):
-    """The app on the test's database, with a test secret key and the alerts service."""
-    return create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-0123456789abcdef", "ALERTS": alerts})
+    """The app on the test's database, with a test secret key, the alerts service and the storage watch as
+    runtime.py builds them (a test that needs the dispatcher or discovery sets DISPATCHER or DISCOVERY)."""
+    from appliance.energy.storage import StorageWatch
+
+    return create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-0123456789abcdef", "ALERTS": alerts,
+                       "STORAGE": StorageWatch()})
 
 
 @pytest.fixture

@@ -30,13 +30,23 @@ def test_health_needs_no_login_and_reports_checks(app, client):
     assert response.json["checks"]["broken"]["ok"] is False
 
 
-def test_discovery_inbox(get, post, monkeypatch):
+class ScanStandIn:
+    """Stands in for the runtime's DiscoveryService (the part the API calls)."""
+
+    def scan_now(self) -> dict:
+        return {"running": True}
+
+    def status(self) -> dict:
+        return {"running": False, "progress": 100}
+
+
+def test_discovery_inbox(app, get, post, monkeypatch):
     calls = []
     patch_functions(monkeypatch, INBOX, list_inbox=lambda: [{"device_id": "d1", "port": "/dev/ttyUSB0"}],
                    approve=lambda i: calls.append(("approve", i)) or {"approved": i},
                    reject=lambda i: calls.append(("reject", i)) or {"rejected": i},
-                   ignore_port=lambda p: calls.append(("ignore", p)) or {"ignored": p},
-                   scan_now=lambda: {"running": True}, scan_status=lambda: {"running": False, "progress": 100})
+                   ignore_port=lambda p: calls.append(("ignore", p)) or {"ignored": p})
+    app.config["DISCOVERY"] = ScanStandIn()
     assert get("/api/discovery").json[0]["device_id"] == "d1"
     assert post("/api/discovery/d1/approve").json == {"approved": "d1"}
     assert post("/api/discovery/d1/reject").json == {"rejected": "d1"}
@@ -45,6 +55,13 @@ def test_discovery_inbox(get, post, monkeypatch):
     assert post("/api/discovery/scan").status_code == 202
     assert get("/api/discovery/scan").json["progress"] == 100
     assert calls == [("approve", "d1"), ("reject", "d1"), ("ignore", "/dev/ttyUSB0")]
+
+
+def test_a_scan_without_the_runtimes_discovery_is_a_503_not_a_second_scanner(app, get, post):
+    assert app.config["DISCOVERY"] is None  # create_app alone: no runtime, so no discovery service
+    for answer in (post("/api/discovery/scan"), get("/api/discovery/scan")):
+        assert answer.status_code == 503, answer.data
+        assert "device discovery does not run in this process" in answer.json["error"]["message"]
 
 
 def test_inbox_errors_pass_through(get, post, monkeypatch):

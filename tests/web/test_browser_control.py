@@ -13,7 +13,6 @@ from appliance.acquisition import live
 from appliance.acquisition.context import load
 from appliance.acquisition.live import LiveCache
 from appliance.catalog import adapters, devices
-from appliance.control import delivery
 from appliance.control.delivery import Dispatcher
 from appliance.drivers.base import Reading
 from appliance.drivers.connect import LinkPool
@@ -50,8 +49,8 @@ def base_url(app, site, admin):
     clock = Clock()
     cache = LiveCache(clock=clock)
     live.install(cache)
-    runner = Dispatcher(LinkPool(), clock=clock, min_interval_s=0)
-    delivery.install(runner)
+    pool = LinkPool()
+    app.config["DISPATCHER"] = Dispatcher(pool, clock=clock, min_interval_s=0)  # as runtime.py hands it over
     inverter = deye_sim.start("tcp", clock, inverter_id="hybrid")
     devices.update_battery_pack("pack1", max_charge_kw=3.0, max_discharge_kw=3.5, nominal_kwh=5.0)
     devices.create_battery_pack("pack2", "bank", "Pack 2", max_charge_kw=2.0, max_discharge_kw=2.5, nominal_kwh=10.0)
@@ -68,8 +67,7 @@ def base_url(app, site, admin):
     server.close()
     thread.join(timeout=5)
     inverter.server.stop()
-    delivery.install(None)
-    runner.close()
+    pool.close_all()
     live.install(None)
 
 

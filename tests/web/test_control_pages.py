@@ -27,15 +27,20 @@ class Clock:
 
 
 @pytest.fixture
-def hybrid(site):
-    clock = Clock()
-    runner = Dispatcher(LinkPool(), clock=clock, min_interval_s=0)
-    delivery.install(runner)
-    started = deye_sim.start("tcp", clock, inverter_id="hybrid")
+def dispatcher(app):
+    """The dispatcher as runtime.py builds it and hands it to the web app, on the test clock."""
+    pool = LinkPool()
+    runner = Dispatcher(pool, clock=Clock(), min_interval_s=0)
+    app.config["DISPATCHER"] = runner
+    yield runner
+    pool.close_all()
+
+
+@pytest.fixture
+def hybrid(site, dispatcher):
+    started = deye_sim.start("tcp", dispatcher.clock, inverter_id="hybrid")
     yield started
     started.server.stop()
-    delivery.install(None)
-    runner.close()
 
 
 def form_of(state: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -74,8 +79,8 @@ def test_the_page_shows_the_program_read_from_the_device_with_lease_and_budget(b
     assert browser.get("/devices/meter:grid/control").status_code == 404
 
 
-def test_an_edit_shows_the_exact_writes_first_and_writes_only_when_confirmed(browser, hybrid):
-    state = program.describe(hybrid.asset_id)
+def test_an_edit_shows_the_exact_writes_first_and_writes_only_when_confirmed(browser, hybrid, dispatcher):
+    state = program.describe(hybrid.asset_id, dispatcher=dispatcher)
     review = browser.post(CONTROL, form_of(state, export_limit_w=5000, **{"slots.2.start": "05:30",
                                                                          "slots.2.grid_charge": True}))
     text = review.get_data(as_text=True)
@@ -91,24 +96,27 @@ def test_an_edit_shows_the_exact_writes_first_and_writes_only_when_confirmed(bro
     page = browser.get(CONTROL + "?written=1").get_data(as_text=True)
     assert "Written and read back." in page and "the local UI (admin)" in page and "197 of 200" in page
     assert [e["source"] for e in audit.entries(device_id=hybrid.asset_id, kind="write")] == ["ui"]
-    assert browser.post(CONTROL, form_of(program.describe(hybrid.asset_id))).status_code == 200  # nothing changed
+    assert browser.post(CONTROL, form_of(program.describe(hybrid.asset_id,
+                                                          dispatcher=dispatcher))).status_code == 200  # nothing changed
     assert hybrid.writes == 3
     given_up = browser.post(f"{CONTROL}/release")
     assert given_up.status_code == 303 and "nobody now" in browser.get(CONTROL).get_data(as_text=True)
 
 
-def test_a_confirmation_made_stale_by_the_device_is_shown_again(browser, hybrid):
-    state = program.describe(hybrid.asset_id)
+def test_a_confirmation_made_stale_by_the_device_is_shown_again(browser, hybrid, dispatcher):
+    state = program.describe(hybrid.asset_id, dispatcher=dispatcher)
     review = browser.post(CONTROL, form_of(state, export_limit_w=5000)).get_data(as_text=True)
-    program.change(hybrid.asset_id, {"program": {"export_limit_w": 6000}}, source="ui", holder="admin")
+    program.change(hybrid.asset_id, {"program": {"export_limit_w": 6000}}, source="ui", holder="admin",
+                   dispatcher=dispatcher)
     again = browser.post(CONTROL, hidden_fields(review))
     assert again.status_code == 409 and "changed since the page was shown" in again.get_data(as_text=True)
     assert hybrid.registers([143]) == {143: 6000}
 
 
-def test_another_sources_lease_is_named_and_confirming_takes_over(browser, hybrid):
-    dispatch.dispatch({"asset_id": hybrid.asset_id, "kw": -1.5, "duration_s": 600}, requested_by="token:headend")
-    state = program.describe(hybrid.asset_id)
+def test_another_sources_lease_is_named_and_confirming_takes_over(browser, hybrid, dispatcher):
+    dispatch.dispatch({"asset_id": hybrid.asset_id, "kw": -1.5, "duration_s": 600}, requested_by="token:headend",
+                      dispatcher=dispatcher)
+    state = program.describe(hybrid.asset_id, dispatcher=dispatcher)
     page = browser.get(CONTROL).get_data(as_text=True)
     assert "the API or headend dispatch (token:headend)" in page and "charging 1.5 kW" in page
     review = browser.post(CONTROL, form_of(state, work_mode="zero_export_to_load")).get_data(as_text=True)
@@ -125,8 +133,8 @@ def test_another_sources_lease_is_named_and_confirming_takes_over(browser, hybri
     ({"slots.3.start": "25:00"}, "slots.3.start", "enter a time such as 05:30"),
     ({"slots.3.start": "01:00"}, "slots", "slot start times must be in order"),
     ({"work_mode": "turbo"}, "work_mode", "choose one of the options")])
-def test_bad_entries_are_named_and_nothing_is_written(browser, hybrid, changes, name, message):
-    state = program.describe(hybrid.asset_id)
+def test_bad_entries_are_named_and_nothing_is_written(browser, hybrid, changes, name, message, dispatcher):
+    state = program.describe(hybrid.asset_id, dispatcher=dispatcher)
     response = browser.post(CONTROL, form_of(state, **changes))
     text = response.get_data(as_text=True)
     assert response.status_code == 400 and message in text
@@ -134,27 +142,22 @@ def test_bad_entries_are_named_and_nothing_is_written(browser, hybrid, changes, 
     assert hybrid.writes == 0
 
 
-def test_a_mismatch_and_an_exhausted_budget_are_shown(browser, site):
-    clock = Clock()
-    runner = Dispatcher(LinkPool(), clock=clock, min_interval_s=0)
-    delivery.install(runner)
-    inverter = deye_sim.start("tcp", clock, inverter_id="hybrid", hardware_max_a=50, budget=2)
+def test_a_mismatch_and_an_exhausted_budget_are_shown(browser, site, dispatcher):
+    inverter = deye_sim.start("tcp", dispatcher.clock, inverter_id="hybrid", hardware_max_a=50, budget=2)
     try:
-        state = program.describe(inverter.asset_id)
+        state = program.describe(inverter.asset_id, dispatcher=dispatcher)
         review = browser.post(CONTROL, form_of(state, max_charge_current_a=80)).get_data(as_text=True)
         failed = browser.post(CONTROL, hidden_fields(review))
         text = failed.get_data(as_text=True)
         assert failed.status_code == 502 and "register 108 reads back 50 after a write of 80" in text
         assert 'id="control-last-error"' in text
-        state = program.describe(inverter.asset_id)
+        state = program.describe(inverter.asset_id, dispatcher=dispatcher)
         review = browser.post(CONTROL, form_of(state, work_mode="selling_first", solar_sell=False)).get_data(
             as_text=True)
         refused = browser.post(CONTROL, hidden_fields(review))
         assert refused.status_code == 429 and "1 of its 2 writes left today" in refused.get_data(as_text=True)
     finally:
         inverter.server.stop()
-        delivery.install(None)
-        runner.close()
 
 
 def test_the_dashboard_shows_each_battery_array_as_one_battery(browser, hybrid):

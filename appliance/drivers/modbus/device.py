@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-import time
 from abc import abstractmethod
 from typing import ClassVar, Mapping
 
+from appliance.clock import now_ms
 from appliance.drivers.base import DECODE_REGISTERS, Driver, Reading
 from appliance.drivers.links import ModbusLink
 from appliance.drivers.modbus.codec import check_registers, decode_field, decode_map
@@ -80,11 +80,6 @@ def reading_from(rmap: RegisterMap, registers: Mapping[int, int], *, extra: Json
         values["alarms"] = alarms
     return Reading(kind=rmap.reading_kind, values=values, details={**decoded.details, **(extra or {})},
                    ts_ms=ts_ms)
-
-
-def now_ms() -> int:
-    """Wall-clock milliseconds for a reading's timestamp."""
-    return int(time.time() * 1000)
 
 
 class ModbusMapDriver(Driver):

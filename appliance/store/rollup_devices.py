@@ -1,12 +1,12 @@
-"""30-minute, hourly and daily rollups of one local day of a meter or a battery pack."""
+"""SQL of the 30-minute, hourly and daily rollups of one local day of a meter or a battery pack."""
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import date
 
-from appliance.energy.levels import weighted
 from appliance.store import rollup_writes as writes
+from appliance.store.rollup_levels import weighted
 
 HALF_HOUR_MS = 1_800_000
 
