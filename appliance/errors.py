@@ -17,7 +17,7 @@ class ApplianceError(Exception):
         self.message = message
         self.field = field
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, object]:
         """The API error body: code, message and the field at fault."""
         return {"code": self.code, "message": self.message, "field": self.field}
 

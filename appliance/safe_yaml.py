@@ -25,14 +25,14 @@ MAX_CHARS = 1024 * 1024
 class SafeLoader(yaml.SafeLoader):
     """yaml.SafeLoader without anchors and aliases, with a nesting limit and finite numbers only."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: str | bytes) -> None:
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         """Compose one node, refusing aliases, anchors and nesting deeper than MAX_DEPTH."""
         event = self.peek_event()
-        mark: Any = event.start_mark
+        mark = event.start_mark
         if isinstance(event, yaml.AliasEvent):
             raise ComposerError(None, None, f"aliases (*{event.anchor}) are not allowed", mark)
         if getattr(event, "anchor", None):

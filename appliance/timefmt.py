@@ -7,7 +7,6 @@ homeowner never sees UTC, a 12-hour clock and ISO on the same screen. Machines g
 from __future__ import annotations
 
 from datetime import date, datetime, timezone, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DATETIME = "%Y-%m-%d %H:%M"
@@ -17,7 +16,7 @@ TIME = "%H:%M"
 DASH = "—"
 
 
-def zone_of(name: Any) -> tzinfo:
+def zone_of(name: object) -> tzinfo:
     """A time zone from its IANA name; UTC for none or an unknown name."""
     if not isinstance(name, str) or not name:
         return timezone.utc
@@ -27,7 +26,7 @@ def zone_of(name: Any) -> tzinfo:
         return timezone.utc
 
 
-def to_local(value: Any, zone: tzinfo) -> datetime | None:
+def to_local(value: object, zone: tzinfo) -> datetime | None:
     """Epoch ms, an ISO 8601 text (UTC when it has no offset) or a datetime, as an aware local datetime."""
     if value is None or value == "" or isinstance(value, bool):
         return None
@@ -49,7 +48,7 @@ def to_local(value: Any, zone: tzinfo) -> datetime | None:
     return moment.astimezone(zone)
 
 
-def datetime_text(value: Any, zone: tzinfo, *, seconds: bool = False) -> str:
+def datetime_text(value: object, zone: tzinfo, *, seconds: bool = False) -> str:
     """'2026-05-14 13:05' in `zone`; '—' when there is no time."""
     moment = to_local(value, zone)
     if moment is None:
@@ -57,7 +56,7 @@ def datetime_text(value: Any, zone: tzinfo, *, seconds: bool = False) -> str:
     return moment.strftime(DATETIME_SECONDS if seconds else DATETIME)
 
 
-def date_text(value: Any, zone: tzinfo) -> str:
+def date_text(value: object, zone: tzinfo) -> str:
     """'2026-05-14': a local date, from a date or an instant."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.strftime(DATE)
@@ -65,13 +64,13 @@ def date_text(value: Any, zone: tzinfo) -> str:
     return moment.strftime(DATE) if moment else DASH
 
 
-def time_text(value: Any, zone: tzinfo) -> str:
+def time_text(value: object, zone: tzinfo) -> str:
     """'13:05': the local time of day of an instant."""
     moment = to_local(value, zone)
     return moment.strftime(TIME) if moment else DASH
 
 
-def age_text(value: Any, now_ms: int) -> str:
+def age_text(value: object, now_ms: int) -> str:
     """How long ago an instant was, in words: 'just now', '40 s ago', '3 min ago', '2 h ago', '5 days ago'."""
     moment = to_local(value, timezone.utc)
     if moment is None:
@@ -79,7 +78,7 @@ def age_text(value: Any, now_ms: int) -> str:
     return ago_text((now_ms - moment.timestamp() * 1000) / 1000)
 
 
-def ago_text(seconds: Any) -> str:
+def ago_text(seconds: object) -> str:
     """An age in seconds in words: 'just now', '40 s ago', '3 min ago', '2 h ago', '5 days ago'."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds != seconds:
         return "never"
@@ -96,7 +95,7 @@ def ago_text(seconds: Any) -> str:
     return f"{round(seconds / 86400)} days ago"
 
 
-def duration_text(ms: Any) -> str:
+def duration_text(ms: object) -> str:
     """A length of time in words: '40 s', '12 min', '2 h 5 min', '3 days 4 h'; '—' when unknown."""
     if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms != ms or ms < 0:
         return DASH

@@ -49,13 +49,13 @@ def check_text(value: str, field: str | None = None) -> str:
     return value
 
 
-def check_value(value: Any, field: str | None = None, *, max_depth: int = MAX_DEPTH) -> Any:
+def check_value(value: object, field: str | None = None, *, max_depth: int = MAX_DEPTH) -> Any:
     """Walk a decoded JSON or YAML value: finite numbers, valid text, nesting at most `max_depth`."""
     _walk(value, field, 0, max_depth)
     return value
 
 
-def _walk(value: Any, path: str | None, depth: int, max_depth: int) -> None:
+def _walk(value: object, path: str | None, depth: int, max_depth: int) -> None:
     if isinstance(value, float):
         check_finite(value, path)
     elif isinstance(value, str):
@@ -85,12 +85,12 @@ def loads(data: str | bytes, field: str | None = None) -> Any:
     return check_value(value, field)
 
 
-def dumps(value: Any, **kwargs: Any) -> str:
+def dumps(value: object, **kwargs: Any) -> str:
     """json.dumps that never writes NaN or Infinity (ValueError instead): what it writes, any parser reads."""
     return json.dumps(value, allow_nan=False, **kwargs)
 
 
-def finite_or_none(value: Any) -> Any:
+def finite_or_none(value: object) -> Any:
     """A copy of a JSON-like value with each non-finite float replaced by None (JSON null), for output."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -101,7 +101,7 @@ def finite_or_none(value: Any) -> Any:
     return value
 
 
-def check_id(value: Any, field: str) -> str:
+def check_id(value: object, field: str) -> str:
     """An identifier: 1-64 letters, digits, `_ . : -`, starting with a letter or digit."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{field} is required", field=field)
@@ -110,7 +110,7 @@ def check_id(value: Any, field: str) -> str:
     return value
 
 
-def check_name(value: Any, field: str = "name") -> str:
+def check_name(value: object, field: str = "name") -> str:
     """A display name: non-empty text, at most 120 characters, stripped."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{field} must not be empty", field=field)
@@ -119,7 +119,7 @@ def check_name(value: Any, field: str = "name") -> str:
     return check_text(value.strip(), field)
 
 
-def check_free_text(value: Any, field: str, *, max_len: int = 500) -> str | None:
+def check_free_text(value: object, field: str, *, max_len: int = 500) -> str | None:
     """Optional free text (a description, a model, a reason) of at most `max_len` characters; None stays None."""
     if value is None:
         return None
@@ -130,7 +130,7 @@ def check_free_text(value: Any, field: str, *, max_len: int = 500) -> str | None
     return check_text(value, field)
 
 
-def check_choice(value: Any, field: str, choices: tuple[str, ...], *, optional: bool = True) -> str | None:
+def check_choice(value: object, field: str, choices: tuple[str, ...], *, optional: bool = True) -> str | None:
     """One of a fixed set of values."""
     if value is None and optional:
         return None
@@ -139,7 +139,7 @@ def check_choice(value: Any, field: str, choices: tuple[str, ...], *, optional: 
     return str(value)
 
 
-def check_number(value: Any, field: str, *, minimum: float | None = None, maximum: float | None = None,
+def check_number(value: object, field: str, *, minimum: float | None = None, maximum: float | None = None,
                  optional: bool = True) -> float | None:
     """A finite number within bounds."""
     if value is None and optional:
@@ -153,7 +153,7 @@ def check_number(value: Any, field: str, *, minimum: float | None = None, maximu
     return float(value)
 
 
-def check_int(value: Any, field: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def check_int(value: object, field: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """A whole number within bounds."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(f"{field} must be a whole number", field=field)
@@ -164,14 +164,14 @@ def check_int(value: Any, field: str, *, minimum: int | None = None, maximum: in
     return value
 
 
-def check_bool(value: Any, field: str) -> bool:
+def check_bool(value: object, field: str) -> bool:
     """A true/false flag."""
     if not isinstance(value, bool):
         raise ValidationError(f"{field} must be true or false", field=field)
     return value
 
 
-def check_timezone(value: Any, field: str = "timezone") -> str:
+def check_timezone(value: object, field: str = "timezone") -> str:
     """An IANA time zone name such as Europe/Berlin."""
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{field} is required", field=field)
@@ -184,14 +184,14 @@ def check_timezone(value: Any, field: str = "timezone") -> str:
     return value
 
 
-def check_currency(value: Any, field: str = "currency") -> str:
+def check_currency(value: object, field: str = "currency") -> str:
     """An ISO 4217 currency code: three capital letters such as EUR or PKR."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
         raise ValidationError(f"{field} must be an ISO 4217 code of three capital letters, e.g. EUR", field=field)
     return value
 
 
-def check_timestamp(value: Any, field: str) -> str:
+def check_timestamp(value: object, field: str) -> str:
     """An ISO 8601 date-time to keep as text, returned as given; read by clock.parse_instant's rule (epoch ms
     digits are refused here: the column holds ISO text)."""
     if isinstance(value, datetime):
@@ -202,7 +202,7 @@ def check_timestamp(value: Any, field: str) -> str:
     return value
 
 
-def json_object(value: Any, field: str) -> str:
+def json_object(value: object, field: str) -> str:
     """Serialise an optional JSON object for a TEXT column."""
     if value is None:
         return "{}"

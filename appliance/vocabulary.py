@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Mapping
 
 DASH = "—"
 THIN_SPACE = "\u202f"
@@ -34,8 +34,10 @@ class Term:
     factor: float = 1.0
 
 
-def _t(key: str, label: str, unit: str = "", digits: int = 0, kind: str = "number", **kw: Any) -> Term:
-    return Term(key, label, unit, digits, kind, **kw)
+def _t(key: str, label: str, unit: str = "", digits: int = 0, kind: str = "number", *,
+       signs: tuple[str, str] | None = None, words: tuple[str, str] = ("yes", "no"), empty: str = "",
+       factor: float = 1.0) -> Term:
+    return Term(key, label, unit, digits, kind, signs=signs, words=words, empty=empty, factor=factor)
 
 
 GRID_SIGNS = ("importing", "exporting")
@@ -178,7 +180,7 @@ def label_with_unit(key: str, kind: str | None = None, unit: str | None = None) 
     return f"{found.label} ({shown})" if shown else found.label
 
 
-def number(value: Any, digits: int = 0, unit: str = "") -> str:
+def number(value: object, digits: int = 0, unit: str = "") -> str:
     """'3 200 W', '52.4 V': fixed decimals, a thin space between thousands; '—' for none."""
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return DASH
@@ -188,7 +190,7 @@ def number(value: Any, digits: int = 0, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
-def power(value: Any) -> str:
+def power(value: object) -> str:
     """'850 W' below 1 kW, '2.3 kW' above."""
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return DASH
@@ -197,7 +199,7 @@ def power(value: Any) -> str:
     return number(value, 0, "W")
 
 
-def direction(key: str, value: Any, kind: str | None = None) -> str:
+def direction(key: str, value: object, kind: str | None = None) -> str:
     """The word for a signed value's direction ('exporting'), or '' when the key has none or it is ~0."""
     signs = term(key, kind).signs
     if signs is None or not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -207,7 +209,7 @@ def direction(key: str, value: Any, kind: str | None = None) -> str:
     return signs[0] if value > 0 else signs[1]
 
 
-def _scalar(found: Term, value: Any) -> str:
+def _scalar(found: Term, value: object) -> str:
     if value is None:
         return DASH
     if isinstance(value, bool):
@@ -222,7 +224,7 @@ def _scalar(found: Term, value: Any) -> str:
     return str(value)
 
 
-def format_value(key: str, value: Any, kind: str | None = None) -> str:
+def format_value(key: str, value: object, kind: str | None = None) -> str:
     """A value as text: '52.4 V', 'charging 1.1 kW', 'balancing', 'no alarms', '—'. Never a Python literal."""
     found = term(key, kind)
     if isinstance(value, (list, tuple)):
@@ -243,7 +245,7 @@ def format_value(key: str, value: Any, kind: str | None = None) -> str:
     return f"{word} {text}" if word and word != "idle" else ("idle" if word == "idle" else text)
 
 
-def facts(values: dict[str, Any], kind: str | None = None, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def facts(values: Mapping[str, object], kind: str | None = None, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(label, text) pairs of a reading's values for a page, in the vocabulary's order, nested dicts flattened one
     level, empties left out."""
     out: list[tuple[str, str]] = []

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STRICT_PACKAGES = ("drivers",)
+STRICT_PACKAGES = ("drivers", "store", "energy")
 #: mypy's --strict, as flags a per-module section can set (--strict itself cannot be set per module).
 STRICT_FLAGS = ("disallow_untyped_defs", "disallow_incomplete_defs", "disallow_untyped_calls",
                 "disallow_untyped_decorators", "disallow_any_generics", "disallow_subclassing_any",

@@ -49,7 +49,7 @@ def check_hash(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, expected)
 
 
-def check_new_password(password: Any, confirmation: Any, field: str = "password") -> str:
+def check_new_password(password: object, confirmation: object, field: str = "password") -> str:
     """A new password: long enough and typed the same twice."""
     if not isinstance(password, str) or len(password) < MIN_LENGTH:
         raise ValidationError(f"the password must have at least {MIN_LENGTH} characters", field=field)
@@ -74,7 +74,7 @@ def _store(password_hash: str) -> None:
         close_all_sessions()
 
 
-def set_initial_password(password: Any, confirmation: Any, setup_code: str | None = None) -> None:
+def set_initial_password(password: object, confirmation: object, setup_code: str | None = None) -> None:
     """First run: set the admin password; when a setup code was issued it must be given, once.
 
     The checks and the write are one BEGIN IMMEDIATE transaction: of concurrent setups exactly one
@@ -90,12 +90,12 @@ def set_initial_password(password: Any, confirmation: Any, setup_code: str | Non
         _store(password_hash)
 
 
-def set_password(password: Any, confirmation: Any) -> None:
+def set_password(password: object, confirmation: object) -> None:
     """Set or replace the admin password without the old one (the CLI, run as the service user or root)."""
     _store(hash_password(check_new_password(password, confirmation)))
 
 
-def change_password(current: Any, password: Any, confirmation: Any) -> None:
+def change_password(current: Any, password: object, confirmation: object) -> None:
     """Change the admin password; the current one must be given. Every web session ends."""
     if not isinstance(current, str) or not verify_password(current):
         raise ValidationError("the current password is wrong", field="current_password")

@@ -52,16 +52,16 @@ _METER_MAPPED = {"power_w", "voltage_v", "current_a", "frequency_hz", "import_en
                  "power_factor", "voltages_v", "currents_a", "powers_w", "reactive_power_var", "apparent_power_va"}
 
 
-def _num(value: Any) -> float | None:
+def _num(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _int(value: Any) -> int | None:
+def _int(value: object) -> int | None:
     number = _num(value)
     return int(round(number)) if number is not None else None
 
 
-def _wh(kwh: Any) -> float | None:
+def _wh(kwh: object) -> float | None:
     number = _num(kwh)
     # Rounded to the milliwatt-hour: 1.001 kWh is 1001 Wh, not the double's 1000.9999999999999.
     return round(number * 1000.0, 3) if number is not None else None
@@ -143,7 +143,7 @@ def battery_rows(ctx: DeviceContext, ts: int, reading: Reading, *, with_cells: b
     return rows
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return str(value) if value is not None else None
 
 

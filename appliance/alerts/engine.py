@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Mapping
+from typing import Callable, Iterable
 
 from appliance.alerts import kinds
 from appliance.alerts.settings import RuleSettings
+from appliance.jsontypes import JsonObject
 from appliance.store import alerts as store
 from appliance.store.alerts import AlertRecord
 from appliance.store.db import database_path, describe
@@ -38,7 +39,7 @@ class Observation:
     device_id: str | None = None
     system_id: str | None = None
     entity: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: JsonObject = field(default_factory=dict)
     severity: str | None = None
     #: What the alert reports, not a live figure: an open alert is rewritten only when this changes.
     signature: str = ""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from appliance import vocabulary
 from appliance.acquisition.events import PollEvent
@@ -37,7 +36,7 @@ class GridSample:
     fresh_ms: int
 
 
-def _num(value: Any) -> float | None:
+def _num(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)

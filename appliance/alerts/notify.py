@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 from appliance.alerts import kinds
 from appliance.clock import iso_ms
 from appliance.errors import ApplianceError, ValidationError
+from appliance.jsontypes import Json
 from appliance.store import alerts as store
 from appliance.store.alerts import AlertRecord
 
@@ -59,7 +60,7 @@ class ChannelSettings:
         return [name for name, on in (("webhook", self.webhook_url), ("ntfy", self.ntfy_url),
                                       ("email", self.smtp_host and self.smtp_to)) if on]
 
-    def shown(self) -> dict[str, Any]:
+    def shown(self) -> Json:
         """The settings for a form or the API: secrets masked."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         for name in SECRET_FIELDS:
@@ -91,7 +92,7 @@ class Notice:
             return "This is a test notification from the appliance. Alerts will arrive like this."
         return alert.message
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> Json:
         """The webhook's JSON body."""
         a = self.alert
         return {"event": self.event, "appliance": self.appliance, "title": self.title, "text": self.text,
@@ -110,7 +111,7 @@ def test_notice(appliance: str, now_ms: int) -> Notice:
 def load_channels() -> ChannelSettings:
     """The stored channel settings over the defaults."""
     stored = store.read_settings(PREFIX)
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {}  # the dataclass's fields, each checked against its default's type
     for f in fields(ChannelSettings):
         value = stored.get(PREFIX + f.name)
         if value is not None and isinstance(value, type(getattr(ChannelSettings(), f.name))):

@@ -14,10 +14,11 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.alerts.engine import Observation
 from appliance.alerts.kinds import APPLIANCE
+from appliance.jsontypes import Json
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class PreviousRun:
     noted_at: int | None = None
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def _read(path: Path) -> Json | None:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -53,7 +54,7 @@ def _read(path: Path) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else {}
 
 
-def _write(path: Path, value: dict[str, Any]) -> None:
+def _write(path: Path, value: Json) -> None:
     """Replace a file atomically (a power cut leaves the old one or the new one, never half)."""
     temporary = path.with_name(f".{path.name}.tmp")
     try:
@@ -64,11 +65,11 @@ def _write(path: Path, value: dict[str, Any]) -> None:
         log.error("cannot write %s: %s", path, exc)
 
 
-def _int(value: Any) -> int | None:
+def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return value[:80] if isinstance(value, str) and value else None
 
 
@@ -94,10 +95,10 @@ def end(data_dir: Path, now_ms: int, started_at: int | None) -> None:
     _write(data_dir / RUN_STATE, {"state": "stopped", "started_at": started_at, "stopped_at": now_ms})
 
 
-def note_exit(data_dir: Path, env: Mapping[str, str], now_ms: int) -> dict[str, Any]:
+def note_exit(data_dir: Path, env: Mapping[str, str], now_ms: int) -> Json:
     """What systemd says of the stop that just happened ($SERVICE_RESULT, $EXIT_CODE, $EXIT_STATUS), kept."""
-    note = {"service_result": env.get("SERVICE_RESULT") or None, "exit_code": env.get("EXIT_CODE") or None,
-            "exit_status": env.get("EXIT_STATUS") or None, "noted_at": now_ms}
+    note: Json = {"service_result": env.get("SERVICE_RESULT") or None, "exit_code": env.get("EXIT_CODE") or None,
+                  "exit_status": env.get("EXIT_STATUS") or None, "noted_at": now_ms}
     _write(data_dir / EXIT_NOTE, note)
     return note
 

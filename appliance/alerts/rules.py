@@ -4,12 +4,13 @@ and alarms. Pure: a poll event and the settings in, observations out (the engine
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Mapping
+from typing import Iterable
 
 from appliance import vocabulary
 from appliance.acquisition.events import PollEvent
 from appliance.alerts.engine import Observation
 from appliance.alerts.settings import RuleSettings
+from appliance.jsontypes import Json, JsonObject, as_list, as_object
 
 #: Hysteresis: a condition clears only this far inside its threshold, so a value resting on it does not flap.
 CELL_SPREAD_CLEAR = 0.8  # of the spread threshold
@@ -18,14 +19,14 @@ TEMPERATURE_BAND_C = 2.0
 SOC_BAND_PCT = 5.0
 
 
-def _num(value: Any) -> float | None:
+def _num(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
 
 
 def _obs(event: PollEvent, kind: str, state: bool | None, message: str = "", *, entity: str | None = None,
-         details: dict[str, Any] | None = None, signature: str = "", severity: str | None = None) -> Observation:
+         details: Json | None = None, signature: str = "", severity: str | None = None) -> Observation:
     ctx = event.ctx
     return Observation(kind, ctx.device_id, state, event.ts_ms, message, device_id=ctx.device_id,
                        system_id=ctx.system_id, entity=entity, details=details or {}, signature=signature,
@@ -61,9 +62,9 @@ def poll_rules(event: PollEvent, settings: RuleSettings) -> list[Observation]:
                  entity=f"adapter {event.adapter_id}", details={"error": event.error, "failures": event.failures})]
 
 
-def _units(values: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+def _units(values: JsonObject) -> list[tuple[str, JsonObject]]:
     """(label, unit values) of each unit of a pack; a pack reporting its cells at the top level is one unit."""
-    units = [u for u in values.get("batteries") or [] if isinstance(u, dict)]
+    units = [as_object(u) for u in as_list(values.get("batteries")) if isinstance(u, dict)]
     if len(units) > 1:
         return [(f"unit {u.get('index', i + 1)}", u) for i, u in enumerate(units)]
     if units and units[0].get("cell_voltages_v"):
@@ -71,8 +72,8 @@ def _units(values: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     return [("", values)]
 
 
-def _cells(unit: Mapping[str, Any]) -> list[float]:
-    cells = [_num(v) for v in unit.get("cell_voltages_v") or []]
+def _cells(unit: JsonObject) -> list[float]:
+    cells = [_num(v) for v in as_list(unit.get("cell_voltages_v"))]
     # 0 V is a slot the BMS does not fill (or did not measure), not a cell at 0 V.
     return [v if v is not None and v > 0 else math.nan for v in cells]
 
@@ -87,7 +88,7 @@ def battery_rules(event: PollEvent, settings: RuleSettings) -> list[Observation]
             *_temperatures(event, values, settings), *_charge(event, values, settings), *_alarms(event, values)]
 
 
-def _imbalance(event: PollEvent, values: Mapping[str, Any], settings: RuleSettings) -> list[Observation]:
+def _imbalance(event: PollEvent, values: JsonObject, settings: RuleSettings) -> list[Observation]:
     limit_mv = settings.get("cell_imbalance", "spread_mv")
     worst: tuple[float, str, list[float]] | None = None
     for where, unit in _units(values):
@@ -109,7 +110,7 @@ def _imbalance(event: PollEvent, values: Mapping[str, Any], settings: RuleSettin
                  details={"spread_mv": round(spread, 1), "high_cell": high_at, "low_cell": low_at})]
 
 
-def _cell_range(event: PollEvent, values: Mapping[str, Any], settings: RuleSettings) -> list[Observation]:
+def _cell_range(event: PollEvent, values: JsonObject, settings: RuleSettings) -> list[Observation]:
     low_v, high_v = settings.get("cell_voltage", "low_v"), settings.get("cell_voltage", "high_v")
     found: list[tuple[float, int, str]] = []
     for where, unit in _units(values):
@@ -132,11 +133,11 @@ def _cell_range(event: PollEvent, values: Mapping[str, Any], settings: RuleSetti
     return [_obs(event, "cell_voltage", False if inside else None)]
 
 
-def _temperatures(event: PollEvent, values: Mapping[str, Any], settings: RuleSettings) -> list[Observation]:
-    temps = [_num(values.get("temperature_c")), *(_num(t) for t in values.get("cell_temperatures_c") or [])]
+def _temperatures(event: PollEvent, values: JsonObject, settings: RuleSettings) -> list[Observation]:
+    temps = [_num(values.get("temperature_c")), *(_num(t) for t in as_list(values.get("cell_temperatures_c")))]
     for _, unit in _units(values):
         if unit is not values:
-            temps += [_num(unit.get("temperature_c")), *(_num(t) for t in unit.get("cell_temperatures_c") or [])]
+            temps += [_num(unit.get("temperature_c")), *(_num(t) for t in as_list(unit.get("cell_temperatures_c")))]
     known = [t for t in temps if t is not None]
     if not known:
         return []
@@ -150,7 +151,7 @@ def _temperatures(event: PollEvent, values: Mapping[str, Any], settings: RuleSet
                  f"{low_c:g} °C", entity="temperature", details={"temperature_c": coldest})]
 
 
-def _charge(event: PollEvent, values: Mapping[str, Any], settings: RuleSettings) -> list[Observation]:
+def _charge(event: PollEvent, values: JsonObject, settings: RuleSettings) -> list[Observation]:
     soc = _num(values.get("soc_pct"))
     if soc is None:
         return []
@@ -160,18 +161,19 @@ def _charge(event: PollEvent, values: Mapping[str, Any], settings: RuleSettings)
                  entity="charge", details={"soc_pct": soc})]
 
 
-def alarm_names(values: Mapping[str, Any]) -> list[str]:
+def alarm_names(values: JsonObject) -> list[str]:
     """The alarm and protection flags a battery reading carries, its units' included, without repeats."""
     names: list[str] = []
-    for source in [values, *(u for u in values.get("batteries") or [] if isinstance(u, dict))]:
-        for name in source.get("alarms") or []:
+    for source in [values, *(as_object(u) for u in as_list(values.get("batteries")) if isinstance(u, dict))]:
+        for name in as_list(source.get("alarms")):
             if isinstance(name, str) and name and name not in names:
                 names.append(name)
     return names
 
 
-def _alarms(event: PollEvent, values: Mapping[str, Any]) -> list[Observation]:
-    if "alarms" not in values and not any(isinstance(u, dict) and "alarms" in u for u in values.get("batteries") or []):
+def _alarms(event: PollEvent, values: JsonObject) -> list[Observation]:
+    if "alarms" not in values and not any(isinstance(u, dict) and "alarms" in u
+                                          for u in as_list(values.get("batteries"))):
         return []  # this driver reports no alarms: nothing to say either way
     names = alarm_names(values)
     if not names:

@@ -23,6 +23,7 @@ from appliance.alerts.grid import GridWatch
 from appliance.alerts.outbox import BACKOFF_S, ChannelStatus, Outbox
 from appliance.clock import iso_ms, now_ms
 from appliance.errors import NotFoundError, ValidationError
+from appliance.jsontypes import Json
 from appliance.store import alerts as store
 from appliance.store.alerts import AlertRecord
 
@@ -106,7 +107,7 @@ class AlertsService:
             self._settings = cached
         return cached[1]
 
-    def save_rule_settings(self, form: dict[str, Any]) -> RuleSettings:
+    def save_rule_settings(self, form: Json) -> RuleSettings:
         """Check and store rule settings (all or nothing); they apply at once."""
         saved = alert_settings.save(form, now_ms=self.clock)
         self._settings = None
@@ -187,7 +188,7 @@ class AlertsService:
         """The active alerts, worst and newest first."""
         return self.engine.active()
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Json:
         """For the bell: how many are active, how many of those nobody acknowledged, the worst severity."""
         found = self.active()
         waiting = [a for a in found if a.acknowledged_at is None]
@@ -264,7 +265,7 @@ class AlertsService:
 
     # -- status -----------------------------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> Json:
         """Every hop's freshness: devices and their adapters, the appliance, the headend, the notifications."""
         now = self.clock()
         c = self.collaborators
@@ -284,7 +285,7 @@ class AlertsService:
         }
 
 
-def _channel(found: ChannelStatus) -> dict[str, Any]:
+def _channel(found: ChannelStatus) -> Json:
     """A channel's delivery record for the status page and the API."""
     return {**vars(found), "last_sent": iso_ms(found.last_ok_ms), "last_error_at": iso_ms(found.last_error_ms)}
 

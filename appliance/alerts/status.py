@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 from appliance.acquisition.context import DeviceContext
 from appliance.acquisition.events import PollEvent
 from appliance.alerts.box import DiskRoom, HeadendLink
 from appliance.clock import iso_ms
+from appliance.jsontypes import Json
 
 STATES = ("ok", "late", "down", "standby", "off", "unknown")
 #: A read is late after this many poll intervals without a newer good one.
@@ -87,14 +87,14 @@ class HopBook:
                 adapter.last_error = event.error
                 seen.health = "error" if event.garbled else "offline"
 
-    def device(self, ctx: DeviceContext, now: int) -> dict[str, Any]:
+    def device(self, ctx: DeviceContext, now: int) -> Json:
         """One device's chain up to the appliance."""
         with self._lock:
             seen = self._devices.get(ctx.device_id) or _DeviceSeen()
             known = {k: _AdapterSeen(v.last_good_ms, v.last_try_ms, v.last_error, v.ok) for k, v in seen.adapters.items()}
             in_use, health = seen.in_use, seen.health
         late_ms = int(LATE_POLLS * ctx.poll_interval_s * 1000)
-        adapters = []
+        adapters: list[Json] = []
         for index, ref in enumerate(ctx.adapters):
             a = known.get(ref.adapter_id, _AdapterSeen())
             using = ref.adapter_id == in_use or (in_use is None and index == 0)
@@ -115,7 +115,7 @@ class HopBook:
                 "health": health, "state": states[0], "poll_interval_s": ctx.poll_interval_s, "adapters": adapters}
 
 
-def writer_hop(state: WriterState | None, now: int) -> dict[str, Any]:
+def writer_hop(state: WriterState | None, now: int) -> Json:
     """The sample writer: its last flush, what waits, its error."""
     if state is None:
         return {"state": "unknown"}
@@ -132,21 +132,21 @@ def writer_hop(state: WriterState | None, now: int) -> dict[str, Any]:
             "flush_interval_s": state.flush_interval_s}
 
 
-def scheduler_hop(state: SchedulerState | None) -> dict[str, Any]:
+def scheduler_hop(state: SchedulerState | None) -> Json:
     """The scheduler that runs the polls."""
     if state is None:
         return {"state": "unknown"}
     return {"state": "ok" if state.running else "down", "running": state.running, "jobs": state.jobs}
 
 
-def clock_hop(synchronised: bool | None) -> dict[str, Any]:
+def clock_hop(synchronised: bool | None) -> Json:
     """Whether the clock is synchronised."""
     if synchronised is None:
         return {"state": "unknown", "synchronised": None}
     return {"state": "ok" if synchronised else "late", "synchronised": synchronised}
 
 
-def disk_hop(room: DiskRoom | None, limit_bytes: float) -> dict[str, Any]:
+def disk_hop(room: DiskRoom | None, limit_bytes: float) -> Json:
     """Room left for the database."""
     if room is None:
         return {"state": "unknown", "free_bytes": None}
@@ -154,7 +154,7 @@ def disk_hop(room: DiskRoom | None, limit_bytes: float) -> dict[str, Any]:
             "where": room.where}
 
 
-def headend_hop(link: HeadendLink | None, now: int) -> dict[str, Any]:
+def headend_hop(link: HeadendLink | None, now: int) -> Json:
     """The headend: last push or pull, backlog and the age of the oldest unsent change."""
     if link is None or not link.configured and link.last_pull_ms is None:
         return {"state": "off", "configured": False, "url": None, "last_push": None, "last_pull": None,

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TypedDict
 
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
 from appliance.catalog.validation import check_adapter_config
 from appliance.clock import utc_now_iso
 from appliance.drivers import DRIVERS
 from appliance.errors import NotFoundError, ValidationError
+from appliance.jsontypes import JsonObject
 from appliance.store import catalog as catalog_store
 from appliance.store.models import Adapter, AdapterBase, BatteryPack, BatteryPackAdapter, database
+from appliance.store.rowtypes import AdapterBaseRow, AdapterRow, shaped
 from appliance.store.rows import row
 from appliance.validation import check_bool, check_id, check_int, check_name
 
 #: Which catalog device kind each adapter category may serve.
 DEVICE_TYPES = {"inverter": ("inverter",), "battery": ("battery_pack",), "bess": ("battery_pack",),
                 "meter": ("meter",), "generic": ("inverter", "battery_pack", "meter")}
+
+
+class PackAdapterLink(TypedDict):
+    """An adapter's place in a battery pack's failover list."""
+
+    pack_id: str
+    adapter_id: str
+    priority: int
+    enabled: bool
 
 
 def sync_adapter_types() -> int:
@@ -35,18 +46,19 @@ def sync_adapter_types() -> int:
     return len(DRIVERS)
 
 
-def list_adapter_types() -> list[dict[str, Any]]:
+def list_adapter_types() -> list[AdapterBaseRow]:
     """Every registered adapter type with its schema and defaults."""
-    return [row(a) for a in AdapterBase.select().order_by(AdapterBase.device_category, AdapterBase.adapter_type)]
+    query = AdapterBase.select().order_by(AdapterBase.device_category, AdapterBase.adapter_type)
+    return [shaped(AdapterBaseRow, row(a)) for a in query]
 
 
-def get_adapter_type(adapter_type: str) -> dict[str, Any]:
+def get_adapter_type(adapter_type: str) -> AdapterBaseRow:
     """One adapter type."""
-    return row(get(AdapterBase, adapter_type, "adapter type"))
+    return shaped(AdapterBaseRow, row(get(AdapterBase, adapter_type, "adapter type")))
 
 
-def create_adapter(adapter_id: str, adapter_type: str, config: dict[str, Any], *, name: str | None = None,
-                   enabled: bool = True, priority: int = 1) -> dict[str, Any]:
+def create_adapter(adapter_id: str, adapter_type: str, config: JsonObject, *, name: str | None = None,
+                   enabled: bool = True, priority: int = 1) -> AdapterRow:
     """Create an adapter instance; its config must match the adapter type's JSON schema."""
     check_id(adapter_id, "adapter_id")
     base = AdapterBase.get_or_none(AdapterBase.adapter_type == adapter_type)
@@ -63,22 +75,22 @@ def create_adapter(adapter_id: str, adapter_type: str, config: dict[str, Any], *
     return get_adapter(adapter_id)
 
 
-def get_adapter(adapter_id: str) -> dict[str, Any]:
+def get_adapter(adapter_id: str) -> AdapterRow:
     """One adapter instance with its decoded config."""
-    return row(get(Adapter, adapter_id, "adapter"))
+    return shaped(AdapterRow, row(get(Adapter, adapter_id, "adapter")))
 
 
-def list_adapters(device_type: str | None = None, device_id: str | None = None) -> list[dict[str, Any]]:
+def list_adapters(device_type: str | None = None, device_id: str | None = None) -> list[AdapterRow]:
     """Adapter instances, optionally those of one device."""
     query = Adapter.select().order_by(Adapter.adapter_id)
     if device_type is not None:
         query = query.where(Adapter.device_type == device_type)
     if device_id is not None:
         query = query.where(Adapter.device_id == device_id)
-    return [row(a) for a in query]
+    return [shaped(AdapterRow, row(a)) for a in query]
 
 
-def update_adapter(adapter_id: str, **changes: Any) -> dict[str, Any]:
+def update_adapter(adapter_id: str, **changes: object) -> AdapterRow:
     """Change an adapter's name, config (validated again) or enabled flag."""
     unknown_fields(changes, {"name", "config", "enabled"})
     adapter = get(Adapter, adapter_id, "adapter")
@@ -119,7 +131,7 @@ def unbind_device(device_type: str, device_id: str) -> None:
 
 
 def link_pack_adapter(pack_id: str, adapter_id: str, *, priority: int | None = None,
-                      enabled: bool = True) -> dict[str, Any]:
+                      enabled: bool = True) -> PackAdapterLink:
     """Add an adapter to a battery pack's failover list (lower priority number = preferred)."""
     parent(BatteryPack, pack_id, "pack_id", "battery pack")
     with database.atomic():
@@ -141,20 +153,20 @@ def unlink_pack_adapter(pack_id: str, adapter_id: str) -> None:
     catalog_store.bind_adapter(adapter_id, None, None)
 
 
-def pack_adapters(pack_id: str) -> list[dict[str, Any]]:
+def pack_adapters(pack_id: str) -> list[AdapterRow]:
     """A pack's adapters in failover order: priority, then id for a stable tie-break."""
     query = (BatteryPackAdapter.select(BatteryPackAdapter, Adapter).join(Adapter)
              .where(BatteryPackAdapter.pack == pack_id)
              .order_by(BatteryPackAdapter.priority, BatteryPackAdapter.adapter))
     out = []
     for link in query:
-        item = row(link.adapter)
-        item.update(priority=link.priority, enabled=bool(link.enabled))
+        item = shaped(AdapterRow, row(link.adapter))
+        item["priority"], item["enabled"] = link.priority, bool(link.enabled)
         out.append(item)
     return out
 
 
-def reorder_pack_adapters(pack_id: str, adapter_ids: list[str]) -> list[dict[str, Any]]:
+def reorder_pack_adapters(pack_id: str, adapter_ids: list[str]) -> list[AdapterRow]:
     """Set a pack's failover order: the first id gets priority 1."""
     current = {a["adapter_id"] for a in pack_adapters(pack_id)}
     if set(adapter_ids) != current or len(adapter_ids) != len(current):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, TypeVar
+from typing import Mapping, TypeVar
 
 from peewee import IntegrityError, Model
 
@@ -25,7 +25,7 @@ def _key_column(model: type[Model]) -> str:
     return str(getattr(model._meta.primary_key, "column_name", "id"))
 
 
-def parent(model: type[M], key: Any, field: str, what: str) -> M:
+def parent(model: type[M], key: object, field: str, what: str) -> M:
     """A referenced parent row; an unknown id is a validation error on `field`."""
     if key is None:
         raise ValidationError(f"{field} is required", field=field)
@@ -41,7 +41,7 @@ def ensure_new(model: type[Model], key: str, field: str, what: str) -> None:
         raise ConflictError(f"{what} {key!r} already exists", field=field)
 
 
-def unknown_fields(changes: Mapping[str, Any], allowed: set[str]) -> None:
+def unknown_fields(changes: Mapping[str, object], allowed: set[str]) -> None:
     """Refuse fields a service does not know, naming the first."""
     for key in changes:
         if key not in allowed:

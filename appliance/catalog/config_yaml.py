@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import yaml
 
@@ -12,6 +12,7 @@ from appliance import safe_yaml
 from appliance.catalog import adapters, systems
 from appliance.catalog.config_import import Importer
 from appliance.errors import ConfigFileError
+from appliance.jsontypes import Json, JsonObject, JsonValue
 from appliance.store import catalog as catalog_store
 from appliance.store.models import (
     Adapter, Battery, BatteryArray, BatteryArrayAttachment, BatteryCell, BatteryPack, Inverter, InverterArray,
@@ -21,11 +22,13 @@ from appliance.store.models import (
 
 #: Sections of config.yaml another service owns, by name: (apply the section, export it or None).
 #: The edges hand them in (the catalog imports no other service): `mqtt.settings.config_sections()`.
-Sections = Mapping[str, tuple[Callable[[Any], Any], Callable[[], Any]]]
+Sections = Mapping[str, tuple[Callable[[object], object], Callable[[], JsonObject | None]]]
+#: Puts back a snapshot's `state` section (access and settings), in the import's transaction.
+StateRestorer = Callable[[Mapping[str, object]], object]
 
 
 def import_file(path: str | Path, *, replace: bool = False,
-                state: Callable[[Mapping[str, Any]], Any] | None = None,
+                state: StateRestorer | None = None,
                 sections: Sections | None = None) -> dict[str, int]:
     """Import a config.yaml file (or a snapshot); nothing is written when any part of it is wrong."""
     path = Path(path)
@@ -39,7 +42,7 @@ def import_file(path: str | Path, *, replace: bool = False,
 
 
 def import_text(text: str, *, source: str = "config.yaml", replace: bool = False,
-                state: Callable[[Mapping[str, Any]], Any] | None = None,
+                state: StateRestorer | None = None,
                 sections: Sections | None = None) -> dict[str, int]:
     """Import config.yaml text in one transaction; return how many rows of each kind it holds.
 
@@ -78,9 +81,9 @@ def clear_catalog() -> None:
         catalog_store.delete_all_adapters()
 
 
-def _adapter_entry(adapter: Adapter, *, with_priority: int | None = None) -> dict[str, Any]:
+def _adapter_entry(adapter: Adapter, *, with_priority: int | None = None) -> Json:
     config = json.loads(adapter.config_json)
-    entry: dict[str, Any] = {"id": adapter.adapter_id, "type": config.pop("type", adapter.adapter_type)}
+    entry: Json = {"id": adapter.adapter_id, "type": config.pop("type", adapter.adapter_type)}
     if adapter.name:
         entry["name"] = adapter.name
     if not adapter.enabled:
@@ -91,21 +94,21 @@ def _adapter_entry(adapter: Adapter, *, with_priority: int | None = None) -> dic
     return entry
 
 
-def _put(target: dict[str, Any], key: str, value: Any) -> None:
+def _put(target: Json, key: str, value: JsonValue) -> None:
     if value is not None:
         target[key] = value
 
 
-def export_dict(sections: Sections | None = None) -> dict[str, Any]:
+def export_dict(sections: Sections | None = None) -> Json:
     """The whole catalog as a config.yaml document, with the sections of other services when given."""
-    homes = []
+    homes: list[Json] = []
     for system in System.select().order_by(System.system_id):
-        home = {"id": system.system_id, "name": system.name}
+        home: Json = {"id": system.system_id, "name": system.name}
         _put(home, "description", system.description)
         _put(home, "timezone", system.timezone)
         _put(home, "currency", system.currency)
         homes.append(home)
-    doc: dict[str, Any] = {}
+    doc: Json = {}
     if len(homes) == 1:
         doc["home"] = homes[0]
     elif homes:
@@ -115,14 +118,15 @@ def export_dict(sections: Sections | None = None) -> dict[str, Any]:
          "inverter_ids": [i.inverter_id for i in Inverter.select().where(Inverter.array == a.array_id)
                           .order_by(Inverter.inverter_id)]}
         for a in InverterArray.select().order_by(InverterArray.array_id)]
-    doc["inverters"] = []
+    inverters: list[Json] = []
     for inv in Inverter.select().order_by(Inverter.inverter_id):
-        item = {"id": inv.inverter_id, "name": inv.name, "system_id": inv.system_id, "array_id": inv.array_id}
+        item: Json = {"id": inv.inverter_id, "name": inv.name, "system_id": inv.system_id, "array_id": inv.array_id}
         for key in ("model", "serial_number", "vendor", "phase_type"):
             _put(item, key, getattr(inv, key))
         if inv.adapter_id:
             item["adapter"] = _adapter_entry(Adapter.get_by_id(inv.adapter_id))
-        doc["inverters"].append(item)
+        inverters.append(item)
+    doc["inverters"] = inverters
     doc["battery_bank_arrays"] = [
         {"id": b.battery_array_id, "name": b.name, "system_id": b.system_id,
          "battery_bank_ids": [p.pack_id for p in BatteryPack.select().where(BatteryPack.battery_array == b.battery_array_id)
@@ -134,7 +138,7 @@ def export_dict(sections: Sections | None = None) -> dict[str, Any]:
          "attached_since": a.attached_since, "detached_at": a.detached_at}
         for a in BatteryArrayAttachment.select().order_by(BatteryArrayAttachment.battery_array,
                                                           BatteryArrayAttachment.attached_since)]
-    doc["meters"] = []
+    meters: list[Json] = []
     for meter in Meter.select().order_by(Meter.meter_id):
         item = {"id": meter.meter_id, "name": meter.name, "system_id": meter.system_id, "array_id": meter.array_id,
                 "attachment_target": meter.attachment_target}
@@ -142,7 +146,8 @@ def export_dict(sections: Sections | None = None) -> dict[str, Any]:
         _put(item, "type", meter.type)
         if meter.adapter_id:
             item["adapter"] = _adapter_entry(Adapter.get_by_id(meter.adapter_id))
-        doc["meters"].append(item)
+        meters.append(item)
+    doc["meters"] = meters
     loose = Adapter.select().where(Adapter.device_id.is_null()).order_by(Adapter.adapter_id)
     if loose.exists():
         doc["adapters"] = [_adapter_entry(a) for a in loose]
@@ -153,17 +158,18 @@ def export_dict(sections: Sections | None = None) -> dict[str, Any]:
     return doc
 
 
-def _export_pack(pack: BatteryPack) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": pack.pack_id, "name": pack.name, "system_id": pack.system_id,
-                            "battery_array_id": pack.battery_array_id}
+def _export_pack(pack: BatteryPack) -> Json:
+    item: Json = {"id": pack.pack_id, "name": pack.name, "system_id": pack.system_id,
+                  "battery_array_id": pack.battery_array_id}
     for key in ("chemistry", "nominal_kwh", "max_charge_kw", "max_discharge_kw", "soc_reserve_pct"):
         _put(item, key, getattr(pack, key))
     units = list(Battery.select().where(Battery.pack == pack.pack_id).order_by(Battery.battery_index))
     if units:
         item["batteries"] = len(units)
         item["cells_per_battery"] = BatteryCell.select().where(BatteryCell.battery == units[0].battery_id).count()
-        extra = [{"index": u.battery_index, **({"serial_number": u.serial_number} if u.serial_number else {}),
-                  **({"model": u.model} if u.model else {})} for u in units if u.serial_number or u.model]
+        extra: list[Json] = [
+            {"index": u.battery_index, **({"serial_number": u.serial_number} if u.serial_number else {}),
+             **({"model": u.model} if u.model else {})} for u in units if u.serial_number or u.model]
         if extra:
             item["battery_units"] = extra
     links = adapters.pack_adapters(pack.pack_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Sequence
 
 from peewee import fn
 
@@ -20,7 +20,7 @@ from appliance.store import catalog as catalog_store
 from appliance.store.models import (
     Adapter, Battery, BatteryArray, BatteryArrayAttachment, BatteryBankSample, BatteryCell, BatteryPack,
     BatteryPackAdapter, DeviceGroup, DeviceGroupMember, EnergySample, Inverter, InverterArray, Meter, MeterSample,
-    RegistryDevice, System,
+    BaseModel, RegistryDevice, System,
 )
 
 KINDS = ("system", "array", "inverter", "battery_array", "battery_pack", "meter", "adapter", "device_group")
@@ -48,7 +48,7 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def _names(rows: list[Any], attr: str = "name", limit: int = 6) -> str:
+def _names(rows: Sequence[object], attr: str = "name", limit: int = 6) -> str:
     names = [str(getattr(r, attr)) for r in rows]
     return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
@@ -105,11 +105,11 @@ def _oldest(devices: set[tuple[str, str]]) -> int | None:
     return min(stamps) if stamps else None
 
 
-def _devices_of(kind: str, entity_id: str) -> tuple[list[Any], list[Any], list[Any]]:
+def _devices_of(kind: str, entity_id: str) -> tuple[list[Inverter], list[BatteryPack], list[Meter]]:
     """(inverters, packs, meters) that a delete of this entity removes."""
-    inverters: list[Any] = []
-    packs: list[Any] = []
-    meters: list[Any] = []
+    inverters: list[Inverter] = []
+    packs: list[BatteryPack] = []
+    meters: list[Meter] = []
     if kind == "system":
         inverters = list(Inverter.select().where(Inverter.system == entity_id))
         packs = list(BatteryPack.select().where(BatteryPack.system == entity_id))
@@ -127,7 +127,7 @@ def _devices_of(kind: str, entity_id: str) -> tuple[list[Any], list[Any], list[A
     return inverters, packs, meters
 
 
-def _entity(kind: str, entity_id: str) -> Any:
+def _entity(kind: str, entity_id: str) -> BaseModel:
     models = {"system": (System, "system"), "array": (InverterArray, "inverter array"),
               "inverter": (Inverter, "inverter"), "battery_array": (BatteryArray, "battery array"),
               "battery_pack": (BatteryPack, "battery pack"), "meter": (Meter, "meter"), "adapter": (Adapter, "adapter"),

@@ -14,10 +14,21 @@ from appliance.validation import check_choice, check_free_text, check_id, check_
 from appliance.store.models import (
     Adapter, Battery, BatteryArray, BatteryCell, BatteryPack, Inverter, InverterArray, Meter, System, database,
 )
+from appliance.store.rowtypes import (
+    AdapterRow, BatteryCellRow, BatteryPackRow, BatteryRow, InverterRow, MeterRow, shaped,
+)
 
 PHASE_TYPES = ("single", "three", "auto")
 METER_TYPES = ("grid", "consumption", "generation", "load", "battery", "other")
 CHEMISTRIES = ("LFP", "NMC", "LTO", "NCA", "lead_acid", "other")
+
+
+class BatteryPackView(BatteryPackRow):
+    """A battery pack with its unit count, cells per unit and failover adapters."""
+
+    batteries: int
+    cells_per_battery: int
+    adapters: list[AdapterRow]
 
 
 def _adapter_type(adapter_id: str | None) -> str | None:
@@ -32,7 +43,7 @@ def _sync_inverter(inverter: Inverter) -> None:
 
 def create_inverter(inverter_id: str, array_id: str, name: str, *, system_id: str | None = None,
                     model: str | None = None, serial_number: str | None = None, vendor: str | None = None,
-                    phase_type: str | None = None, adapter_id: str | None = None) -> dict[str, Any]:
+                    phase_type: str | None = None, adapter_id: str | None = None) -> InverterRow:
     """Create an inverter in an inverter array; its system is the array's."""
     check_id(inverter_id, "inverter_id")
     ensure_new(Inverter, inverter_id, "inverter_id", "inverter")
@@ -55,22 +66,22 @@ def create_inverter(inverter_id: str, array_id: str, name: str, *, system_id: st
     return get_inverter(inverter_id)
 
 
-def get_inverter(inverter_id: str) -> dict[str, Any]:
+def get_inverter(inverter_id: str) -> InverterRow:
     """One inverter."""
-    return row(get(Inverter, inverter_id, "inverter"))
+    return shaped(InverterRow, row(get(Inverter, inverter_id, "inverter")))
 
 
-def list_inverters(system_id: str | None = None, array_id: str | None = None) -> list[dict[str, Any]]:
+def list_inverters(system_id: str | None = None, array_id: str | None = None) -> list[InverterRow]:
     """Inverters, optionally of one system or array."""
     query = Inverter.select().order_by(Inverter.inverter_id)
     if system_id is not None:
         query = query.where(Inverter.system == system_id)
     if array_id is not None:
         query = query.where(Inverter.array == array_id)
-    return [row(i) for i in query]
+    return [shaped(InverterRow, row(i)) for i in query]
 
 
-def update_inverter(inverter_id: str, **changes: Any) -> dict[str, Any]:
+def update_inverter(inverter_id: str, **changes: Any) -> InverterRow:
     """Change an inverter's details, move it to another array of its system, or change its adapter."""
     unknown_fields(changes, {"name", "model", "serial_number", "vendor", "phase_type", "array_id", "adapter_id"})
     inverter = get(Inverter, inverter_id, "inverter")
@@ -112,8 +123,8 @@ def _sync_pack(pack: BatteryPack) -> None:
                          hardware_id=registry.KEEP, device_type=links[0]["adapter_type"] if links else None)
 
 
-def _pack_values(changes: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _pack_values(changes: dict[str, object]) -> dict[str, str | float | None]:
+    values: dict[str, str | float | None] = {}
     if "chemistry" in changes:
         values["chemistry"] = check_choice(changes["chemistry"], "chemistry", CHEMISTRIES)
     for key, upper in (("nominal_kwh", 10000), ("max_charge_kw", 10000), ("max_discharge_kw", 10000)):
@@ -130,7 +141,7 @@ PACK_DETAILS = {"chemistry", "nominal_kwh", "max_charge_kw", "max_discharge_kw",
 
 def create_battery_pack(pack_id: str, battery_array_id: str, name: str, *, system_id: str | None = None,
                         batteries: int | None = None, cells_per_battery: int | None = None,
-                        **details: Any) -> dict[str, Any]:
+                        **details: object) -> BatteryPackView:
     """Create a battery pack in a battery array, with `batteries` units of `cells_per_battery` cells."""
     unknown_fields(details, PACK_DETAILS)
     check_id(pack_id, "pack_id")
@@ -149,19 +160,17 @@ def create_battery_pack(pack_id: str, battery_array_id: str, name: str, *, syste
     return get_battery_pack(pack_id)
 
 
-def get_battery_pack(pack_id: str) -> dict[str, Any]:
+def get_battery_pack(pack_id: str) -> BatteryPackView:
     """One battery pack with its unit count, cells per unit and failover adapters."""
-    out = row(get(BatteryPack, pack_id, "battery pack"))
+    out = shaped(BatteryPackRow, row(get(BatteryPack, pack_id, "battery pack")))
     units = Battery.select().where(Battery.pack == pack_id)
-    out["batteries"] = units.count()
     first = units.order_by(Battery.battery_index).first()
-    out["cells_per_battery"] = (BatteryCell.select().where(BatteryCell.battery == first.battery_id).count()
-                                if first else 0)
-    out["adapters"] = adapters.pack_adapters(pack_id)
-    return out
+    cells = BatteryCell.select().where(BatteryCell.battery == first.battery_id).count() if first else 0
+    return BatteryPackView(**out, batteries=units.count(), cells_per_battery=cells,
+                           adapters=adapters.pack_adapters(pack_id))
 
 
-def list_battery_packs(system_id: str | None = None, battery_array_id: str | None = None) -> list[dict[str, Any]]:
+def list_battery_packs(system_id: str | None = None, battery_array_id: str | None = None) -> list[BatteryPackView]:
     """Battery packs, optionally of one system or battery array."""
     query = BatteryPack.select().order_by(BatteryPack.pack_id)
     if system_id is not None:
@@ -171,7 +180,7 @@ def list_battery_packs(system_id: str | None = None, battery_array_id: str | Non
     return [get_battery_pack(p.pack_id) for p in query]
 
 
-def update_battery_pack(pack_id: str, **changes: Any) -> dict[str, Any]:
+def update_battery_pack(pack_id: str, **changes: Any) -> BatteryPackView:
     """Change a pack's details, its battery array (same system) or its unit/cell layout."""
     unknown_fields(changes, PACK_DETAILS | {"name", "battery_array_id", "batteries", "cells_per_battery"})
     pack = get(BatteryPack, pack_id, "battery pack")
@@ -225,7 +234,7 @@ def set_pack_layout(pack_id: str, batteries: int, cells_per_battery: int) -> Non
 
 
 def create_battery(battery_id: str, pack_id: str, battery_index: int, *, serial_number: str | None = None,
-                   model: str | None = None, _checked: bool = False) -> dict[str, Any]:
+                   model: str | None = None, _checked: bool = False) -> BatteryRow:
     """Create a battery unit at an index (0-based) of a pack."""
     check_id(battery_id, "battery_id")
     ensure_new(Battery, battery_id, "battery_id", "battery")
@@ -238,22 +247,23 @@ def create_battery(battery_id: str, pack_id: str, battery_index: int, *, serial_
                    serial_number=check_free_text(serial_number, "serial_number", max_len=120),
                    model=check_free_text(model, "model", max_len=120))
     save(unit, force_insert=True)
-    return row(unit)
+    return shaped(BatteryRow, row(unit))
 
 
-def list_batteries(pack_id: str) -> list[dict[str, Any]]:
+def list_batteries(pack_id: str) -> list[BatteryRow]:
     """A pack's battery units by index."""
-    return [row(b) for b in Battery.select().where(Battery.pack == pack_id).order_by(Battery.battery_index)]
+    query = Battery.select().where(Battery.pack == pack_id).order_by(Battery.battery_index)
+    return [shaped(BatteryRow, row(b)) for b in query]
 
 
-def update_battery(battery_id: str, **changes: Any) -> dict[str, Any]:
+def update_battery(battery_id: str, **changes: object) -> BatteryRow:
     """Change a battery unit's serial number or model."""
     unknown_fields(changes, {"serial_number", "model"})
     unit = get(Battery, battery_id, "battery")
     for key, value in changes.items():
         setattr(unit, key, check_free_text(value, key, max_len=120))
     save(unit)
-    return row(unit)
+    return shaped(BatteryRow, row(unit))
 
 
 def delete_battery(battery_id: str) -> None:
@@ -262,7 +272,7 @@ def delete_battery(battery_id: str) -> None:
 
 
 def create_cell(cell_id: str, battery_id: str, cell_index: int, *,
-                nominal_voltage: float | None = None) -> dict[str, Any]:
+                nominal_voltage: float | None = None) -> BatteryCellRow:
     """Create a cell at an index (0-based) of a battery unit."""
     check_id(cell_id, "cell_id")
     ensure_new(BatteryCell, cell_id, "cell_id", "cell")
@@ -274,12 +284,12 @@ def create_cell(cell_id: str, battery_id: str, cell_index: int, *,
                        system=unit.system_id, cell_index=cell_index,
                        nominal_voltage=check_number(nominal_voltage, "nominal_voltage", minimum=0, maximum=5))
     save(cell, force_insert=True)
-    return row(cell)
+    return shaped(BatteryCellRow, row(cell))
 
 
-def list_cells(battery_id: str) -> list[dict[str, Any]]:
+def list_cells(battery_id: str) -> list[BatteryCellRow]:
     """A battery unit's cells by index."""
-    return [row(c) for c in BatteryCell.select().where(BatteryCell.battery == battery_id)
+    return [shaped(BatteryCellRow, row(c)) for c in BatteryCell.select().where(BatteryCell.battery == battery_id)
             .order_by(BatteryCell.cell_index)]
 
 
@@ -304,7 +314,7 @@ def _meter_array(system_id: str, array_id: str | None) -> str | None:
 
 
 def create_meter(meter_id: str, system_id: str, name: str, *, array_id: str | None = None,
-                 adapter_id: str | None = None, model: str | None = None, type: str | None = None) -> dict[str, Any]:
+                 adapter_id: str | None = None, model: str | None = None, type: str | None = None) -> MeterRow:
     """Create a meter at system level, or at an inverter array when `array_id` is given."""
     check_id(meter_id, "meter_id")
     ensure_new(Meter, meter_id, "meter_id", "meter")
@@ -323,20 +333,20 @@ def create_meter(meter_id: str, system_id: str, name: str, *, array_id: str | No
     return get_meter(meter_id)
 
 
-def get_meter(meter_id: str) -> dict[str, Any]:
+def get_meter(meter_id: str) -> MeterRow:
     """One meter."""
-    return row(get(Meter, meter_id, "meter"))
+    return shaped(MeterRow, row(get(Meter, meter_id, "meter")))
 
 
-def list_meters(system_id: str | None = None) -> list[dict[str, Any]]:
+def list_meters(system_id: str | None = None) -> list[MeterRow]:
     """Meters, optionally of one system."""
     query = Meter.select().order_by(Meter.meter_id)
     if system_id is not None:
         query = query.where(Meter.system == system_id)
-    return [row(m) for m in query]
+    return [shaped(MeterRow, row(m)) for m in query]
 
 
-def update_meter(meter_id: str, **changes: Any) -> dict[str, Any]:
+def update_meter(meter_id: str, **changes: Any) -> MeterRow:
     """Change a meter's details, its attachment (system or array) or its adapter."""
     unknown_fields(changes, {"name", "model", "type", "array_id", "adapter_id"})
     meter = get(Meter, meter_id, "meter")

@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
 from appliance.errors import NotFoundError, ValidationError
+from appliance.jsontypes import JsonObject
 from appliance.store import catalog as catalog_store
 from appliance.store.models import DeviceGroup, DeviceGroupMember, RegistryDevice, System
 from appliance.store.rows import row
+from appliance.store.rowtypes import DeviceGroupRow, shaped
 from appliance.validation import check_choice, check_id, check_int, check_name, json_object
 
 GROUP_TYPES = ("control", "monitoring", "analysis")
 ROLES = ("primary", "backup", "monitor")
 
 
-def _with_members(group: DeviceGroup) -> dict[str, Any]:
-    out = row(group)
-    out["members"] = list_members(group.group_id)
-    return out
+class GroupMember(TypedDict):
+    """A registry device in a group, with its role and priority."""
+
+    device_id: str
+    name: str
+    kind: str
+    role: str | None
+    priority: int | None
+
+
+class GroupView(DeviceGroupRow):
+    """A device group with its members."""
+
+    members: list[GroupMember]
+
+
+def _with_members(group: DeviceGroup) -> GroupView:
+    return GroupView(**shaped(DeviceGroupRow, row(group)), members=list_members(group.group_id))
 
 
 def create_group(group_id: str, name: str, group_type: str, *, system_id: str | None = None,
-                 metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+                 metadata: JsonObject | None = None) -> GroupView:
     """Create a device group, of one system or (system_id None) of all."""
     check_id(group_id, "group_id")
     ensure_new(DeviceGroup, group_id, "group_id", "device group")
@@ -35,12 +51,12 @@ def create_group(group_id: str, name: str, group_type: str, *, system_id: str | 
     return get_group(group_id)
 
 
-def get_group(group_id: str) -> dict[str, Any]:
+def get_group(group_id: str) -> GroupView:
     """One group with its members."""
     return _with_members(get(DeviceGroup, group_id, "device group"))
 
 
-def list_groups(system_id: str | None = None) -> list[dict[str, Any]]:
+def list_groups(system_id: str | None = None) -> list[GroupView]:
     """Groups with their members; with a system, its groups and the groups of every system."""
     query = DeviceGroup.select().order_by(DeviceGroup.group_id)
     if system_id is not None:
@@ -48,7 +64,7 @@ def list_groups(system_id: str | None = None) -> list[dict[str, Any]]:
     return [_with_members(g) for g in query]
 
 
-def update_group(group_id: str, **changes: Any) -> dict[str, Any]:
+def update_group(group_id: str, **changes: object) -> GroupView:
     """Change a group's name, type or metadata."""
     unknown_fields(changes, {"name", "group_type", "metadata"})
     group = get(DeviceGroup, group_id, "device group")
@@ -68,7 +84,7 @@ def delete_group(group_id: str) -> None:
 
 
 def set_member(group_id: str, device_id: str, *, role: str | None = None,
-               priority: int | None = None) -> dict[str, Any]:
+               priority: int | None = None) -> GroupView:
     """Add a registry device to a group or change its role and priority; it must be in the group's system."""
     group = get(DeviceGroup, group_id, "device group")
     device = parent(RegistryDevice, device_id, "device_id", "device")
@@ -81,7 +97,7 @@ def set_member(group_id: str, device_id: str, *, role: str | None = None,
     return get_group(group_id)
 
 
-def remove_member(group_id: str, device_id: str) -> dict[str, Any]:
+def remove_member(group_id: str, device_id: str) -> GroupView:
     """Take a device out of a group."""
     get(DeviceGroup, group_id, "device group")
     if not catalog_store.delete_group_member(group_id, device_id):
@@ -89,10 +105,10 @@ def remove_member(group_id: str, device_id: str) -> dict[str, Any]:
     return get_group(group_id)
 
 
-def list_members(group_id: str) -> list[dict[str, Any]]:
+def list_members(group_id: str) -> list[GroupMember]:
     """A group's members, by priority (unset last), then device id."""
     query = (DeviceGroupMember.select(DeviceGroupMember, RegistryDevice).join(RegistryDevice)
              .where(DeviceGroupMember.group == group_id))
-    members = [{"device_id": m.device.device_id, "name": m.device.name, "kind": m.device.kind,
-                "role": m.role, "priority": m.priority} for m in query]
+    members = [GroupMember(device_id=m.device.device_id, name=m.device.name, kind=m.device.kind, role=m.role,
+                           priority=m.priority) for m in query]
     return sorted(members, key=lambda m: (m["priority"] is None, m["priority"] or 0, m["device_id"]))

@@ -6,7 +6,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 MARKER_SUFFIX = ".started"
 #: Puts back a snapshot's `state` section (admin password hash, token hashes, settings); given by runtime.
-StateRestorer = Callable[[Mapping[str, Any]], Any]
+StateRestorer = Callable[[Mapping[str, object]], object]
 
 
 @dataclass

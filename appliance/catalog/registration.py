@@ -6,7 +6,7 @@ import ipaddress
 import math
 import re
 import uuid
-from typing import Any, Iterable
+from typing import Mapping, TypedDict
 
 from peewee import IntegrityError
 
@@ -17,6 +17,7 @@ from appliance.store import registry as registry_store
 from appliance.store import settings as stored_settings
 from appliance.store.models import RegistryDevice, database
 from appliance.store.rows import row
+from appliance.store.rowtypes import RegistryDeviceRow, shaped
 from appliance.validation import check_free_text, check_name, json_object
 
 #: Registry `kind` of every self-registered device; its own type (esp32, arduino, ...) is `device_type`.
@@ -36,6 +37,59 @@ MAX_SERIES = 10_000
 MAX_JSON = 8192
 
 
+class HeartbeatCounts(TypedDict):
+    """How a device's heartbeats came: how many, how many too soon, the last gap."""
+
+    count: int
+    too_frequent: int
+    last_interval_ms: int | None
+
+
+class RegisteredDevice(RegistryDeviceRow):
+    """A registry row in the registration document's shape (`id`, `status`), every column kept."""
+
+    id: str
+    status: str
+    last_seen_at: str | None
+    heartbeats: HeartbeatCounts
+
+
+class Heartbeat(TypedDict):
+    """What a heartbeat answers."""
+
+    device_id: str
+    status: str
+    last_seen: str | None
+    too_frequent: bool
+    interval_ms: int | None
+
+
+class MetricsStored(TypedDict):
+    """What a metrics upload stored."""
+
+    device_id: str
+    stored: int
+    names: list[str]
+
+
+class MetricSeries(TypedDict):
+    """One metric of a device as chart columns."""
+
+    device_id: str
+    name: str
+    ts: list[int]
+    values: list[float]
+
+
+class MetricSummary(TypedDict):
+    """One metric name of a device: its points and newest value."""
+
+    name: str
+    points: int
+    latest: float
+    latest_ts: int
+
+
 class DuplicateDevice(ConflictError):
     """The hardware id is registered already; `existing_id` is that device's id."""
 
@@ -45,7 +99,7 @@ class DuplicateDevice(ConflictError):
         self.existing_id = existing_id
 
 
-def _object(value: Any, field: str) -> str | None:
+def _object(value: object, field: str) -> str | None:
     if value is None:
         return None
     text = json_object(value, field)
@@ -54,18 +108,17 @@ def _object(value: Any, field: str) -> str | None:
     return text
 
 
-def _public(device: RegistryDevice) -> dict[str, Any]:
+def _public(device: RegistryDevice) -> RegisteredDevice:
     """A registry row in the registration document's shape (`id`, `status`), with every column kept."""
-    out = row(device)
     beats = registry_store.heartbeats(device.device_id)
-    out.update(id=device.device_id, status=device.health_status, last_seen_at=iso_ms(device.last_seen),
-               heartbeats={"count": beats.count if beats else 0,
-                           "too_frequent": beats.too_frequent if beats else 0,
-                           "last_interval_ms": beats.last_interval_ms if beats else None})
-    return out
+    return RegisteredDevice(**shaped(RegistryDeviceRow, row(device)), id=device.device_id, status=device.health_status,
+                            last_seen_at=iso_ms(device.last_seen),
+                            heartbeats={"count": beats.count if beats else 0,
+                                        "too_frequent": beats.too_frequent if beats else 0,
+                                        "last_interval_ms": beats.last_interval_ms if beats else None})
 
 
-def _get(device_id: Any) -> RegistryDevice:
+def _get(device_id: object) -> RegistryDevice:
     if not isinstance(device_id, str) or not device_id:
         raise ValidationError("device_id is required", field="device_id")
     device = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
@@ -74,8 +127,9 @@ def _get(device_id: Any) -> RegistryDevice:
     return device
 
 
-def register(name: Any, device_type: Any, hardware_id: Any, firmware_version: Any = None, ip_address: Any = None,
-             location: Any = None, metadata: Any = None, *, now: int | None = None) -> dict[str, Any]:
+def register(name: object, device_type: object, hardware_id: object, firmware_version: object = None,
+             ip_address: object = None, location: object = None, metadata: object = None, *,
+             now: int | None = None) -> RegisteredDevice:
     """Register a device: a registry row with a new UUID, active and online; DuplicateDevice on a known hardware id."""
     name = check_name(name)
     if not isinstance(device_type, str) or not TYPE_PATTERN.match(device_type):
@@ -111,7 +165,7 @@ def register(name: Any, device_type: Any, hardware_id: Any, firmware_version: An
     return get(device_id)
 
 
-def heartbeat(device_id: Any, *, now: int | None = None) -> dict[str, Any]:
+def heartbeat(device_id: object, *, now: int | None = None) -> Heartbeat:
     """Note a heartbeat: last seen now, offline devices come back online; faster than every 10 s is counted."""
     device = _get(device_id)
     now = now_ms() if now is None else now
@@ -121,7 +175,7 @@ def heartbeat(device_id: Any, *, now: int | None = None) -> dict[str, Any]:
         interval = now - previous if previous is not None else None
         frequent = 1 if interval is not None and 0 <= interval < TOO_FREQUENT_MS else 0
         registry_store.count_heartbeat(device.device_id, now, interval, bool(frequent), first=beats is None)
-        changes: dict[str, Any] = {"last_seen": now, "updated_at": utc_now_iso()}
+        changes: dict[str, object] = {"last_seen": now, "updated_at": utc_now_iso()}
         # Maintenance is an administrator's decision: a heartbeat does not end it.
         if device.health_status not in ("online", "maintenance"):
             changes["health_status"] = "online"
@@ -159,12 +213,13 @@ def sweep_offline(now: int, timeout_s: float | None = None) -> list[str]:
     return stale
 
 
-def get(device_id: Any) -> dict[str, Any]:
+def get(device_id: object) -> RegisteredDevice:
     """One registry device (registered or catalogued) in the registration document's shape."""
     return _public(_get(device_id))
 
 
-def list_registered(status: Any = None, device_type: Any = None, *, kind: Any = None) -> list[dict[str, Any]]:
+def list_registered(status: object = None, device_type: object = None, *,
+                    kind: object = None) -> list[RegisteredDevice]:
     """Registry devices, optionally by status (health), type (device_type) and kind, ordered by name and id."""
     query = RegistryDevice.select().order_by(RegistryDevice.name, RegistryDevice.device_id)
     if status is not None:
@@ -178,7 +233,7 @@ def list_registered(status: Any = None, device_type: Any = None, *, kind: Any = 
     return [_public(d) for d in query]
 
 
-def patch(device_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
+def patch(device_id: object, changes: Mapping[str, object]) -> RegisteredDevice:
     """Change a device's status (maintenance/online), name, location or metadata; all checked before any write."""
     device = _get(device_id)
     allowed = {"status", "name", "location", "metadata", "maintenance_reason"}
@@ -189,7 +244,7 @@ def patch(device_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
         # A catalogued device's name and place belong to its catalog row, which keeps the registry in step.
         field = sorted(set(changes) - {"status", "maintenance_reason"})[0]
         raise ValidationError(f"{field} of a catalogued device is changed through the catalog", field=field)
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     if "name" in changes:
         values["name"] = check_name(changes["name"])
     if "location" in changes:
@@ -199,8 +254,7 @@ def patch(device_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
     status = changes.get("status")
     if "status" in changes and status not in PATCH_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(PATCH_STATUSES)}", field="status")
-    reason = changes.get("maintenance_reason") or "set over the API"
-    check_free_text(reason, "maintenance_reason")
+    reason = check_free_text(changes.get("maintenance_reason") or "set over the API", "maintenance_reason")
     with database.atomic():
         if values:
             values["updated_at"] = utc_now_iso()
@@ -212,7 +266,7 @@ def patch(device_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
     return get(device.device_id)
 
 
-def record_metrics(device_id: Any, metrics: Any, *, now: int | None = None) -> dict[str, Any]:
+def record_metrics(device_id: object, metrics: object, *, now: int | None = None) -> MetricsStored:
     """Store named numeric values [{name, value, ts?}] of a device; a repeated (name, ts) replaces the value."""
     device = _get(device_id)
     if not isinstance(metrics, list) or not metrics:
@@ -220,7 +274,8 @@ def record_metrics(device_id: Any, metrics: Any, *, now: int | None = None) -> d
     if len(metrics) > MAX_METRICS:
         raise ValidationError(f"at most {MAX_METRICS} metrics per request", field="metrics")
     now = now_ms() if now is None else now
-    rows = []
+    rows: list[dict[str, object]] = []
+    names: set[str] = set()
     for i, item in enumerate(metrics):
         where = f"metrics[{i}]"
         if not isinstance(item, dict):
@@ -235,18 +290,19 @@ def record_metrics(device_id: Any, metrics: Any, *, now: int | None = None) -> d
             raise ValidationError(f"{where}.value must be a finite number", field=f"{where}.value")
         rows.append({"device": device.device_id, "name": name, "value": float(value),
                      "ts": now if item.get("ts") is None else parse_instant(item["ts"], f"{where}.ts")})
+        names.add(name)
     registry_store.put_metrics(rows)
-    return {"device_id": device.device_id, "stored": len(rows), "names": sorted({r["name"] for r in rows})}
+    return {"device_id": device.device_id, "stored": len(rows), "names": sorted(names)}
 
 
-def metric_names(device_id: Any) -> list[str]:
+def metric_names(device_id: object) -> list[str]:
     """The metric names a device has published."""
     device = _get(device_id)
     return registry_store.metric_names(device.device_id)
 
 
-def metric_series(device_id: Any, name: Any, start: int | None = None, end: int | None = None,
-                  limit: int = MAX_SERIES) -> dict[str, Any]:
+def metric_series(device_id: object, name: object, start: int | None = None, end: int | None = None,
+                  limit: int = MAX_SERIES) -> MetricSeries:
     """One metric of a device between start and end (epoch ms, inclusive) as `ts` and `values` columns for a chart."""
     device = _get(device_id)
     if not isinstance(name, str) or not METRIC_PATTERN.match(name):
@@ -257,7 +313,7 @@ def metric_series(device_id: Any, name: Any, start: int | None = None, end: int 
             "values": [p[1] for p in points]}
 
 
-def metrics_overview(device_id: Any) -> Iterable[dict[str, Any]]:
+def metrics_overview(device_id: object) -> list[MetricSummary]:
     """Per metric name: how many points, the newest value and its time."""
     device = _get(device_id)
     return [{"name": m.name, "points": m.points, "latest": m.latest, "latest_ts": m.latest_ts}

@@ -13,7 +13,14 @@ from appliance.store import registry as registry_store
 from appliance.store.models import Adapter, DeviceHealth, RegistryDevice, database
 from appliance.store.registry import CATALOG_TABLES as CATALOG_KINDS
 from appliance.store.rows import row
+from appliance.store.rowtypes import RegistryDeviceRow, shaped
 from appliance.validation import check_bool, check_free_text, check_int
+
+
+class RegistryDeviceView(RegistryDeviceRow):
+    """A registry row with why the device is not online (None when it is, or nothing says)."""
+
+    last_error: str | None
 
 
 def registry_id(kind: str, catalog_id: str) -> str:
@@ -26,8 +33,8 @@ def registry_id(kind: str, catalog_id: str) -> str:
 KEEP = object()
 
 
-def sync_device(kind: str, catalog_id: str, *, name: str, system_id: str | None, hardware_id: Any,
-                device_type: str | None, lifecycle_state: str = "configured") -> dict[str, Any]:
+def sync_device(kind: str, catalog_id: str, *, name: str, system_id: str | None, hardware_id: object,
+                device_type: str | None, lifecycle_state: str = "configured") -> RegistryDeviceView:
     """Create or update the registry row of a catalog device (`hardware_id=KEEP` leaves it as it is)."""
     device_id = registry_id(kind, catalog_id)
     if hardware_id is KEEP:
@@ -53,22 +60,22 @@ def sync_device(kind: str, catalog_id: str, *, name: str, system_id: str | None,
     return get_device(device_id)
 
 
-def get_device(device_id: str) -> dict[str, Any]:
+def get_device(device_id: str) -> RegistryDeviceView:
     """One registry row, with `last_error` (why it is not online, or None)."""
     device = RegistryDevice.get_or_none(RegistryDevice.device_id == device_id)
     if device is None:
         raise NotFoundError(f"device {device_id!r} does not exist", field="device_id")
-    return _with_error(row(device), _last_errors([device_id]))
+    return _with_error(shaped(RegistryDeviceRow, row(device)), _last_errors([device_id]))
 
 
-def list_devices(system_id: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+def list_devices(system_id: str | None = None, kind: str | None = None) -> list[RegistryDeviceView]:
     """Registry rows, optionally of one system or kind, each with `last_error`."""
     query = RegistryDevice.select().order_by(RegistryDevice.kind, RegistryDevice.name, RegistryDevice.device_id)
     if system_id is not None:
         query = query.where(RegistryDevice.system == system_id)
     if kind is not None:
         query = query.where(RegistryDevice.kind == kind)
-    rows = [row(d) for d in query]
+    rows = [shaped(RegistryDeviceRow, row(d)) for d in query]
     errors = _last_errors([r["device_id"] for r in rows if r["health_status"] in ERROR_STATUSES])
     return [_with_error(r, errors) for r in rows]
 
@@ -94,9 +101,9 @@ def _last_errors(device_ids: list[str]) -> dict[str, str]:
     return out
 
 
-def _with_error(device: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    device["last_error"] = errors.get(device["device_id"]) if device["health_status"] in ERROR_STATUSES else None
-    return device
+def _with_error(device: RegistryDeviceRow, errors: dict[str, str]) -> RegistryDeviceView:
+    error = errors.get(device["device_id"]) if device["health_status"] in ERROR_STATUSES else None
+    return RegistryDeviceView(**device, last_error=error)
 
 
 def drop_orphans(keep_adapters: bool = False) -> list[str]:
@@ -126,7 +133,7 @@ MAX_REASON = 500
 
 
 def set_maintenance(device_id: str, on: bool, reason: str | None = None,
-                    expected_end_ms: int | None = None) -> dict[str, Any]:
+                    expected_end_ms: int | None = None) -> RegistryDeviceView:
     """Put a device into maintenance (with a reason) or take it out; the change is kept in device_health."""
     get_device(device_id)
     check_bool(on, "on")

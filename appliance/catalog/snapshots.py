@@ -13,12 +13,13 @@ import logging
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import yaml
 
 from appliance import safe_yaml
 from appliance.catalog import config_yaml
+from appliance.jsontypes import JsonObject
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ COUNTED = ("homes", "arrays", "inverters", "battery_bank_arrays", "battery_banks
 
 
 def write_snapshot(folder: Path, *, keep: int = 7, now: datetime | None = None,
-                   state: Mapping[str, Any] | None = None) -> Path:
+                   state: JsonObject | None = None) -> Path:
     """Export the catalog (and `state`) to `config-YYYYMMDD.yaml` (one a day); keep only the newest `keep`."""
     folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
     os.chmod(folder, FOLDER_MODE)
@@ -67,7 +68,7 @@ def _write_private(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def size_of_document(document: Mapping[str, Any]) -> int:
+def size_of_document(document: Mapping[str, object]) -> int:
     """How much a snapshot document holds: catalog entries, plus accounts and tokens in its state."""
     count = 1 if isinstance(document.get("home"), Mapping) else 0
     for key in COUNTED:

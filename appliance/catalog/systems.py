@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from appliance.catalog import registry
 from appliance.catalog.common import ensure_new, get, parent, save, unknown_fields
 from appliance.catalog.localization import currency_for_zone, machine_timezone
@@ -12,10 +10,18 @@ from appliance.errors import ValidationError
 from appliance.store import catalog as catalog_store
 from appliance.store.models import BatteryArray, BatteryArrayAttachment, InverterArray, System, database
 from appliance.store.rows import row
+from appliance.store.rowtypes import BatteryArrayAttachmentRow, BatteryArrayRow, InverterArrayRow, SystemRow, shaped
 from appliance.validation import check_currency, check_free_text, check_id, check_name, check_timestamp, check_timezone
 
+
+class BatteryArrayView(BatteryArrayRow):
+    """A battery array with the inverter array it is attached to now."""
+
+    attached_inverter_array_id: str | None
+
+
 def create_system(system_id: str, name: str, *, description: str | None = None,
-                  timezone: str | None = None, currency: str | None = None) -> dict[str, Any]:
+                  timezone: str | None = None, currency: str | None = None) -> SystemRow:
     """Create a system (a home or site) with its IANA time zone (default: the machine's) and the currency of its
     tariffs (default: the zone's country's)."""
     check_id(system_id, "system_id")
@@ -28,17 +34,17 @@ def create_system(system_id: str, name: str, *, description: str | None = None,
     return get_system(system_id)
 
 
-def get_system(system_id: str) -> dict[str, Any]:
+def get_system(system_id: str) -> SystemRow:
     """One system."""
-    return row(get(System, system_id, "system"))
+    return shaped(SystemRow, row(get(System, system_id, "system")))
 
 
-def list_systems() -> list[dict[str, Any]]:
+def list_systems() -> list[SystemRow]:
     """Every system, by id."""
-    return [row(s) for s in System.select().order_by(System.system_id)]
+    return [shaped(SystemRow, row(s)) for s in System.select().order_by(System.system_id)]
 
 
-def update_system(system_id: str, **changes: Any) -> dict[str, Any]:
+def update_system(system_id: str, **changes: object) -> SystemRow:
     """Change a system's name, description, time zone or currency."""
     unknown_fields(changes, {"name", "description", "timezone", "currency"})
     system = get(System, system_id, "system")
@@ -52,7 +58,7 @@ def update_system(system_id: str, **changes: Any) -> dict[str, Any]:
         system.currency = check_currency(changes["currency"])
     system.updated_at = utc_now_iso()
     save(system)
-    return row(system)
+    return shaped(SystemRow, row(system))
 
 
 def delete_system(system_id: str, *, keep_adapters: bool = False) -> None:
@@ -63,7 +69,7 @@ def delete_system(system_id: str, *, keep_adapters: bool = False) -> None:
         registry.drop_orphans(keep_adapters)
 
 
-def create_array(array_id: str, system_id: str, name: str) -> dict[str, Any]:
+def create_array(array_id: str, system_id: str, name: str) -> InverterArrayRow:
     """Create an inverter array in a system."""
     check_id(array_id, "array_id")
     ensure_new(InverterArray, array_id, "array_id", "inverter array")
@@ -73,20 +79,20 @@ def create_array(array_id: str, system_id: str, name: str) -> dict[str, Any]:
     return get_array(array_id)
 
 
-def get_array(array_id: str) -> dict[str, Any]:
+def get_array(array_id: str) -> InverterArrayRow:
     """One inverter array."""
-    return row(get(InverterArray, array_id, "inverter array"))
+    return shaped(InverterArrayRow, row(get(InverterArray, array_id, "inverter array")))
 
 
-def list_arrays(system_id: str | None = None) -> list[dict[str, Any]]:
+def list_arrays(system_id: str | None = None) -> list[InverterArrayRow]:
     """Inverter arrays, optionally of one system."""
     query = InverterArray.select().order_by(InverterArray.array_id)
     if system_id is not None:
         query = query.where(InverterArray.system == system_id)
-    return [row(a) for a in query]
+    return [shaped(InverterArrayRow, row(a)) for a in query]
 
 
-def update_array(array_id: str, **changes: Any) -> dict[str, Any]:
+def update_array(array_id: str, **changes: object) -> InverterArrayRow:
     """Rename an inverter array."""
     unknown_fields(changes, {"name"})
     array = get(InverterArray, array_id, "inverter array")
@@ -94,7 +100,7 @@ def update_array(array_id: str, **changes: Any) -> dict[str, Any]:
         array.name = check_name(changes["name"])
     array.updated_at = utc_now_iso()
     save(array)
-    return row(array)
+    return shaped(InverterArrayRow, row(array))
 
 
 def delete_array(array_id: str, *, keep_adapters: bool = False) -> None:
@@ -105,7 +111,7 @@ def delete_array(array_id: str, *, keep_adapters: bool = False) -> None:
         registry.drop_orphans(keep_adapters)
 
 
-def create_battery_array(battery_array_id: str, system_id: str, name: str) -> dict[str, Any]:
+def create_battery_array(battery_array_id: str, system_id: str, name: str) -> BatteryArrayView:
     """Create a battery array in a system."""
     check_id(battery_array_id, "battery_array_id")
     ensure_new(BatteryArray, battery_array_id, "battery_array_id", "battery array")
@@ -115,15 +121,14 @@ def create_battery_array(battery_array_id: str, system_id: str, name: str) -> di
     return get_battery_array(battery_array_id)
 
 
-def get_battery_array(battery_array_id: str) -> dict[str, Any]:
+def get_battery_array(battery_array_id: str) -> BatteryArrayView:
     """One battery array with its active attachment, if any."""
-    out = row(get(BatteryArray, battery_array_id, "battery array"))
+    out = shaped(BatteryArrayRow, row(get(BatteryArray, battery_array_id, "battery array")))
     active = active_attachment(battery_array_id)
-    out["attached_inverter_array_id"] = active["inverter_array_id"] if active else None
-    return out
+    return BatteryArrayView(**out, attached_inverter_array_id=active["inverter_array_id"] if active else None)
 
 
-def list_battery_arrays(system_id: str | None = None) -> list[dict[str, Any]]:
+def list_battery_arrays(system_id: str | None = None) -> list[BatteryArrayView]:
     """Battery arrays, optionally of one system."""
     query = BatteryArray.select().order_by(BatteryArray.battery_array_id)
     if system_id is not None:
@@ -131,7 +136,7 @@ def list_battery_arrays(system_id: str | None = None) -> list[dict[str, Any]]:
     return [get_battery_array(b.battery_array_id) for b in query]
 
 
-def update_battery_array(battery_array_id: str, **changes: Any) -> dict[str, Any]:
+def update_battery_array(battery_array_id: str, **changes: object) -> BatteryArrayView:
     """Rename a battery array."""
     unknown_fields(changes, {"name"})
     battery_array = get(BatteryArray, battery_array_id, "battery array")
@@ -150,26 +155,26 @@ def delete_battery_array(battery_array_id: str, *, keep_adapters: bool = False) 
         registry.drop_orphans(keep_adapters)
 
 
-def active_attachment(battery_array_id: str) -> dict[str, Any] | None:
+def active_attachment(battery_array_id: str) -> BatteryArrayAttachmentRow | None:
     """The attachment of a battery array that has not been detached."""
     current = (BatteryArrayAttachment.select()
                .where((BatteryArrayAttachment.battery_array == battery_array_id)
                       & BatteryArrayAttachment.detached_at.is_null())
                .order_by(BatteryArrayAttachment.attached_since.desc()).first())
-    return row(current) if current else None
+    return shaped(BatteryArrayAttachmentRow, row(current)) if current else None
 
 
-def attachment_history(battery_array_id: str | None = None) -> list[dict[str, Any]]:
+def attachment_history(battery_array_id: str | None = None) -> list[BatteryArrayAttachmentRow]:
     """Every attachment, detached ones included, oldest first."""
     query = BatteryArrayAttachment.select().order_by(BatteryArrayAttachment.battery_array,
                                                      BatteryArrayAttachment.attached_since)
     if battery_array_id is not None:
         query = query.where(BatteryArrayAttachment.battery_array == battery_array_id)
-    return [row(a) for a in query]
+    return [shaped(BatteryArrayAttachmentRow, row(a)) for a in query]
 
 
 def attach(battery_array_id: str, inverter_array_id: str, *, since: str | None = None,
-           detached_at: str | None = None) -> dict[str, Any]:
+           detached_at: str | None = None) -> BatteryArrayAttachmentRow:
     """Attach a battery array to an inverter array of the same system; an active attachment is ended first."""
     battery_array = parent(BatteryArray, battery_array_id, "battery_array_id", "battery array")
     inverter_array = parent(InverterArray, inverter_array_id, "inverter_array_id", "inverter array")
@@ -194,10 +199,10 @@ def attach(battery_array_id: str, inverter_array_id: str, *, since: str | None =
         attachment = BatteryArrayAttachment(battery_array=battery_array_id, inverter_array=inverter_array_id,
                                             attached_since=since, detached_at=detached_at)
         save(attachment, force_insert=True)
-    return row(attachment)
+    return shaped(BatteryArrayAttachmentRow, row(attachment))
 
 
-def detach(battery_array_id: str, *, at: str | None = None) -> dict[str, Any]:
+def detach(battery_array_id: str, *, at: str | None = None) -> BatteryArrayAttachmentRow:
     """End the active attachment of a battery array, keeping it as history."""
     current = active_attachment(battery_array_id)
     if current is None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.catalog import adapters
 from appliance.drivers import driver_for
 from appliance.drivers.connect import MODBUS_TYPES
 from appliance.drivers.templates import DeviceTemplate
 from appliance.errors import ValidationError
+from appliance.jsontypes import JsonObject
 from appliance.store.models import Adapter, BatteryPackAdapter, Inverter, Meter, RegistryDevice, database
 
 FILTER_KEYS = ("kind", "system", "type", "name")
@@ -23,8 +24,8 @@ class AdapterChange:
     device_id: str
     adapter_id: str
     adapter_type: str
-    before: dict[str, Any]
-    after: dict[str, Any]
+    before: JsonObject
+    after: JsonObject
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def differences(self) -> list[str]:
@@ -34,7 +35,7 @@ class AdapterChange:
                 if self.before.get(k) != self.after.get(k)]
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = (json.dumps(value, sort_keys=True, default=str, allow_nan=False) if isinstance(value, (dict, list))
             else repr(value))
     return text if len(text) <= 60 else text[:57] + "..."

@@ -4,15 +4,16 @@ in appliance/validation.py)."""
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Mapping
 
 import jsonschema
 
 from appliance.drivers import driver_for
 from appliance.errors import ValidationError
+from appliance.jsontypes import Json
 from appliance.validation import check_value
 
-def check_adapter_config(adapter_type: str, config: Any, field: str = "config") -> dict[str, Any]:
+def check_adapter_config(adapter_type: str, config: object, field: str = "config") -> Json:
     """An adapter config that matches its adapter type's JSON schema; `type` is filled in."""
     if not isinstance(config, Mapping):
         raise ValidationError(f"{field} must be an object", field=field)

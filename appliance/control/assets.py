@@ -54,7 +54,7 @@ class AssetInfo:
         return self.setpoint_adapter is not None
 
 
-def _kw(value: Any) -> float | None:
+def _kw(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else None
 
 
@@ -136,7 +136,7 @@ def _has_setpoint(adapter_type: str) -> bool:
     return _has(adapter_type, CAP_SETPOINT) or _has(adapter_type, CAP_PROGRAM)
 
 
-def resolve(asset_id: Any, field: str = "asset_id") -> AssetInfo:
+def resolve(asset_id: object, field: str = "asset_id") -> AssetInfo:
     """The asset with this registry id, or with this catalog id when only one catalog device has it."""
     if not isinstance(asset_id, str) or not asset_id:
         raise ValidationError(f"{field} must be an asset id", field=field)
@@ -323,7 +323,7 @@ def _array_telemetry(asset_id: str) -> dict[str, Any]:
             "setpoint_w": None, **body, "details": {}}
 
 
-def telemetry(asset_id: Any) -> dict[str, Any]:
+def telemetry(asset_id: object) -> dict[str, Any]:
     """The asset's latest reading: core values at the top level, family details under `details`, stale flag."""
     if isinstance(asset_id, str) and asset_id.startswith(ARRAY_PREFIX):
         return _array_telemetry(asset_id)

@@ -11,12 +11,13 @@ setpoint_cancelled (a program change that took over ends the setpoint).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Mapping, TypedDict
 
 from peewee import fn
 
 from appliance.clock import iso_ms
 from appliance.errors import ValidationError
+from appliance.jsontypes import JsonValue
 from appliance.store.models import ControlAudit
 
 KINDS = ("lease_acquired", "lease_renewed", "lease_released", "lease_expired", "lease_taken_over", "write",
@@ -25,8 +26,22 @@ KINDS = ("lease_acquired", "lease_renewed", "lease_released", "lease_expired", "
 MAX_ENTRIES = 500
 
 
+class AuditEntry(TypedDict):
+    """One audit entry as the API, pages and the alerts service read it."""
+
+    audit_id: int
+    ts: int
+    at: str | None
+    device_id: str
+    kind: str
+    source: str | None
+    holder: str | None
+    message: str
+    details: JsonValue
+
+
 def record(device_id: str, kind: str, message: str, *, now: int, source: str | None = None,
-           holder: str | None = None, details: dict[str, Any] | None = None) -> int:
+           holder: str | None = None, details: Mapping[str, object] | None = None) -> int:
     """Append one entry; returns its id."""
     if kind not in KINDS:
         raise ValueError(f"unknown audit kind {kind!r}")
@@ -35,14 +50,14 @@ def record(device_id: str, kind: str, message: str, *, now: int, source: str | N
     return int(entry.audit_id)
 
 
-def _entry(row: ControlAudit) -> dict[str, Any]:
+def _entry(row: ControlAudit) -> AuditEntry:
     return {"audit_id": row.audit_id, "ts": row.ts, "at": iso_ms(row.ts), "device_id": row.device_id, "kind": row.kind,
             "source": row.source, "holder": row.holder, "message": row.message,
             "details": json.loads(row.details or "{}")}
 
 
-def entries(*, device_id: str | None = None, kind: str | None = None, limit: Any = 50,
-            before: Any = None) -> list[dict[str, Any]]:
+def entries(*, device_id: str | None = None, kind: str | None = None, limit: object = 50,
+            before: object = None) -> list[AuditEntry]:
     """Audit entries, newest first: at most `limit`, ids below `before`, optionally one device or kind."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_ENTRIES:
         raise ValidationError(f"limit must be a whole number from 1 to {MAX_ENTRIES}", field="limit")
@@ -65,7 +80,7 @@ def latest_id() -> int:
     return int(ControlAudit.select(fn.MAX(ControlAudit.audit_id)).scalar() or 0)
 
 
-def since(audit_id: int, kinds: tuple[str, ...], limit: int = MAX_ENTRIES) -> list[dict[str, Any]]:
+def since(audit_id: int, kinds: tuple[str, ...], limit: int = MAX_ENTRIES) -> list[AuditEntry]:
     """Entries of `kinds` after `audit_id`, oldest first, at most `limit` (the alerts service follows the log)."""
     query = (ControlAudit.select().where((ControlAudit.audit_id > audit_id) & ControlAudit.kind.in_(kinds))
              .order_by(ControlAudit.audit_id).limit(limit))

@@ -134,7 +134,7 @@ def _kw(watts: float | None) -> float | None:
     return None if watts is None else round(watts / 1000, 3)
 
 
-def _num(value: Any) -> float | None:
+def _num(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 

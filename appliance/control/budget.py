@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from appliance.control import audit
@@ -16,6 +16,15 @@ from appliance.store.models import ControlWriteBudget, RegistryDevice, System, d
 BUDGET_KEY = "control.write_budget_per_day"
 DEFAULT_BUDGET = 200
 MAX_BUDGET = 100_000
+
+
+class BudgetJson(TypedDict):
+    """A device's write budget today, as the API and pages show it."""
+
+    day: str
+    limit: int
+    used: int
+    remaining: int
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,7 @@ class Budget:
         """Writes left today (never below 0: restores may go past the limit)."""
         return max(0, self.limit - self.used)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> BudgetJson:
         """The budget as the API and pages show it."""
         return {"day": self.day, "limit": self.limit, "used": self.used, "remaining": self.remaining}
 
@@ -48,7 +57,7 @@ class BudgetExhausted(QuotaError):
                          "EEPROM (the budget starts again at midnight)", field=None)
         self.budget = budget
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The error body, with the budget."""
         return {**super().to_dict(), "budget": self.budget.to_json()}
 

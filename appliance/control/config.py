@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 from appliance.store.models import AppSetting
 
@@ -19,6 +19,6 @@ def app_setting(key: str, default: Any) -> Any:
         return default
 
 
-def whole(value: Any, low: int, high: int) -> bool:
+def whole(value: object, low: int, high: int) -> TypeGuard[int]:
     """Whether a value is a whole number (not a bool) within [low, high]."""
     return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import Callable, NotRequired, TypedDict
 
 from appliance.acquisition import live
 from appliance.clock import now_ms
@@ -18,7 +18,9 @@ from appliance.control import audit, engine, lease
 from appliance.control.budget import BudgetExhausted
 from appliance.drivers.connect import LinkPool, open_driver
 from appliance.drivers.modbus.control import ProgramControl, SetpointContext
+from appliance.drivers.modbus.settings_edit import ClampJson, WriteJson
 from appliance.errors import ApplianceError, DeviceMismatchError, TransportError
+from appliance.jsontypes import Json, JsonObject, number
 from appliance.store import control as control_store
 from appliance.store import settings as stored_settings
 from appliance.store.models import SetpointState, database
@@ -30,6 +32,51 @@ MIN_INTERVAL_KEY = "dispatch.min_write_interval_s"
 MIN_INTERVAL_S = 10.0
 #: Errors a retry every few seconds would only repeat (and, for a mismatch, pay for with the write budget).
 FINAL_ERRORS = (BudgetExhausted, DeviceMismatchError)
+
+
+class WriteResult(TypedDict):
+    """What a setpoint write came to: applied, unchanged, deferred (until `retry_at`) or failed."""
+
+    status: str
+    applied_w: float | None
+    error: str | None
+    retry_at: NotRequired[int]
+
+
+class TickResult(WriteResult):
+    """A write the periodic job made: an expiry (`expired`) or a retry."""
+
+    asset_id: str
+    expired: bool
+    target_w: float
+    command_source: int
+    dispatch_id: int | None
+
+
+class WritePreview(TypedDict):
+    """The exact register writes a setpoint would make now; `error` when the device could not be read."""
+
+    writes: list[WriteJson]
+    clamps: NotRequired[list[ClampJson]]
+    program: NotRequired[JsonObject]
+    error: NotRequired[str]
+
+
+class SetpointView(TypedDict):
+    """The setpoint in force for an asset."""
+
+    asset_id: str
+    target_w: float
+    applied_w: float | None
+    written_at: int | None
+    pending: bool
+    expires_at: int | None
+    revert_w: float | None
+    command_source: int
+    dispatch_id: int | None
+    last_error: str | None
+    released: bool
+    control_source: str
 
 
 class Dispatcher:
@@ -54,7 +101,7 @@ class Dispatcher:
         return int(max(0.0, value) * 1000)
 
     def hold(self, asset_id: str, target_w: float, *, now: int, expires_at: int | None, command_source: int,
-             dispatch_id: int | None, control_source: str = "api", holder: str | None = None) -> dict[str, Any]:
+             dispatch_id: int | None, control_source: str = "api", holder: str | None = None) -> WriteResult:
         """Make `target_w` the asset's setpoint and write it if it changed and the rate limit allows."""
         with self._lock:
             state = SetpointState.get_or_none(SetpointState.asset == asset_id)
@@ -77,7 +124,7 @@ class Dispatcher:
             return self._write(asset_id, now, holder=holder)
 
     def _write(self, asset_id: str, now: int, *, release: bool = False, holder: str | None = None,
-               force: bool = False) -> dict[str, Any]:
+               force: bool = False) -> WriteResult:
         state = SetpointState.get(SetpointState.asset == asset_id)
         if not force and state.written_at is not None and now - state.written_at < self.min_interval_ms:
             retry_at = state.written_at + self.min_interval_ms
@@ -107,7 +154,7 @@ class Dispatcher:
         log.info("setpoint %.0f W to %s: device holds %s W", state.target_w, asset_id, applied)
         return {"status": "applied", "applied_w": applied, "error": None}
 
-    def _apply(self, asset_id: str, adapter_type: str, config: dict[str, Any], power_w: float, state: Any,
+    def _apply(self, asset_id: str, adapter_type: str, config: JsonObject, power_w: float, state: SetpointState,
                now: int, holder: str) -> float:
         driver, lock = open_driver(adapter_type, config, self.pool)
         try:
@@ -122,16 +169,15 @@ class Dispatcher:
                      holder=holder, details={"before_w": state.applied_w, "written_w": power_w, "read_back_w": applied})
         return applied
 
-    def setpoint_context(self, asset: asset_info.AssetInfo) -> Callable[[ProgramControl, dict[str, Any]],
-                                                                         SetpointContext]:
+    def setpoint_context(self, asset: asset_info.AssetInfo) -> Callable[[ProgramControl, Json], SetpointContext]:
         """How a program device's setpoint context is found: the battery voltage of its latest reading (else
         the model's nominal voltage) and the floor SOC (the reserve, at least the inverter's low SOC)."""
-        def context(driver: ProgramControl, program: dict[str, Any]) -> SetpointContext:
+        def context(driver: ProgramControl, program: Json) -> SetpointContext:
             reading = live.latest_reading(asset.asset_id) or {}
             volts = reading.get("battery_voltage_v")
             if not isinstance(volts, (int, float)) or isinstance(volts, bool) or volts <= 0:
                 volts = driver.nominal_battery_v()
-            floor = max(float(asset.soc_reserve_pct or 0), float(program.get("battery_low_soc_pct") or 0))
+            floor = max(float(asset.soc_reserve_pct or 0), float(number(program.get("battery_low_soc_pct")) or 0))
             return SetpointContext(battery_v=float(volts), floor_soc_pct=floor)
         return context
 
@@ -140,7 +186,7 @@ class Dispatcher:
         used: list[tuple[ProgramControl, SetpointContext]] = []
         find = self.setpoint_context(asset)
 
-        def context(driver: ProgramControl, program: dict[str, Any]) -> SetpointContext:
+        def context(driver: ProgramControl, program: Json) -> SetpointContext:
             used.append((driver, find(driver, program)))
             return used[-1][1]
         outcome = engine.change(self.pool, device, engine.setpoint(power_w, context, device_id=device.device_id,
@@ -162,7 +208,7 @@ class Dispatcher:
                      holder=holder)
         return None
 
-    def preview(self, asset_id: str, power_w: float, now: int) -> dict[str, Any]:
+    def preview(self, asset_id: str, power_w: float, now: int) -> WritePreview:
         """The exact register writes a setpoint would make now ({"writes": [...]}, or {"writes": [], "error"}
         when the device cannot be read); nothing is written and no snapshot is kept."""
         try:
@@ -182,15 +228,15 @@ class Dispatcher:
         except (ApplianceError, OSError) as exc:
             return {"writes": [], "error": str(exc) or type(exc).__name__}
 
-    def tick(self, now: int) -> list[dict[str, Any]]:
+    def tick(self, now: int) -> list[TickResult]:
         """Revert expired setpoints and retry pending writes; one result per asset touched."""
-        results = []
+        results: list[TickResult] = []
         with self._lock:
             for state in list(SetpointState.select().where(SetpointState.expires_at.is_null(False)
                                                           & (SetpointState.expires_at <= now))
                               .order_by(SetpointState.asset)):
                 release = state.revert_w is None
-                revert = 0.0 if release else state.revert_w
+                revert = 0.0 if state.revert_w is None else state.revert_w
                 # `released` marks a device to be handed back to its owner until that write succeeds.
                 control_store.update_setpoint_state(state.asset_id, {"target_w": revert, "expires_at": None,
                                                                      "revert_w": None, "pending": 1,
@@ -248,7 +294,7 @@ class Dispatcher:
 
 
 
-def state(asset_id: str) -> dict[str, Any] | None:
+def state(asset_id: str) -> SetpointView | None:
     """The setpoint in force for an asset, or None."""
     row = SetpointState.get_or_none(SetpointState.asset == asset_id)
     if row is None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping, NotRequired, TypedDict
 
 from appliance.control import assets as asset_info
 from appliance.control import delivery, engine, lease
-from appliance.control.plan import Candidate, Plan, split, total_limit
+from appliance.control.plan import Candidate, Plan, ShareJson, split, total_limit
+from appliance.drivers.modbus.settings_edit import ClampJson, WriteJson
 from appliance.errors import ApplianceError, NotFoundError, ValidationError
+from appliance.jsontypes import Json, JsonObject
 from appliance.store import control as control_store
 from appliance.store.models import DeviceGroup, DeviceGroupMember, DispatchLog, System, database
 
@@ -25,6 +27,63 @@ WRITTEN = (None, "at SOC reserve", "full", "SOC unknown (reserve set)", "no limi
 MAX_ABS_W = 1e9  # 1 GW: beyond any home or site; a typo in units, not a setpoint
 MAX_DURATION_S = 7 * 24 * 3600
 MAX_LOG = 500
+
+
+class ShareOutcome(ShareJson):
+    """An asset's share with what became of it: written (the delivery's result), skipped, or in a dry run the
+    exact register writes and the lease that would stand in the way."""
+
+    status: str
+    applied_w: NotRequired[float | None]
+    error: NotRequired[str | None]
+    retry_at: NotRequired[int]
+    lease: NotRequired[lease.LeaseJson | None]
+    writes: NotRequired[list[WriteJson]]
+    clamps: NotRequired[list[ClampJson]]
+    program: NotRequired[JsonObject]
+
+
+class Target(TypedDict):
+    """What a command was sent to."""
+
+    kind: str
+    id: str
+
+
+class DispatchHead(TypedDict):
+    """The command as planned: what was asked of which target, and what could be placed."""
+
+    ts: int
+    target: Target
+    ignored: list[str]
+    command_source: int
+    source_name: str
+    requested_w: float
+    requested_kw: float
+    placed_w: float
+    unplaced_w: float
+    duration_s: int | None
+    expires_at: int | None
+
+
+class DispatchAnswer(DispatchHead):
+    """A dispatch as the API answers it: the command, its plan and each asset's outcome."""
+
+    dispatch_id: int | None
+    dry_run: NotRequired[bool]
+    outcome: str
+    shares: list[ShareOutcome]
+
+
+class ExpiredShare(TypedDict):
+    """The share dispatch_log keeps of a setpoint that ended."""
+
+    asset_id: str
+    setpoint_w: float
+    status: str
+    applied_w: float | None
+    error: str | None
+    expired_dispatch_id: int | None
 
 
 @dataclass(frozen=True)
@@ -42,7 +101,7 @@ class Command:
     takeover: bool = False  # take the lease from another source that holds it
 
 
-def _text(body: Mapping[str, Any], key: str) -> str | None:
+def _text(body: Mapping[str, object], key: str) -> str | None:
     value = body.get(key)
     if value is None:
         return None
@@ -51,7 +110,7 @@ def _text(body: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def parse(body: Any, *, default_source: int = MANUAL) -> Command:
+def parse(body: object, *, default_source: int = MANUAL) -> Command:
     """Check a dispatch body: exactly one of kw/mw (finite), a target, optional duration_s and command_source."""
     if not isinstance(body, Mapping):
         raise ValidationError("the body must be a JSON object", field=None)
@@ -172,7 +231,7 @@ def plan(command: Command) -> Plan:
     return split(command.requested_w, candidates, by_priority=tiered)
 
 
-def _outcome(plan_: Plan, results: list[dict[str, Any]]) -> str:
+def _outcome(plan_: Plan, results: list[delivery.WriteResult]) -> str:
     statuses = [r["status"] for r in results]
     if not results or (plan_.requested_w != 0 and abs(plan_.placed_w) < 1e-6):
         return "rejected"
@@ -209,22 +268,21 @@ def _hold_leases(command: Command, written: list[str], *, source: str, holder: s
         lease.acquire(asset_id, source, holder, now=now, until=until, takeover=command.takeover)
 
 
-def _dry_run(command: Command, plan_: Plan, runner: delivery.Dispatcher, now: int, source: str) -> list[dict]:
-    shares = []
+def _dry_run(command: Command, plan_: Plan, runner: delivery.Dispatcher, now: int,
+             source: str) -> list[ShareOutcome]:
+    shares: list[ShareOutcome] = []
     for share in plan_.shares:
-        out = share.to_json()
         if share.excluded in WRITTEN:
             held = lease.conflict(share.asset_id, source, now)
-            out.update(status="dry_run", lease=held.to_json() if held else None, **runner.preview(share.asset_id,
-                                                                                                  share.setpoint_w, now))
+            shares.append({**share.to_json(), "status": "dry_run", "lease": held.to_json() if held else None,
+                           **runner.preview(share.asset_id, share.setpoint_w, now)})
         else:
-            out.update(status="skipped", writes=[])
-        shares.append(out)
+            shares.append({**share.to_json(), "status": "skipped", "writes": []})
     return shares
 
 
-def dispatch(body: Any, *, dispatcher: delivery.Dispatcher, default_source: int = MANUAL,
-             requested_by: str | None = None, control_source: str = "api") -> dict[str, Any]:
+def dispatch(body: object, *, dispatcher: delivery.Dispatcher, default_source: int = MANUAL,
+             requested_by: str | None = None, control_source: str = "api") -> DispatchAnswer:
     """Check, plan, deliver and log a setpoint command; return the plan with each asset's outcome. With
     `dry_run` the answer carries each asset's exact register writes, and nothing is written or logged."""
     command = parse(body, default_source=default_source)
@@ -233,12 +291,12 @@ def dispatch(body: Any, *, dispatcher: delivery.Dispatcher, default_source: int 
     plan_ = plan(command)
     expires_at = now + command.duration_s * 1000 if command.duration_s else None
     holder = requested_by or control_source
-    answer = {"ts": now, "target": {"kind": command.target_kind, "id": command.target_id},
-              "ignored": list(command.ignored), "command_source": command.command_source,
-              "source_name": SOURCES[command.command_source], "requested_w": round(command.requested_w, 3),
-              "requested_kw": round(command.requested_w / 1000, 6), "placed_w": plan_.to_json()["placed_w"],
-              "unplaced_w": plan_.to_json()["unplaced_w"], "duration_s": command.duration_s,
-              "expires_at": expires_at}
+    answer: DispatchHead = {
+        "ts": now, "target": {"kind": command.target_kind, "id": command.target_id},
+        "ignored": list(command.ignored), "command_source": command.command_source,
+        "source_name": SOURCES[command.command_source], "requested_w": round(command.requested_w, 3),
+        "requested_kw": round(command.requested_w / 1000, 6), "placed_w": plan_.to_json()["placed_w"],
+        "unplaced_w": plan_.to_json()["unplaced_w"], "duration_s": command.duration_s, "expires_at": expires_at}
     if command.dry_run:
         return {"dispatch_id": None, "dry_run": True, **answer, "outcome": "dry_run",
                 "shares": _dry_run(command, plan_, dispatcher, now, control_source)}
@@ -251,40 +309,39 @@ def dispatch(body: Any, *, dispatcher: delivery.Dispatcher, default_source: int 
                                    placed_w=plan_.placed_w, unplaced_w=plan_.unplaced_w,
                                    duration_s=command.duration_s, expires_at=expires_at, outcome="planned",
                                    shares="[]", requested_by=requested_by)
-    shares, results = [], []
+    shares: list[ShareOutcome] = []
+    results: list[delivery.WriteResult] = []
     for share in plan_.shares:
-        out = share.to_json()
         # Offline or maintenance assets are not written at all; an asset left out for its SOC is told 0 W.
         if share.excluded in WRITTEN:
             result = dispatcher.hold(share.asset_id, share.setpoint_w, now=now,
                                  expires_at=expires_at if share.excluded is None else None,
                                  command_source=command.command_source, dispatch_id=entry.dispatch_id,
                                  control_source=control_source, holder=holder)
-            out.update(result)
+            shares.append({**share.to_json(), **result})
             results.append(result)
         else:
-            out.update(status="skipped", applied_w=None, error=None)
-        shares.append(out)
+            shares.append({**share.to_json(), "status": "skipped", "applied_w": None, "error": None})
     outcome = _outcome(plan_, results)
     control_store.set_dispatch_outcome(entry.dispatch_id, outcome, json.dumps(shares, sort_keys=True, allow_nan=False))
     return {"dispatch_id": entry.dispatch_id, **answer, "outcome": outcome, "shares": shares}
 
 
-def expire_setpoints(now_ms: int, dispatcher: delivery.Dispatcher) -> list[dict[str, Any]]:
+def expire_setpoints(now_ms: int, dispatcher: delivery.Dispatcher) -> list[delivery.TickResult]:
     """Revert ended setpoints and retry deferred or failed writes (the runtime runs this every few seconds)."""
     results = dispatcher.tick(now_ms)
     for r in results:
         if not r["expired"]:
             continue
-        share = {"asset_id": r["asset_id"], "setpoint_w": r["target_w"], "status": r["status"],
-                 "applied_w": r.get("applied_w"), "error": r.get("error"), "expired_dispatch_id": r["dispatch_id"]}
+        share = ExpiredShare(asset_id=r["asset_id"], setpoint_w=r["target_w"], status=r["status"],
+                             applied_w=r.get("applied_w"), error=r.get("error"), expired_dispatch_id=r["dispatch_id"])
         DispatchLog.create(ts=now_ms, command_source=r["command_source"], target_kind="asset", target_id=r["asset_id"],
                            requested_w=r["target_w"], placed_w=r["target_w"], unplaced_w=0.0, outcome="expired",
                            shares=json.dumps([share], sort_keys=True, allow_nan=False), requested_by="expiry")
     return results
 
 
-def log_entries(*, limit: Any = 50, before: Any = None, target_id: Any = None) -> list[dict[str, Any]]:
+def log_entries(*, limit: object = 50, before: object = None, target_id: object = None) -> list[Json]:
     """dispatch_log rows, newest first: at most `limit`, ids below `before`, optionally of one target."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LOG:
         raise ValidationError(f"limit must be a whole number from 1 to {MAX_LOG}", field="limit")
@@ -295,9 +352,9 @@ def log_entries(*, limit: Any = 50, before: Any = None, target_id: Any = None) -
         query = query.where(DispatchLog.dispatch_id < before)
     if target_id is not None:
         query = query.where(DispatchLog.target_id == target_id)
-    out = []
+    out: list[Json] = []
     for entry in query:
-        item = {f.column_name: entry.__data__.get(f.name) for f in DispatchLog._meta.sorted_fields}
+        item: Json = {f.column_name: entry.__data__.get(f.name) for f in DispatchLog._meta.sorted_fields}
         item["shares"] = json.loads(entry.shares or "[]")
         item["source_name"] = SOURCES.get(entry.command_source)
         out.append(item)

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping, TypedDict
 
 from appliance.control import audit, budget
 from appliance.drivers.connect import LinkPool, open_driver
 from appliance.drivers.modbus.control import ProgramControl, SetpointContext
 from appliance.drivers.modbus.settings import SettingsMap, decode_program
 from appliance.drivers.modbus.settings_edit import (
-    Clamp, Write, apply_changes, mismatches, plan_writes, settings_registers,
+    Clamp, ClampJson, Write, WriteJson, apply_changes, mismatches, plan_writes, settings_registers,
 )
 from appliance.errors import ApplianceError, DeviceMismatchError, TransportError, UnsupportedError
+from appliance.jsontypes import Json, JsonObject
 from appliance.store import control as control_store
 from appliance.store.models import ControlSnapshot, ControlState, database
 
@@ -25,13 +27,23 @@ log = logging.getLogger(__name__)
 Planner = Callable[[ProgramControl, SettingsMap, dict[int, int]], tuple[dict[int, int], tuple[Clamp, ...]]]
 
 
+class OutcomeJson(TypedDict):
+    """A planned or made change as the API shows it."""
+
+    writes: list[WriteJson]
+    clamps: list[ClampJson]
+    program_before: Json
+    program: Json
+    written: bool
+
+
 @dataclass(frozen=True)
 class Device:
     """A device whose program the control service writes: its registry id and the adapter it is reached by."""
 
     device_id: str
     adapter_type: str
-    config: Mapping[str, Any]
+    config: JsonObject
 
 
 @dataclass(frozen=True)
@@ -40,19 +52,19 @@ class Outcome:
 
     writes: tuple[Write, ...]
     clamps: tuple[Clamp, ...]
-    before: dict[str, Any]
-    after: dict[str, Any]
+    before: Json
+    after: Json
     read_back: dict[int, int] | None = None  # None: a dry run (nothing was written)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> OutcomeJson:
         """The outcome as the API shows it."""
         return {"writes": [w.to_json() for w in self.writes], "clamps": [c.to_json() for c in self.clamps],
                 "program_before": self.before, "program": self.after, "written": self.read_back is not None}
 
 
-def _store_state(device_id: str, registers: Mapping[int, int], program: Mapping[str, Any], now: int,
+def _store_state(device_id: str, registers: Mapping[int, int], program: JsonObject, now: int,
                  error: str | None, *, clear_error: bool) -> None:
-    values: dict[str, Any] = {"registers": _json({str(a): w for a, w in sorted(registers.items())}),
+    values: dict[str, object] = {"registers": _json({str(a): w for a, w in sorted(registers.items())}),
                               "program": _json(program), "read_at": now}
     if error is not None:
         values.update(last_error=error, last_error_at=now)
@@ -61,7 +73,7 @@ def _store_state(device_id: str, registers: Mapping[int, int], program: Mapping[
     control_store.put_control_state(device_id, values)
 
 
-def _json(value: Any) -> str:
+def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True, allow_nan=False)
 
 
@@ -71,14 +83,14 @@ def store_error(device_id: str, error: str, now: int) -> None:
     control_store.put_control_state(device_id, values)
 
 
-def _program_driver(pool: LinkPool, device: Device) -> tuple[ProgramControl, Any]:
+def _program_driver(pool: LinkPool, device: Device) -> tuple[ProgramControl, threading.RLock]:
     driver, lock = open_driver(device.adapter_type, device.config, pool)
     if not isinstance(driver, ProgramControl):
         raise UnsupportedError(f"{device.adapter_type} devices have no program the appliance can write")
     return driver, lock
 
 
-def read(pool: LinkPool, device: Device, now: int) -> tuple[SettingsMap, dict[int, int], dict[str, Any]]:
+def read(pool: LinkPool, device: Device, now: int) -> tuple[SettingsMap, dict[int, int], Json]:
     """The device's settings as read now (FC03 under the bus lock); the copy in control_state is refreshed."""
     driver, lock = _program_driver(pool, device)
     try:
@@ -136,7 +148,7 @@ def _send(driver: ProgramControl, device: Device, writes: tuple[Write, ...], *, 
 
 
 def _verify(device: Device, smap: SettingsMap, writes: tuple[Write, ...], back: dict[int, int],
-            clamps: tuple[Clamp, ...], before: dict[str, Any], *, now: int, source: str | None,
+            clamps: tuple[Clamp, ...], before: Json, *, now: int, source: str | None,
             holder: str | None, reason: str) -> Outcome:
     """Audit the writes with their read-back; a mismatch is stored, audited and raised."""
     after = decode_program(smap, back)
@@ -159,7 +171,7 @@ def _verify(device: Device, smap: SettingsMap, writes: tuple[Write, ...], back: 
     return Outcome(writes, clamps, before, after, back)
 
 
-def program_change(changes: Any) -> Planner:
+def program_change(changes: object) -> Planner:
     """A planner that applies requested program changes (validated, clamped to the model's limits)."""
     def plan(driver: ProgramControl, smap: SettingsMap, current: dict[int, int]) -> tuple[dict[int, int],
                                                                                            tuple[Clamp, ...]]:
@@ -178,7 +190,7 @@ def drop_snapshot(device_id: str) -> bool:
     return control_store.drop_snapshot(device_id)
 
 
-def setpoint(power_w: float, context: Callable[[ProgramControl, dict[str, Any]], SetpointContext], *,
+def setpoint(power_w: float, context: Callable[[ProgramControl, Json], SetpointContext], *,
              device_id: str, now: int, source: str | None, holder: str | None, dry_run: bool = False) -> Planner:
     """A planner that maps a battery power setpoint onto the owner's program (the snapshot, taken now if none;
     a dry run takes none)."""
@@ -209,7 +221,7 @@ def restoring(device_id: str) -> Planner:
     return plan
 
 
-def cached_program(device_id: str) -> tuple[dict[str, Any] | None, int | None, str | None]:
+def cached_program(device_id: str) -> tuple[Json | None, int | None, str | None]:
     """The program last read from the device, when, and its last control error."""
     row = ControlState.get_or_none(ControlState.device == device_id)
     if row is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from appliance.clock import iso_ms
 from appliance.control import audit
@@ -19,6 +19,18 @@ DEFAULT_LEASE_S = 900
 MIN_LEASE_S, MAX_LEASE_S = 10, 7 * 24 * 3600
 
 
+class LeaseJson(TypedDict):
+    """A lease as the API and pages show it."""
+
+    device_id: str
+    source: str
+    source_name: str
+    holder: str
+    acquired_at: int
+    expires_at: int
+    expires: str | None
+
+
 @dataclass(frozen=True)
 class Lease:
     """Who controls a device, since and until when."""
@@ -29,7 +41,7 @@ class Lease:
     acquired_at: int
     expires_at: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> LeaseJson:
         """The lease as the API and pages show it."""
         return {"device_id": self.device_id, "source": self.source, "source_name": SOURCES[self.source],
                 "holder": self.holder, "acquired_at": self.acquired_at, "expires_at": self.expires_at,
@@ -46,19 +58,19 @@ class LeaseConflict(ConflictError):
                          f"{iso_ms(lease.expires_at)}; send takeover: true to take over", field="takeover")
         self.lease = lease
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The error body, with the lease that stands in the way."""
         return {**super().to_dict(), "lease": self.lease.to_json()}
 
 
-def check_source(source: Any) -> str:
+def check_source(source: object) -> str:
     """A control source name, or ValidationError."""
     if source not in SOURCES:
         raise ValidationError(f"source must be one of {', '.join(SOURCES)}", field="source")
     return str(source)
 
 
-def lease_s(value: Any = None) -> int:
+def lease_s(value: object = None) -> int:
     """A lease length in seconds: the request's, else the app setting, else 15 minutes."""
     if value is None:
         value = app_setting(LEASE_KEY, DEFAULT_LEASE_S)

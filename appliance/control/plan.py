@@ -4,9 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, Iterable
+from typing import Iterable, TypedDict
 
 EPS_W = 1e-6
+
+
+class ClampJson(TypedDict):
+    """The most negative and most positive setpoint an asset takes."""
+
+    min_w: float
+    max_w: float
+
+
+class ShareJson(TypedDict):
+    """One asset's share of a plan, as the API and dispatch_log show it."""
+
+    asset_id: str
+    proportional_w: float
+    setpoint_w: float
+    clamp: ClampJson
+    clamped: bool
+    excluded: str | None
+    priority: int | None
+
+
+class PlanJson(TypedDict):
+    """A plan as the API and dispatch_log show it."""
+
+    requested_w: float
+    placed_w: float
+    unplaced_w: float
+    shares: list[ShareJson]
 
 
 @dataclass(frozen=True)
@@ -34,7 +62,7 @@ class Share:
     excluded: str | None
     priority: int | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ShareJson:
         """The share as the API and dispatch_log show it."""
         return {"asset_id": self.asset_id, "proportional_w": _r(self.proportional_w),
                 "setpoint_w": _r(self.setpoint_w), "clamp": {"min_w": _r(self.min_w), "max_w": _r(self.max_w)},
@@ -50,7 +78,7 @@ class Plan:
     unplaced_w: float
     shares: tuple[Share, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PlanJson:
         """The plan as the API and dispatch_log show it."""
         return {"requested_w": _r(self.requested_w), "placed_w": _r(self.placed_w),
                 "unplaced_w": _r(self.unplaced_w), "shares": [s.to_json() for s in self.shares]}

@@ -49,7 +49,7 @@ class Found:
         return int(value) if value is not None else None
 
 
-def _clean(value: Any) -> str | None:
+def _clean(value: object) -> str | None:
     text = str(value).strip().strip("\x00").strip() if value is not None else ""
     return text or None
 

@@ -34,7 +34,7 @@ def _get(key: str) -> Any:
     return stored_settings.get_json(key, DEFAULTS[key])
 
 
-def check(key: str, value: Any) -> Any:
+def check(key: str, value: object) -> Any:
     """A setting value checked for its key; ValidationError names the key."""
     if key not in DEFAULTS:
         raise ValidationError(f"unknown discovery setting {key!r}", field=key)
@@ -54,7 +54,7 @@ def check(key: str, value: Any) -> Any:
     return value
 
 
-def set_value(key: str, value: Any) -> None:
+def set_value(key: str, value: object) -> None:
     """Store one discovery setting after checking it."""
     value = check(key, value)
     stored_settings.put_json(key, value, updated_at=utc_now_iso())

@@ -243,7 +243,7 @@ class TcpTarget:
     unit_ids: tuple[int, ...] | None = None
 
 
-def parse_ports(value: Any) -> tuple[int, ...]:
+def parse_ports(value: object) -> tuple[int, ...]:
     """An int, "a-b", or a list of those, as TCP port numbers (at most MAX_TCP_PORTS)."""
     items = value if isinstance(value, list) else [value]
     out: list[int] = []
@@ -265,7 +265,7 @@ def parse_ports(value: Any) -> tuple[int, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def parse_unit_ids(value: Any, field: str = "unit_ids") -> tuple[int, ...]:
+def parse_unit_ids(value: object, field: str = "unit_ids") -> tuple[int, ...]:
     """A list of Modbus unit ids 0..247."""
     if not isinstance(value, list) or not value or len(value) > 32:
         raise ValidationError(f"{field} must be a list of 1 to 32 unit ids", field=field)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Union
 
 from appliance.drivers import driver_for
 from appliance.drivers.base import Driver
-from appliance.drivers.links import BleLink, ModbusBus
+from appliance.drivers.links import BleLink, ModbusBus, StreamLink
 from appliance.drivers.transports.modbus import RtuBus, TcpBus
 from appliance.drivers.transports.stream import SerialStream
 from appliance.errors import ApplianceError, TransportError, ValidationError
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from appliance.drivers.transports.ble import BleLoop
 
 #: What the pool keeps open per endpoint: a Modbus bus, a byte stream, or a pack's BLE links.
-Handle = Union[TcpBus, RtuBus, ModbusBus, SerialStream, list[BleLink]]
+Handle = Union[ModbusBus, StreamLink, list[BleLink]]
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ class LinkPool:
     def _open(self, key: str, adapter_type: str, config: JsonObject) -> Handle:
         timeout = to_float(config.get("timeout_s", 3.0), "timeout_s")
         baudrate, parity = to_int(config.get("baudrate", 9600), "baudrate"), str(config.get("parity", "N"))
-        stopbits, bytesize = to_int(config.get("stopbits", 1), "stopbits"), to_int(config.get("bytesize", 8), "bytesize")
+        stopbits = to_int(config.get("stopbits", 1), "stopbits")
+        bytesize = to_int(config.get("bytesize", 8), "bytesize")
         if adapter_type in MODBUS_TYPES:
             if config.get("transport") == "tcp":
                 return TcpBus(str(config["host"]), to_int(config.get("port", 502), "port"), timeout_s=timeout)

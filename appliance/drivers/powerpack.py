@@ -9,9 +9,10 @@ from appliance.drivers.base import CAP_SETPOINT, Identity, Reading
 from appliance.drivers.modbus.codec import decode_field, encode_field
 from appliance.drivers.modbus.device import ModbusMapDriver, clean, probe, reading_from
 from appliance.drivers.modbus.regmap import load_map
+from appliance.drivers.modbus.settings_edit import WriteJson
 from appliance.drivers.schemas import defaults_of, modbus_schema
 from appliance.errors import DecodeError, TransportError, UnsupportedError, ValidationError
-from appliance.jsontypes import Json, number, to_float
+from appliance.jsontypes import number, to_float
 
 SCHEMA = modbus_schema("powerpack", extra={
     "max_charge_kw": {"type": "number", "minimum": 0, "maximum": 100000, "default": 100},
@@ -84,7 +85,7 @@ class PowerPackDriver(ModbusMapDriver):
                                   field="power_w") from exc
         return wanted_w, word
 
-    def setpoint_writes(self, power_w: float) -> list[Json]:
+    def setpoint_writes(self, power_w: float) -> list[WriteJson]:
         """The register writes a setpoint makes (what a dry run shows)."""
         _, word = self.setpoint_word(power_w)
         return [{"function": 6, "address": TARGET, "count": 1, "values": [word], "settings": ["target_power_w"]}]

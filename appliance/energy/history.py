@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from appliance import clock
 from appliance.energy.localtime import day_bounds, local_date, parse_date, zone
@@ -23,6 +24,7 @@ from appliance.store import rollup_sources as samples
 from appliance.store.energy_history import ENERGY_TABLES
 from appliance.store.models import database
 from appliance.store.rollup_sources import ENERGY
+from appliance.store.sqltypes import SqlRow
 
 LEVELS = tuple(energy_catalog.LEVEL_TABLES)
 RESOLUTIONS = {"5m": BUCKET_MS, "1h": 3_600_000, "1d": 86_400_000}
@@ -39,7 +41,7 @@ def _system_of(level: str, entity_id: str) -> str:
     return system
 
 
-def _zone_of(system_id: str):
+def _zone_of(system_id: str) -> ZoneInfo:
     found = energy_catalog.system_locale(system_id)
     if found is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")
@@ -57,7 +59,7 @@ def _check_range(start_ms: Any, end_ms: Any, resolution: str) -> None:
                               "choose a coarser resolution", field="resolution")
 
 
-def _row(values: tuple) -> dict[str, Any]:
+def _row(values: SqlRow) -> dict[str, Any]:
     return dict(zip(KEYS, values))
 
 
@@ -68,11 +70,12 @@ def _per_hour(energy_in: float | None, energy_out: float | None, hours: float) -
     return ((energy_in or 0.0) - (energy_out or 0.0)) * 1000.0 / hours
 
 
-def _dates(start_ms: int, end_ms: int, tz) -> tuple[str, str]:
+def _dates(start_ms: int, end_ms: int, tz: ZoneInfo) -> tuple[str, str]:
     return local_date(start_ms, tz).isoformat(), local_date(end_ms, tz).isoformat()
 
 
-def _energy_series(level: str, entity: str, resolution: str, start: int, end: int, tz) -> list[dict[str, Any]]:
+def _energy_series(level: str, entity: str, resolution: str, start: int, end: int,
+                   tz: ZoneInfo) -> list[dict[str, Any]]:
     if resolution == "5m":
         return [_row(r) for r in sql.energy_five_minutes(level, entity, start, end)]
     first, last = _dates(start, end, tz)
@@ -89,7 +92,8 @@ def _energy_series(level: str, entity: str, resolution: str, start: int, end: in
     return out
 
 
-def _device_series(level: str, entity: str, resolution: str, start: int, end: int, tz) -> list[dict[str, Any]]:
+def _device_series(level: str, entity: str, resolution: str, start: int, end: int,
+                   tz: ZoneInfo) -> list[dict[str, Any]]:
     first, last = _dates(start, end, tz)
     if level == "meter":
         if resolution != "1d":
@@ -218,7 +222,7 @@ def today_totals(system_id: str, now_ms: int | None = None) -> dict[str, Any]:
             "self_consumption_pct": _pct(pv - exported, pv), "autarky_pct": _pct(load - imported, load)}
 
 
-def cell_history(pack_id: str, start_ms: int, end_ms: int, limit: int = 2000) -> list[dict[str, Any]]:
+def cell_history(pack_id: str, start_ms: int, end_ms: int, limit: int = 2000) -> list[cell_store.CellReadingJson]:
     """A pack's cell readings in [start_ms, end_ms), oldest first: per reading its units with cell voltages,
     probe temperatures and balancing (the stored encoding stays in appliance.store.cells)."""
     if not isinstance(start_ms, int) or not isinstance(end_ms, int) or end_ms <= start_ms:
@@ -228,7 +232,7 @@ def cell_history(pack_id: str, start_ms: int, end_ms: int, limit: int = 2000) ->
     return [reading.to_json() for reading in cell_store.read_cells(pack_id, start_ms, end_ms, limit=limit)]
 
 
-def latest_cells(pack_id: str) -> dict[str, Any] | None:
+def latest_cells(pack_id: str) -> cell_store.CellReadingJson | None:
     """A pack's newest cell reading (units, cell voltages, probes, balancing), or None."""
     reading = cell_store.latest_cells(pack_id)
     return reading.to_json() if reading is not None else None

@@ -8,31 +8,31 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from appliance.energy import market
 from appliance.energy.localtime import local_hour
 from appliance.store import rollup_levels as sql
 from appliance.store.rollup_levels import ARRAY, INVERTER, SYSTEM, Level
+from appliance.store.sqltypes import SqlRow
 
 
-def _total(values: list) -> float | None:
+def _total(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return sum(known) if known else None
 
 
-def _peak_hour(hours: list[tuple], column: int, tz: ZoneInfo) -> int | None:
+def _peak_hour(hours: list[SqlRow], column: int, tz: ZoneInfo) -> int | None:
     best = max((h for h in hours if h[column] is not None and h[column] > 0), key=lambda h: h[column], default=None)
     return None if best is None else local_hour(best[0], tz)
 
 
-def _mean(hours: list[tuple], column: int) -> float | None:
+def _mean(hours: list[SqlRow], column: int) -> float | None:
     weight = sum(h[-1] or 0 for h in hours if h[column] is not None)
     return sum(h[column] * (h[-1] or 0) for h in hours if h[column] is not None) / weight if weight else None
 
 
-def daily(conn: sqlite3.Connection, level: Level, key: str, parents: tuple[Any, ...], day_start: int, day_end: int,
+def daily(conn: sqlite3.Connection, level: Level, key: str, parents: tuple[str, ...], day_start: int, day_end: int,
           day: date, tz: ZoneInfo, nominal_kwh: float | None) -> None:
     """Recompute one daily summary row of a level from its hourly rows (energies) and 5-minute rows (peaks)."""
     iso = day.isoformat()

@@ -14,6 +14,7 @@ import sqlite3
 from bisect import bisect_right
 from datetime import date, datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from appliance.clock import parse_instant
 from appliance.energy.localtime import HOUR_MS, local_date, parse_date, zone
@@ -33,7 +34,8 @@ Steps = list[tuple[int, float]]
 
 
 def _conn() -> sqlite3.Connection:
-    return database.connection()
+    conn: sqlite3.Connection = database.connection()
+    return conn
 
 
 def types(conn: sqlite3.Connection | None = None) -> dict[str, int]:
@@ -138,7 +140,7 @@ def _refill_tariff_days(conn: sqlite3.Connection, rows: list[tuple[int, str | No
     return count
 
 
-def _zone(conn: sqlite3.Connection, system_id: str):
+def _zone(conn: sqlite3.Connection, system_id: str) -> ZoneInfo:
     found = energy_catalog.system_locale(system_id, conn)
     if found is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")

@@ -20,12 +20,14 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from operator import add, mul, sub
-from typing import Sequence
+from typing import Any, Sequence
 
 from appliance.energy.sources import BUCKET_MS
 
 KWH_PER_W_MS = 1.0 / 1000.0 / 3_600_000.0
-Quantity = tuple[Sequence, int, "Sequence | None"]  # (powers, sign, counters or None)
+#: (powers, sign, counters or None); a column holds numbers and None, which the list-wide checks below
+#: ("None in values") rule out where it matters: mypy cannot follow those, so the columns are Any.
+Quantity = tuple[Sequence[Any], int, "Sequence[Any] | None"]
 
 
 @dataclass
@@ -55,18 +57,20 @@ class _Pairs:
             known = row[column]
             row[column] = energy if known is None else known + energy
 
-    def energy(self, j: int, powers: Sequence, sign: int, counters: Sequence | None) -> float | None:
+    def energy(self, j: int, powers: Sequence[Any], sign: int, counters: Sequence[Any] | None) -> float | None:
         """Energy of pair j (samples j-1 and j) of one quantity, in kWh."""
         dt = self.ts[j] - self.ts[j - 1]
         if counters is not None:
-            ca, cb = counters[j - 1], counters[j]
+            ca: float | None = counters[j - 1]
+            cb: float | None = counters[j]
             if ca is not None and cb is not None:
                 delta = cb - ca
                 if 0.0 <= delta <= self.kwh_per_ms * dt:
                     return delta
                 if self.lo <= self.ts[j - 1] - self.ts[j - 1] % BUCKET_MS < self.hi:
                     self.totals.resets += 1
-        pa, pb = powers[j - 1], powers[j]
+        pa: float | None = powers[j - 1]
+        pb: float | None = powers[j]
         if pa is None or pb is None:
             return None
         if sign < 0:

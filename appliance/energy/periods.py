@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from appliance.energy import history, market
-from appliance.energy.localtime import HOUR_MS, day_bounds, hours_between, zone
+from appliance.energy.localtime import HOUR_MS, day_bounds, hours_between, parse_date, zone
 from appliance.errors import NotFoundError, ValidationError
 from appliance.store import energy_catalog
 from appliance.store.energy_history import system_hours
@@ -107,7 +107,7 @@ def period_energy(system_id: str, period: str, day: date | str) -> dict[str, Any
     """A system's energy bars of a period around a local date, with the period's totals and currency."""
     if period not in PERIODS:
         raise ValidationError(f"period must be one of {', '.join(PERIODS)}", field="period")
-    day = history.parse_date(day, "date")
+    day = parse_date(day, "date")
     system = energy_catalog.system_locale(system_id)
     if system is None:
         raise NotFoundError(f"no system {system_id!r}", field="system_id")

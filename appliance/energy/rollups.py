@@ -46,14 +46,14 @@ def immediate(conn: sqlite3.Connection) -> AbstractContextManager[sqlite3.Connec
 
 
 def _connection() -> sqlite3.Connection:
-    conn = database.connection()
+    conn: sqlite3.Connection = database.connection()
     if conn.in_transaction:
         raise StoreError("rollups run in their own transactions, not inside another")
     return conn
 
 
 def _queue_new_samples(conn: sqlite3.Connection, source: Source, now_ms: int, cfg: RollupConfig,
-                       stats: dict) -> None:
+                       stats: dict[str, int]) -> None:
     """Queue the buckets of samples newer than the watermark, and move it up to the newest sample."""
     with immediate(conn):
         mark = queue_sql.watermark(conn, source.table)
@@ -105,7 +105,7 @@ def _runs(buckets: list[int], reach: int, chunk: int) -> list[tuple[int, int]]:
 
 
 def _recompute_buckets(conn: sqlite3.Connection, source: Source, topo: Topology, device: str, lo: int, hi: int,
-                       mark: int, cfg: RollupConfig, stats: dict) -> None:
+                       mark: int, cfg: RollupConfig, stats: dict[str, int]) -> None:
     """Recompute a device's 5-minute rows [lo, hi] from its samples up to the watermark `mark`, and queue the
     local days they touch. Samples above the watermark wait for it: the rollups then hold exactly the pairs
     that end at or below it, and history.today_totals adds the rest."""
@@ -142,7 +142,7 @@ def _recompute_buckets(conn: sqlite3.Connection, source: Source, topo: Topology,
 
 
 def _process_buckets(conn: sqlite3.Connection, source: Source, topo: Topology, cfg: RollupConfig,
-                     stats: dict) -> None:
+                     stats: dict[str, int]) -> None:
     """Recompute every queued 5-minute bucket (widened to the pairs that reach it) from the samples."""
     queued: dict[str, list[int]] = defaultdict(list)
     for device, bucket in queue_sql.queued_items(conn, source.table, ordered=True):
@@ -171,7 +171,7 @@ def _process_buckets(conn: sqlite3.Connection, source: Source, topo: Topology, c
                     queue_sql.queue(conn, [(source.table, device, hi + BUCKET_MS)])
 
 
-def _process_days(conn: sqlite3.Connection, source: Source, topo: Topology, stats: dict) -> None:
+def _process_days(conn: sqlite3.Connection, source: Source, topo: Topology, stats: dict[str, int]) -> None:
     """Recompute the queued hours, grouped by system and local day, with the day's daily rows."""
     by_day: dict[tuple[str, int], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for device, hour in queue_sql.queued_items(conn, source.hour_queue):
@@ -200,10 +200,10 @@ def _process_days(conn: sqlite3.Connection, source: Source, topo: Topology, stat
         stats["days"] += len(devices)
 
 
-def _run(now_ms: int, cfg: RollupConfig, tables: tuple[Source, ...]) -> dict:
+def _run(now_ms: int, cfg: RollupConfig, tables: tuple[Source, ...]) -> dict[str, Any]:
     conn = _connection()
     topo = load(conn)
-    result: dict = {}
+    result: dict[str, Any] = {}
     stats: dict[str, dict[str, Any]] = {source.table: {"samples": 0, "buckets": 0, "days": 0, "gaps": 0,
                                                         "gap_ms": 0, "counter_resets": 0} for source in tables}
     with immediate(conn):
@@ -223,12 +223,13 @@ def _run(now_ms: int, cfg: RollupConfig, tables: tuple[Source, ...]) -> dict:
     return result
 
 
-def roll_up(now_ms: int | None = None, *, config: RollupConfig | None = None) -> dict:
+def roll_up(now_ms: int | None = None, *, config: RollupConfig | None = None) -> dict[str, Any]:
     """Roll up the samples written since the last run and the late ones; return counts per sample table."""
     return _run(clock.now_ms() if now_ms is None else now_ms, config or RollupConfig(), SOURCES)
 
 
-def rebuild(system_id: str | None = None, *, config: RollupConfig | None = None, now_ms: int | None = None) -> dict:
+def rebuild(system_id: str | None = None, *, config: RollupConfig | None = None,
+            now_ms: int | None = None) -> dict[str, Any]:
     """Recompute every rollup from the samples (of one system, or all); aggregates older than the samples stay."""
     conn = _connection()
     now = clock.now_ms() if now_ms is None else now_ms

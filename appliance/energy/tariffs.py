@@ -13,6 +13,7 @@ import math
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from appliance import clock
 from appliance.energy import market
@@ -32,7 +33,7 @@ TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 TYPES = {"import": market.IMPORT_TARIFF, "export": market.EXPORT_TARIFF}
 
 
-def _price(value: Any, field: str) -> float:
+def _price(value: object, field: str) -> float:
     try:
         number = float(str(value).strip().replace(",", "."))
     except (TypeError, ValueError):
@@ -42,7 +43,7 @@ def _price(value: Any, field: str) -> float:
     return number
 
 
-def _minutes(value: Any, field: str) -> int:
+def _minutes(value: object, field: str) -> int:
     text = str(value or "").strip()
     if not TIME.match(text):
         raise ValidationError(f"{field} must be a time HH:MM such as 17:00", field=field)
@@ -84,7 +85,7 @@ def _changes(spec: dict[str, Any]) -> list[tuple[int, float]]:
         cuts |= {_minutes(p["start"], "start"), _minutes(p["end"], "end") % 1440}
 
     def price_at(minute: int) -> float:
-        found = spec["base"]
+        found: float = spec["base"]
         for p in spec["periods"]:  # a later period wins where periods overlap
             start, end = _minutes(p["start"], "start"), _minutes(p["end"], "end")
             inside = start <= minute < end if start < end else (minute >= start or minute < end)
@@ -100,7 +101,8 @@ def _changes(spec: dict[str, Any]) -> list[tuple[int, float]]:
     return out
 
 
-def _points(system_id: str, side: str, spec: dict[str, Any], first: date, last: date, tz: Any) -> list[dict]:
+def _points(system_id: str, side: str, spec: dict[str, Any], first: date, last: date,
+            tz: ZoneInfo) -> list[dict[str, Any]]:
     """Market-data points of one side from `first` to `last` (local dates, inclusive)."""
     kind = {"kind": "flat", "price": 0.0} if spec["kind"] == "none" else spec
     changes = _changes(kind)

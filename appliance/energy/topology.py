@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from appliance.energy.localtime import zone
 from appliance.store import energy_catalog as catalog
+from appliance.store.sqltypes import SqlRow
 
 
 @dataclass
@@ -15,7 +16,7 @@ class Topology:
     """The catalog as the rollups need it."""
 
     zones: dict[str, ZoneInfo] = field(default_factory=dict)  # system_id -> zone
-    parents: dict[str, dict[str, tuple]] = field(default_factory=dict)  # sample table -> device -> parent ids
+    parents: dict[str, dict[str, SqlRow]] = field(default_factory=dict)  # sample table -> device -> parent ids
     array_kwh: dict[str, float] = field(default_factory=dict)  # inverter array -> attached packs' nominal kWh
     system_kwh: dict[str, float] = field(default_factory=dict)  # system -> all its packs' nominal kWh
     pack_kwh: dict[str, float] = field(default_factory=dict)
@@ -25,7 +26,8 @@ class Topology:
         ids = self.parents.get(table, {}).get(device)
         if ids is None:
             return None
-        return ids[1] if table != "meter_samples" else ids[0]
+        system: str | None = ids[1] if table != "meter_samples" else ids[0]
+        return system
 
 
 def load(conn: sqlite3.Connection) -> Topology:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from appliance.control import dispatch, program
 from appliance.control.delivery import Dispatcher
 from appliance.errors import ApplianceError, ValidationError
+from appliance.jsontypes import Json, JsonValue, as_json
 from appliance.mqtt import control_entities
 from appliance.mqtt.control_entities import RELEASE, SETPOINT
 from appliance.mqtt.discovery import DeviceInfo, Topics
@@ -27,7 +28,7 @@ MAINTENANCE = "maintenance"
 MAINTENANCE_REASON = "set over MQTT (Home Assistant)"
 MAX_PAYLOAD = 256
 QUEUE = 64
-Reply = Callable[[dict[str, Any]], None]
+Reply = Callable[[Json], None]
 
 
 class Commands:
@@ -44,7 +45,7 @@ class Commands:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         #: device id -> control.program.describe's answer (read on the worker: it talks to the device).
-        self.described: dict[str, dict[str, Any]] = {}
+        self.described: dict[str, program.ProgramView] = {}
         self._asked: set[str] = set()
         #: Told when a device's controls are known or changed (the service re-announces the device).
         self.on_described: Callable[[str], None] = lambda device_id: None
@@ -68,21 +69,21 @@ class Commands:
                               # Reachable while the device is not: maintenance is what takes it offline.
                               "availability": [{"topic": topics.status}]})]
 
-    def program_state(self, device_id: str) -> dict[str, Any]:
+    def program_state(self, device_id: str) -> Json:
         """What a device's control state topic adds to maintenance: the program read last, the setpoint."""
         described = self.described.get(device_id)
         if not described:
             return {}
-        setpoint = described.get("setpoint") or {}
-        return {"program": described.get("program") or {}, "setpoint_w": setpoint.get("target_w", 0),
-                "lease": (described.get("lease") or {}).get("source")}
+        setpoint, held = described["setpoint"], described["lease"]
+        return {"program": described["program"] or {}, "setpoint_w": setpoint["target_w"] if setpoint else 0,
+                "lease": held["source"] if held else None}
 
     def _describe(self, device_id: str) -> bool:
         """Read a device's program (on the worker); True when it is controllable."""
         if not program.controllable(device_id):
             return False
         answer = program.describe(device_id, dispatcher=self.dispatcher)
-        if answer.get("stale") and device_id in self.described:
+        if answer["stale"] and device_id in self.described:
             return True  # the device did not answer now: keep the controls read before
         self.described[device_id] = answer
         return True
@@ -117,7 +118,7 @@ class Commands:
             device_id, name, payload, reply = item
             reply(self.run(device_id, name, payload))
 
-    def run(self, device_id: str, name: str, payload: bytes) -> dict[str, Any]:
+    def run(self, device_id: str, name: str, payload: bytes) -> Json:
         """Carry out one command now; the outcome says what happened or why it was refused."""
         try:
             text = _text(payload)
@@ -128,7 +129,7 @@ class Commands:
             if name == MAINTENANCE:
                 on = _on_off(text, name)
                 self.maintenance(device_id, on, MAINTENANCE_REASON)
-                detail: Any = "maintenance on" if on else "maintenance off"
+                detail: JsonValue = "maintenance on" if on else "maintenance off"
             else:
                 detail = self._control(device_id, name, text)
         except ApplianceError as exc:
@@ -137,10 +138,11 @@ class Commands:
         log.info("MQTT command %s for %s: %s", name, device_id, detail)
         return self._outcome(name, True, None, device_id=device_id, detail=detail)
 
-    def _control(self, device_id: str, name: str, text: str) -> Any:
+    def _control(self, device_id: str, name: str, text: str) -> JsonValue:
         """A program setting, the battery setpoint or the hand-back, as the control API does them (source mqtt:
         another source's lease refuses it; MQTT never takes over)."""
-        settings = {item["name"]: item for item in (self.described.get(device_id) or {}).get("settings") or []}
+        described = self.described.get(device_id)
+        settings = {item["name"]: item for item in described["settings"]} if described else {}
         if name == SETPOINT:
             try:
                 watts = float(text)
@@ -149,25 +151,25 @@ class Commands:
                                       field="payload") from None
             answer = dispatch.dispatch({"asset_id": device_id, "kw": watts / 1000}, dispatcher=self.dispatcher,
                                        control_source="mqtt", requested_by=self.holder)
-            detail: Any = {"outcome": answer["outcome"], "placed_w": answer["placed_w"]}
+            detail: JsonValue = {"outcome": answer["outcome"], "placed_w": answer["placed_w"]}
         elif name == RELEASE:
             detail = program.release(device_id, None, source="mqtt", holder=self.holder,
                                      dispatcher=self.dispatcher)["released"]
-        elif name in settings and not settings[name].get("read_only") and not settings[name].get("slot"):
+        elif name in settings and not settings[name]["read_only"] and not settings[name]["slot"]:
             try:
                 value = control_entities.parse_value(settings[name], text)
             except ValueError as exc:
                 raise ValidationError(f"{name}: {exc}", field="payload") from None
-            answer = program.change(device_id, {"program": {name: value}}, source="mqtt", holder=self.holder,
-                                    dispatcher=self.dispatcher)
-            detail = {"clamps": answer.get("clamps"), "writes": len(answer.get("writes") or [])}
+            changed = program.change(device_id, {"program": {name: value}}, source="mqtt", holder=self.holder,
+                                     dispatcher=self.dispatcher)
+            detail = {"clamps": [as_json(c) for c in changed["clamps"]], "writes": len(changed["writes"])}
         else:
             raise ValidationError(f"unknown command {name!r}", field="command")
         self._describe(device_id)  # the state HA shows is what the device holds now
         self.on_described(device_id)
         return detail
 
-    def _outcome(self, name: str, ok: bool, error: str | None, **extra: Any) -> dict[str, Any]:
+    def _outcome(self, name: str, ok: bool, error: str | None, **extra: JsonValue) -> Json:
         return {"command": name, "ok": ok, "error": error, "ts": self.clock(), **extra}
 
 

@@ -115,7 +115,7 @@ def check_host(host: Any, where: str = "host") -> str:
     return host
 
 
-def check_user(value: Any, where: str = "username") -> str | None:
+def check_user(value: object, where: str = "username") -> str | None:
     """A user name: up to 256 printable characters, or None."""
     if value in (None, ""):
         return None
@@ -124,7 +124,7 @@ def check_user(value: Any, where: str = "username") -> str | None:
     return check_text(value, where)
 
 
-def check_secret(value: Any, where: str = "password") -> str | None:
+def check_secret(value: object, where: str = "password") -> str | None:
     """A password: up to 256 characters without control characters, or None."""
     if value in (None, ""):
         return None
@@ -134,7 +134,7 @@ def check_secret(value: Any, where: str = "password") -> str | None:
     return check_text(value, where)
 
 
-def check_topic(value: Any, where: str) -> str:
+def check_topic(value: object, where: str) -> str:
     """A topic prefix or base: 1-8 levels, no wildcards, spaces or empty levels."""
     if not isinstance(value, str) or not TOPIC_PATTERN.match(value):
         raise ValidationError(f"{where} must be 1-8 topic levels separated by '/', without spaces, '+' or '#' "
@@ -142,7 +142,7 @@ def check_topic(value: Any, where: str) -> str:
     return check_text(value, where)
 
 
-def check_file(value: Any, where: str) -> str | None:
+def check_file(value: object, where: str) -> str | None:
     """An absolute path of a readable file (CA, certificate, key), or None."""
     if value in (None, ""):
         return None
@@ -156,7 +156,7 @@ def check_file(value: Any, where: str) -> str | None:
     return value
 
 
-def check_bool(value: Any, where: str) -> bool:
+def check_bool(value: object, where: str) -> bool:
     """True or false."""
     if not isinstance(value, bool):
         raise ValidationError(f"{where} must be true or false", field=where)

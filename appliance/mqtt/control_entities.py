@@ -5,8 +5,9 @@ are left to the control page."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
 
+from appliance.control.program import ProgramView, SettingView
+from appliance.jsontypes import Json, JsonValue, number
 from appliance.mqtt.discovery import Topics
 from appliance.mqtt.entities import Entity
 
@@ -16,18 +17,18 @@ COMPONENTS = {"enum": "select", "u16": "number", "bool": "switch", "bit": "switc
 DEFAULT_MAX_W = 10_000
 
 
-def controls(device_id: str, described: Mapping[str, Any], topics: Topics) -> list[Entity]:
+def controls(device_id: str, described: ProgramView, topics: Topics) -> list[Entity]:
     """HA entities for the settings of `described` (control.program.describe's answer)."""
     state = topics.command_state(device_id)
-    common = {"state_topic": state, "availability": [{"topic": topics.status}]}
+    common: Json = {"state_topic": state, "availability": [{"topic": topics.status}]}
     out: list[Entity] = []
-    for item in described.get("settings") or []:
+    for item in described["settings"]:
         component = COMPONENTS.get(item.get("type"))
         if component is None or item.get("read_only") or item.get("slot"):
             continue
         name, command = item["name"], topics.command(device_id, item["name"])
         value = "value_json.program.%s" % name
-        extra: dict[str, Any] = {"command_topic": command, **common}
+        extra: Json = {"command_topic": command, **common}
         if component == "select":
             extra["options"] = list(item.get("choices") or [])
             template = "{{ %s | default(none) }}" % value
@@ -43,7 +44,7 @@ def controls(device_id: str, described: Mapping[str, Any], topics: Topics) -> li
             template = "{{ 'ON' if %s else 'OFF' }}" % value
         out.append(Entity(component, name, item.get("label") or name, template, category="config",
                           icon="mdi:tune", extra=extra))
-    rated = (described.get("program") or {}).get("rated_power_w") or DEFAULT_MAX_W
+    rated = number((described["program"] or {}).get("rated_power_w")) or DEFAULT_MAX_W
     out.append(Entity("number", SETPOINT, "Battery setpoint", "{{ value_json.setpoint_w | default(none) }}",
                       "power", "W", icon="mdi:battery-sync",
                       extra={"command_topic": topics.command(device_id, SETPOINT), **common, "min": -rated,
@@ -54,7 +55,7 @@ def controls(device_id: str, described: Mapping[str, Any], topics: Topics) -> li
     return out
 
 
-def parse_value(item: Mapping[str, Any], text: str) -> Any:
+def parse_value(item: SettingView, text: str) -> JsonValue:
     """A command payload as the setting takes it (the control service checks and clamps it after)."""
     kind = item.get("type")
     if kind in ("bool", "bit"):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
 
 from appliance import __version__, vocabulary
+from appliance.jsontypes import Json, JsonObject
 from appliance.mqtt.entities import Entity
 from appliance.validation import finite_or_none
 
@@ -128,38 +128,36 @@ class ApplianceInfo:
     serial_number: str | None = None
 
 
-def origin() -> dict[str, Any]:
+def origin() -> Json:
     """Who publishes the configs (HA shows it in the device's MQTT info)."""
     return {"name": "appliance", "sw_version": __version__}
 
 
-def appliance_device(appliance: ApplianceInfo) -> dict[str, Any]:
+def appliance_device(appliance: ApplianceInfo) -> Json:
     """The appliance's HA device block."""
-    block = {"identifiers": [appliance.node], "name": appliance.name, "manufacturer": "Solar appliance",
+    block: Json = {"identifiers": [appliance.node], "name": appliance.name, "manufacturer": "Solar appliance",
              "model": "Edge appliance", "sw_version": __version__}
     if appliance.serial_number:
         block["serial_number"] = appliance.serial_number
     return block
 
 
-def device_block(info: DeviceInfo, appliance: ApplianceInfo) -> dict[str, Any]:
+def device_block(info: DeviceInfo, appliance: ApplianceInfo) -> Json:
     """A device's HA device block: identity, and `via_device` the appliance."""
-    block: dict[str, Any] = {"identifiers": [f"{appliance.node}-{slug(info.device_id)}"], "name": info.name,
-                             "manufacturer": info.manufacturer or "unknown",
-                             "model": info.model or KIND_MODELS.get(info.kind, info.kind),
-                             "via_device": appliance.node}
+    block: Json = {"identifiers": [f"{appliance.node}-{slug(info.device_id)}"], "name": info.name,
+                   "manufacturer": info.manufacturer or "unknown",
+                   "model": info.model or KIND_MODELS.get(info.kind, info.kind), "via_device": appliance.node}
     for key in ("serial_number", "sw_version", "hw_version"):
         if getattr(info, key):
             block[key] = getattr(info, key)
     return block
 
 
-def _payload(entity: Entity, owner: str, device: dict[str, Any], topics: Topics, state_topic: str,
-             availability: list[str], node: str) -> dict[str, Any]:
-    payload: dict[str, Any] = {"name": entity.name, "unique_id": f"{node}-{slug(owner)}-{slug(entity.key)}",
-                               "device": device, "origin": origin(),
-                               "availability": [{"topic": t} for t in availability],
-                               "availability_mode": "all"}
+def _payload(entity: Entity, owner: str, device: Json, topics: Topics, state_topic: str,
+             availability: list[str], node: str) -> Json:
+    payload: Json = {"name": entity.name, "unique_id": f"{node}-{slug(owner)}-{slug(entity.key)}",
+                     "device": device, "origin": origin(), "availability": [{"topic": t} for t in availability],
+                     "availability_mode": "all"}
     if entity.component in ("sensor", "binary_sensor", "switch", "select", "number"):
         payload["state_topic"] = state_topic
     if entity.template:
@@ -174,7 +172,7 @@ def _payload(entity: Entity, owner: str, device: dict[str, Any], topics: Topics,
 
 
 def device_configs(info: DeviceInfo, entities: list[Entity], topics: Topics,
-                   appliance: ApplianceInfo) -> dict[str, dict[str, Any]]:
+                   appliance: ApplianceInfo) -> dict[str, Json]:
     """Config topic -> payload of each entity of a device."""
     device = device_block(info, appliance)
     availability = [topics.status, topics.availability(info.device_id)]
@@ -208,7 +206,7 @@ APPLIANCE_ENTITIES = (
 
 
 def appliance_configs(topics: Topics, appliance: ApplianceInfo,
-                      extra: tuple[Entity, ...] = ()) -> dict[str, dict[str, Any]]:
+                      extra: tuple[Entity, ...] = ()) -> dict[str, Json]:
     """Config topic -> payload of the appliance's own entities."""
     device = appliance_device(appliance)
     return {topics.config(e.component, "appliance", e.key):
@@ -232,24 +230,24 @@ def energy_entities() -> list[Entity]:
 
 
 def energy_configs(system_id: str, system_name: str, topics: Topics,
-                   appliance: ApplianceInfo) -> dict[str, dict[str, Any]]:
+                   appliance: ApplianceInfo) -> dict[str, Json]:
     """Config topic -> payload of a system's energy totals, on an HA device of their own."""
     owner = f"energy-{system_id}"
-    device = {"identifiers": [f"{appliance.node}-{slug(owner)}"], "name": f"{system_name} energy",
-              "manufacturer": "Solar appliance", "model": "Energy totals", "via_device": appliance.node}
+    device: Json = {"identifiers": [f"{appliance.node}-{slug(owner)}"], "name": f"{system_name} energy",
+                    "manufacturer": "Solar appliance", "model": "Energy totals", "via_device": appliance.node}
     return {topics.config(e.component, owner, e.key):
             _payload(e, owner, device, topics, topics.energy_state(system_id), [topics.status], appliance.node)
             for e in energy_entities()}
 
 
-def encode(payload: Any) -> bytes:
+def encode(payload: object) -> bytes:
     """A payload as compact JSON (never NaN)."""
     return json.dumps(payload, separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode()
 
 
-def state_payload(values: Mapping[str, Any], ts_ms: int | None) -> bytes:
+def state_payload(values: JsonObject, ts_ms: int | None) -> bytes:
     """A device's state message: its reading's values (READINGS.md names) and `ts` in epoch ms."""
-    body = {k: v for k, v in values.items() if v is not None and k not in ("details", "kind")}
+    body: Json = {k: v for k, v in values.items() if v is not None and k not in ("details", "kind")}
     if ts_ms is not None:
         body["ts"] = ts_ms
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from appliance import vocabulary
+from appliance.jsontypes import JsonObject
 
 #: Identity values go into the HA device (model, serial number, versions), not into entities.
 IDENTITY = ("serial_number", "model", "hardware_version", "software_version", "device_type", "protocol_version")
@@ -67,7 +68,7 @@ class Entity:
     category: str | None = None
     icon: str | None = None
     precision: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: JsonObject = field(default_factory=dict)
 
 
 def expression(path: str) -> str:
@@ -106,11 +107,11 @@ def _number(key: str, path: str, name: str, kind: str | None, *, diagnostic: boo
                   digits if unit else None)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def for_value(key: str, value: Any, kind: str | None, *, prefix: str = "", name_prefix: str = "",
+def for_value(key: str, value: object, kind: str | None, *, prefix: str = "", name_prefix: str = "",
               diagnostic: bool = False) -> list[Entity]:
     """The entities of one value of a reading (a list gives one per item; `batteries` one set per unit)."""
     path = f"{prefix}{key}"

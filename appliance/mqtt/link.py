@@ -18,10 +18,12 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from appliance import backoff
@@ -75,7 +77,7 @@ def describe_failure(exc: BaseException, config: MqttConfig) -> str:
     return f"cannot connect to {where}: {exc}"
 
 
-def describe_refusal(reason: Any, config: MqttConfig) -> str:
+def describe_refusal(reason: object, config: MqttConfig) -> str:
     """A CONNACK refusal in words: a bad user or password says so and where to fix it."""
     text = str(reason)
     value = getattr(reason, "value", None)
@@ -105,7 +107,7 @@ class Link:
         self._wake_w.setblocking(False)
         self.outbox.set_wake(self._wake)
         self._thread: threading.Thread | None = None
-        self._client: Any = None
+        self._client: paho.Client | None = None
         self._state = "off"
         self._since_ms: int | None = None
         self._connected = False
@@ -192,7 +194,7 @@ class Link:
             self._backoff()
         self._set_state("stopped")
 
-    def _new_client(self) -> Any:
+    def _new_client(self) -> paho.Client:
         version = paho.MQTTv5 if self.config.protocol == "5" else paho.MQTTv311
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=version,
                              clean_session=True if version == paho.MQTTv311 else None)
@@ -217,6 +219,8 @@ class Link:
     def _serve(self) -> str:
         """Run the connection until it ends; return why it ended."""
         client = self._client
+        if client is None:
+            return "not connected"
         deadline = self.clock() + CONNECT_TIMEOUT_S
         while not self._stop.is_set():
             if not self._connected and self.clock() > deadline:
@@ -255,10 +259,10 @@ class Link:
         self._say_offline(client)
         return "stopped"
 
-    def _has_room(self, client: Any) -> bool:
+    def _has_room(self, client: paho.Client) -> bool:
         return self._unacked < IN_FLIGHT * 2
 
-    def _pump(self, client: Any) -> None:
+    def _pump(self, client: paho.Client) -> None:
         """Hand waiting messages to paho until its in-flight window is full."""
         while True:
             message = self.outbox.take()
@@ -270,7 +274,7 @@ class Link:
                 return
             self._unacked += 1
 
-    def _say_offline(self, client: Any) -> None:
+    def _say_offline(self, client: paho.Client) -> None:
         """A clean stop: availability `offline` (retained), then DISCONNECT (which discards the will)."""
         if not self._connected:
             return
@@ -314,7 +318,8 @@ class Link:
 
     # -- paho callbacks (in this thread) -------------------------------------------------------------------
 
-    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+    def _on_connect(self, client: paho.Client, userdata: object, flags: paho.ConnectFlags, reason: ReasonCode,
+                    properties: Properties | None) -> None:
         if getattr(reason, "is_failure", False):
             self._refused = describe_refusal(reason, self.config)
             return
@@ -336,14 +341,16 @@ class Link:
         if self.on_connected is not None:
             self.on_connected()
 
-    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+    def _on_disconnect(self, client: paho.Client, userdata: object, flags: paho.DisconnectFlags, reason: ReasonCode,
+                       properties: Properties | None) -> None:
         self._connected = False
 
-    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+    def _on_publish(self, client: paho.Client, userdata: object, mid: int, reason: ReasonCode,
+                    properties: Properties) -> None:
         self.published += 1
         self._unacked = max(0, self._unacked - 1)
 
-    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+    def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
         if self.on_message is not None:
             try:
                 self.on_message(message.topic, bytes(message.payload), bool(message.retain))

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
+from appliance.jsontypes import JsonObject
 from appliance.mqtt.discovery import encode
 from appliance.mqtt.outbox import Message, Outbox
 
@@ -24,7 +25,7 @@ class RetainedConfigs:
         with self._lock:
             return list(self._published)
 
-    def reconcile(self, outbox: Outbox, owner: str, configs: Mapping[str, Mapping[str, Any]]) -> None:
+    def reconcile(self, outbox: Outbox, owner: str, configs: Mapping[str, JsonObject]) -> None:
         """Publish an owner's configs (retained) and clear those it had before and has no more."""
         for topic, payload in configs.items():
             outbox.retain(Message(topic, encode(payload), retain=True))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from appliance.clock import utc_now_iso
 from appliance.errors import ValidationError
@@ -30,14 +30,14 @@ def _read(key: str) -> Any:
     return stored_settings.get_json(key)
 
 
-def _write(key: str, value: Any) -> None:
+def _write(key: str, value: object) -> None:
     if value is None:
         stored_settings.delete(key)
         return
     stored_settings.put_json(key, value, updated_at=utc_now_iso())
 
 
-def _from_stored(values: Mapping[str, Any], password: Any) -> MqttConfig:
+def _from_stored(values: object, password: object) -> MqttConfig:
     """A config from the stored JSON, every field checked as if typed."""
     if not isinstance(values, Mapping) or set(values) - set(STORED):
         raise ValidationError(f"{CONFIG_KEY} must be an object with {', '.join(STORED)}", field=CONFIG_KEY)
@@ -102,7 +102,7 @@ def describe(config: MqttConfig | None = None) -> dict[str, Any]:
     return out
 
 
-def check_setting(key: str, value: Any) -> Any:
+def check_setting(key: str, value: object) -> Any:
     """A snapshot's `mqtt.*` setting checked before it is restored (accounts.backup calls this)."""
     if key == CONFIG_KEY:
         _from_stored(value, None)
@@ -114,7 +114,7 @@ def check_setting(key: str, value: Any) -> Any:
     raise ValidationError(f"unknown MQTT setting {key!r}", field=key)
 
 
-def import_section(section: Any) -> MqttConfig:
+def import_section(section: object) -> MqttConfig:
     """The `mqtt:` section of config.yaml: fields on top of what is stored (an absent password keeps it)."""
     if not isinstance(section, Mapping):
         raise ValidationError("must be a mapping of MQTT settings (url, protocol, ...)", field=None)
@@ -157,7 +157,7 @@ def save_published(published: Mapping[str, list[str]]) -> None:
         _write(PUBLISHED_KEY, {owner: sorted(topics) for owner, topics in published.items() if topics} or None)
 
 
-def check_published(value: Any) -> dict[str, list[str]]:
+def check_published(value: object) -> dict[str, list[str]]:
     """A published-topics record: {owner: [topic, ...]}."""
     if value is None:
         return {}
@@ -168,6 +168,6 @@ def check_published(value: Any) -> dict[str, list[str]]:
     return {k: list(v) for k, v in value.items()}
 
 
-def config_sections() -> dict[str, tuple[Any, Any]]:
+def config_sections() -> dict[str, tuple[Callable[[object], MqttConfig], Callable[[], dict[str, Any] | None]]]:
     """The config.yaml section MQTT owns, for the edges to hand to catalog's import and export."""
     return {"mqtt": (import_section, export_section)}

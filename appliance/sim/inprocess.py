@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from appliance.drivers.connect import MODBUS_TYPES, LinkPool, bus_key
+from appliance.drivers.connect import MODBUS_TYPES, Handle, LinkPool, bus_key
 from appliance.drivers.modbus.exceptions import ModbusExceptionError
 from appliance.errors import TransportError
+from appliance.jsontypes import JsonObject
 from appliance.sim.jkbms_gateway import JkGatewaySim, JkPack
 from appliance.sim.modbus_server import ModbusSimError, ModbusTcpSim, RegisterImage
 from appliance.sim.pylontech_console import PylontechConsoleSim
@@ -167,7 +168,7 @@ class InProcessPool(LinkPool):
             elif isinstance(server, PylontechConsoleSim):
                 self._routes[f"serial:{server.path}"] = server
 
-    def _open(self, key: str, adapter_type: str, config: Mapping[str, Any]) -> Any:
+    def _open(self, key: str, adapter_type: str, config: JsonObject) -> Handle:
         server = self._routes.get(bus_key(adapter_type, config))
         if server is None:
             return super()._open(key, adapter_type, config)

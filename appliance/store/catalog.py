@@ -7,7 +7,7 @@ objects); what changes several rows, or a row it has not loaded, is a function h
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Mapping
 
 from peewee import SQL
 
@@ -17,7 +17,7 @@ from appliance.store.models import (
 )
 
 
-def put_adapter_type(adapter_type: str, values: Mapping[str, Any]) -> None:
+def put_adapter_type(adapter_type: str, values: Mapping[str, object]) -> None:
     """Insert an adapter type, or change its columns when it exists (its created_at stays)."""
     if AdapterBase.get_or_none(AdapterBase.adapter_type == adapter_type) is None:
         AdapterBase.insert(adapter_type=adapter_type, **values).execute()
@@ -104,7 +104,7 @@ def drop_cells_from(battery_id: str, first_index: int) -> None:
 
 
 def update_attachment(battery_array_id: str, attached_since: str, inverter_array_id: str | None,
-                      detached_at: Any) -> None:
+                      detached_at: str | None) -> None:
     """Change the inverter array and the end of one attachment of a battery array (keyed by its start)."""
     (BatteryArrayAttachment.update(inverter_array=inverter_array_id, detached_at=detached_at)
      .where((BatteryArrayAttachment.battery_array == battery_array_id)
@@ -136,7 +136,7 @@ def has_systems() -> bool:
     return bool(System.select().exists())
 
 
-def add_default_structure(system: Mapping[str, Any], array: Mapping[str, Any], battery_array: Mapping[str, Any],
+def add_default_structure(system: Mapping[str, object], array: Mapping[str, object], battery_array: Mapping[str, object],
                           attached: tuple[str, str]) -> None:
     """Insert a system, an inverter array, a battery array and the attachment (battery array, inverter array)
     starting now, in the caller's transaction."""

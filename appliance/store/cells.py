@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, NotRequired, Sequence, TypedDict
 
 from appliance.errors import StoreError
 from appliance.store.models import database
@@ -30,6 +30,25 @@ HEADER = 5
 MISSING_MV = 0xFFFF
 MISSING_DC = -32768
 MAX_SLOTS = 255
+
+
+class CellUnitJson(TypedDict):
+    """A unit's cells as the API and the sync feed show them."""
+
+    position: int
+    number: int
+    voltages_v: list[float | None]
+    temperatures_c: list[float | None]
+    balancing: NotRequired[list[bool]]
+
+
+class CellReadingJson(TypedDict):
+    """A pack's cell reading as the API shows it."""
+
+    pack_id: str
+    ts: int
+    flags: int
+    units: list[CellUnitJson]
 
 
 @dataclass(frozen=True)
@@ -42,10 +61,10 @@ class CellUnit:
     temperatures_c: tuple[float | None, ...] = ()
     balancing: tuple[bool, ...] | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> CellUnitJson:
         """The unit as the API and the sync feed show it."""
-        body: dict[str, Any] = {"position": self.position, "number": self.number,
-                                "voltages_v": list(self.voltages_v), "temperatures_c": list(self.temperatures_c)}
+        body: CellUnitJson = {"position": self.position, "number": self.number,
+                              "voltages_v": list(self.voltages_v), "temperatures_c": list(self.temperatures_c)}
         if self.balancing is not None:
             body["balancing"] = list(self.balancing)
         return body
@@ -60,19 +79,19 @@ class CellReading:
     units: tuple[CellUnit, ...]
     flags: int = 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> CellReadingJson:
         """The reading as the API shows it."""
         return {"pack_id": self.pack_id, "ts": self.ts, "flags": self.flags,
                 "units": [u.to_json() for u in self.units]}
 
 
-def _mv(volts: Any) -> int:
+def _mv(volts: object) -> int:
     if not isinstance(volts, (int, float)) or isinstance(volts, bool) or volts != volts:
         return MISSING_MV
     return min(max(int(round(volts * 1000)), 0), MISSING_MV - 1)
 
 
-def _dc(celsius: Any) -> int:
+def _dc(celsius: object) -> int:
     if not isinstance(celsius, (int, float)) or isinstance(celsius, bool) or celsius != celsius:
         return MISSING_DC
     return min(max(int(round(celsius * 10)), MISSING_DC + 1), 32767)
@@ -156,10 +175,11 @@ class CellsAggregate:
     """
 
     def __init__(self) -> None:
-        self.cells: dict[int, dict[int, tuple[Any, Any, Any]]] = {}
+        self.cells: dict[int, dict[int, tuple[float | None, float | None, int | None]]] = {}
         self.numbers: dict[int, int] = {}
 
-    def step(self, position: int, number: int, cell: int, voltage: Any, temperature: Any, balancing: Any) -> None:
+    def step(self, position: int, number: int, cell: int, voltage: float | None, temperature: float | None,
+             balancing: int | None) -> None:
         """Add one cell row."""
         self.numbers[position] = number
         self.cells.setdefault(position, {})[cell] = (voltage, temperature, balancing)
@@ -198,7 +218,7 @@ def latest_cells(pack_id: str) -> CellReading | None:
     return _reading(pack_id, row[0], row[1], row[2]) if row else None
 
 
-def units_from_reading(units: Iterable[Mapping[str, Any]]) -> list[CellUnit]:
+def units_from_reading(units: Iterable[Mapping[str, object]]) -> list[CellUnit]:
     """CellUnits from a reading's unit dicts (`cell_voltages_v`, `cell_temperatures_c`, `balancing`, `index`)."""
     out = []
     for position, unit in enumerate(units):

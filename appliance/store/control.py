@@ -7,24 +7,24 @@ is a function here.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Mapping
 
 from appliance.store.models import (
     ControlLease, ControlSnapshot, ControlState, ControlWriteBudget, DispatchLog, SetpointState,
 )
 
 
-def add_setpoint_state(asset_id: str, values: Mapping[str, Any]) -> None:
+def add_setpoint_state(asset_id: str, values: Mapping[str, object]) -> None:
     """Insert an asset's setpoint state (columns by model field name)."""
     SetpointState.insert(asset=asset_id, **values).execute()
 
 
-def update_setpoint_state(asset_id: str, values: Mapping[str, Any]) -> None:
+def update_setpoint_state(asset_id: str, values: Mapping[str, object]) -> None:
     """Change columns of an asset's setpoint state (by model field name)."""
     SetpointState.update(**values).where(SetpointState.asset == asset_id).execute()
 
 
-def put_control_state(device_id: str, values: Mapping[str, Any]) -> None:
+def put_control_state(device_id: str, values: Mapping[str, object]) -> None:
     """Insert a device's control state, or change those columns of it."""
     (ControlState.insert(device=device_id, **values)
      .on_conflict(conflict_target=[ControlState.device], update=dict(values)).execute())

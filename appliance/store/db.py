@@ -9,6 +9,7 @@ import sqlite3
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import SqliteDatabase
@@ -101,7 +102,8 @@ class _Database(SqliteDatabase):
         """Roll back, unless SQLite already did (SQLITE_FULL and I/O errors end the transaction themselves)."""
         # Otherwise peewee's ROLLBACK fails with "cannot rollback - no transaction is active", and that
         # error replaces the one that matters ("database or disk is full") in logs and /health.
-        if not self.is_closed() and not self.connection().in_transaction:
+        connection: Callable[[], sqlite3.Connection] = self.connection  # unannotated in peewee's stubs
+        if not self.is_closed() and not connection().in_transaction:
             return
         super().rollback()
 

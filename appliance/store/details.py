@@ -62,7 +62,7 @@ def _window(size: int) -> int:
     return bits
 
 
-def compact_json(value: Any) -> str:
+def compact_json(value: object) -> str:
     """JSON without spaces, keys sorted (the form that compresses best against a dictionary)."""
     return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str, allow_nan=False)
 
@@ -72,11 +72,11 @@ class DetailsCodec:
 
     def __init__(self) -> None:
         self._bodies: dict[int, bytes] = {}
-        self._packers: dict[int, Any] = {}  # dict_id -> a compressor primed with it (copied per row)
+        self._packers: dict[int, zlib._Compress] = {}  # dict_id -> a compressor primed with it (copied per row)
         self._current: dict[str, tuple[int, int]] = {}  # source -> (dict_id, created_ms)
         self._lock = threading.Lock()
 
-    def encode(self, conn: sqlite3.Connection, source: str, text: str | None, now_ms: int) -> Any:
+    def encode(self, conn: sqlite3.Connection, source: str, text: str | None, now_ms: int) -> str | bytes | None:
         """The value to store for a details JSON text (inside the caller's write transaction)."""
         if text is None or text in ("", "{}"):
             return None
@@ -129,12 +129,14 @@ class DetailsCodec:
             self._bodies.clear()
             self._packers.clear()
 
-    def decode(self, conn: sqlite3.Connection, value: Any) -> dict[str, Any]:
+    def decode(self, conn: sqlite3.Connection, value: object) -> dict[str, Any]:
         """The details as a dict, whatever form they were stored in."""
         if value is None or value == "":
             return {}
         if isinstance(value, str):
             return _loads(value)
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise StoreError(f"details stored as {type(value).__name__}, neither JSON text nor a blob")
         data = bytes(value)
         if not data or data[0] != VERSION:
             raise StoreError(f"details stored in an unknown encoding (version {data[:1].hex() or 'none'})")
@@ -171,7 +173,7 @@ def _loads(text: str) -> dict[str, Any]:
 CODEC = DetailsCodec()
 
 
-def read(value: Any) -> dict[str, Any]:
+def read(value: object) -> dict[str, Any]:
     """A stored details value (text, deflated blob or NULL) as a dict, on the open database."""
     from appliance.store.models import database
 

@@ -6,9 +6,10 @@ Every query walks a rollup table's primary key (entity, time): one index range p
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, TypedDict, cast
+from typing import TypedDict, cast
 
 from appliance.store.models import database
+from appliance.store.sqltypes import SqlRow
 
 #: Level -> (5-minute, hourly, daily table, key column) of the levels with energy rollups.
 ENERGY_TABLES = {"system": ("system_5m", "system_hourly_energy", "system_daily_summary", "system_id"),
@@ -35,12 +36,12 @@ _SYSTEM_DAYS = (
 
 #: A chart point of an energy level: (start ms, solar W, load W, grid W, battery W, SOC %, solar kWh, load kWh,
 #: import kWh, export kWh, charge kWh, discharge kWh).
-EnergyPoint = tuple[Any, ...]
+EnergyPoint = SqlRow
 #: A day of an energy level: (local date, mean solar W, mean load W, mean SOC %, solar kWh, load kWh,
 #: import kWh, export kWh, charge kWh, discharge kWh).
-EnergyDay = tuple[Any, ...]
+EnergyDay = SqlRow
 #: An hour of a system: (hour start ms, solar, load, import, export, charge, discharge kWh).
-SystemHour = tuple[Any, ...]
+SystemHour = SqlRow
 
 
 class SystemDay(TypedDict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from appliance.store.models import BatteryPack, DeviceHealth, DeviceHeartbeat, DeviceMetric, Inverter, Meter
 from appliance.store.models import RegistryDevice, database
@@ -52,16 +52,16 @@ class StoredHealth:
     error_count: int
 
 
-def _diagnostics(diagnostics: Mapping[str, Any]) -> str:
+def _diagnostics(diagnostics: Mapping[str, object]) -> str:
     return json.dumps(dict(diagnostics), allow_nan=False)
 
 
-def add_device(values: Mapping[str, Any]) -> None:
+def add_device(values: Mapping[str, object]) -> None:
     """Insert a registry row (columns by model field name: device_id, kind, name, system, ...)."""
     RegistryDevice.insert(**values).execute()
 
 
-def update_device(device_id: str, values: Mapping[str, Any]) -> int:
+def update_device(device_id: str, values: Mapping[str, object]) -> int:
     """Change columns of a registry row (by model field name); how many rows changed (0: no such device)."""
     return int(RegistryDevice.update(**values).where(RegistryDevice.device_id == device_id).execute())
 
@@ -80,7 +80,7 @@ def delete_device(device_id: str) -> int:
     return int(RegistryDevice.delete().where(RegistryDevice.device_id == device_id).execute())
 
 
-def add_health_entry(device_id: str, ts: int, status: str, diagnostics: Mapping[str, Any], *,
+def add_health_entry(device_id: str, ts: int, status: str, diagnostics: Mapping[str, object], *,
                      response_time_ms: int | None = None, error_count: int | None = None,
                      last_successful_poll: int | None = None) -> None:
     """Log a device's health at `ts` (an entry at the same ts is replaced)."""
@@ -99,7 +99,7 @@ def stored_health(device_id: str) -> StoredHealth | None:
 
 def record_health_change(device_id: str, *, status: str, lifecycle: str, last_seen: int | None,
                          response_time_ms: int | None, error_count: int, ts: int, poll_response_ms: int | None,
-                         failures: int, last_successful_poll: int | None, diagnostics: Mapping[str, Any]) -> bool:
+                         failures: int, last_successful_poll: int | None, diagnostics: Mapping[str, object]) -> bool:
     """A poll that changed a device's status or lifecycle: its registry row and a health entry, in one
     transaction. False when the device is not in the registry (nothing is written)."""
     with database.atomic():
@@ -168,7 +168,7 @@ def count_heartbeat(device_id: str, now_ms: int, interval_ms: int | None, too_fr
      .where(DeviceHeartbeat.device == device_id).execute())
 
 
-def put_metrics(rows: Sequence[Mapping[str, Any]]) -> None:
+def put_metrics(rows: Sequence[Mapping[str, object]]) -> None:
     """Store metric points {device, name, value, ts} in one transaction; a repeated (device, name, ts) replaces."""
     with database.atomic():
         for start in range(0, len(rows), METRICS_PER_INSERT):

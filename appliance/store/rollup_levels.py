@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 from appliance.store import rollup_writes as writes
+from appliance.store.sqltypes import SqlRow
 
 ENERGIES = ("solar_energy_kwh", "load_energy_kwh", "battery_charge_energy_kwh", "battery_discharge_energy_kwh",
             "grid_import_energy_kwh", "grid_export_energy_kwh")
@@ -29,10 +30,10 @@ DAILY_COLUMNS = ("day_of_year", "year", "pv_energy_kwh", "pv_max_power_w", "pv_a
                  "grid_energy_exported_kwh", "grid_max_import_w", "grid_max_export_w", "sample_count")
 
 #: One hour of a day_hours answer: (hour_start, the six ENERGIES, avg solar W, avg load W, sample count).
-HourRow = tuple[Any, ...]
+HourRow = SqlRow
 #: A day's peaks from its 5-minute rows: (max solar W, max load W, min SOC, max SOC, mean SOC, max grid W,
 #: min grid W), each None when unknown.
-DayPeaks = tuple[Any, ...]
+DayPeaks = SqlRow
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def day_peaks(conn: sqlite3.Connection, level: Level, key: str, day_start: int, 
         f"WHERE {level.key} = ? AND bucket_start >= ? AND bucket_start < ?", (key, day_start, day_end)).fetchone())
 
 
-def put_daily(conn: sqlite3.Connection, level: Level, row: Sequence[Any]) -> None:
+def put_daily(conn: sqlite3.Connection, level: Level, row: Sequence[object]) -> None:
     """Insert or update one daily summary row: (date, key, *parents, *DAILY_COLUMNS' values)."""
     columns = ("date", level.key, *level.parents, *DAILY_COLUMNS)
     writes.put_rows(conn, level.daily, ("date", level.key), columns, [row], parents=level.parents)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Sequence
 
 from appliance.store import rollup_writes
+from appliance.store.sqltypes import SqlRow
 
 BUCKET_MS = 300_000
 HOUR_MS = 3_600_000
@@ -118,7 +119,7 @@ def _pairs_sql(source: Source) -> tuple[str, tuple[tuple[int, int, int | None], 
 
 
 def bucket_stats(conn: sqlite3.Connection, source: Source, device: str, lo: int,
-                 hi: int) -> dict[int, tuple[Any, ...]]:
+                 hi: int) -> dict[int, SqlRow]:
     """Per 5-minute bucket in [lo, hi) of one device's trusted samples: (count, *the source's statistics)."""
     return {r[0]: r[1:] for r in conn.execute(_stats_sql(source), (device, lo, hi))}
 
@@ -128,13 +129,13 @@ def pair_layout(source: Source) -> Layout:
     return list(_pairs_sql(source)[1])
 
 
-def pair_rows(conn: sqlite3.Connection, source: Source, device: str, lo: int, hi: int) -> list[tuple[Any, ...]]:
+def pair_rows(conn: sqlite3.Connection, source: Source, device: str, lo: int, hi: int) -> list[SqlRow]:
     """One device's trusted samples in [lo, hi] by ts: (ts, the powers and counters of pair_layout)."""
     return conn.execute(_pairs_sql(source)[0], (device, lo, hi)).fetchall()
 
 
 def put_five_minutes(conn: sqlite3.Connection, source: Source, device: str, lo: int, hi: int,
-                     rows: Sequence[tuple[Any, ...]]) -> None:
+                     rows: Sequence[SqlRow]) -> None:
     """Make a device's 5-minute rows in [lo, hi] exactly `rows`: (device, bucket, *parents, *statistics,
     *energies, sample count) each; buckets in the range without a row are deleted."""
     columns = (source.device, "bucket_start", *source.parents, *(c for c, _ in source.stats),

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from appliance.store.models import AppSetting, SyncState, database
 
 
-def _json(value: Any) -> str:
+def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True, allow_nan=False)
 
 
@@ -22,7 +22,7 @@ def get_text(key: str) -> str | None:
     return str(row.value) if row is not None else None
 
 
-def get_json(key: str, default: Any = None) -> Any:
+def get_json(key: str, default: object = None) -> Any:
     """The decoded value of an app setting; `default` when unset or not JSON."""
     text = get_text(key)
     if text is None:
@@ -43,7 +43,7 @@ def keys_with_prefix(prefix: str) -> list[str]:
     return [str(row.key) for row in AppSetting.select(AppSetting.key).where(AppSetting.key.startswith(prefix))]
 
 
-def put_json(key: str, value: Any, *, updated_at: str | None = None) -> None:
+def put_json(key: str, value: object, *, updated_at: str | None = None) -> None:
     """Store an app setting as JSON, replacing what it was (updated_at: the database's clock when not given)."""
     values = {"key": key, "value": _json(value)}
     if updated_at is not None:
@@ -52,7 +52,7 @@ def put_json(key: str, value: Any, *, updated_at: str | None = None) -> None:
         AppSetting.insert(**values).on_conflict_replace().execute()
 
 
-def update_json(key: str, value: Any) -> None:
+def update_json(key: str, value: object) -> None:
     """Change the value of an app setting that exists (its updated_at stays)."""
     with database.atomic():
         AppSetting.update(value=_json(value)).where(AppSetting.key == key).execute()
@@ -70,7 +70,7 @@ def get_state_text(key: str) -> str | None:
     return str(row.value) if row is not None else None
 
 
-def put_state_json(key: str, value: Any, *, updated_at: str) -> None:
+def put_state_json(key: str, value: object, *, updated_at: str) -> None:
     """Store a sync_state value as JSON (its own short transaction)."""
     with database.atomic():
         SyncState.insert(key=key, value=_json(value), updated_at=updated_at).on_conflict_replace().execute()

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from appliance.errors import ApplianceError, ValidationError
+from appliance.jsontypes import JsonValue, to_int
 from appliance.store import feedlog, settings
 from appliance.store.models import database
 
@@ -38,6 +40,29 @@ class FeedGone(ApplianceError):
         self.oldest_cursor = oldest_cursor
 
 
+class FeedRow(TypedDict):
+    """One change of a feed page: which row of which table, upserted (with its columns) or deleted."""
+
+    seq: int
+    table: str
+    kind: str
+    op: str
+    key: dict[str, object]
+    changed_at: int
+    row: dict[str, object] | None
+
+
+class PageJson(TypedDict):
+    """A feed page as the route answers it."""
+
+    cursor_from: str
+    cursor: str
+    has_more: bool
+    oldest_cursor: str
+    count: int
+    rows: list[FeedRow]
+
+
 @dataclass(frozen=True)
 class Table:
     """A table the feed carries."""
@@ -56,9 +81,9 @@ class Page:
     cursor: str
     has_more: bool
     oldest_cursor: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[FeedRow] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PageJson:
         """The page as the route answers it."""
         return {"cursor_from": self.cursor_from, "cursor": self.cursor, "has_more": self.has_more,
                 "oldest_cursor": self.oldest_cursor, "count": len(self.rows), "rows": self.rows}
@@ -69,7 +94,7 @@ def tables() -> dict[int, Table]:
     return {tid: Table(tid, name, kind, keys) for tid, name, kind, keys in feedlog.carried_tables(database.connection())}
 
 
-def _state(key: str) -> Any:
+def _state(key: str) -> JsonValue:
     text = settings.get_state_text(key)
     return json.loads(text) if text is not None else None
 
@@ -81,7 +106,7 @@ def feed_id() -> str:
 
 def horizon() -> int:
     """The seq up to which changes were pruned: a cursor below it has missed changes."""
-    return int(_state("feed.horizon") or 0)
+    return to_int(_state("feed.horizon") or 0, "feed.horizon")
 
 
 def head() -> int:
@@ -119,31 +144,33 @@ def decode_cursor(cursor: str | None) -> int:
     return seq
 
 
-def check_limit(limit: Any) -> int:
+def check_limit(limit: object) -> int:
     """A page size from a query parameter: 1..MAX_LIMIT, DEFAULT_LIMIT when absent."""
     if limit in (None, ""):
         return DEFAULT_LIMIT
     try:
+        if not isinstance(limit, (int, float, str)):
+            raise TypeError(limit)
         value = int(limit)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError("limit must be a whole number", field="limit") from None
     if not 1 <= value <= MAX_LIMIT:
         raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     return value
 
 
-def _row(conn: Any, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+def _row(conn: sqlite3.Connection, table: Table, values: dict[str, object]) -> dict[str, object]:
     return feedlog.decoded(conn, table.name, values) if table.name in feedlog.SPAN_TABLES else values
 
 
 class _Reader:
     """One page's walk over both logs, in position order."""
 
-    def __init__(self, conn: Any, known: dict[int, Table], start: int, limit: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, known: dict[int, Table], start: int, limit: int) -> None:
         self.conn, self.known, self.pos, self.limit = conn, known, start, limit
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[FeedRow] = []
         self.examined = 0
-        self.current: dict[int, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self.current: dict[int, dict[tuple[object, ...], dict[str, object]]] = {}
 
     def full(self) -> bool:
         return len(self.rows) >= self.limit
@@ -174,7 +201,7 @@ class _Reader:
         return True
 
     def _prefetch(self, singles: list[feedlog.Single]) -> None:
-        wanted: dict[int, list[tuple[Any, ...]]] = {}
+        wanted: dict[int, list[tuple[object, ...]]] = {}
         for entry in singles:
             if entry.op == "upsert":
                 wanted.setdefault(entry.tid, []).append(entry.key)

@@ -13,13 +13,14 @@ import random
 import sqlite3
 import time
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NotRequired, TypedDict
 
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from appliance import backoff
 import appliance
 from appliance.errors import ApplianceError
+from appliance.jsontypes import Json, JsonObject, JsonValue
 from appliance.sync import feed, state
 from appliance.sync.state import SyncError
 
@@ -52,7 +53,33 @@ class HeadendRefused(SyncError):
 
 
 #: Runs one headend dispatch command's params; answers the dispatch result (see `control_commands`).
-CommandRunner = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+CommandRunner = Callable[[Mapping[str, object]], Mapping[str, object]]
+
+
+class Backlog(TypedDict):
+    """What waits to be pushed, for the UI: pending changes, cursor, last push, last error."""
+
+    configured: bool
+    url: str | None
+    pending: int
+    cursor: str | None
+    oldest_unsent_at: int | None
+    rows_pushed: int
+    last_push_at: int | None
+    cursor_resets: int
+    last_error: str | None
+    failures: int
+    next_try_in_s: float
+
+
+class RunReport(TypedDict):
+    """What one tick did: rows pushed, commands run, or why it did nothing."""
+
+    configured: bool
+    pushed: int
+    commands: int
+    skipped: NotRequired[str]
+    error: NotRequired[str]
 
 
 def control_commands(dispatcher: Dispatcher) -> CommandRunner:
@@ -60,7 +87,7 @@ def control_commands(dispatcher: Dispatcher) -> CommandRunner:
     runtime's, on the pollers' links)."""
     from appliance.control import dispatch as control  # imported late: a headend-less tool never loads control
 
-    def run(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    def run(params: Mapping[str, object]) -> Mapping[str, object]:
         return control.dispatch(dict(params), dispatcher=dispatcher, default_source=control.EXTERNAL,
                                 requested_by="headend")
 
@@ -112,7 +139,7 @@ class PushClient:
         if not self.configured:
             raise SyncError("the headend link is not configured: set sync.url and sync.appliance_id")
 
-    def _send(self, method: str, path: str, body: Any = None) -> requests.Response:
+    def _send(self, method: str, path: str, body: object = None) -> requests.Response:
         """One request to the headend; anything but a 2xx answer raises SyncError."""
         headers = {"Accept": "application/json"}
         if self.token:
@@ -133,7 +160,7 @@ class PushClient:
         return response
 
     @staticmethod
-    def _json(response: requests.Response, what: str) -> Any:
+    def _json(response: requests.Response, what: str) -> JsonValue:
         try:
             return response.json()
         except ValueError as exc:
@@ -221,7 +248,7 @@ class PushClient:
         state.put("push.stats", stats)
         return len(page.rows), page.has_more
 
-    def poll_commands(self) -> list[dict[str, Any]]:
+    def poll_commands(self) -> list[Json]:
         """Fetch the headend's commands, run each once, and acknowledge each with its outcome."""
         self._require()
         self._flush_acks()
@@ -231,7 +258,7 @@ class PushClient:
             raise SyncError("headend command poll answer is not a list of commands")
         done = state.get("push.done") or {}
         acks = state.get("push.acks") or {}
-        handled = []
+        handled: list[Json] = []
         for command in commands:
             if not isinstance(command, dict) or not isinstance(command.get("id"), (str, int)):
                 log.warning("sync: ignoring a malformed command from the headend: %.200r", command)
@@ -250,10 +277,10 @@ class PushClient:
         self._flush_acks()
         return handled
 
-    def _run(self, command: Mapping[str, Any]) -> dict[str, Any]:
+    def _run(self, command: JsonObject) -> Json:
         kind = command.get("type", "dispatch")
         raw = command.get("params")
-        params: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        params: JsonObject = raw if isinstance(raw, dict) else {}
         if kind != "dispatch":
             return {"status": "rejected", "error": f"unknown command type {kind!r}"}
         if self.dispatcher is None:
@@ -275,7 +302,7 @@ class PushClient:
             acks.pop(command_id)
             state.put("push.acks", acks)
 
-    def backlog(self) -> dict[str, Any]:
+    def backlog(self) -> Backlog:
         """What waits to be pushed, for the UI: pending changes, cursor, last push, last error."""
         cursor = self.cursor()
         try:
@@ -298,10 +325,10 @@ class PushClient:
             log.warning("sync: headend unreachable or failing (%s); retrying with backoff", exc.message)
         self.last_error = exc.message
 
-    def run_once(self) -> dict[str, Any]:
+    def run_once(self) -> RunReport:
         """One scheduler tick: register, heartbeat, push pages, poll commands, as each is due; never raises."""
         now = self.clock()
-        out: dict[str, Any] = {"configured": self.configured, "pushed": 0, "commands": 0}
+        out: RunReport = {"configured": self.configured, "pushed": 0, "commands": 0}
         if not self.configured or now < self.next_try:
             out["skipped"] = "not configured" if not self.configured else "backing off"
             return out

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Mapping
 
 from flask import Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
@@ -25,7 +25,7 @@ def _static_dir() -> Path:
 
 
 STATIC_DIR = _static_dir()
-DEFAULTS: dict[str, Any] = {
+DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # config.yaml uploads included; a bigger body is a mistake or an attack
     "IDLE_TIMEOUT_S": 30 * 60,
     "LOGIN_FAILURES_PER_MINUTE": 5,  # per client address and per account; then the slow lane
@@ -53,7 +53,7 @@ def error_status(exc: ApplianceError) -> int:
     return next((status for kind, status in STATUS.items() if isinstance(exc, kind)), 500)
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the app on the open database (or on `db_path` from `config`, for tests and tools)."""
     config = dict(config or {})
     app = Flask(__name__, static_folder=str(config.pop("STATIC_DIR", STATIC_DIR)), static_url_path="/static")
@@ -65,7 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from appliance.catalog.adapters import sync_adapter_types
         from appliance.store.db import open_database
 
-        open_database(db_path)
+        open_database(db_path if isinstance(db_path, Path) else str(db_path))
         sync_adapter_types()
     from appliance.accounts.app_settings import secret_key
 

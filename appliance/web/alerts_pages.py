@@ -85,7 +85,7 @@ def bell() -> ResponseReturnValue:
     return render_template("_bell.html")
 
 
-def settings_page(status: int = 200, **extra: Any) -> ResponseReturnValue:
+def settings_page(status: int = 200, **extra: object) -> ResponseReturnValue:
     """The rules' thresholds and holds, and the notification channels with their test buttons."""
     stored = alert_settings.load()  # what the owner set: this run's overrides (a demo's) are shown apart
     values = {key: f"{stored.values[key]:g}" for key in alert_settings.PARAMS}

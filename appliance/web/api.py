@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -29,7 +29,7 @@ def json_body() -> dict[str, Any]:
     return body
 
 
-def created(item: dict[str, Any]) -> tuple[Response, int]:
+def created(item: Mapping[str, object]) -> tuple[Response, int]:
     """A 201 answer with the new item."""
     return jsonify(item), 201
 

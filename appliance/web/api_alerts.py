@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, jsonify, request, session
@@ -50,7 +50,7 @@ def parse_id(value: str) -> int:
     return int(value)
 
 
-def window(args: Any, zone: ZoneInfo) -> tuple[int | None, int | None]:
+def window(args: Mapping[str, str], zone: ZoneInfo) -> tuple[int | None, int | None]:
     """`from` and `to` of a history query (either may be absent), checked."""
     start = parse_instant(args["from"], "from", zone=zone) if args.get("from") else None
     end = parse_instant(args["to"], "to", zone=zone) if args.get("to") else None

@@ -85,8 +85,7 @@ def list_devices() -> ResponseReturnValue:
 def get_device(device_id: str) -> ResponseReturnValue:
     """One registry device with its heartbeat counts and metric names."""
     device = registration.get(device_id)
-    device["metrics"] = list(registration.metrics_overview(device_id))
-    return jsonify(device)
+    return jsonify({**device, "metrics": registration.metrics_overview(device_id)})
 
 
 @bp.patch("/devices/<device_id>")

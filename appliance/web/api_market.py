@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
@@ -14,7 +12,7 @@ from appliance.web.api import created, json_body
 bp = Blueprint("market_api", __name__, url_prefix="/api")
 
 
-def _arg(name: str) -> Any:
+def _arg(name: str) -> int | str | None:
     """A query parameter: a whole number when it is all ASCII digits, else the text; None when absent or empty.
 
     (`from` and `to` are read by clock.parse_instant's rule, digits included, in the market service.)"""

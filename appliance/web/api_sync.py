@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from typing import Any
+from typing import Mapping
 
 from flask import Blueprint, Flask, Response, request
 
@@ -26,7 +26,7 @@ def _wants_gzip() -> bool:
     return False
 
 
-def _json(body: dict[str, Any], status: int = 200) -> Response:
+def _json(body: Mapping[str, object], status: int = 200) -> Response:
     # default=str: a BLOB or odd value in a row must not turn a whole page into a 500.
     data = json.dumps(body, separators=(",", ":"), default=str, allow_nan=False).encode("utf-8")
     response = Response(status=status, mimetype="application/json")

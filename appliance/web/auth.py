@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -39,7 +38,7 @@ def _safe_next(target: str | None) -> str:
     return urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
-def _home() -> dict[str, Any] | None:
+def _home() -> systems.SystemRow | None:
     """The one system a first run asks the time zone and currency of (None when there are several or none)."""
     found = systems.list_systems()
     return found[0] if len(found) == 1 else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from appliance import vocabulary
+from appliance.jsontypes import Json
 
 HEIGHT = 200
 TOP, BOTTOM, LEFT = 22, 24, 44
@@ -38,7 +39,7 @@ def _ticks(low: float, high: float) -> list[float]:
     return out
 
 
-def chart(volts: list[Any], balancing: Any = None, label: str = "Pack") -> dict[str, Any] | None:
+def chart(volts: list[Any], balancing: object = None, label: str = "Pack") -> Json | None:
     """Bars, axis ticks and the min/max/spread of one unit's cell voltages; None when no cell reported."""
     known = [v for v in volts if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if not known:
@@ -58,7 +59,7 @@ def chart(volts: list[Any], balancing: Any = None, label: str = "Pack") -> dict[
     def y_of(value: float) -> float:
         return TOP + (ceiling - value) / (ceiling - floor) * plot_h
 
-    bars = []
+    bars: list[Json] = []
     for index, volt in enumerate(volts):
         number = index + 1
         x = LEFT + index * width
@@ -75,7 +76,7 @@ def chart(volts: list[Any], balancing: Any = None, label: str = "Pack") -> dict[
                      "w": round(max(width - 2, 1), 1), "y": round(y, 1), "h": round(HEIGHT - BOTTOM - y, 1),
                      "mark": mark, "cx": round(x + width / 2, 1), "balancing": bool(per_cell and per_cell[index])})
     delta_mv = round((high - low) * 1000, 1)
-    ticks = [{"y": round(y_of(t), 1), "text": f"{t:.3f}"} for t in _ticks(floor, ceiling)]
+    ticks: list[Json] = [{"y": round(y_of(t), 1), "text": f"{t:.3f}"} for t in _ticks(floor, ceiling)]
     return {"label": label, "bars": bars, "ticks": ticks, "min": low, "max": high, "delta_mv": delta_mv,
             "spread": spread_class(delta_mv), "balancing": balancing if isinstance(balancing, bool) else None,
             "width": total_w, "height": HEIGHT, "left": LEFT, "bottom": HEIGHT - BOTTOM,
@@ -83,9 +84,9 @@ def chart(volts: list[Any], balancing: Any = None, label: str = "Pack") -> dict[
             "max_cell": volts.index(high) + 1, "mean": sum(known) / len(known)}
 
 
-def charts(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def charts(units: list[dict[str, Any]]) -> list[Json]:
     """One chart per unit of `live.cells` (a pack with one unit gets one chart named 'Pack')."""
-    out = []
+    out: list[Json] = []
     for unit in units:
         label = f"Unit {unit['index']}" if unit.get("index") is not None and len(units) > 1 else "Cells"
         drawn = chart(unit.get("volts") or [], unit.get("balancing"), label)

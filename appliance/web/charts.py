@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from appliance import vocabulary
+from appliance.jsontypes import Json
 
 COLORS = {"pv_energy_kwh": "#e0a100", "load_energy_kwh": "#c0504d", "import_kwh": "#5b6bd1",
           "export_kwh": "#9aa5ea", "charge_kwh": "#7cc39b", "discharge_kwh": "#2f8f5b",
@@ -32,19 +33,19 @@ def _range(bars: list[dict[str, Any]]) -> list[float] | None:
     return [bars[0]["start"] / 1000, bars[-1]["end"] / 1000] if bars else None
 
 
-def _bar(key: str, bars: list[dict[str, Any]], align: int, *, below: bool = False) -> dict[str, Any]:
+def _bar(key: str, bars: list[dict[str, Any]], align: int, *, below: bool = False) -> Json:
     values = [None if b.get(key) is None else (-b[key] if below else b[key]) for b in bars]
     return {"key": key, "label": vocabulary.label(key), "values": values, "color": COLORS[key], "type": "bar",
             "align": align, "scale": "kWh", "below": below}
 
 
-def energy_charts(period: dict[str, Any], lines: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def energy_charts(period: dict[str, Any], lines: dict[str, Any] | None = None) -> list[Json]:
     """The two charts of an energy period: solar and consumption; grid and battery (out of the home below)."""
     bars = period["bars"]
     x = _midpoints(bars)
-    common = {"x": x, "timezone": period["timezone"], "resolution": period["resolution"], "unit": "kWh",
+    common: Json = {"x": x, "timezone": period["timezone"], "resolution": period["resolution"], "unit": "kWh",
               "range": _range(bars)}
-    first = {"id": "chart-solar", "title": "Solar and consumption",
+    first: Json = {"id": "chart-solar", "title": "Solar and consumption",
              "series": [_bar("pv_energy_kwh", bars, -1), _bar("load_energy_kwh", bars, 1)], **common}
     if lines and lines.get("ts"):
         # The day view: power lines over the hourly bars, on their own kW axis, at their own times.
@@ -52,15 +53,15 @@ def energy_charts(period: dict[str, Any], lines: dict[str, Any] | None = None) -
             {"key": k, "label": LINE_LABELS[k], "color": COLORS[k],
              "values": [None if v is None else round(v / 1000, 3) for v in lines[k]]}
             for k in ("pv_power_w", "load_power_w") if k in lines]}
-    second = {"id": "chart-grid", "title": "Grid and battery",
+    second: Json = {"id": "chart-grid", "title": "Grid and battery",
               "series": [_bar("import_kwh", bars, -1), _bar("export_kwh", bars, -1, below=True),
                          _bar("discharge_kwh", bars, 1), _bar("charge_kwh", bars, 1, below=True)], **common}
     return [first, second]
 
 
-def history_chart(ts: list[int], columns: dict[str, list[Any]], timezone: str, kind: str | None) -> dict[str, Any]:
+def history_chart(ts: list[int], columns: dict[str, list[Any]], timezone: str, kind: str | None) -> Json:
     """Power lines (kW) and SOC (%) of a history series, labelled for people."""
-    series = []
+    series: list[Json] = []
     for key in LINE_KEYS:
         values = columns.get(key)
         if not values or all(v is None for v in values):
@@ -76,7 +77,7 @@ def history_chart(ts: list[int], columns: dict[str, list[Any]], timezone: str, k
             "resolution": "time", "series": series}
 
 
-def daily_bars_chart(ts: list[int], columns: dict[str, list[Any]], timezone: str) -> dict[str, Any]:
+def daily_bars_chart(ts: list[int], columns: dict[str, list[Any]], timezone: str) -> Json:
     """Daily kWh bars of a year's 1d history series (whatever energies the level has)."""
     bars = [{"start": t, "end": t + 86_400_000, **{k: columns[k][i] for k in columns}} for i, t in enumerate(ts)]
     keys = [k for k in ("pv_energy_kwh", "load_energy_kwh", "import_kwh", "export_kwh", "discharge_kwh",

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from appliance.catalog import adapters, config_yaml, deletion, groups, registry
+from appliance.catalog import adapters, config_yaml, deletion, devices, groups, registry
 from appliance.catalog.localization import machine_timezone as default_timezone
 from appliance.errors import ApplianceError, NotFoundError
+from appliance.jsontypes import JsonValue, as_list, as_object, text
 from appliance.mqtt.settings import config_sections
 from appliance.web import forms, security
 from appliance.web.confirm import Confirmation, run
-from appliance.web.entities import BY_PLURAL, ENTITIES, Entity
+from appliance.web.entities import BY_PLURAL, ENTITIES, Entity, Row
 from appliance.web.htmx import hx_redirect, is_htmx
 from appliance.web.templating import current_system_id, fmt_ts
 
@@ -36,7 +36,7 @@ def next_id(entity: Entity) -> str:
                 if f"{base}{n}" not in taken)
 
 
-def _schema(adapter_type: str | None) -> dict[str, Any] | None:
+def _schema(adapter_type: str | None) -> JsonValue:
     if not adapter_type:
         return None
     try:
@@ -51,25 +51,27 @@ def overview() -> ResponseReturnValue:
     return _overview()
 
 
-def _extra_context(entity: Entity, item: dict[str, Any] | None) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
+def _extra_context(entity: Entity, item: Row | None) -> dict[str, object]:
+    extra: dict[str, object] = {}
     if entity.kind == "battery_pack" and item:
-        linked = {a["adapter_id"] for a in item["adapters"]}
+        linked = {as_object(a).get("adapter_id") for a in as_list(item["adapters"])}
         extra["free_adapters"] = [a for a in adapters.list_adapters() if a["device_category"] in ("battery", "bess")
                                   and a["adapter_id"] not in linked and not a.get("device_id")]
     if entity.kind == "device_group" and item:
-        members = {m["device_id"] for m in item["members"]}
-        extra["candidates"] = [d for d in registry.list_devices(item.get("system_id")) if d["device_id"] not in members]
+        members = {as_object(m).get("device_id") for m in as_list(item["members"])}
+        extra["candidates"] = [d for d in registry.list_devices(text(item.get("system_id")))
+                               if d["device_id"] not in members]
         extra["roles"] = ROLES
     return extra
 
 
-def _render(entity: Entity, *, item: dict[str, Any] | None, values: dict[str, str], errors: dict[str, str],
+def _render(entity: Entity, *, item: Row | None, values: dict[str, str], errors: dict[str, str],
             status: int = 200) -> ResponseReturnValue:
-    adapter_type = item["adapter_type"] if item and entity.kind == "adapter" else values.get("adapter_type")
+    adapter_type = text(item["adapter_type"]) if item and entity.kind == "adapter" else values.get("adapter_type")
     schema = _schema(adapter_type) if entity.kind == "adapter" else None
+    fields = forms.schema_fields(as_object(schema)) if schema else []
     context = {"entity": entity, "item": item, "values": values, "errors": errors, "system_id": current_system_id(),
-               "config_fields": forms.schema_fields(schema) if schema else [], **_extra_context(entity, item)}
+               "config_fields": fields, **_extra_context(entity, item)}
     return render_template("entity_form.html", **context), status
 
 
@@ -101,11 +103,11 @@ def _views(entity: Entity) -> None:
         try:
             data = forms.entity_from_form(entity, request.form, creating=True)
             if entity.kind == "adapter":
-                data["config"] = forms.config_from_form(_schema(data.get("adapter_type")) or {}, request.form)
+                data["config"] = forms.config_from_form(as_object(_schema(data.get("adapter_type"))), request.form)
             created = entity.create(data)
         except ApplianceError as exc:
             return _render(entity, item=None, values=values, errors=_error(exc), status=400)
-        return _after_save(entity, created[entity.id_field])
+        return _after_save(entity, str(created[entity.id_field]))
 
     def edit_item(item_id: str) -> ResponseReturnValue:
         try:
@@ -115,13 +117,14 @@ def _views(entity: Entity) -> None:
         if request.method == "GET":
             values = forms.entity_values(entity, item)
             if entity.kind == "adapter":
-                values.update(forms.config_values(item["config_json"]))
+                values.update(forms.config_values(as_object(item["config_json"])))
             return _render(entity, item=item, values=values, errors={})
         values = {k: v for k, v in request.form.items() if k != "csrf_token"}
         try:
             changes = forms.entity_from_form(entity, request.form, creating=False)
             if entity.kind == "adapter":
-                changes["config"] = forms.config_from_form(_schema(item["adapter_type"]) or {}, request.form)
+                changes["config"] = forms.config_from_form(as_object(_schema(text(item["adapter_type"]))),
+                                                           request.form)
             entity.update(item_id, **changes)
         except ApplianceError as exc:
             return _render(entity, item=item, values=values, errors=_error(exc), status=400)
@@ -168,8 +171,8 @@ for _entity in ENTITIES:
 def adapter_fields() -> ResponseReturnValue:
     """The generated config inputs of an adapter type (htmx swaps them in when the type changes)."""
     schema = _schema(request.args.get("adapter_type"))
-    return render_template("_adapter_fields.html", config_fields=forms.schema_fields(schema) if schema else [],
-                           values={}, errors={})
+    fields = forms.schema_fields(as_object(schema)) if schema else []
+    return render_template("_adapter_fields.html", config_fields=fields, values={}, errors={})
 
 
 def _pack_page(pack_id: str, error: str | None = None) -> ResponseReturnValue:
@@ -196,7 +199,7 @@ def pack_link(item_id: str) -> ResponseReturnValue:
 def pack_move(item_id: str, adapter_id: str) -> ResponseReturnValue:
     """Move an adapter up or down the pack's failover order."""
     try:
-        order = [a["adapter_id"] for a in BY_PLURAL["battery-packs"].get(item_id)["adapters"]]
+        order = [a["adapter_id"] for a in devices.get_battery_pack(item_id)["adapters"]]
     except NotFoundError:
         abort(404)
     if adapter_id not in order:
@@ -275,7 +278,7 @@ def column_label(entity: Entity, column: str) -> str:
     return COLUMN_LABELS.get(column) or (field.label if field else column)
 
 
-def _overview(status: int = 200, **extra: Any) -> ResponseReturnValue:
+def _overview(status: int = 200, **extra: object) -> ResponseReturnValue:
     system_id = current_system_id()
     sections = [{"entity": e, "items": e.list(system_id)} for e in ENTITIES]
     return render_template("config.html", sections=sections, replace_removes=replace_summary(),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from appliance.control import program
+from appliance.control.program import ProgramChange, ProgramView
 from appliance.errors import ApplianceError, NotFoundError, ValidationError
 from appliance.web import control_form, error_status, running
 from appliance.web.confirm import Confirmation
@@ -22,7 +22,7 @@ SOURCE, HOLDER = "ui", "admin"  # the local UI has one account: its owner
 SKIP = {"csrf_token", "confirm"}
 
 
-def _state(device_id: str) -> dict[str, Any]:
+def _state(device_id: str) -> ProgramView:
     try:
         return program.describe(device_id, dispatcher=running.dispatcher())
     except NotFoundError:
@@ -31,7 +31,7 @@ def _state(device_id: str) -> dict[str, Any]:
         abort(404, description="this device has no program the appliance can change")
 
 
-def _page(state: dict[str, Any], *, errors: dict[str, str] | None = None, message: str = "", error: str = "",
+def _page(state: ProgramView, *, errors: dict[str, str] | None = None, message: str = "", error: str = "",
           status: int = 200) -> ResponseReturnValue:
     scalars, rows = control_form.fields(state["settings"], state["program"] or {})
     submitted = request.form if request.method == "POST" and errors else None
@@ -41,15 +41,15 @@ def _page(state: dict[str, Any], *, errors: dict[str, str] | None = None, messag
                            headers=[f.setting["label"] for f in rows[0]] if rows else []), status
 
 
-def _confirmation(device_id: str, state: dict[str, Any], preview: dict[str, Any]) -> Confirmation:
+def _confirmation(device_id: str, state: ProgramView, preview: ProgramChange) -> Confirmation:
     plan = json.dumps([(w["address"], w["values"], w["before"]) for w in preview["writes"]], allow_nan=False)
     notes = []
-    held = preview.get("lease")
+    held = preview["lease"]
     if held:
         who = held["source_name"]
         notes.append(f"{who[:1].upper()}{who[1:]} ({held['holder']}) controls this inverter until "
                      f"{fmt_ts(held['expires_at'])}. Writing takes control from it.")
-    if state.get("setpoint"):
+    if state["setpoint"]:
         notes.append("A dispatch is holding the battery at a setpoint now; writing ends it, and your program "
                      "becomes the one the inverter keeps.")
     return Confirmation(action="control-write", subject=device_id, title=f"Write these settings to {state['name']}?",

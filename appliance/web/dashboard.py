@@ -27,7 +27,7 @@ PART_WORDS = {"grid": "Grid", "pv": "Solar", "load": "Home", "battery": "Battery
               "appliance": "Appliance", "headend": "Headend"}
 
 
-def _live_context() -> dict[str, Any]:
+def _live_context() -> dict[str, object]:
     system_id = current_system_id()
     if not system_id:
         return {"system_id": None, "refresh_s": current_app.config["DASHBOARD_REFRESH_S"]}

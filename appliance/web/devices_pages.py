@@ -43,7 +43,7 @@ def _units_table(reading: dict[str, Any] | None) -> tuple[list[str], list[list[s
     return headers, rows
 
 
-def _device_context(device_id: str) -> dict[str, Any]:
+def _device_context(device_id: str) -> dict[str, object]:
     try:
         device = registry.get_device(device_id)
     except NotFoundError:
@@ -52,8 +52,8 @@ def _device_context(device_id: str) -> dict[str, Any]:
     kind = (reading or {}).get("kind") or KIND_OF_READING.get(device["kind"])
     values = {k: v for k, v in (reading or {}).items() if k not in NOT_FACTS and k not in IDENTITY}
     identity = {k: v for k, v in (reading or {}).items() if k in IDENTITY}
-    configured = (devices.list_batteries(device["catalog_id"])
-                  if device["kind"] == "battery_pack" and device.get("catalog_id") else [])
+    catalog_id = device["catalog_id"]
+    configured = devices.list_batteries(catalog_id) if device["kind"] == "battery_pack" and catalog_id else []
     unit_headers, unit_rows = _units_table(reading)
     return {"device": device, "reading": reading, "kind": kind,
             "values": vocabulary.facts(values, kind),

@@ -15,7 +15,7 @@ from appliance.web.htmx import hx_redirect, is_htmx
 bp = Blueprint("discovery", __name__)
 
 
-def _inbox_context() -> dict[str, Any]:
+def _inbox_context() -> dict[str, object]:
     service = running.present("DISCOVERY")  # None: scans do not run in this process (the list still shows)
     return {"items": inbox.list_inbox(), "scan": service.status() if service is not None else None}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any, Callable, TypedDict
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
@@ -117,16 +117,26 @@ def energy() -> ResponseReturnValue:
         has_data=any(period["totals"].get(k) is not None for k in TABLE_KEYS))
 
 
-def _history_args() -> dict[str, Any]:
+class HistoryArgs(TypedDict):
+    """What the history page was asked for: a level and an entity of it, a period ending on a day."""
+
+    level: str
+    choices: list[tuple[str, str]]
+    entity_id: str
+    period: str
+    day: date
+
+
+def _history_args() -> HistoryArgs:
     system_id = current_system_id()
     level = request.args.get("level", "system")
     level = level if level in LEVEL_CHOICES else "system"
     choices = LEVEL_CHOICES[level][1](system_id) if system_id else []
-    wanted = request.args.get("id")
+    wanted = request.args.get("id", "")
     # After the level changes, the old entity id is not one of the new level's: take the level's first.
     entity_id = wanted if any(wanted == value for value, _ in choices) else (choices[0][0] if choices else "")
     period = _period_arg()
-    return {"level": level, "choices": choices, "entity_id": entity_id, "period": period, "day": _day_arg()}
+    return HistoryArgs(level=level, choices=choices, entity_id=entity_id, period=period, day=_day_arg())
 
 
 @bp.get("/history")
@@ -136,7 +146,7 @@ def history() -> ResponseReturnValue:
     chart, csv_url, window = None, None, None
     zone = system_zone()
     if args["entity_id"]:
-        resolution, start, end = period_window(args["period"], args["day"], zone)  # type: ignore[arg-type]
+        resolution, start, end = period_window(args["period"], args["day"], zone)
         window = (start, end)
         ts, columns = charts.columns(energy_history.series(args["level"], args["entity_id"], resolution, start, end))
         kind = {"meter": "meter", "battery_pack": "battery"}.get(args["level"])
@@ -149,10 +159,11 @@ def history() -> ResponseReturnValue:
     first = datetime.fromtimestamp(window[0] / 1000, zone).date() if window else day
     last = datetime.fromtimestamp((window[1] - 1) / 1000, zone).date() if window else day
     later = periods.shift(period, day, 1)
-    query = {"level": args["level"], "id": args["entity_id"], "period": period}
     return render_template(
         "history.html", levels=[(k, v[0]) for k, v in LEVEL_CHOICES.items()], periods=list(PERIODS),
         period_labels=PERIOD_LABELS, chart=chart, csv_url=csv_url, title=period_title(period, first, last),
-        earlier=url_for("energy.history", **query, date=periods.shift(period, day, -1).isoformat()),
-        later=url_for("energy.history", **query, date=later.isoformat()) if last < local_today() else None,
+        earlier=url_for("energy.history", level=args["level"], id=args["entity_id"], period=period,
+                        date=periods.shift(period, day, -1).isoformat()),
+        later=url_for("energy.history", level=args["level"], id=args["entity_id"], period=period,
+                      date=later.isoformat()) if last < local_today() else None,
         system=current_system(), **args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import available_timezones
 
 from appliance.catalog import adapters, devices, groups, systems
@@ -12,6 +12,8 @@ from appliance.catalog.common import unknown_fields
 from appliance.catalog.localization import CURRENCIES
 
 Choices = Callable[[str | None], list[tuple[str, str]]]
+#: What the catalog services hand back for an entity: one of their row shapes (TypedDicts).
+Row = Mapping[str, object]
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,10 @@ class Entity:
     label: str
     id_field: str
     fields: tuple[Field, ...]
-    list: Callable[[str | None], list[dict[str, Any]]]
-    get: Callable[[str], dict[str, Any]]
-    create: Callable[..., dict[str, Any]]
-    update: Callable[..., dict[str, Any]]
+    list: Callable[[str | None], Sequence[Row]]
+    get: Callable[[str], Row]
+    create: Callable[[dict[str, Any]], Row]
+    update: Callable[..., Row]
     delete: Callable[..., None]
     columns: tuple[str, ...] = field(default=())
 
@@ -87,18 +89,18 @@ def _take(data: dict[str, Any], allowed: set[str], *positional: str) -> tuple[li
     return [rest.pop(name, None) for name in positional], rest
 
 
-def _create_system(data: dict[str, Any]) -> dict[str, Any]:
+def _create_system(data: dict[str, Any]) -> systems.SystemRow:
     (system_id, name), rest = _take(data, {"system_id", "name", "description", "timezone", "currency"}, "system_id",
                                     "name")
     return systems.create_system(system_id, name, **rest)
 
 
-def _create_array(data: dict[str, Any]) -> dict[str, Any]:
+def _create_array(data: dict[str, Any]) -> systems.InverterArrayRow:
     args, _ = _take(data, {"array_id", "system_id", "name"}, "array_id", "system_id", "name")
     return systems.create_array(*args)
 
 
-def _create_battery_array(data: dict[str, Any]) -> dict[str, Any]:
+def _create_battery_array(data: dict[str, Any]) -> systems.BatteryArrayView:
     (ba_id, system_id, name), rest = _take(data, {"battery_array_id", "system_id", "name", "inverter_array_id"},
                                            "battery_array_id", "system_id", "name")
     created = systems.create_battery_array(ba_id, system_id, name)
@@ -107,7 +109,7 @@ def _create_battery_array(data: dict[str, Any]) -> dict[str, Any]:
     return systems.get_battery_array(created["battery_array_id"])
 
 
-def _update_battery_array(battery_array_id: str, **changes: Any) -> dict[str, Any]:
+def _update_battery_array(battery_array_id: str, **changes: Any) -> systems.BatteryArrayView:
     unknown_fields(changes, {"name", "inverter_array_id"})
     target = changes.pop("inverter_array_id", ...)
     if changes:
@@ -123,33 +125,33 @@ def _update_battery_array(battery_array_id: str, **changes: Any) -> dict[str, An
     return systems.get_battery_array(battery_array_id)
 
 
-def _create_inverter(data: dict[str, Any]) -> dict[str, Any]:
+def _create_inverter(data: dict[str, Any]) -> devices.InverterRow:
     allowed = {"inverter_id", "array_id", "name", "system_id", "model", "serial_number", "vendor", "phase_type",
                "adapter_id"}
     (inverter_id, array_id, name), rest = _take(data, allowed, "inverter_id", "array_id", "name")
     return devices.create_inverter(inverter_id, array_id, name, **rest)
 
 
-def _create_pack(data: dict[str, Any]) -> dict[str, Any]:
+def _create_pack(data: dict[str, Any]) -> devices.BatteryPackView:
     allowed = {"pack_id", "battery_array_id", "name", "system_id", "batteries", "cells_per_battery"}
     allowed |= devices.PACK_DETAILS
     (pack_id, ba_id, name), rest = _take(data, allowed, "pack_id", "battery_array_id", "name")
     return devices.create_battery_pack(pack_id, ba_id, name, **rest)
 
 
-def _create_meter(data: dict[str, Any]) -> dict[str, Any]:
+def _create_meter(data: dict[str, Any]) -> devices.MeterRow:
     allowed = {"meter_id", "system_id", "name", "array_id", "adapter_id", "model", "type"}
     (meter_id, system_id, name), rest = _take(data, allowed, "meter_id", "system_id", "name")
     return devices.create_meter(meter_id, system_id, name, **rest)
 
 
-def _create_adapter(data: dict[str, Any]) -> dict[str, Any]:
+def _create_adapter(data: dict[str, Any]) -> adapters.AdapterRow:
     allowed = {"adapter_id", "adapter_type", "config", "name", "enabled", "priority"}
     (adapter_id, adapter_type, config), rest = _take(data, allowed, "adapter_id", "adapter_type", "config")
     return adapters.create_adapter(adapter_id, adapter_type, config if config is not None else {}, **rest)
 
 
-def _create_group(data: dict[str, Any]) -> dict[str, Any]:
+def _create_group(data: dict[str, Any]) -> groups.GroupView:
     allowed = {"group_id", "name", "group_type", "system_id", "metadata"}
     (group_id, name, group_type), rest = _take(data, allowed, "group_id", "name", "group_type")
     return groups.create_group(group_id, name, group_type, **rest)

@@ -71,7 +71,7 @@ def schema_fields(schema: Mapping[str, Any]) -> list[SchemaField]:
     return fields
 
 
-def _form_value(value: Any) -> str:
+def _form_value(value: object) -> str:
     # Strings are sent as themselves, other enum values (numbers) as their JSON text.
     return value if isinstance(value, str) else json.dumps(value, allow_nan=False)
 

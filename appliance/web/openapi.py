@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from flask import Flask
+from werkzeug.routing import Rule
 
 from appliance import __version__
+from appliance.jsontypes import Json
 from appliance.web.entities import ENTITIES, Entity
 
-KINDS = {"text": {"type": "string"}, "select": {"type": "string"}, "int": {"type": "integer"},
+KINDS: dict[str, Json] = {"text": {"type": "string"}, "select": {"type": "string"}, "int": {"type": "integer"},
          "float": {"type": "number"}, "bool": {"type": "boolean"}}
-ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+ERROR: Json = {"type": "object", "properties": {"error": {"type": "object", "properties": {
     "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]}}}}}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -22,21 +23,21 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
 
-def _entity_schema(entity: Entity, creating: bool) -> dict[str, Any]:
+def _entity_schema(entity: Entity, creating: bool) -> Json:
     fields = entity.fields if creating else entity.editable()
-    props = {f.name: {**KINDS[f.kind], "description": f.label} for f in fields}
+    props: Json = {f.name: {**KINDS[f.kind], "description": f.label} for f in fields}
     if entity.kind == "adapter":
         props["config"] = {"type": "object", "description": "the adapter type's config (see /api/adapter-types)"}
         if creating:
             props["priority"] = {"type": "integer"}
-    schema: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    schema: Json = {"type": "object", "properties": props, "additionalProperties": False}
     required = [f.name for f in fields if f.required] if creating else []
     if required:
         schema["required"] = required
     return schema
 
 
-def _request_body(endpoint: str) -> dict[str, Any] | None:
+def _request_body(endpoint: str) -> Json | None:
     for entity in ENTITIES:
         if endpoint == f"api.{entity.kind}_create":
             return _entity_schema(entity, True)
@@ -45,11 +46,11 @@ def _request_body(endpoint: str) -> dict[str, Any] | None:
     return None
 
 
-def _operation(app: Flask, rule: Any, method: str) -> dict[str, Any]:
+def _operation(app: Flask, rule: Rule, method: str) -> Json:
     view = app.view_functions[rule.endpoint]
     summary = (view.__doc__ or rule.endpoint).strip().splitlines()[0]
     is_api = rule.rule.startswith("/api/")
-    operation: dict[str, Any] = {
+    operation: Json = {
         "operationId": f"{rule.endpoint.replace('.', '_')}_{method.lower()}", "summary": summary,
         "tags": [rule.endpoint.split(".")[0]],
         "parameters": [{"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -59,10 +60,11 @@ def _operation(app: Flask, rule: Any, method: str) -> dict[str, Any]:
     content = ({"application/json": {"schema": {}}} if is_api and not rule.rule.endswith(".csv")
                else {"text/csv": {"schema": {"type": "string"}}} if rule.rule.endswith(".csv")
                else {"text/html": {"schema": {"type": "string"}}})
-    operation["responses"] = {ok: {"description": "success", "content": content}}
-    error = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
+    responses: Json = {ok: {"description": "success", "content": content}}
+    error: Json = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
     for status in ("400", "401", "403", "404", "409", "413", "415", "503"):
-        operation["responses"][status] = error if is_api else {"description": "error"}
+        responses[status] = error if is_api else {"description": "error"}
+    operation["responses"] = responses
     body = _request_body(rule.endpoint)
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
@@ -74,9 +76,9 @@ def _operation(app: Flask, rule: Any, method: str) -> dict[str, Any]:
     return operation
 
 
-def document(app: Flask) -> dict[str, Any]:
+def document(app: Flask) -> Json:
     """Every route of the app (pages included, as text/html) with its methods, parameters and bodies."""
-    paths: dict[str, dict[str, Any]] = {}
+    paths: dict[str, Json] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
             continue

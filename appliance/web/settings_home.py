@@ -6,7 +6,7 @@ posts here, is checked by its service and shows its error beside the field, keep
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -16,6 +16,7 @@ from appliance.catalog.localization import CURRENCIES
 from appliance.discovery import settings as discovery_settings
 from appliance.energy import tariffs
 from appliance.errors import ApplianceError, ValidationError
+from appliance.jsontypes import Json, JsonObject, as_list
 from appliance.web.entities import timezone_choices
 from appliance.web.settings_pages import bp, page
 from appliance.web.templating import current_system
@@ -23,7 +24,7 @@ from appliance.web.templating import current_system
 TOU_ROWS = 3
 
 
-def home_context() -> dict[str, Any]:
+def home_context() -> dict[str, object]:
     """What the home, tariff and discovery sections show."""
     system = current_system()
     plan = tariffs.get_plan(system["system_id"]) if system else None
@@ -35,18 +36,18 @@ def home_context() -> dict[str, Any]:
                           "tcp_targets": targets_text(found.tcp_targets)}}
 
 
-def targets_text(targets: Any) -> str:
+def targets_text(targets: Iterable[JsonObject]) -> str:
     """TCP targets as the textarea shows them: one 'HOST PORTS [UNIT IDS]' per line."""
     lines = []
     for t in targets:
         ports = t.get("ports", 502)
         ports_text = ",".join(map(str, ports)) if isinstance(ports, list) else str(ports)
-        units = t.get("unit_ids")
-        lines.append(" ".join([t["host"], ports_text] + ([",".join(map(str, units))] if units else [])))
+        units = as_list(t.get("unit_ids"))
+        lines.append(" ".join([str(t["host"]), ports_text] + ([",".join(map(str, units))] if units else [])))
     return "\n".join(lines)
 
 
-def parse_targets(text: str) -> list[dict[str, Any]]:
+def parse_targets(text: str) -> list[Json]:
     """'HOST PORTS [UNIT IDS]' lines ('127.0.0.1 502,8899 1,2') as TCP target objects."""
     out = []
     for number, line in enumerate((text or "").splitlines(), start=1):
@@ -56,7 +57,7 @@ def parse_targets(text: str) -> list[dict[str, Any]]:
         if len(words) > 3:
             raise ValidationError(f"line {number}: write HOST PORTS [UNIT IDS], e.g. 127.0.0.1 502 1",
                                   field="discovery.tcp_targets")
-        target: dict[str, Any] = {"host": words[0], "ports": 502}
+        target: Json = {"host": words[0], "ports": 502}
         if len(words) > 1:
             ports = [p for p in words[1].split(",") if p]
             target["ports"] = [int(p) if p.isdigit() else p for p in ports]
@@ -84,12 +85,12 @@ def tariff_values(plan: dict[str, Any] | None) -> dict[str, str]:
     return values
 
 
-def plan_from_form(form: Mapping[str, str]) -> dict[str, Any]:
+def plan_from_form(form: Mapping[str, str]) -> Json:
     """A plan from the tariff form; empty time-of-use rows are left out."""
-    plan: dict[str, Any] = {"from": form.get("from") or None}
+    plan: Json = {"from": form.get("from") or None}
     for side in ("import", "export"):
         kind = form.get(f"{side}.kind", "")
-        spec: dict[str, Any] = {"kind": kind}
+        spec: Json = {"kind": kind}
         if kind == "flat":
             spec["price"] = form.get(f"{side}.price", "")
         elif kind == "tou":

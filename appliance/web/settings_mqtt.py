@@ -20,7 +20,7 @@ TEXT_FIELDS = ("url", "username", "password", "protocol", "ca_file", "client_cer
                "discovery_prefix", "topic_base")
 
 
-def mqtt_context() -> dict[str, Any]:
+def mqtt_context() -> dict[str, object]:
     """What the MQTT section shows: the stored settings (no password) and the running link's status."""
     stored = mqtt_settings.describe()
     status_of = current_app.config.get("MQTT_STATUS")

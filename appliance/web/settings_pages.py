@@ -6,7 +6,7 @@ on this blueprint.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -17,6 +17,9 @@ from appliance.errors import ApplianceError
 from appliance.web import security
 from appliance.web.htmx import hx_redirect
 
+if TYPE_CHECKING:  # the sync service is imported when the page asks for it
+    from appliance.sync.push import Backlog
+
 bp = Blueprint("settings", __name__)
 RETENTION_LABELS = {"retention.raw_days": "Every reading (days)",
                     "retention.five_minute_days": "5-minute averages (days, 0 = forever)",
@@ -26,14 +29,14 @@ RETENTION_LABELS = {"retention.raw_days": "Every reading (days)",
                     "retention.alerts_days": "Alerts that ended (days, 0 = forever)"}
 
 
-def _sync_backlog() -> dict[str, Any]:
+def _sync_backlog() -> Backlog:
     """What waits to be pushed to the headend (the link's state, read fresh)."""
     from appliance.sync.push import PushClient
 
     return PushClient().backlog()
 
 
-def page(status: int = 200, **extra: Any) -> ResponseReturnValue:
+def page(status: int = 200, **extra: object) -> ResponseReturnValue:
     """The settings page, with `extra` (errors, notice, what a failed form held) on top."""
     from appliance.web.settings_home import home_context
     from appliance.web.settings_mqtt import mqtt_context

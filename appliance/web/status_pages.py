@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
@@ -14,7 +13,7 @@ WORDS = {"ok": "fresh", "late": "late", "down": "failing", "standby": "standby",
          "unknown": "nothing yet"}
 
 
-def _context() -> dict[str, Any]:
+def _context() -> dict[str, object]:
     return {"status": service().status(), "words": WORDS, "refresh_s": current_app.config["DASHBOARD_REFRESH_S"]}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Any
+from typing import Mapping
 
 from flask import Flask, current_app, g, request, session
 
@@ -18,14 +18,15 @@ NAV = [("dashboard.dashboard", "Home"), ("energy.energy", "Energy"), ("energy.hi
        ("config.overview", "Configuration"), ("settings.settings", "Settings")]
 
 
-def all_systems() -> list[dict[str, Any]]:
+def all_systems() -> list[systems.SystemRow]:
     """Every system, read once per request."""
     if "systems" not in g:
         g.systems = systems.list_systems()
-    return g.systems
+    found: list[systems.SystemRow] = g.systems
+    return found
 
 
-def current_system() -> dict[str, Any] | None:
+def current_system() -> systems.SystemRow | None:
     """The system the header selector scopes pages to: the chosen one, else the first."""
     found = all_systems()
     chosen = request.args.get("system_id") or session.get("system_id")
@@ -41,25 +42,25 @@ def current_system_id() -> str | None:
 def system_zone() -> tzinfo:
     """The selected system's time zone (UTC when there is none)."""
     system = current_system()
-    return timefmt.zone_of(system.get("timezone") if system else None)
+    return timefmt.zone_of(system["timezone"] if system else None)
 
 
-def fmt_ts(value: Any, seconds: bool = False) -> str:
+def fmt_ts(value: object, seconds: bool = False) -> str:
     """An instant as local date and time of the selected system: '2026-05-14 13:05'."""
     return timefmt.datetime_text(value, system_zone(), seconds=seconds)
 
 
-def fmt_age(value: Any) -> str:
+def fmt_age(value: object) -> str:
     """How long ago: '4 s ago'."""
     return timefmt.age_text(value, now_ms())
 
 
-def stringify(values: dict[str, Any]) -> dict[str, str]:
+def stringify(values: Mapping[str, object]) -> dict[str, str]:
     """Values as form input text (None becomes empty)."""
     return {k: "" if v is None else str(v) for k, v in values.items()}
 
 
-def words(value: Any) -> str:
+def words(value: object) -> str:
     """A machine word ('self_check', 'battery_pack') as people read it ('self check', 'battery pack')."""
     if value is None or value == "":
         return vocabulary.DASH
@@ -68,7 +69,7 @@ def words(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
-def alerts_summary() -> dict[str, Any] | None:
+def alerts_summary() -> dict[str, object] | None:
     """The bell's figures (active, unacknowledged, worst severity), or None when no alerts service runs here."""
     service = current_app.config.get("ALERTS")
     if service is None:

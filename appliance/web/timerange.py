@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Any, Callable
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Callable, Mapping, TypedDict
 from zoneinfo import ZoneInfo
 
 from appliance.catalog import devices, systems
 from appliance.clock import parse_instant
 from appliance.errors import ValidationError
 
+
+class SystemScoped(TypedDict):
+    """What every history level's row has: the system it belongs to."""
+
+    system_id: str
+
+
 #: History levels and how to find the entity (404 when unknown).
-LEVELS: dict[str, Callable[[str], dict[str, Any]]] = {
+LEVELS: dict[str, Callable[[str], SystemScoped]] = {
     "system": systems.get_system, "array": systems.get_array, "inverter": devices.get_inverter,
     "meter": devices.get_meter, "battery_pack": devices.get_battery_pack,
 }
@@ -21,16 +28,16 @@ PERIODS = {"day": "5m", "week": "1h", "month": "1h", "year": "1d"}
 DAY_MS = 86_400_000
 
 
-def entity_zone(level: str, entity_id: str) -> tuple[dict[str, Any], ZoneInfo]:
+def entity_zone(level: str, entity_id: str) -> tuple[SystemScoped, ZoneInfo]:
     """The entity at a history level and its system's time zone."""
     if level not in LEVELS:
         raise ValidationError(f"level must be one of {', '.join(LEVELS)}", field="level")
     entity = LEVELS[level](entity_id)
     system = systems.get_system(entity["system_id"])
-    return entity, ZoneInfo(system["timezone"])
+    return entity, ZoneInfo(system["timezone"] or "UTC")  # a system without a zone keeps UTC (energy.localtime)
 
 
-def parse_date(value: Any, field: str) -> date:
+def parse_date(value: object, field: str) -> date:
     """A YYYY-MM-DD date."""
     try:
         return date.fromisoformat(str(value))
@@ -38,7 +45,7 @@ def parse_date(value: Any, field: str) -> date:
         raise ValidationError(f"{field} must be a date YYYY-MM-DD", field=field) from None
 
 
-def window(args: Any, zone: ZoneInfo) -> tuple[str, int, int]:
+def window(args: Mapping[str, str], zone: ZoneInfo) -> tuple[str, int, int]:
     """(resolution, start ms, end ms) from `resolution`, `from`, `to` query arguments, checked."""
     resolution = args.get("resolution", "1h")
     if resolution not in RESOLUTIONS:
@@ -55,7 +62,7 @@ def window(args: Any, zone: ZoneInfo) -> tuple[str, int, int]:
     return resolution, start, end
 
 
-def period_window(period: str, day: date, zone: ZoneInfo) -> tuple[str, int, int]:
+def period_window(period: str, day: date, zone: tzinfo) -> tuple[str, int, int]:
     """(resolution, start ms, end ms) of the day, the 7 days ending on `day`, the month or the year, local time."""
     if period not in PERIODS:
         raise ValidationError(f"range must be one of {', '.join(PERIODS)}", field="range")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NotRequired, TypedDict
 
 from appliance.drivers.modbus.settings import DAYS, Setting, SettingsMap, decode_program
 from appliance.errors import ValidationError
@@ -14,6 +14,34 @@ from appliance.jsontypes import Json, JsonObject, as_list, as_object
 
 MAX_WRITE = 123  # registers per FC16 request (Modbus application protocol 1.1b3, 6.12)
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+class WriteJson(TypedDict):
+    """A register write as dry runs, the audit log and the API show it (`before`: what the registers held)."""
+
+    function: int
+    address: int
+    count: int
+    values: list[int]
+    before: NotRequired[list[int]]
+    settings: list[str]
+
+
+class ClampJson(TypedDict):
+    """A clamp as the API shows it."""
+
+    setting: str
+    requested: float
+    applied: float
+    limit: str
+
+
+class Mismatch(TypedDict):
+    """A register that reads back other than written."""
+
+    address: int
+    written: int
+    read_back: int | None
 
 
 @dataclass(frozen=True)
@@ -25,7 +53,7 @@ class Write:
     before: tuple[int, ...]
     settings: tuple[str, ...]
 
-    def to_json(self) -> Json:
+    def to_json(self) -> WriteJson:
         """The write as dry runs and the audit log show it."""
         return {"function": 16, "address": self.address, "count": len(self.values), "values": list(self.values),
                 "before": list(self.before), "settings": list(self.settings)}
@@ -40,7 +68,7 @@ class Clamp:
     applied: float
     limit: str
 
-    def to_json(self) -> Json:
+    def to_json(self) -> ClampJson:
         """The clamp as the API shows it."""
         return {"setting": self.setting, "requested": self.requested, "applied": self.applied, "limit": self.limit}
 
@@ -194,9 +222,9 @@ def settings_registers(smap: SettingsMap, registers: Mapping[int, int]) -> dict[
     return {a: registers[a] for a in sorted(smap.addresses) if a in registers}
 
 
-def mismatches(writes: tuple[Write, ...], read_back: Mapping[int, int]) -> list[Json]:
+def mismatches(writes: tuple[Write, ...], read_back: Mapping[int, int]) -> list[Mismatch]:
     """Every written register whose read-back differs from what was written."""
-    out: list[Json] = []
+    out: list[Mismatch] = []
     for write in writes:
         for i, value in enumerate(write.values):
             back = read_back.get(write.address + i)

@@ -76,7 +76,8 @@ class ModbusUnit:
 class ModbusBus:
     """One pymodbus client (a TCP endpoint or a serial line) shared by every unit id behind it."""
 
-    def __init__(self, client: ModbusTcpClient | ModbusSerialClient, where: str, timeout_s: float, gap_s: float = 0.0) -> None:
+    def __init__(self, client: ModbusTcpClient | ModbusSerialClient, where: str, timeout_s: float,
+                 gap_s: float = 0.0) -> None:
         self.where, self.timeout_s, self.inter_frame_gap_s = where, timeout_s, gap_s
         self._client = client
         self._lock = threading.Lock()

@@ -47,4 +47,18 @@ ALERT_MODELS = (AlertRow,)
 ALL_MODELS = (CATALOG_MODELS + SAMPLE_MODELS + ROLLUP_MODELS + REGISTRY_MODELS + AGGREGATE_MODELS + AUTH_MODELS
               + CONTROL_MODELS + ALERT_MODELS)
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [  # explicit, so type checkers see what this package re-exports
+    "AGGREGATE_MODELS", "ALERT_MODELS", "ALL_MODELS", "AUTH_MODELS", "Adapter", "AdapterBase", "AlertRow",
+    "ApiToken", "AppSetting", "Array5m", "ArrayDailySummary", "ArrayHourlyEnergy", "ArraySample", "BaseModel",
+    "Battery", "BatteryArray", "BatteryArrayAttachment", "BatteryBank5m", "BatteryBankDaily", "BatteryBankHourly",
+    "BatteryBankSample", "BatteryCell", "BatteryCellReading", "BatteryCellSample", "BatteryPack",
+    "BatteryPackAdapter", "BatteryPackAttachment", "BatteryUnitSample", "CATALOG_MODELS", "CONTROL_MODELS",
+    "ControlAudit", "ControlLease", "ControlSnapshot", "ControlState", "ControlWriteBudget", "DailySummary",
+    "DeviceDiscovery", "DeviceGroup", "DeviceGroupMember", "DeviceHealth", "DeviceHeartbeat", "DeviceMetric",
+    "DispatchLog", "Energy5m", "EnergySample", "FeedSpan", "HourlyEnergy", "Inverter", "InverterArray",
+    "MarketData", "MarketDataType", "Meter", "Meter30m", "Meter5m", "MeterDaily", "MeterHourlyEnergy",
+    "MeterSample", "REGISTRY_MODELS", "ROLLUP_MODELS", "RegistryDevice", "RollupDirty", "RollupWatermark",
+    "SAMPLE_MODELS", "SampleDictionary", "SetpointState", "SyncFeed", "SyncState", "SyncTable", "System",
+    "System5m", "SystemDailySummary", "SystemEvent", "SystemHourlyEnergy", "User", "VIEW_MODELS", "WebSession",
+    "database",
+]
