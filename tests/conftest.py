@@ -60,3 +60,15 @@ def table_rows(table: str) -> list[tuple]:
     """Every row of a table, sorted, for whole-table comparisons."""
     cursor = database.execute_sql(f"SELECT * FROM {table}")  # noqa: S608 - test helper, fixed table names
     return sorted(cursor.fetchall(), key=repr)
+
+
+def _long(item: pytest.Item) -> bool:
+    """A test of a module that drives a real browser (it names CHROMIUM), or one marked slow."""
+    module = getattr(item, "module", None)
+    return item.get_closest_marker("slow") is not None or (module is not None and hasattr(module, "CHROMIUM"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long modules first: `--dist loadscope` hands modules out in collection order, and a browser module
+    of 110 s handed out last finishes the run alone (longest first keeps the workers busy to the end)."""
+    items.sort(key=lambda item: not _long(item))  # stable: each module keeps its own order
