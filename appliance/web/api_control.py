@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from appliance.control import audit, program
 from appliance.web import running
-from appliance.web.api_fleet import _body, _int_arg, _who
+from appliance.web.api_args import caller, int_arg, limited_body
 
 bp = Blueprint("control_api", __name__, url_prefix="/api/control")
 
@@ -19,8 +19,8 @@ bp = Blueprint("control_api", __name__, url_prefix="/api/control")
 def control_audit() -> ResponseReturnValue:
     """Lease changes, writes and refusals, newest first (?asset_id=&kind=&limit=1..500&before=<audit_id>)."""
     return jsonify(audit.entries(device_id=request.args.get("asset_id") or None,
-                                 kind=request.args.get("kind") or None, limit=_int_arg("limit", 50),
-                                 before=_int_arg("before")))
+                                 kind=request.args.get("kind") or None, limit=int_arg("limit", 50),
+                                 before=int_arg("before")))
 
 
 @bp.get("/<asset_id>")
@@ -32,15 +32,15 @@ def control_state(asset_id: str) -> ResponseReturnValue:
 @bp.post("/<asset_id>")
 def control_change(asset_id: str) -> ResponseReturnValue:
     """Change the program: {program: {...}, dry_run?, takeover?, lease_s?}; a dry run writes nothing."""
-    return jsonify(program.change(asset_id, _body(), source="api", holder=_who(),
+    return jsonify(program.change(asset_id, limited_body(), source="api", holder=caller(),
                                   dispatcher=running.dispatcher()))
 
 
 @bp.post("/<asset_id>/release")
 def control_release(asset_id: str) -> ResponseReturnValue:
     """Hand the device back: an API setpoint in force ends (the owner's program is restored), the lease goes."""
-    return jsonify(program.release(asset_id, _body() if request.content_length else None, source="api",
-                                   holder=_who(), dispatcher=running.dispatcher()))
+    return jsonify(program.release(asset_id, limited_body() if request.content_length else None, source="api",
+                                   holder=caller(), dispatcher=running.dispatcher()))
 
 
 def register_blueprint(app: Flask) -> None:

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from appliance.catalog import registration
 from appliance.clock import parse_instant
 from appliance.control import assets, dispatch
 from appliance.errors import ValidationError
 from appliance.web import running
-from appliance.web.api import created, json_body
+from appliance.web.api import created
+from appliance.web.api_args import caller, int_arg, limited_body
 
 bp = Blueprint("fleet", __name__, url_prefix="/api")
 
-MAX_BODY = 64 * 1024  # a registration, heartbeat or setpoint is a few hundred bytes
 MAX_METRICS_BODY = 512 * 1024  # up to 1000 metric points per request
 REGISTER_FIELDS = {"name", "device_type", "hardware_id", "firmware_version", "ip_address", "location", "metadata"}
-
-
-def _body(limit: int = MAX_BODY) -> dict[str, Any]:
-    """The JSON object of the request, refused before parsing when it is larger than `limit`."""
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"the body is larger than {limit} bytes")
-    return json_body()
 
 
 def _only(body: dict[str, Any], allowed: set[str]) -> None:
@@ -35,25 +27,10 @@ def _only(body: dict[str, Any], allowed: set[str]) -> None:
             raise ValidationError(f"unknown field {key!r}", field=key)
 
 
-def _who() -> str:
-    token = getattr(g, "token", None)
-    return f"token:{token['name']}" if token else "admin"
-
-
-def _int_arg(name: str, default: int | None = None) -> int | None:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationError(f"{name} must be a whole number", field=name) from None
-
-
 @bp.post("/devices/register")
 def device_create() -> ResponseReturnValue:
     """Register a device: {name, device_type, hardware_id, firmware_version?, ip_address?, location?, metadata?}."""
-    body = _body()
+    body = limited_body()
     _only(body, REGISTER_FIELDS)
     try:
         device = registration.register(body.get("name"), body.get("device_type"), body.get("hardware_id"),
@@ -68,7 +45,7 @@ def device_create() -> ResponseReturnValue:
 @bp.post("/devices/heartbeat")
 def device_heartbeat() -> ResponseReturnValue:
     """A device's heartbeat: {device_id}; answers its status and last_seen."""
-    body = _body()
+    body = limited_body()
     _only(body, {"device_id"})
     return jsonify(registration.heartbeat(body.get("device_id")))
 
@@ -91,13 +68,13 @@ def get_device(device_id: str) -> ResponseReturnValue:
 @bp.patch("/devices/<device_id>")
 def patch_device(device_id: str) -> ResponseReturnValue:
     """Change a device: {status? (maintenance|online), maintenance_reason?, name?, location?, metadata?}."""
-    return jsonify(registration.patch(device_id, _body()))
+    return jsonify(registration.patch(device_id, limited_body()))
 
 
 @bp.post("/devices/<device_id>/metrics")
 def metrics_create(device_id: str) -> ResponseReturnValue:
     """Store a device's metrics: {metrics: [{name, value, ts?}]} (ts: epoch ms or ISO 8601; default now)."""
-    body = _body(MAX_METRICS_BODY)
+    body = limited_body(MAX_METRICS_BODY)
     _only(body, {"metrics"})
     return created(registration.record_metrics(device_id, body.get("metrics")))
 
@@ -109,7 +86,7 @@ def get_metrics(device_id: str) -> ResponseReturnValue:
     if not name:
         return jsonify({"device_id": device_id, "metrics": list(registration.metrics_overview(device_id))})
     start, end = (parse_instant(request.args[key], key) if request.args.get(key) else None for key in ("from", "to"))
-    limit = _int_arg("limit", registration.MAX_SERIES)
+    limit = int_arg("limit", registration.MAX_SERIES)
     if limit is None or not 1 <= limit <= registration.MAX_SERIES:
         raise ValidationError(f"limit must be from 1 to {registration.MAX_SERIES}", field="limit")
     return jsonify(registration.metric_series(device_id, name, start, end, limit))
@@ -136,14 +113,14 @@ def asset_telemetry(asset_id: str) -> ResponseReturnValue:
 @bp.post("/dispatch")
 def post_dispatch() -> ResponseReturnValue:
     """A signed setpoint (+ discharge/export): {kw|mw, asset_id|system_id|site_id|group_id, duration_s?, command_source?}."""
-    return jsonify(dispatch.dispatch(_body(), dispatcher=running.dispatcher(), default_source=dispatch.MANUAL,
-                                     requested_by=_who()))
+    return jsonify(dispatch.dispatch(limited_body(), dispatcher=running.dispatcher(), default_source=dispatch.MANUAL,
+                                     requested_by=caller()))
 
 
 @bp.get("/dispatch/log")
 def dispatch_log() -> ResponseReturnValue:
     """Dispatch commands and their outcomes, newest first (?limit=1..500&before=<dispatch_id>&target_id=)."""
-    return jsonify(dispatch.log_entries(limit=_int_arg("limit", 50), before=_int_arg("before"),
+    return jsonify(dispatch.log_entries(limit=int_arg("limit", 50), before=int_arg("before"),
                                         target_id=request.args.get("target_id") or None))
 
 
