@@ -65,29 +65,19 @@ def runs_and_prints_its_figures(script: str) -> None:
     assert "nan" not in out.lower().split(), out
 
 
-@pytest.mark.slow
-class TestWriteTable:
-    @pytest.mark.parametrize("script", GROUPS["writes"])
-    def test_a_benchmark_runs_and_prints_its_figures(self, script):
-        runs_and_prints_its_figures(script)
+def _scope(scripts: list[str]) -> type:
+    """A class of its own (a scope of its own for --dist loadscope) running these scripts."""
+
+    @pytest.mark.slow
+    class Scripts:
+        @pytest.mark.parametrize("script", scripts)
+        def test_a_benchmark_runs_and_prints_its_figures(self, script):
+            runs_and_prints_its_figures(script)
+
+    return Scripts
 
 
-@pytest.mark.slow
-class TestFleet:
-    @pytest.mark.parametrize("script", GROUPS["fleet"])
-    def test_a_benchmark_runs_and_prints_its_figures(self, script):
-        runs_and_prints_its_figures(script)
-
-
-@pytest.mark.slow
-class TestProcesses:
-    @pytest.mark.parametrize("script", GROUPS["processes"])
-    def test_a_benchmark_runs_and_prints_its_figures(self, script):
-        runs_and_prints_its_figures(script)
-
-
-@pytest.mark.slow
-class TestQuickScripts:
-    @pytest.mark.parametrize("script", QUICK)
-    def test_a_benchmark_runs_and_prints_its_figures(self, script):
-        runs_and_prints_its_figures(script)
+TestWriteTable = _scope(GROUPS["writes"])
+TestFleet = _scope(GROUPS["fleet"])
+TestProcesses = _scope(GROUPS["processes"])
+TestQuickScripts = _scope(QUICK)
