@@ -7,7 +7,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from peewee import SqliteDatabase
@@ -23,6 +23,9 @@ from appliance.control.delivery import Dispatcher
 from appliance.drivers.connect import LinkPool
 from appliance.settings import Settings
 from appliance.vclock import VirtualClock
+
+if TYPE_CHECKING:
+    from appliance.sync.push import Backlog
 
 log = logging.getLogger(__name__)
 #: The headend link's state (backlog count included) is read at most this often for alerts and the status page.
@@ -235,7 +238,15 @@ class Runtime:
         """What the web app is handed (web/running.py reads it): this process's services, never copies."""
         return {"HEALTH_CHECKS": self.health_checks(), "ALERTS": self.alerts,
                 "MQTT_STATUS": self.mqtt.status if self.mqtt is not None else None,
-                "DISPATCHER": self.dispatcher, "DISCOVERY": self.discovery, "STORAGE": self.storage}
+                "DISPATCHER": self.dispatcher, "DISCOVERY": self.discovery, "STORAGE": self.storage,
+                "SYNC_BACKLOG": self.sync_backlog}
+
+    def sync_backlog(self) -> Backlog:
+        """What waits for the headend, as the running link sees it (its last error, failures and backoff)."""
+        from appliance.sync.push import PushClient
+
+        # Before the first push round (or with no headend set) there is no link yet: the stored state is all.
+        return (self._push or PushClient()).backlog()
 
     def health_checks(self) -> dict[str, Callable[[], tuple[bool, str]]]:
         """What GET /health reports beside the database (the web app checks that itself)."""
@@ -334,7 +345,6 @@ class Runtime:
         """The appliance's own state for MQTT: health, devices online, disk, backlogs, clock."""
         from appliance.catalog import registry
         from appliance.store.db import disk_free
-        from appliance.sync.push import PushClient
 
         problems = []
         for name, check in self.health_checks().items():
@@ -351,7 +361,7 @@ class Runtime:
         size = sum(p.stat().st_size for p in self.settings.db_path.parent.glob(self.settings.db_path.name + "*")
                    if p.is_file())
         try:
-            backlog = (self._push or PushClient()).backlog()["pending"]
+            backlog = self.sync_backlog()["pending"]
         except Exception:  # noqa: BLE001 - the headend link's state is optional here
             backlog = None
         return {"problem": bool(problems), "health": "; ".join(problems)[:250] or "ok",

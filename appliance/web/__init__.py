@@ -38,6 +38,7 @@ DEFAULTS: dict[str, object] = {
     "DISPATCHER": None,  # control.delivery.Dispatcher on the pollers' LinkPool
     "DISCOVERY": None,  # discovery.inbox.DiscoveryService
     "STORAGE": None,  # energy.storage.StorageWatch
+    "SYNC_BACKLOG": None,  # the running headend link's backlog, its last error and backoff included
     "MQTT_STATUS": None,  # the running MQTT service's status (runtime sets it); None: not running here
     "SESSION_COOKIE_NAME": "appliance_session",
     "SESSION_COOKIE_HTTPONLY": True,

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from appliance.accounts import app_settings, passwords, tokens
 from appliance.catalog import events
 from appliance.errors import ApplianceError
-from appliance.web import security
+from appliance.web import running, security
 from appliance.web.htmx import hx_redirect
 
 if TYPE_CHECKING:  # the sync service is imported when the page asks for it
@@ -30,10 +30,12 @@ RETENTION_LABELS = {"retention.raw_days": "Every reading (days)",
 
 
 def _sync_backlog() -> Backlog:
-    """What waits to be pushed to the headend (the link's state, read fresh)."""
+    """What waits to be pushed to the headend, as the running link sees it (its last error and backoff)."""
     from appliance.sync.push import PushClient
 
-    return PushClient().backlog()
+    reader = running.present("SYNC_BACKLOG")
+    # A process without the link (a UI alone) still shows what is stored: the backlog and the last push.
+    return reader() if reader is not None else PushClient().backlog()
 
 
 def page(status: int = 200, **extra: object) -> ResponseReturnValue:

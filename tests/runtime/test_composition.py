@@ -19,5 +19,7 @@ def test_the_runtime_builds_one_of_each_on_its_one_pool_and_hands_those_to_the_w
         config = runtime.web_config()
         assert (config["DISPATCHER"], config["DISCOVERY"], config["STORAGE"], config["ALERTS"]) == (
             runtime.dispatcher, runtime.discovery, runtime.storage, runtime.alerts)
+        # The settings page reads the running headend link, not a fresh one without its errors.
+        assert config["SYNC_BACKLOG"] == runtime.sync_backlog
     finally:
         runtime.stop()
