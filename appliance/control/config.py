@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeGuard
 
-from appliance.store.models import AppSetting
+from appliance.store import settings as settings_store
 
 
 def app_setting(key: str, default: Any) -> Any:
     """An app setting's JSON value, `default` when unset or unreadable."""
-    row = AppSetting.get_or_none(AppSetting.key == key)
-    if row is None:
-        return default
-    try:
-        return json.loads(row.value)
-    except ValueError:
-        return default
+    return settings_store.get_json(key, default)
 
 
 def whole(value: object, low: int, high: int) -> TypeGuard[int]:

@@ -22,15 +22,19 @@ def get_text(key: str) -> str | None:
     return str(row.value) if row is not None else None
 
 
-def get_json(key: str, default: object = None) -> Any:
-    """The decoded value of an app setting; `default` when unset or not JSON."""
-    text = get_text(key)
+def decoded(text: str | None, default: object = None) -> Any:
+    """A stored JSON text decoded; `default` when there is none or it is not JSON."""
     if text is None:
         return default
     try:
         return json.loads(text)
     except ValueError:
         return default
+
+
+def get_json(key: str, default: object = None) -> Any:
+    """The decoded value of an app setting; `default` when unset or not JSON."""
+    return decoded(get_text(key), default)
 
 
 def get_texts(keys: Iterable[str]) -> dict[str, str]:

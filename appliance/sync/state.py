@@ -22,13 +22,7 @@ class SyncError(ApplianceError):
 
 def get(key: str, default: Any = None) -> Any:
     """The decoded sync_state value of `key`, or `default`."""
-    text = stored.get_state_text(key)
-    if text is None:
-        return default
-    try:
-        return json.loads(text)
-    except ValueError:
-        return default
+    return stored.decoded(stored.get_state_text(key), default)
 
 
 def put(key: str, value: Any) -> None:
