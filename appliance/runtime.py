@@ -16,7 +16,8 @@ from appliance.acquisition import live as live_readings
 from appliance.acquisition.live import LiveCache
 from appliance.acquisition.service import Acquisition
 from appliance.acquisition.timekeeping import Timekeeper
-from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S, SampleWriter
+from appliance.acquisition.spool import for_database
+from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S, SPOOLED_FLUSH_INTERVAL_S, SampleWriter
 from appliance.catalog.recovery import StartupReport, prepare
 from appliance.clock import now_ms
 from appliance.control.delivery import Dispatcher
@@ -94,7 +95,10 @@ class Runtime:
         self.discovery_sources = discovery_sources
         self.discovery: Any = None
         self.live = LiveCache(clock=self.clock.ms)
-        self.writer = SampleWriter(flush_interval_s=settings.flush_interval_s or DEFAULT_FLUSH_INTERVAL_S)
+        # With a RAM spool a crash loses nothing, so the writer commits seldom (docs/performance.md, "Write path").
+        spool = for_database(settings.db_path)
+        interval = settings.flush_interval_s or (SPOOLED_FLUSH_INTERVAL_S if spool else DEFAULT_FLUSH_INTERVAL_S)
+        self.writer = SampleWriter(flush_interval_s=interval, spool=spool)
         self.scheduler = BackgroundScheduler(job_defaults={"max_instances": 1, "coalesce": True},
                                              timezone="UTC")
         # Samples taken while the clock is not synchronised are marked; the rollups wait for them (docs: Time).
@@ -239,7 +243,7 @@ class Runtime:
         return {"HEALTH_CHECKS": self.health_checks(), "ALERTS": self.alerts,
                 "MQTT_STATUS": self.mqtt.status if self.mqtt is not None else None,
                 "DISPATCHER": self.dispatcher, "DISCOVERY": self.discovery, "STORAGE": self.storage,
-                "SYNC_BACKLOG": self.sync_backlog}
+                "SYNC_BACKLOG": self.sync_backlog, "FRESHEN": self.writer.freshen}
 
     def sync_backlog(self) -> Backlog:
         """What waits for the headend, as the running link sees it (its last error, failures and backoff)."""
@@ -470,7 +474,8 @@ class Runtime:
         settings = state.settings()
         if self._push is None or settings != self._push_settings:
             # New settings, new client: its backoff and headend registration belong to the old headend.
-            self._push = PushClient(settings, dispatcher=control_commands(self.dispatcher))
+            self._push = PushClient(settings, dispatcher=control_commands(self.dispatcher),
+                                    flush_interval_s=self.writer.flush_interval_s)
             self._push_settings = settings
         if self._push.configured:
             self._push.run_once()

@@ -3,8 +3,9 @@
 Run: .venv/bin/python benchmarks/footprint.py [--minutes 60] [--web] [--every 5] [--flush-interval S] [--page-size N]
 
 The demo (4 simulated devices on 127.0.0.1, polled every 5 s) runs as a subprocess; its stdout goes
-to /dev/null so only what the appliance itself writes counts. After a warm-up (imports, discovery,
-the first flush), the script reads `/proc/PID/io` and the database's pages (read-only: page_count
+to /dev/null so only what the appliance itself writes counts. It flushes at its own interval: 1800 s
+where its RAM spool can live in tmpfs (/dev/shm here), 300 s where not; --flush-interval overrides it.
+After a warm-up (imports, discovery, the first flush and the first checkpoint), the script reads `/proc/PID/io` and the database's pages (read-only: page_count
 minus freelist_count, what the database holds) at both ends of the window, and prints:
 
 - disk writes: write_bytes per second and per day, write calls per second;
@@ -14,8 +15,8 @@ minus freelist_count, what the database holds) at both ends of the window, and p
 - resident memory and CPU share.
 
 The window should be a whole hour (the default): the appliance's periodic writes repeat hourly (a flush
-every 300 s, rollups and the health summary every 15 minutes, the WAL checkpoint every hour, the first
-one right after the first flush, inside the warm-up). A shorter window leaves the checkpoint out and
+every 1800 s, or 300 s without a spool; rollups and the health summary with the flushes, at most every
+15 minutes; the WAL checkpoint every hour, the first one right after the first flush, inside the warm-up). A shorter window leaves the checkpoint out and
 understates the writes; the script says so.
 
 The lean baseline runs at the same time: a second process that stores the same readings (4 devices
@@ -145,14 +146,20 @@ def lean_logger(db: Path, flush_s: float, devices: int, every_s: float, seconds:
     conn.close()
 
 
+def demo_interval(db: Path) -> float:
+    """The flush interval the demo on `db` picks itself: longer with a RAM spool (acquisition/spool.py)."""
+    from appliance.acquisition.spool import for_database
+    from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S, SPOOLED_FLUSH_INTERVAL_S
+
+    return SPOOLED_FLUSH_INTERVAL_S if for_database(db) is not None else DEFAULT_FLUSH_INTERVAL_S
+
+
 def run(minutes: float, web: bool, every_s: float, flush_s: float | None, warmup_s: float,
         page_size: int | None = None) -> dict[str, float]:
     """Run the demo and the lean logger side by side; return the figures of the window after the warm-up."""
-    from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S
-
-    flush = flush_s or DEFAULT_FLUSH_INTERVAL_S
     workdir = Path(tempfile.mkdtemp(prefix="footprint-"))
     db, lean_db = workdir / "demo.db", workdir / "lean.db"
+    flush = flush_s or demo_interval(db)
     if page_size:
         from simulate import precreate
 
@@ -217,7 +224,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=5.0, help="seconds between samples of RSS (default 5)")
     parser.add_argument("--flush-interval", type=float, default=None, help="the writer's interval (default: its own)")
     parser.add_argument("--warmup", type=float, default=None,
-                        help="seconds before the window (default: a flush interval plus 60 s, at most 660)")
+                        help="seconds before the window (default: a flush interval plus 60 s, at least 660)")
     parser.add_argument("--page-size", type=int, choices=(1024, 2048, 4096, 8192), default=None,
                         help="make the demo's database with this page size first (an A/B; default: its own)")
     parser.add_argument("--lean-logger", metavar="DB", help=argparse.SUPPRESS)
@@ -229,10 +236,8 @@ def main() -> None:
         return
     if not 0 < args.minutes <= 24 * 60 or not 0 < args.every <= 60:
         parser.error("--minutes must be in (0, 1440] and --every in (0, 60]")
-    from appliance.acquisition.writer import DEFAULT_FLUSH_INTERVAL_S
-
-    warmup = args.warmup if args.warmup is not None else min(660.0, (args.flush_interval or DEFAULT_FLUSH_INTERVAL_S)
-                                                             + 60.0)
+    interval = args.flush_interval or demo_interval(Path(tempfile.gettempdir()) / "footprint-probe.db")
+    warmup = args.warmup if args.warmup is not None else max(660.0, interval + 60.0)
     f = run(args.minutes, args.web, args.every, args.flush_interval, warmup, args.page_size)
     kib = f["write_bps"] / 1024
     ratio = f["write_bps"] / f["growth_bps"] if f["growth_bps"] > 0 else float("inf")

@@ -22,6 +22,28 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ram_spools(tmp_path_factory: pytest.TempPathFactory):
+    """The writers' RAM spools (acquisition/spool.py) of this run, appliance processes the tests start included,
+    in one folder of /dev/shm removed at the end, not one per test database left behind."""
+    import tempfile
+
+    from appliance.acquisition.spool import RAM_FILESYSTEMS, filesystem_of
+
+    ram = Path("/dev/shm")
+    in_ram = ram.is_dir() and filesystem_of(ram) in RAM_FILESYSTEMS
+    folder = Path(tempfile.mkdtemp(prefix="appliance-test-spools-", dir=ram)) if in_ram else None
+    previous = os.environ.get("APPLIANCE_SPOOL_DIR")
+    os.environ["APPLIANCE_SPOOL_DIR"] = str(folder) if folder else "off"
+    yield folder
+    if previous is None:
+        os.environ.pop("APPLIANCE_SPOOL_DIR", None)
+    else:
+        os.environ["APPLIANCE_SPOOL_DIR"] = previous
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """Where the test's database lives."""

@@ -2,8 +2,10 @@
 
 Group commits are what keep an SD card alive: every commit rewrites at least one page per table
 and device it touches, whatever it adds, so the disk writes per day fall with the flush interval.
-What a kill -9 (or a power cut) can lose is at most one interval of readings; SIGTERM flushes.
-The default interval and the measurements behind it are in docs/performance.md.
+With a RAM spool (acquisition/spool.py) a crash loses nothing and the interval is long; without one a
+kill -9 loses at most one interval. A power cut loses at most one interval either way; SIGTERM flushes.
+While someone looks at the UI, `freshen` keeps what it shows at most a few minutes old.
+The default intervals and the measurements behind them are in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -20,16 +22,25 @@ from typing import Any, Callable, Protocol
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from appliance.acquisition.rows import COLUMNS, ENERGY_COLUMNS, Rows, array_row
+from appliance.acquisition.spool import Spool
 from appliance.clock import now_ms
 from appliance.settings import check_flush_interval
 from appliance.store import samples as sample_store
+from appliance.store import settings as settings_store
 from appliance.store.details import CODEC
 from appliance.store.models import database
 
 log = logging.getLogger(__name__)
 
-#: Seconds between flushes: the measured trade-off of docs/performance.md ("Write path").
+#: Seconds between flushes without a RAM spool, where the interval is what a crash loses: the measured
+#: trade-off of docs/performance.md ("Write path").
 DEFAULT_FLUSH_INTERVAL_S = 300.0
+#: Seconds between flushes with a RAM spool, where a crash loses nothing and only a power cut loses an interval.
+SPOOLED_FLUSH_INTERVAL_S = 1800.0
+#: While the UI is in use, what it shows from the database is at most this old (`freshen`).
+FRESH_S = 300.0
+#: The app setting that says up to which spool generation the database holds the rows (same transaction).
+SPOOL_KEY = "writer.spool_committed"
 
 _STOP = object()
 _ENERGY = {name: i for i, name in enumerate(ENERGY_COLUMNS)}
@@ -66,8 +77,12 @@ class SampleWriter:
     """Owns every sample write; flushes at most every `flush_interval_s` or every `max_rows` rows."""
 
     def __init__(self, *, flush_interval_s: float = DEFAULT_FLUSH_INTERVAL_S, max_rows: int = 20_000,
-                 max_pending: int = 200_000, wall_ms: Callable[[], int] | None = None) -> None:
+                 max_pending: int = 200_000, wall_ms: Callable[[], int] | None = None,
+                 spool: Spool | None = None) -> None:
         self.flush_interval_s = check_flush_interval(flush_interval_s)
+        self.spool = spool
+        #: Off during a backfill on a virtual clock: its rows are made again by running it again.
+        self.spooling = True
         self.max_rows = max_rows
         self.max_pending = max_pending
         self.stats = WriterStats()
@@ -81,6 +96,9 @@ class SampleWriter:
         self._failing = False
         self._participants: list[Participant] = []
         self._after: list[AfterFlush] = []
+        self._flushed_at = time.monotonic()
+        self._freshen_lock = threading.Lock()
+        self._committing: int | None = None  # the spool generation the flush in progress commits
 
     def add_participant(self, work: Participant) -> None:
         """Let `work` write inside every flush's transaction (before the commit)."""
@@ -91,7 +109,15 @@ class SampleWriter:
         self._after.append(work)
 
     def start(self) -> "SampleWriter":
-        """Start the writer thread."""
+        """Take back what the RAM spool holds from before a crash, then start the writer thread."""
+        if self.spool is not None:
+            committed = settings_store.get_json(SPOOL_KEY, 0)
+            records = self.spool.recover(committed if isinstance(committed, int) else 0)
+            for rows in records:
+                self._add(rows)
+            if records:
+                log.warning("recovered %d rows from the RAM spool (%s): the process stopped without a flush",
+                            self._pending_count, self.spool.folder)
         self._thread = threading.Thread(target=self._run, name="sample-writer", daemon=True)
         self._thread.start()
         return self
@@ -114,6 +140,17 @@ class SampleWriter:
         self._queue.put(marker)
         marker.done.wait(timeout)
 
+    def freshen(self, max_age_s: float = FRESH_S, timeout: float = 2.0) -> bool:
+        """Flush now if rows wait and the last flush is older than `max_age_s` (someone looks at the UI);
+        waits up to `timeout` for it. True when it flushed."""
+        if not self._pending_count or time.monotonic() - self._flushed_at < max_age_s or not self.alive:
+            return False
+        with self._freshen_lock:  # concurrent requests: one flush, the others find it done
+            if time.monotonic() - self._flushed_at < max_age_s:
+                return False
+            self.flush_now(timeout)
+            return True
+
     @property
     def alive(self) -> bool:
         """Whether the writer thread runs."""
@@ -128,13 +165,18 @@ class SampleWriter:
                 item = None
             if item is _STOP:
                 self._flush(after=False)  # shutting down: rollups catch up at the next start
+                if self.spool is not None:
+                    self.spool.close()
                 database.close()
                 return
             if isinstance(item, _Marker):
                 self._flush(after=item.after, force=True)
                 item.done.set()
+                deadline = max(deadline, self._flushed_at + self.flush_interval_s)  # a full interval from it
                 continue
             if item is not None:
+                if self.spool is not None and self.spooling:
+                    self.spool.append(item)
                 self._add(item)
             if self._pending_count >= self.max_rows or time.monotonic() >= deadline:
                 self._flush(after=True)
@@ -200,6 +242,7 @@ class SampleWriter:
             return
         arrays, latest = self._arrays(self._pending.get("energy_samples", []))
         batch = {**self._pending, "array_samples": self._pending.get("array_samples", []) + arrays}
+        generation = self._committing = self.spool.rotate() if self.spool is not None else None
         try:
             result = self._write(batch)
         except (sqlite3.Error, PeeweeDatabaseError) as exc:
@@ -215,6 +258,9 @@ class SampleWriter:
         if self._failing:
             log.warning("sample writes work again")
             self._failing = False
+        if self.spool is not None and generation is not None:
+            self.spool.drop_through(generation)
+        self._flushed_at = time.monotonic()
         self._latest = latest
         self._pending, self._pending_count = {}, 0
         self.stats.rows_written += result.written
@@ -230,10 +276,13 @@ class SampleWriter:
 
     def _write(self, batch: dict[str, list[tuple[Any, ...]]]) -> sample_store.BatchResult:
         now = self._wall_ms()
+        generation = self._committing
 
         def participants(conn: sqlite3.Connection) -> None:
             for work in self._participants:
                 work.write(conn, now)
+            if generation is not None:  # with the rows, in their transaction: a replay after a crash skips them
+                settings_store.put_json_on(conn, SPOOL_KEY, generation)
 
         return sample_store.write_flush(batch, COLUMNS, now, participants)
 

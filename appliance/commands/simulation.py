@@ -77,6 +77,7 @@ def backfill(runtime: Runtime, site: Any, days: float, *, step_s: float = BACKFI
     runtime.discovery.pool = pool
     runtime.acquisition.use_pool(pool)
     polls = 0
+    runtime.writer.spooling = False  # a crash loses nothing a rerun would not make again; the spool would fill
     try:
         runtime.discover()
         steps = int(math.ceil((now - start) / step_s))
@@ -97,6 +98,7 @@ def backfill(runtime: Runtime, site: Any, days: float, *, step_s: float = BACKFI
         runtime.clock.release()
         runtime.writer.flush_now(after=False)
         runtime.roll_up()
+        runtime.writer.spooling = True
         runtime.discovery.pool = real_discovery_pool
         runtime.acquisition.use_pool(real_pool)
         if pool is not real_pool:

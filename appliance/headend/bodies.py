@@ -46,6 +46,10 @@ def registration(body: JSONObject) -> Registration:
                         location=body.get("location"), metadata=metadata)
 
 
+#: The longest sample-writer interval an appliance may announce (its own limit, appliance/settings.py).
+MAX_FLUSH_INTERVAL_S = 3600.0
+
+
 def heartbeat(body: JSONObject) -> Heartbeat:
     """POST /devices/heartbeat: the device id the registration gave, and the backlog (changes waiting) if known."""
     device_id = body.get("device_id")
@@ -54,7 +58,13 @@ def heartbeat(body: JSONObject) -> Heartbeat:
     backlog = body.get("backlog")
     if backlog is not None and not (_integer(backlog) and backlog >= 0):
         raise ValidationError("backlog must be a whole number of changes, 0 or more", field="backlog")
-    return Heartbeat(device_id=device_id, backlog=backlog)
+    interval = body.get("flush_interval_s")
+    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                 or not 0 < interval <= MAX_FLUSH_INTERVAL_S):
+        raise ValidationError(f"flush_interval_s must be a number of seconds above 0 and at most "
+                              f"{MAX_FLUSH_INTERVAL_S:g}", field="flush_interval_s")
+    return Heartbeat(device_id=device_id, backlog=backlog,
+                     flush_interval_s=float(interval) if interval is not None else None)
 
 
 def feed_page(body: JSONObject) -> FeedPage:

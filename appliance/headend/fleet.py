@@ -12,7 +12,8 @@ from appliance.errors import NotFoundError
 from appliance.headend.context import current_store
 from appliance.headend.records import JSONObject
 
-#: An asset's telemetry is stale when its newest sample is older than this.
+#: An asset's telemetry is stale when its newest sample is older than this, plus the interval at which its
+#: appliance writes samples (its heartbeat says; a sample reaches the headend up to one interval late).
 STALE_MS = 5 * 60 * 1000
 #: An appliance is connected while its last heartbeat is younger than this (three missed 30 s heartbeats).
 CONNECTED_MS = 90 * 1000
@@ -62,8 +63,10 @@ def telemetry(asset_id: str) -> Response:
         raise NotFoundError(f"no telemetry for {asset_id!r} yet", field="asset_id")
     row = dict(latest["row"])
     details = _details(row.pop("details", None))
+    intervals = [d["flush_interval_s"] or 0.0 for d in store.devices() if d["appliance_id"] == asset["appliance_id"]]
+    stale_ms = STALE_MS + int(1000 * max(intervals, default=0.0))
     return jsonify({"asset_id": asset_id, "appliance_id": asset["appliance_id"], "table": latest["tbl"],
-                    "timestamp": clock.iso_ms(latest["ts"]), "stale": store.now_ms() - latest["ts"] > STALE_MS,
+                    "timestamp": clock.iso_ms(latest["ts"]), "stale": store.now_ms() - latest["ts"] > stale_ms,
                     **row, "details": details})
 
 

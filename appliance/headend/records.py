@@ -34,6 +34,8 @@ class Heartbeat:
 
     device_id: str
     backlog: int | None = None
+    #: Seconds between the appliance's sample writes: its samples arrive up to this late.
+    flush_interval_s: float | None = None
 
 
 class FeedRow(NamedTuple):
@@ -97,6 +99,7 @@ class Device(TypedDict):
     last_seen: int | None
     heartbeats: int
     backlog: int | None
+    flush_interval_s: float | None
     status: str
 
 

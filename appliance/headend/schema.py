@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+#: Columns added after a table's first release: (table, column, declaration), added on open when missing.
+ADDED_COLUMNS = (("appliances", "flush_interval_s", "REAL"),)
 #: Applied on every open: each statement is idempotent (IF NOT EXISTS), so a new file and an old one agree.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS appliances (
@@ -17,7 +19,8 @@ CREATE TABLE IF NOT EXISTS appliances (
     created_at INTEGER NOT NULL,
     last_seen INTEGER,
     heartbeats INTEGER NOT NULL DEFAULT 0,
-    backlog INTEGER
+    backlog INTEGER,
+    flush_interval_s REAL
 );
 CREATE TABLE IF NOT EXISTS batches (
     appliance_id TEXT NOT NULL,

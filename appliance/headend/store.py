@@ -14,7 +14,7 @@ from appliance.errors import ConflictError, NotFoundError
 from appliance.headend.records import (
     Ack, Beat, Command, Device, FeedPage, FeedRow, Heartbeat, HeldRow, IngestResult, JSONObject, LatestSample,
     PendingCommand, Registration)
-from appliance.headend.schema import ASSET_KINDS, SAMPLE_KINDS, SCHEMA
+from appliance.headend.schema import ADDED_COLUMNS, ASSET_KINDS, SAMPLE_KINDS, SCHEMA
 
 #: A device is online while its last heartbeat is younger than this.
 ONLINE_MS = 5 * 60 * 1000
@@ -57,6 +57,9 @@ class HeadendStore:
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(SCHEMA)
+        for table, column, declaration in ADDED_COLUMNS:  # a file made by an older headend
+            if column not in {r["name"] for r in self._conn.execute(f"PRAGMA table_info({table})")}:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         # One connection, one lock: the reference headend favours simplicity over write concurrency.
         self._lock = threading.Lock()
 
@@ -117,14 +120,16 @@ class HeadendStore:
                       firmware_version=row["firmware_version"], ip_address=row["ip_address"],
                       location=_loads(row["location"]), metadata=_loads(row["metadata"]) or {},
                       created_at=row["created_at"], last_seen=last_seen, heartbeats=row["heartbeats"],
-                      backlog=row["backlog"], status="online" if online else "offline")
+                      backlog=row["backlog"], flush_interval_s=row["flush_interval_s"],
+                      status="online" if online else "offline")
 
     def heartbeat(self, beat: Heartbeat) -> Beat:
         """Record a heartbeat of a registered device; NotFoundError when it is not (it registers again)."""
 
         def record(conn: sqlite3.Connection) -> Beat:
-            updated = conn.execute("UPDATE appliances SET last_seen = ?, heartbeats = heartbeats + 1, backlog = ? "
-                                   "WHERE device_id = ?", (self._now_ms(), beat.backlog, beat.device_id)).rowcount
+            updated = conn.execute("UPDATE appliances SET last_seen = ?, heartbeats = heartbeats + 1, backlog = ?, "
+                                   "flush_interval_s = ? WHERE device_id = ?",
+                                   (self._now_ms(), beat.backlog, beat.flush_interval_s, beat.device_id)).rowcount
             if not updated:
                 raise NotFoundError(f"no device {beat.device_id!r}; register first", field="device_id")
             device = self._device(conn, beat.device_id)

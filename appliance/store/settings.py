@@ -7,6 +7,7 @@ differ in what an undecodable value means: its default, nothing, or the raw text
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any, Iterable
 
 from appliance.store.models import AppSetting, SyncState, database
@@ -54,6 +55,11 @@ def put_json(key: str, value: object, *, updated_at: str | None = None) -> None:
         values["updated_at"] = updated_at
     with database.atomic():
         AppSetting.insert(**values).on_conflict_replace().execute()
+
+
+def put_json_on(conn: sqlite3.Connection, key: str, value: object) -> None:
+    """Store an app setting as JSON on `conn`, inside the transaction its caller holds (the writer's flush)."""
+    conn.execute("INSERT OR REPLACE INTO app_settings (key, value) VALUES (?, ?)", (key, _json(value)))
 
 
 def update_json(key: str, value: object) -> None:

@@ -101,7 +101,7 @@ class PushClient:
                  clock: Callable[[], float] = time.time, dispatcher: CommandRunner | None = None,
                  hardware_id: str | None = None, rng: random.Random | None = None, timeout_s: float = 10.0,
                  page_limit: int = feed.DEFAULT_LIMIT, max_pages_per_run: int = 20, gzip_body: bool = True,
-                 name: str | None = None) -> None:
+                 name: str | None = None, flush_interval_s: float | None = None) -> None:
         values = dict(state.settings() if settings is None else settings)
         self.url = str(values.get("sync.url") or "").rstrip("/")
         self.token = values.get("sync.token") or None
@@ -117,6 +117,8 @@ class PushClient:
         self.max_pages_per_run = max_pages_per_run
         self.gzip_body = gzip_body
         self.name = name or f"appliance {self.appliance_id}"
+        #: The sample writer's interval: samples reach the headend up to this late, so it judges staleness by it.
+        self.flush_interval_s = flush_interval_s
         self.failures = 0
         self.next_try = 0.0
         self.last_error: str | None = None
@@ -201,11 +203,14 @@ class PushClient:
         return reg.get("device_id") if reg.get("url") == self.url else None
 
     def heartbeat(self) -> None:
-        """Tell the headend the appliance is alive, with its backlog."""
+        """Tell the headend the appliance is alive, with its backlog and how often its samples are written."""
         self._require()
+        body: dict[str, Any] = {"device_id": self.device_id(), "appliance_id": self.appliance_id,
+                                "backlog": self.backlog()["pending"]}
+        if self.flush_interval_s is not None:
+            body["flush_interval_s"] = self.flush_interval_s
         try:
-            self._send("POST", "/devices/heartbeat", {"device_id": self.device_id(), "appliance_id": self.appliance_id,
-                                                     "backlog": self.backlog()["pending"]})
+            self._send("POST", "/devices/heartbeat", body)
         except HeadendRefused as exc:
             if exc.status == 404:  # the headend lost its records (a new database): register again next time
                 state.put("push.registration", None)

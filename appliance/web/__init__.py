@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Mapping
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from peewee import DatabaseError as PeeweeDatabaseError
 from werkzeug.exceptions import HTTPException
@@ -39,6 +39,7 @@ DEFAULTS: dict[str, object] = {
     "DISCOVERY": None,  # discovery.inbox.DiscoveryService
     "STORAGE": None,  # energy.storage.StorageWatch
     "SYNC_BACKLOG": None,  # the running headend link's backlog, its last error and backoff included
+    "FRESHEN": None,  # the sample writer's freshen(): flush what waits when someone looks (runtime sets it)
     "MQTT_STATUS": None,  # the running MQTT service's status (runtime sets it); None: not running here
     "SESSION_COOKIE_NAME": "appliance_session",
     "SESSION_COOKIE_HTTPONLY": True,
@@ -95,7 +96,15 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     api_storage.register_blueprint(app)
     api_sync.register_blueprint(app)
     _errors(app)
+    app.before_request(_freshen)
     return app
+
+
+def _freshen() -> None:
+    """Someone looks: let the writer commit what waits, so pages read recent samples (acquisition/writer.py)."""
+    freshen = current_app.config.get("FRESHEN")
+    if freshen is not None and request.method == "GET" and not request.path.startswith(("/static/", "/health")):
+        freshen()
 
 
 def _errors(app: Flask) -> None:

@@ -22,30 +22,38 @@ FLUSH_SLACK_S = 0.75
 STEP_MS = 5
 KILLS = 50
 
-INGEST = textwrap.dedent(f"""
-    import sys, time
-    from appliance.acquisition.writer import SampleWriter
-    from appliance.catalog import devices, systems
-    from appliance.store.db import open_database
-    from appliance.store.models import Inverter
-    open_database(sys.argv[1])
-    if Inverter.get_or_none(Inverter.inverter_id == "i1") is None:
-        systems.create_system("home", "Home"); systems.create_array("roof", "home", "Roof")
-        devices.create_inverter("i1", "roof", "One")
-    start = int(sys.argv[2])
-    writer = SampleWriter(flush_interval_s={FLUSH_S}).start()
-    print("ready", flush=True)
-    t0 = time.monotonic()
-    for n in range(10**9):
-        # Sample n is due at t0 + n * STEP: its ts says when it was taken, so a loss is measured in time.
-        wait = t0 + n * {STEP_MS} / 1000 - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        ts = start + n * {STEP_MS}
-        writer.submit({{"energy_samples": [(ts, "i1", "roof", "home", n % 5000, 0, 0, None, None, None, None, None,
-                                           None, None, None, None, None, None, None, None, None, None, None, None,
-                                           "{{}}", 0)]}})
-""")
+def ingest_script(flush_s: float, spool: bool = False) -> str:
+    """A process that writes sample n of inverter i1 at start + n * STEP_MS (argv: db, start[, spool folder])."""
+    make = "Spool.in_ram(Path(sys.argv[3]))" if spool else "None"
+    return textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from appliance.acquisition.spool import Spool
+        from appliance.acquisition.writer import SampleWriter
+        from appliance.catalog import devices, systems
+        from appliance.store.db import open_database
+        from appliance.store.models import Inverter
+        open_database(sys.argv[1])
+        if Inverter.get_or_none(Inverter.inverter_id == "i1") is None:
+            systems.create_system("home", "Home"); systems.create_array("roof", "home", "Roof")
+            devices.create_inverter("i1", "roof", "One")
+        start = int(sys.argv[2])
+        writer = SampleWriter(flush_interval_s={flush_s}, spool={make}).start()
+        print("ready", flush=True)
+        t0 = time.monotonic()
+        for n in range(10**9):
+            # Sample n is due at t0 + n * STEP: its ts says when it was taken, so a loss is measured in time.
+            wait = t0 + n * {STEP_MS} / 1000 - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            ts = start + n * {STEP_MS}
+            writer.submit({{"energy_samples": [(ts, "i1", "roof", "home", n % 5000, 0, 0, None, None, None, None, None,
+                                               None, None, None, None, None, None, None, None, None, None, None, None,
+                                               "{{}}", 0)]}})
+    """)
+
+
+INGEST = ingest_script(FLUSH_S)
 
 
 def _ingest_and_kill(path: Path, start_ms: int, rng: random.Random) -> tuple[float, int]:

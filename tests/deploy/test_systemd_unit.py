@@ -69,6 +69,9 @@ def test_the_service_is_a_watched_notify_service_of_its_own_user():
     assert s["Service.ExecStopPost"] == ["/opt/appliance/bin/appliance note-exit"]
     assert s["Service.User"] == ["appliance"]
     assert s["Service.StateDirectory"] == ["appliance"] and s["Service.StateDirectoryMode"] == ["0700"]
+    # The RAM spool's tmpfs folder ($RUNTIME_DIRECTORY) outlives a crash, so the restart writes what it held.
+    assert s["Service.RuntimeDirectory"] == ["appliance"] and s["Service.RuntimeDirectoryMode"] == ["0700"]
+    assert s["Service.RuntimeDirectoryPreserve"] == ["restart"]
     assert s["Service.ConfigurationDirectory"] == ["appliance"]
     env = " ".join(s["Service.Environment"])
     assert "APPLIANCE_DATA_DIR=/var/lib/appliance" in env and "APPLIANCE_CONFIG=/etc/appliance/config.yaml" in env

@@ -101,3 +101,49 @@ def test_telemetry_turns_stale_and_an_appliance_disconnected_by_the_headend_cloc
     assert client.get("/agents").get_json()[0]["connected"] is True
     clock.advance(210)
     assert client.get("/telemetry/inverter:inv1").get_json()["stale"] is True
+
+
+def test_telemetry_is_stale_after_the_appliances_own_write_interval_and_a_bad_interval_is_refused(client, clock):
+    device = client.post("/devices/register", json={"name": "Pi", "device_type": "appliance", "hardware_id": "hw",
+                                                    "metadata": {"appliance_id": "home-a"}}).get_json()
+    _push(client, "home-a", _registry(1, "home-a"), _sample(2, clock.now, 100))
+    for bad in (0, -5, 7200, "1800", True):
+        answer = client.post("/devices/heartbeat", json={"device_id": device["id"], "flush_interval_s": bad})
+        assert answer.status_code == 400 and answer.get_json()["error"]["field"] == "flush_interval_s", bad
+    # The appliance writes its samples every 30 minutes (a RAM spool): a sample 10 minutes old is not late.
+    assert client.post("/devices/heartbeat", json={"device_id": device["id"], "flush_interval_s": 1800}).status_code == 200
+    assert client.get("/devices").get_json()[0]["flush_interval_s"] == 1800
+    clock.advance(600)
+    assert client.get("/telemetry/inv1").get_json()["stale"] is False
+    clock.advance(1560)  # 36 minutes: more than an interval and five minutes
+    assert client.get("/telemetry/inv1").get_json()["stale"] is True
+
+
+def test_the_heartbeat_tells_the_headend_the_writers_interval(linked):
+    writer, headend = linked
+    push = PushClient({"sync.url": headend.url, "sync.appliance_id": "home1"}, hardware_id="hw-7",
+                      rng=random.Random(2), flush_interval_s=1800.0)
+    assert "error" not in push.run_once()
+    assert [d["flush_interval_s"] for d in headend.store.devices()] == [1800.0]
+
+
+def test_a_headend_file_made_before_the_interval_column_gains_it_and_keeps_its_appliances(tmp_path):
+    import sqlite3
+
+    from appliance.headend.store import HeadendStore
+
+    path = tmp_path / "old-headend.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE appliances (device_id TEXT PRIMARY KEY, hardware_id TEXT NOT NULL UNIQUE, name TEXT "
+                 "NOT NULL, device_type TEXT NOT NULL, appliance_id TEXT, firmware_version TEXT, ip_address TEXT, "
+                 "location TEXT, metadata TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL, last_seen INTEGER, "
+                 "heartbeats INTEGER NOT NULL DEFAULT 0, backlog INTEGER)")
+    conn.execute("INSERT INTO appliances (device_id, hardware_id, name, device_type, created_at) "
+                 "VALUES ('d1', 'hw', 'Pi', 'appliance', 1)")
+    conn.commit()
+    conn.close()
+    store = HeadendStore(path)
+    try:
+        assert [(d["device_id"], d["flush_interval_s"]) for d in store.devices()] == [("d1", None)]
+    finally:
+        store.close()
