@@ -150,7 +150,8 @@ class Runtime:
         self.discovery = DiscoveryService(sources, pool=self.pool, now_ms=self.clock.ms)
         from appliance.energy import storage
 
-        self.storage = storage.StorageWatch()
+        self.storage = storage.StorageWatch(write_policy=lambda: (self.writer.flush_interval_s,
+                                                                  self.writer.spool is not None))
         self.writer.after_flush(self._after_flush)
         self.writer.start()
         return self

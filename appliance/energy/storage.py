@@ -62,6 +62,9 @@ class StorageStatus:
     days_left: float | None
     oldest_raw_ms: int | None
     measured_since_ms: int | None
+    #: Seconds between the sample writer's commits, and whether a RAM spool keeps readings through a crash.
+    flush_interval_s: float | None = None
+    ram_spool: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The status as the API answers it."""
@@ -134,8 +137,10 @@ class StorageWatch:
     """Measures growth and writes, enforces the budget, checkpoints; one per process (runtime.py)."""
 
     def __init__(self, *, io_bytes: Callable[[], int | None] = _write_bytes,
-                 wall_ms: Callable[[], int] = now_ms) -> None:
+                 wall_ms: Callable[[], int] = now_ms,
+                 write_policy: Callable[[], tuple[float, bool]] | None = None) -> None:
         self._io_bytes = io_bytes
+        self._write_policy = write_policy
         self._wall_ms = wall_ms
         self._started = (wall_ms(), io_bytes())
         self._lock = threading.Lock()
@@ -187,13 +192,15 @@ class StorageWatch:
         left = (limit - space.used_bytes) / growth if growth else None
         anchor = _setting(ANCHOR_KEY)
         since = int((anchor.get("previous") or anchor)["ms"]) if isinstance(anchor, dict) else None
+        interval, spooled = self._write_policy() if self._write_policy is not None else (None, None)
         return StorageStatus(
             database_bytes=space.file_bytes, wal_bytes=space.wal_bytes, used_bytes=space.used_bytes,
             free_page_bytes=space.freelist_count * space.page_size, filesystem_bytes=fs_total,
             filesystem_free_bytes=fs_free, limit_bytes=limit, min_free_pct=policy.min_free_pct,
             max_db_bytes=policy.max_db_bytes, growth_bytes_per_day=growth, writes_bytes_per_day=self.writes_per_day(),
             days_left=max(left, 0.0) if left is not None else None,
-            oldest_raw_ms=space_store.oldest_raw(database.connection()), measured_since_ms=since)
+            oldest_raw_ms=space_store.oldest_raw(database.connection()), measured_since_ms=since,
+            flush_interval_s=interval, ram_spool=spooled)
 
     def note_freed(self, before_used: int, after_used: int) -> None:
         """Count bytes freed by deletions (retention, budget), so growth stays the gross growth."""

@@ -61,7 +61,18 @@ def card() -> dict[str, Any] | None:
         "cap": _size(status["max_db_bytes"]), "min_free_pct": f"{status['min_free_pct']:g}",
         "free": _size(status["filesystem_free_bytes"]), "days_left": _days(status["days_left"]),
         "oldest_raw_ms": status["oldest_raw_ms"], "measuring": status["growth_bytes_per_day"] is None,
+        "commits": _commits(status["flush_interval_s"], status["ram_spool"]),
     }
+
+
+def _commits(interval_s: float | None, spooled: bool | None) -> str | None:
+    """How often readings reach the card, and what a crash would lose."""
+    if interval_s is None:
+        return None
+    every = f"{interval_s / 60:g} min" if interval_s >= 60 else f"{interval_s:g} s"
+    if spooled:
+        return f"every {every}, in one burst; a copy in RAM keeps the readings in between through a crash"
+    return f"every {every}, in one burst; a crash loses at most the readings since the last one (no RAM spool)"
 
 
 def register_blueprint(app: Flask) -> None:

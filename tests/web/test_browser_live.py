@@ -225,3 +225,17 @@ def test_battery_pack_cell_chart(page, tmp_path: Path):
     assert float(cell.locator(".cell-value").evaluate("e => getComputedStyle(e).opacity")) == 1.0
     page.locator("#cells").screenshot(path=str(tmp_path / "cells.png"))
     assert not page.console_errors, page.console_errors
+
+
+def test_the_storage_card_says_how_readings_reach_the_card(page, tmp_path: Path):
+    sign_in(page)
+    page.goto("/settings#storage")
+    written = page.locator("#storage-commits").inner_text()
+    # The running appliance's own policy: this demo commits every second, with its RAM spool in the tests' tmpfs.
+    assert written.startswith("every 1 s, in one burst") and "RAM" in written, written
+    page.locator("#storage").screenshot(path=str(tmp_path / "storage-1280.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("#storage").screenshot(path=str(tmp_path / "storage-390.png"))
+    box = page.locator("#storage-commits").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390  # wraps on a phone, nothing cut off
+    assert not page.console_errors, page.console_errors

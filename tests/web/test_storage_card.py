@@ -21,3 +21,16 @@ def test_the_budget_is_changed_through_the_api_with_validation(browser, site):
         refused = browser.api("PATCH", "/api/storage", body)
         assert refused.status_code == 400 and refused.json["error"]["field"] == field
     assert browser.get("/api/storage").json["max_db_bytes"] == 512 * 1024 * 1024  # nothing half-written
+
+
+def test_the_card_says_how_often_readings_reach_the_card_and_what_a_crash_loses(app, browser, site):
+    from appliance.energy.storage import StorageWatch
+
+    app.config["STORAGE"] = StorageWatch(write_policy=lambda: (1800.0, True))
+    body = browser.get("/api/storage").json
+    assert (body["flush_interval_s"], body["ram_spool"]) == (1800.0, True)
+    card = browser.get("/settings").data.decode().split('id="storage"')[1].split("</section>")[0]
+    assert "every 30 min, in one burst; a copy in RAM keeps the readings in between through a crash" in card
+    app.config["STORAGE"] = StorageWatch(write_policy=lambda: (300.0, False))
+    card = browser.get("/settings").data.decode().split('id="storage"')[1].split("</section>")[0]
+    assert "every 5 min" in card and "a crash loses at most the readings since the last one" in card
