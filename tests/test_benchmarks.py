@@ -28,7 +28,7 @@ TINY: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "storage.py": (["--rows", "200"], ("bytes per row", "ratio appliance/lean")),
     "startup.py": (["--runs", "1"], ("first 200", "baseline")),
     "fleet.py": (["--devices", "2", "--minutes", "0.2", "--flush-interval", "2"], ("per device", "lean baseline")),
-    "flush_table.py": (["--intervals", "1", "2", "--minutes", "0.25"], ("flush interval", "lost on kill -9")),
+    "flush_table.py": (["--intervals", "1", "2", "--minutes", "0.25"], ("flush interval", "not in the database at the kill -9", "lost after the next start")),
     "memory.py": (["--days", "0.02", "--requests", "20"], ("resident memory", "baseline")),
     "alerts.py": (["50", "4"], ("alert rules per poll", "bytes per alert change")),
     "control.py": (["2"], ("tcp", "rtu", "setpoint")),
