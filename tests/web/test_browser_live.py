@@ -233,7 +233,8 @@ def test_the_storage_card_says_how_readings_reach_the_card(page, tmp_path: Path)
     written = page.locator("#storage-commits").inner_text()
     # The running appliance's own policy: this demo commits every second, with its RAM spool in the tests' tmpfs.
     assert written.startswith("every 1 s, in one burst") and "RAM" in written, written
-    page.locator("#storage").screenshot(path=str(tmp_path / "storage-1280.png"))
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.locator("#storage").screenshot(path=str(tmp_path / "storage-1366.png"))
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator("#storage").screenshot(path=str(tmp_path / "storage-390.png"))
     box = page.locator("#storage-commits").bounding_box()
