@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Mapping
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from peewee import DatabaseError as PeeweeDatabaseError
 from werkzeug.exceptions import HTTPException
@@ -102,7 +102,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
 def _freshen() -> None:
     """Someone looks: let the writer commit what waits, so pages read recent samples (acquisition/writer.py)."""
-    freshen = current_app.config.get("FRESHEN")
+    from appliance.web import running
+
+    freshen = running.present("FRESHEN")
     if freshen is not None and request.method == "GET" and not request.path.startswith(("/static/", "/health")):
         freshen()
 
