@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 #: The headend link's state (backlog count included) is read at most this often for alerts and the status page.
 LINK_TTL_S = 5.0
+#: A periodic run after a flush is due this share of its interval after the last one (`Runtime._due`).
+DUE_SLACK = 0.95
 
 
 def _import_web() -> None:
@@ -58,11 +60,16 @@ class RuntimeOptions:
     port: int = 8080
     web: bool = True
     discovery_interval_s: float = 300.0
-    #: Rollups follow the writer's flushes, at most this often: each run rewrites the current hour's and
-    #: day's rows whatever it adds (docs/performance.md "Write path"). Today's totals add the samples since.
-    rollup_interval_s: float = 900.0
-    #: The WAL is checkpointed after a flush at most this often (a quiet moment: the writer just finished).
-    checkpoint_interval_s: float = 3600.0
+    #: Rollups follow the writer's flushes, at most this often while nobody looks at the UI: each run rewrites
+    #: the current hour's and day's rows whatever it adds (docs/performance.md "Write path"). Today's totals
+    #: add the samples since, so only the charts' newest buckets wait.
+    rollup_interval_s: float = 3600.0
+    #: ... and at most this often while someone does (a page view in the last `rollup_interval_s`).
+    watched_rollup_interval_s: float = 900.0
+    #: The WAL is checkpointed after a flush at most this often (a quiet moment: the writer just finished),
+    #: the first time one interval after the start. Each checkpoint copies every page the WAL changed, so a
+    #: longer interval copies the pages rewritten by several flushes (tree edges, rollups) once.
+    checkpoint_interval_s: float = 7200.0
     #: How often the disk budget is checked after a flush (energy/storage.py).
     budget_interval_s: float = 900.0
     sync_interval_s: float = 10.0
@@ -127,6 +134,8 @@ class Runtime:
         self.url: str | None = None
         self._stopped = threading.Event()
         self._last_run: dict[str, float] = {}
+        #: The clock of the runs after a flush (rollups, budget, checkpoint); tests step it.
+        self.monotonic: Callable[[], float] = time.monotonic
         self.storage: Any = None
         #: Links for a backfill on a virtual clock (the demo's simulators in-process); None: the real buses.
         self.backfill_pool: Callable[[], LinkPool] | None = None
@@ -153,13 +162,20 @@ class Runtime:
         self.storage = storage.StorageWatch(write_policy=lambda: (self.writer.flush_interval_s,
                                                                   self.writer.spool is not None))
         self.writer.after_flush(self._after_flush)
+        # A quiet moment: what the migrations and a crashed run left in the WAL goes to the database now, and
+        # the next checkpoint is one interval later.
+        self.storage.checkpoint()
+        self._last_run["checkpoint"] = self.monotonic()
         self.writer.start()
         return self
 
     def _due(self, name: str, every_s: float) -> bool:
-        """Whether `every_s` (monotonic) seconds passed since `name` last ran; marks it run."""
-        now = time.monotonic()
-        if now - self._last_run.get(name, float("-inf")) < every_s:
+        """Whether `every_s` (monotonic) seconds passed since `name` last ran, or since the start for a name
+        marked then; marks it run."""
+        now = self.monotonic()
+        # Runs follow flushes, which come a whole interval apart give or take a moment: without the slack a
+        # flush a second early would put an hourly run off to the flush after.
+        if now - self._last_run.get(name, float("-inf")) < every_s * DUE_SLACK:
             return False
         self._last_run[name] = now
         return True
@@ -169,7 +185,8 @@ class Runtime:
 
         Grouped with the flush so the disk sees one burst of writes per interval, not a trickle."""
         every = self.options
-        if self._due("rollup", every.rollup_interval_s):
+        watched = self.writer.watched_within(every.rollup_interval_s)
+        if self._due("rollup", every.watched_rollup_interval_s if watched else every.rollup_interval_s):
             self.roll_up()
         if self._due("budget", every.budget_interval_s):
             done = self.storage.enforce(self.clock.ms())

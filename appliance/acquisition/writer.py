@@ -97,6 +97,7 @@ class SampleWriter:
         self._participants: list[Participant] = []
         self._after: list[AfterFlush] = []
         self._flushed_at = time.monotonic()
+        self._watched_at = float("-inf")
         self._freshen_lock = threading.Lock()
         self._committing: int | None = None  # the spool generation the flush in progress commits
 
@@ -143,13 +144,18 @@ class SampleWriter:
     def freshen(self, max_age_s: float = FRESH_S, timeout: float = 2.0) -> bool:
         """Flush now if rows wait and the last flush is older than `max_age_s` (someone looks at the UI);
         waits up to `timeout` for it. True when it flushed."""
-        if not self._pending_count or time.monotonic() - self._flushed_at < max_age_s or not self.alive:
+        self._watched_at = time.monotonic()
+        if not self._pending_count or self._watched_at - self._flushed_at < max_age_s or not self.alive:
             return False
         with self._freshen_lock:  # concurrent requests: one flush, the others find it done
             if time.monotonic() - self._flushed_at < max_age_s:
                 return False
             self.flush_now(timeout)
             return True
+
+    def watched_within(self, seconds: float) -> bool:
+        """Whether someone looked at the UI (`freshen`) in the last `seconds`."""
+        return time.monotonic() - self._watched_at < seconds
 
     @property
     def alive(self) -> bool:
