@@ -1,11 +1,11 @@
 """The sample writer's flush interval: disk writes per day against the readings a kill -9 loses.
 
-Run: .venv/bin/python benchmarks/flush_table.py [--intervals 1 10 60 300 600 1800] [--minutes 60]
+Run: .venv/bin/python benchmarks/flush_table.py [--intervals 1 10 60 300 600 1800] [--minutes 120]
 
 One `appliance demo --no-web --flush-interval S` per interval runs at the same time (the demo costs
 about 1 % of a core, so they do not disturb each other; each has its own ports and database).
-After a warm-up of one interval, each is measured for the window (an hour by default, so that each holds
-one of the hourly WAL checkpoints; see benchmarks/footprint.py): write_bytes of /proc/PID/io, and the
+After a warm-up of one interval, each is measured for the window (two hours by default, so that each
+holds one of the two-hourly WAL checkpoints; see benchmarks/footprint.py): write_bytes of /proc/PID/io, and the
 database's own growth (pages that hold data, read-only). Then each is killed with SIGKILL at a moment
 of its flush cycle that depends on the interval, and reopened: the integrity check must pass, and the
 readings missing are those taken after its last commit (the demo's 4 devices, one reading each per 5 s).
@@ -112,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--intervals", type=float, nargs="+", default=[1.0, 10.0, 60.0, 300.0, 600.0, 1800.0],
                         help="flush intervals in seconds (default 1 10 60 300 600 1800)")
-    parser.add_argument("--minutes", type=float, default=60.0, help="measured window (default 60)")
+    parser.add_argument("--minutes", type=float, default=120.0, help="measured window (default 120)")
     parser.add_argument("--seed", type=int, default=14, help="of the kill moments (default 14)")
     args = parser.parse_args()
     if not args.intervals or any(not 0.01 <= i <= 3600 for i in args.intervals) or not 0 < args.minutes <= 600:
