@@ -246,18 +246,23 @@ class SampleWriter:
             if after and force:
                 self._run_after()
             return
-        arrays, latest = self._arrays(self._pending.get("energy_samples", []))
-        batch = {**self._pending, "array_samples": self._pending.get("array_samples", []) + arrays}
         generation = self._committing = self.spool.rotate() if self.spool is not None else None
         try:
+            arrays, latest = self._arrays(self._pending.get("energy_samples", []))
+            batch = {**self._pending, "array_samples": self._pending.get("array_samples", []) + arrays}
             result = self._write(batch)
-        except (sqlite3.Error, PeeweeDatabaseError) as exc:
-            # Keep the rows (bounded) and retry at the next flush; log the first failure only.
+        except Exception as exc:  # noqa: BLE001 - the writer thread outlives any batch
             CODEC.forget()  # a dictionary made in the rolled-back transaction does not exist
+            if self._drop_unstorable():
+                # One bad value must not hold back every reading after it: the rest is written now. Their
+                # spool generation is marked written with them, so the dropped rows do not come back either.
+                self._flush(after=after, force=force)
+                return
+            # Keep the rows (bounded) and retry at the next flush; log the first failure only.
             self.stats.last_error = str(exc)
             if not self._failing:
                 log.error("cannot write samples (%s); keeping up to %d rows in memory and retrying",
-                          exc, self.max_pending)
+                          exc, self.max_pending, exc_info=not isinstance(exc, (sqlite3.Error, PeeweeDatabaseError)))
             self._failing = True
             self._limit()
             return
@@ -279,6 +284,24 @@ class SampleWriter:
         self.stats.last_flush_ms = self._wall_ms()
         if after:
             self._run_after()
+
+    def _drop_unstorable(self) -> int:
+        """Drop the pending rows SQLite cannot store, logging why; how many went."""
+        gone = 0
+        for table, rows in self._pending.items():
+            names = COLUMNS.get(table)
+            reasons = [sample_store.unstorable(table, names, row) if names else f"{table}: not a sample table"
+                       for row in rows]
+            bad = sum(reason is not None for reason in reasons)
+            if bad:
+                first = next(reason for reason in reasons if reason is not None)
+                log.error("dropped %d sample rows SQLite cannot store, the first because %s", bad, first)
+                self._pending[table] = [row for row, reason in zip(rows, reasons) if reason is None]
+                gone += bad
+        self._pending_count -= gone
+        self.stats.dropped += gone
+        self.stats.pending = self._pending_count
+        return gone
 
     def _write(self, batch: dict[str, list[tuple[Any, ...]]]) -> sample_store.BatchResult:
         now = self._wall_ms()

@@ -85,6 +85,39 @@ def orphans(conn: sqlite3.Connection, table: str, names: Sequence[str],
     return bad
 
 
+#: The integers SQLite stores (a larger Python int raises OverflowError at bind time).
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def unstorable(table: str, names: Sequence[str], row: Any) -> str | None:
+    """Why SQLite cannot store `row` of `table` (a value it cannot bind, no key), or None when it can."""
+    if not isinstance(row, (tuple, list)) or not 0 < len(row) <= len(names):
+        size = len(row) if isinstance(row, (tuple, list)) else type(row).__name__
+        return f"{table}: a row of {size} values, where 1 to {len(names)} fit"
+    for name, value in zip(names, row):
+        reason = _unbindable(value)
+        if reason is not None:
+            return f"{table}.{name}: {reason}"
+    ts_at, device_at = names.index("ts"), names.index(SAMPLE_TABLES[table])
+    if max(ts_at, device_at) >= len(row) or not isinstance(row[ts_at], int) or not isinstance(row[device_at], str):
+        return f"{table}: the row has no time and {SAMPLE_TABLES[table]} to be keyed by"
+    return None
+
+
+def _unbindable(value: Any) -> str | None:
+    if value is None or isinstance(value, (float, bytes)):
+        return None
+    if isinstance(value, int):
+        return None if INT64_MIN <= value <= INT64_MAX else f"{value} is outside SQLite's 64-bit integers"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{value!r} is not valid text"
+        return None
+    return f"a {type(value).__name__} is not a value SQLite stores"
+
+
 def current_seq(conn: sqlite3.Connection) -> int:
     """The highest position given out in the sync feed's order (0 for a fresh feed)."""
     row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'sync_feed'").fetchone()

@@ -126,3 +126,30 @@ def test_kill_9_during_writes_keeps_every_flushed_row(tmp_path):
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     stored = conn.execute("SELECT count(*) FROM energy_samples").fetchone()[0]
     assert stored >= flushed >= 5000
+
+
+def _with(rows: dict, at: int, column: int, value: object) -> dict:
+    """The rows with one value of row `at` replaced."""
+    items = rows["energy_samples"]
+    items[at] = (*items[at][:column], value, *items[at][column + 1:])
+    return rows
+
+
+def test_a_value_sqlite_cannot_store_costs_only_its_row_and_the_writer_goes_on(db, caplog):
+    _home()
+    writer = SampleWriter(flush_interval_s=3600).start()
+    try:
+        rows = _with(_rows(0, 6), 1, 17, 2 ** 70)  # a 64-bit counter decoded wrongly: beyond SQLite's integers
+        rows = _with(rows, 2, 24, {"decoded": "as a dict"})  # details that are not text
+        rows = _with(rows, 3, 0, None)  # no time
+        rows = _with(rows, 4, 9, float("nan"))  # NaN is stored as NULL, not refused
+        writer.submit(rows)
+        writer.flush_now()
+        stored = sorted(s.ts for s in EnergySample.select())
+        assert stored == [0, 4000, 5000] and writer.stats.dropped == 3 and writer.alive
+        assert "battery_power_w: 1180591620717411303424 is outside SQLite's 64-bit integers" in caplog.text
+        writer.submit(_rows(100_000, 5))  # later readings are not held back
+        writer.flush_now()
+        assert EnergySample.select().count() == 8 and writer.stats.pending == 0
+    finally:
+        writer.stop()
