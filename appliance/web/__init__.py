@@ -13,10 +13,9 @@ from flask.typing import ResponseReturnValue
 from peewee import DatabaseError as PeeweeDatabaseError
 from werkzeug.exceptions import HTTPException
 
-from appliance.errors import (
-    ApplianceError, ConflictError, DeviceMismatchError, NotFoundError, QuotaError, StoreError, ValidationError,
-)
+from appliance.errors import ApplianceError
 from appliance.web.jsonio import StrictJSONProvider
+from appliance.web.statuses import error_status
 
 def _static_dir() -> Path:
     """The checkout's static/ (development), else the copy a non-editable install puts under share/."""
@@ -46,15 +45,6 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SAMESITE": "Strict",
     "SESSION_COOKIE_SECURE": False,  # the LAN UI is plain http; set True behind TLS
 }
-STATUS = {ValidationError: 400, NotFoundError: 404, ConflictError: 409, QuotaError: 429, DeviceMismatchError: 502,
-          StoreError: 503}
-
-
-def error_status(exc: ApplianceError) -> int:
-    """The HTTP status of a service error."""
-    return next((status for kind, status in STATUS.items() if isinstance(exc, kind)), 500)
-
-
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the app on the open database (or on `db_path` from `config`, for tests and tools)."""
     config = dict(config or {})

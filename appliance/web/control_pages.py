@@ -12,7 +12,8 @@ from flask.typing import ResponseReturnValue
 from appliance.control import program
 from appliance.control.program import ProgramChange, ProgramView
 from appliance.errors import ApplianceError, NotFoundError, ValidationError
-from appliance.web import control_form, error_status, running
+from appliance.web import control_form, running
+from appliance.web.statuses import error_status
 from appliance.web.confirm import Confirmation
 from appliance.web.htmx import hx_redirect
 from appliance.web.templating import fmt_ts

@@ -18,12 +18,13 @@ from appliance.energy import tariffs
 from appliance.errors import ApplianceError, ValidationError
 from appliance.jsontypes import Json, JsonObject, as_list
 from appliance.web.entities import timezone_choices
-from appliance.web.settings_pages import bp, page
+from appliance.web.settings_pages import bp, page, section
 from appliance.web.templating import current_system
 
 TOU_ROWS = 3
 
 
+@section
 def home_context() -> dict[str, object]:
     """What the home, tariff and discovery sections show."""
     system = current_system()

@@ -13,13 +13,14 @@ from flask.typing import ResponseReturnValue
 
 from appliance.errors import ApplianceError
 from appliance.mqtt import settings as mqtt_settings
-from appliance.web.settings_pages import bp, page
+from appliance.web.settings_pages import bp, page, section
 
 PROTOCOL_CHOICES = [("3.1.1", "MQTT 3.1.1"), ("5", "MQTT 5")]
 TEXT_FIELDS = ("url", "username", "password", "protocol", "ca_file", "client_cert", "client_key",
                "discovery_prefix", "topic_base")
 
 
+@section
 def mqtt_context() -> dict[str, object]:
     """What the MQTT section shows: the stored settings (no password) and the running link's status."""
     stored = mqtt_settings.describe()

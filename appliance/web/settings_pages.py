@@ -6,7 +6,7 @@ on this blueprint.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # the sync service is imported when the page asks for it
     from appliance.sync.push import Backlog
 
 bp = Blueprint("settings", __name__)
+#: What a section of the page (settings_home.py, settings_mqtt.py) adds to its context.
+Section = Callable[[], dict[str, object]]
+_SECTIONS: list[Section] = []
 RETENTION_LABELS = {"retention.raw_days": "Every reading (days)",
                     "retention.five_minute_days": "5-minute averages (days, 0 = forever)",
                     "retention.thirty_minute_days": "30-minute meter periods (days, 0 = forever)",
@@ -38,17 +41,23 @@ def _sync_backlog() -> Backlog:
     return reader() if reader is not None else PushClient().backlog()
 
 
+def section(context: Section) -> Section:
+    """Register a section's part of the page's context (a decorator, as `bp.post` is for its routes): the
+    sections' modules import this one, and this one needs none of them."""
+    _SECTIONS.append(context)
+    return context
+
+
 def page(status: int = 200, **extra: object) -> ResponseReturnValue:
     """The settings page, with `extra` (errors, notice, what a failed form held) on top."""
-    from appliance.web.settings_home import home_context
-    from appliance.web.settings_mqtt import mqtt_context
-
-    context = {**home_context(), **mqtt_context(), "discovery_form": None, "tokens": tokens.list_tokens(),
-               "scopes": tokens.SCOPES, "retention": app_settings.retention(),
-               "retention_labels": RETENTION_LABELS, "sync": app_settings.sync_settings(),
-               "sync_backlog": _sync_backlog(),
-               "events": events.recent(limit=50), "errors": {}, "min_length": passwords.MIN_LENGTH,
-               "new_token": None, "notice": None, "form": {}}
+    context: dict[str, object] = {}
+    for part in _SECTIONS:
+        context.update(part())
+    context |= {"discovery_form": None, "tokens": tokens.list_tokens(), "scopes": tokens.SCOPES,
+                "retention": app_settings.retention(), "retention_labels": RETENTION_LABELS,
+                "sync": app_settings.sync_settings(), "sync_backlog": _sync_backlog(),
+                "events": events.recent(limit=50), "errors": {}, "min_length": passwords.MIN_LENGTH,
+                "new_token": None, "notice": None, "form": {}}
     context.update(extra)
     return render_template("settings.html", **context), status
 
