@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Mapping
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from peewee import DatabaseError as PeeweeDatabaseError
 from werkzeug.exceptions import HTTPException
@@ -87,7 +87,17 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     api_sync.register_blueprint(app)
     _errors(app)
     app.before_request(_freshen)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     return app
+
+
+#: Requests that are not someone looking at the UI (assets, probes): they do not make the writer flush.
+QUIET_PATHS = ("/static/", "/health", "/favicon.ico")
+
+
+def _favicon() -> ResponseReturnValue:
+    """Tools and browsers that ask for /favicon.ico get the app's icon, without a login and without a 404."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 def _freshen() -> None:
@@ -95,7 +105,7 @@ def _freshen() -> None:
     from appliance.web import running
 
     freshen = running.present("FRESHEN")
-    if freshen is not None and request.method == "GET" and not request.path.startswith(("/static/", "/health")):
+    if freshen is not None and request.method == "GET" and not request.path.startswith(QUIET_PATHS):
         freshen()
 
 

@@ -20,7 +20,7 @@ from appliance.web import htmx
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Endpoints that work without a login (they still need CSRF when they change state).
-PUBLIC_ENDPOINTS = frozenset({"static", "data.health", "data.openapi", "auth.setup", "auth.login"})
+PUBLIC_ENDPOINTS = frozenset({"static", "favicon", "data.health", "data.openapi", "auth.setup", "auth.login"})
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",

@@ -25,6 +25,7 @@ def test_a_page_view_commits_the_waiting_samples_and_static_files_do_not(app, cl
             assert time.monotonic() < deadline
             time.sleep(0.01)
         assert client.get("/static/app.css").status_code in (200, 404)
+        assert client.get("/favicon.ico").status_code == 301
         assert EnergySample.select().count() == 0  # an asset is not someone looking
         browser = log_in(client)
         assert browser.get("/").status_code == 200

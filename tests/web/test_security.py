@@ -169,3 +169,10 @@ def test_pages_use_no_inline_script_or_cdn(browser, site):
         html = browser.get(path).data.decode()
         assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html), path
         assert not re.search(r'(src|href|action)="(https?:)?//', html), path
+
+
+def test_favicon_ico_gives_the_icon_without_a_login(client, admin):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/static/favicon.svg")
+    icon = client.get(response.headers["Location"])
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
