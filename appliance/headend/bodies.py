@@ -145,8 +145,12 @@ def dispatch(body: JSONObject) -> DispatchOrder:
 
 
 def ack(body: JSONObject) -> Ack:
-    """POST /commands/<id>/ack: the outcome as the appliance reports it, with its status (applied, rejected, ...)."""
-    status = body.get("status")
+    """POST /commands/<id>/ack: the outcome as the appliance reports it, with its status (applied, rejected, ...)
+    and the appliance that reports it."""
+    status, appliance_id = body.get("status"), body.get("appliance_id")
     if not isinstance(status, str) or not status:
         raise ValidationError("status is required (applied, partial, deferred, rejected or failed)", field="status")
-    return Ack(status=status, outcome=body)
+    if not isinstance(appliance_id, str) or not appliance_id:
+        raise ValidationError("appliance_id is required: the appliance the command was queued for",
+                              field="appliance_id")
+    return Ack(appliance_id=appliance_id, status=status, outcome=body)

@@ -78,6 +78,7 @@ class DispatchOrder:
 class Ack:
     """POST /commands/<id>/ack: the outcome an appliance reports (kept whole), with its status."""
 
+    appliance_id: str
     status: str
     outcome: JSONObject
 

@@ -276,8 +276,12 @@ class HeadendStore:
                 for r in rows]
 
     def ack(self, command_id: str, ack: Ack) -> Command:
-        """Record a command's outcome; a repeated ack keeps the first."""
-        self.command(command_id)
+        """Record a command's outcome; a repeated ack keeps the first. Only the appliance the command was
+        queued for may acknowledge it (ConflictError): a clone or a bug elsewhere cannot close it."""
+        queued = self.command(command_id)
+        if queued["appliance_id"] != ack.appliance_id:
+            raise ConflictError(f"command {command_id} was queued for another appliance than {ack.appliance_id!r}",
+                                field="appliance_id")
         self._tx(lambda conn: conn.execute("UPDATE commands SET status = 'acked', acked_at = ?, outcome = ? "
                                            "WHERE id = ? AND status = 'queued'",
                                            (self._now_ms(), json.dumps(ack.outcome, default=str, allow_nan=False),

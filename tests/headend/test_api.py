@@ -146,11 +146,14 @@ def test_bad_dispatches_and_acks_are_refused_naming_the_field(client):
     command = queued.get_json()
     assert command["params"] == {"kw": 1.5, "duration_s": 600} and command["status"] == "queued"
     _refused(client.post(f"/commands/{command['id']}/ack", json={"result": "ok"}), "status")
+    _refused(client.post(f"/commands/{command['id']}/ack", json={"status": "applied"}), "appliance_id")
+    other = client.post(f"/commands/{command['id']}/ack", json={"appliance_id": "home2", "status": "applied"})
+    assert other.status_code == 409 and other.get_json()["error"]["field"] == "appliance_id"
     assert client.get(f"/commands/{command['id']}").get_json()["status"] == "queued"
-    assert client.post("/commands/nope/ack", json={"status": "applied"}).status_code == 404
+    assert client.post("/commands/nope/ack", json={"appliance_id": "home1", "status": "applied"}).status_code == 404
     acked = client.post(f"/commands/{command['id']}/ack", json={"appliance_id": "home1", "status": "applied"})
     assert acked.get_json()["outcome"] == {"appliance_id": "home1", "status": "applied"}
-    again = client.post(f"/commands/{command['id']}/ack", json={"status": "failed"})
+    again = client.post(f"/commands/{command['id']}/ack", json={"appliance_id": "home1", "status": "failed"})
     assert again.get_json()["outcome"]["status"] == "applied"  # the first ack counts
     assert client.get("/commands", query_string={"appliance_id": "home1"}).get_json() == {"commands": []}
 
