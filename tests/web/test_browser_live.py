@@ -240,3 +240,21 @@ def test_the_storage_card_says_how_readings_reach_the_card(page, tmp_path: Path)
     box = page.locator("#storage-commits").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390  # wraps on a phone, nothing cut off
     assert not page.console_errors, page.console_errors
+
+
+def test_the_settings_page_shows_every_section_on_a_desktop_and_a_phone(page, tmp_path: Path):
+    sign_in(page)
+    page.goto("/settings")
+    # The home and MQTT sections bring their own context (settings_home.py, settings_mqtt.py): their fields
+    # are filled from the running box, not left empty.
+    assert page.locator("#home select[name=timezone]").input_value()
+    assert page.locator("#mqtt #mqtt-status").inner_text().strip()
+    for section in ("home", "tariffs", "discovery", "retention", "password", "tokens", "sync", "storage", "mqtt",
+                    "events"):
+        assert page.locator(f"section#{section}").is_visible(), section
+        assert page.locator(f'nav.jump a[href="#{section}"]').count() == 1, section  # the jump list reaches it
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(tmp_path / f"settings-{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing scrolls sideways
+    assert not page.console_errors, page.console_errors
