@@ -74,7 +74,8 @@ def orphans(conn: sqlite3.Connection, table: str, names: Sequence[str],
         if column not in names:
             continue
         at = names.index(column)
-        values = {row[at] for row in rows if at < len(row) and row[at] is not None}
+        values = set(_column(rows, at))
+        values.discard(None)
         if not values:
             continue
         known = {r[0] for r in conn.execute(f"SELECT {key} FROM {parent} WHERE {key} IN "  # noqa: S608
@@ -257,14 +258,23 @@ def write_flush(batch: Rows, columns: Mapping[str, Sequence[str]], now_ms: int,
 def _encode_details(conn: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]], at: int, device_at: int,
                     now_ms: int) -> list[tuple[Any, ...]]:
     """The rows with their details JSON text in the stored form (store/details.py)."""
+    texts = _column(rows, at)
+    # Short JSON ("{}") is kept as it is: deflate would not make it shorter.
+    if not any(isinstance(text, str) and len(text) >= MIN_COMPRESS for text in texts):
+        return rows
     out = []
-    for row in rows:
-        text = row[at] if at < len(row) else None
-        # Short JSON ("{}") is kept as it is: deflate would not make it shorter.
+    for row, text in zip(rows, texts):
         if isinstance(text, str) and len(text) >= MIN_COMPRESS:
             row = (*row[:at], CODEC.encode(conn, f"{table}:{row[device_at]}", text, now_ms), *row[at + 1:])
         out.append(row)
     return out
+
+
+def _column(rows: Sequence[tuple[Any, ...]], at: int) -> list[Any]:
+    """Each row's value at `at` (None where a shorter row has none); in C when every row has it."""
+    if rows and min(map(len, rows)) > at:
+        return list(map(itemgetter(at), rows))
+    return [row[at] if at < len(row) else None for row in rows]
 
 
 def refeed(conn: sqlite3.Connection, table: str, keys: Iterable[tuple[Any, int]], now_ms: int) -> int:
